@@ -1,0 +1,67 @@
+# Targets built on top of headlight_engine: the wasm modules (page + Node), native tools, Catch2 tests.
+
+set(HL_FIXTURES_DIR "${CMAKE_BINARY_DIR}/../fixtures" CACHE PATH "Generated checkpoints and reference outputs (tools/test.sh)")
+get_filename_component(HL_FIXTURES_DIR "${HL_FIXTURES_DIR}" ABSOLUTE)
+
+if(EMSCRIPTEN)
+  # The engine module: ES module for the page (web/engine/), CommonJS twin for Node (tests, bench).
+  set(HL_EXPORTS "['_hl_version','_hl_alloc','_hl_free','_hl_model_load','_hl_model_info','_hl_model_free','_hl_run','_hl_run_ids','_hl_result_get','_hl_result_free','_hl_convert','_hl_last_error','_malloc','_free']")
+  set(HL_MODULE_FLAGS -O3 -sMODULARIZE=1 -sEXPORT_NAME=createHeadlight "-sEXPORTED_FUNCTIONS=${HL_EXPORTS}"
+      "-sEXPORTED_RUNTIME_METHODS=['UTF8ToString','stringToUTF8','lengthBytesUTF8','HEAPU8','HEAP32','HEAPF32']"
+      -sINITIAL_MEMORY=64MB -sTOTAL_STACK=1MB)
+  if(HEADLIGHT_THREADS)
+    set(HL_VARIANT mt)
+  else()
+    set(HL_VARIANT st)
+  endif()
+  foreach(flavor web node)
+    set(target headlight_${HL_VARIANT}_${flavor})
+    add_executable(${target} wasm/src/api/module_main.cpp)
+    target_link_libraries(${target} PRIVATE headlight_engine)
+    if(HEADLIGHT_THREADS AND flavor STREQUAL "web")
+      target_link_options(${target} PRIVATE -sPTHREAD_POOL_SIZE=navigator.hardwareConcurrency)
+    elseif(HEADLIGHT_THREADS)
+      target_link_options(${target} PRIVATE -sPTHREAD_POOL_SIZE=4)  # Node 20 has no navigator
+    endif()
+    if(flavor STREQUAL "web")
+      target_link_options(${target} PRIVATE ${HL_MODULE_FLAGS} -sEXPORT_ES6=1 -sENVIRONMENT=web,worker)
+      set_target_properties(${target} PROPERTIES OUTPUT_NAME "headlight-${HL_VARIANT}" SUFFIX ".mjs")
+    else()
+      target_link_options(${target} PRIVATE ${HL_MODULE_FLAGS} -sENVIRONMENT=node)
+      set_target_properties(${target} PROPERTIES OUTPUT_NAME "headlight-${HL_VARIANT}-node" SUFFIX ".cjs")
+    endif()
+  endforeach()
+  set(HL_TOOL_LINK_FLAGS -sNODERAWFS=1 -sEXIT_RUNTIME=1)
+  if(HEADLIGHT_THREADS)
+    list(APPEND HL_TOOL_LINK_FLAGS -sPTHREAD_POOL_SIZE=4)
+  endif()
+endif()
+
+# Tools: native binaries; the bench also as wasm (run by Node on the real file system).
+add_executable(hl-bench tools/bench/bench.cpp)
+target_link_libraries(hl-bench PRIVATE headlight_engine)
+if(EMSCRIPTEN)
+  target_link_options(hl-bench PRIVATE ${HL_TOOL_LINK_FLAGS})
+  set_target_properties(hl-bench PROPERTIES SUFFIX ".cjs")
+else()
+  add_executable(hl-convert tools/convert/main.cpp)
+  target_link_libraries(hl-convert PRIVATE headlight_engine)
+  add_executable(hl-run tools/run/main.cpp)
+  target_link_libraries(hl-run PRIVATE headlight_engine)
+endif()
+
+# Tests: one Catch2 executable; the threaded wasm build has none (its kernels are the same code).
+if(NOT (EMSCRIPTEN AND HEADLIGHT_THREADS))
+  file(GLOB HL_TEST_SOURCES CONFIGURE_DEPENDS tests/cpp/*.cpp)
+  add_executable(headlight_tests ${HL_TEST_SOURCES})
+  target_link_libraries(headlight_tests PRIVATE headlight_engine)
+  target_compile_definitions(headlight_tests PRIVATE HL_SOURCE_DIR="${CMAKE_SOURCE_DIR}" HL_FIXTURES_DIR="${HL_FIXTURES_DIR}")
+  if(EMSCRIPTEN)
+    target_link_options(headlight_tests PRIVATE ${HL_TOOL_LINK_FLAGS} -sTOTAL_STACK=4MB)
+    set_target_properties(headlight_tests PROPERTIES SUFFIX ".cjs")
+  endif()
+  # One ctest entry per Catch2 tag group keeps ctest's summary readable and runs them in parallel.
+  foreach(tag tokenizer ops linear model_file convert model api)
+    add_test(NAME ${tag} COMMAND headlight_tests "[${tag}]")
+  endforeach()
+endif()

@@ -1,0 +1,3 @@
+// Catch2 entry point for headlight_tests (tags: [tokenizer] [ops] [linear] [model_file] [convert] [model] [api]).
+#define CATCH_CONFIG_MAIN
+#include <catch2/catch.hpp>

@@ -1,0 +1,75 @@
+// The extern "C" boundary: ownership, handles, status codes, last-error messages and result fields.
+#include <cstring>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "headlight.h"
+#include "test_util.h"
+
+namespace {
+
+int32_t LoadBytes(const std::vector<uint8_t>& bytes, int32_t* model) {
+  void* p = hl_alloc(bytes.size());
+  REQUIRE(p != nullptr);
+  std::memcpy(p, bytes.data(), bytes.size());
+  return hl_model_load(p, bytes.size(), 1, model);  // takes ownership of p
+}
+
+}  // namespace
+
+TEST_CASE("C API: bad input gives a status and a message", "[api]") {
+  int32_t model = -1;
+  std::vector<uint8_t> junk(100, 7);
+  REQUIRE(LoadBytes(junk, &model) == HL_STATUS_BAD_MODEL);
+  REQUIRE(std::string(hl_last_error()).find("magic") != std::string::npos);
+  int32_t result = 0;
+  REQUIRE(hl_run(12345, "a", 1, nullptr, 0, 0, 5, 0, &result) == HL_STATUS_INVALID_ARGUMENT);
+  REQUIRE(std::string(hl_last_error()).find("unknown model handle") != std::string::npos);
+  REQUIRE(hl_result_free(999) == HL_STATUS_INVALID_ARGUMENT);
+  REQUIRE(hl_model_free(999) == HL_STATUS_INVALID_ARGUMENT);
+  void* out = nullptr;
+  size_t out_len = 0;
+  REQUIRE(hl_convert("{}", 2, "", 0, nullptr, 0, nullptr, 0, reinterpret_cast<const uint8_t*>("x"), 1, 1, &out, &out_len) ==
+          HL_STATUS_BAD_MODEL);
+}
+
+TEST_CASE("C API: convert, load, run a pair, read every field", "[api]") {
+  const std::vector<uint8_t> bytes = hltest::ConvertFixture("tiny-mlm", true);
+  int32_t model = -1;
+  REQUIRE(LoadBytes(bytes, &model) == HL_STATUS_OK);
+  const char* info;
+  size_t info_len;
+  REQUIRE(hl_model_info(model, &info, &info_len) == HL_STATUS_OK);
+  const auto mi = nlohmann::json::parse(std::string(info, info_len));
+  REQUIRE(mi["int8"] == true);
+  const int L = mi["config"]["num_layers"], A = mi["config"]["num_heads"], H = mi["config"]["hidden_size"];
+
+  const std::string a = "I went to the [MASK].", b = "At the store, I bought fresh <b>strawberries</b>.";
+  int32_t result = 0;
+  REQUIRE(hl_run(model, a.data(), a.size(), b.data(), b.size(), 1, 3, 0, &result) == HL_STATUS_OK);
+  const void* p;
+  size_t nbytes;
+  REQUIRE(hl_result_get(result, HL_FIELD_SUMMARY_JSON, &p, &nbytes) == HL_STATUS_OK);
+  const auto sum = nlohmann::json::parse(std::string(static_cast<const char*>(p), nbytes));
+  const int n = sum["n"];
+  REQUIRE(sum["tokens"].size() == static_cast<size_t>(n));
+  REQUIRE(sum["tokens"][0]["text"] == "[CLS]");
+  REQUIRE(sum["mlm"].size() == 1);
+  REQUIRE(sum["mlm"][0]["predictions"].size() == 3);
+  // spans point back into the texts: "went" is bytes [2, 6) of A
+  bool found = false;
+  for (const auto& t : sum["tokens"])
+    if (t["text"] == "went") { found = true; REQUIRE(t["begin"] == 2); REQUIRE(t["end"] == 6); REQUIRE(t["segment"] == 0); }
+  REQUIRE(found);
+  REQUIRE(hl_result_get(result, HL_FIELD_ATTENTION, &p, &nbytes) == HL_STATUS_OK);
+  REQUIRE(nbytes == static_cast<size_t>(L) * A * n * n * 4);
+  REQUIRE(hl_result_get(result, HL_FIELD_QUERIES, &p, &nbytes) == HL_STATUS_OK);
+  REQUIRE(nbytes == static_cast<size_t>(L) * H * n * 4);
+  REQUIRE(hl_result_get(result, HL_FIELD_HIDDEN, &p, &nbytes) == HL_STATUS_OK);
+  REQUIRE(nbytes == static_cast<size_t>(n) * H * 4);
+  REQUIRE(hl_result_get(result, 77, &p, &nbytes) == HL_STATUS_INVALID_ARGUMENT);
+  REQUIRE(hl_result_free(result) == HL_STATUS_OK);
+  REQUIRE(hl_result_free(result) == HL_STATUS_INVALID_ARGUMENT);
+  REQUIRE(hl_model_free(model) == HL_STATUS_OK);
+}

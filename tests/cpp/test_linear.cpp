@@ -1,0 +1,77 @@
+// XNNPACK fully-connected layers (f32, qd8_f32_qc8w) and the f32→qd8 row quantizer against their plain references.
+#include <cmath>
+#include <random>
+
+#include "ops/linear.h"
+#include "quant/quantize.h"
+#include "test_util.h"
+
+namespace {
+
+std::vector<float> Random(std::mt19937& rng, size_t n, float sd) {
+  std::normal_distribution<float> nd(0.0f, sd);
+  std::vector<float> v(n);
+  for (float& x : v) x = nd(rng);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("f32→qd8 quantization matches XNNPACK's exactly", "[linear]") {
+  std::mt19937 rng(1);
+  hl::RowQuantizer rq;
+  REQUIRE(rq.Init().ok());
+  for (size_t n : {1, 2, 3, 7, 16, 33}) {
+    for (size_t k : {1, 7, 8, 15, 16, 17, 31, 32, 33, 64, 127, 128, 129, 768}) {
+      std::vector<float> x = Random(rng, n * k, 1.5f);
+      if (n > 1) for (size_t c = 0; c < k; ++c) x[c] = 0.0f;           // an all-zero row
+      if (n > 2) for (size_t c = 0; c < k; ++c) x[2 * k + c] = 3.0f;   // a constant positive row
+      hl::QuantizedRows fast, ref;
+      REQUIRE(rq.Run(&fast, x.data(), n, k, nullptr).ok());
+      hl::quantize_rows_qd8__ref(&ref, x.data(), n, k);
+      for (size_t i = 0; i < n; ++i) {
+        INFO("n=" << n << " k=" << k << " row " << i);
+        REQUIRE(fast.params[i].zero_point == ref.params[i].zero_point);
+        REQUIRE(fast.params[i].scale == ref.params[i].scale);
+        for (size_t c = 0; c < k; ++c) REQUIRE(fast.q.as<int8_t>()[i * k + c] == ref.q.as<int8_t>()[i * k + c]);
+      }
+    }
+  }
+}
+
+TEST_CASE("fully-connected layers match their references around tile sizes", "[linear]") {
+  std::mt19937 rng(2);
+  hl::RowQuantizer rq;
+  REQUIRE(rq.Init().ok());
+  for (bool int8 : {false, true}) {
+    for (size_t n : {1, 2, 3, 4, 5, 8, 9, 17, 64}) {
+      for (size_t in : {1, 3, 4, 8, 9, 16, 17, 32, 33, 64}) {
+        for (size_t out : {1, 2, 3, 4, 7, 8, 9, 16, 17, 33}) {
+          const size_t stride = out + (out % 3);  // sometimes write into a wider buffer
+          std::vector<float> x = Random(rng, n * in, 1.0f), w = Random(rng, out * in, 0.2f), b = Random(rng, out, 0.1f);
+          std::vector<int8_t> q(out * in);
+          std::vector<float> scales(out);
+          hl::quantize_rows_qs8__ref(q.data(), scales.data(), w.data(), out, in);
+          hl::Linear lin;
+          REQUIRE(lin.Init(in, out, stride, int8 ? nullptr : w.data(), int8 ? q.data() : nullptr, int8 ? scales.data() : nullptr,
+                           b.data()).ok());
+          std::vector<float> y_fast(n * stride, -7.0f), y_ref(n * stride, -7.0f);
+          hl::QuantizedRows xq;
+          if (int8) REQUIRE(rq.Run(&xq, x.data(), n, in, nullptr).ok());
+          REQUIRE(lin.Run(y_fast.data(), x.data(), &xq, n, nullptr).ok());
+          lin.Run__ref(y_ref.data(), x.data(), n);
+          for (size_t i = 0; i < n; ++i) {
+            for (size_t o = 0; o < stride; ++o) {
+              INFO((int8 ? "int8" : "f32") << " n=" << n << " in=" << in << " out=" << out << " at " << i << "," << o);
+              if (o >= out) { REQUIRE(y_fast[i * stride + o] == -7.0f); continue; }  // padding untouched
+              // int8: identical integer sums, then two float multiplies and an add in possibly another
+              // order (≤ a few ulp); f32: summation order differs from the double-precision reference.
+              const float tol = int8 ? 1e-5f * (1.0f + std::fabs(y_ref[i * stride + o])) : 2e-6f * std::sqrt((float)in) * 4.0f;
+              REQUIRE(std::fabs(y_fast[i * stride + o] - y_ref[i * stride + o]) <= tol);
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,198 @@
+// Whole-model fidelity against the independent PyTorch reference (tools/reference/run_reference.py):
+// f32 engine ≈ reference; int8 engine close to the f32 reference; fast kernels ≈ __ref kernels.
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "model/bert.h"
+#include "model/safetensors.h"
+#include "test_util.h"
+
+namespace {
+
+struct Case {
+  std::vector<int32_t> ids, types, mlm_positions;
+};
+
+struct Reference {
+  hl::AlignedBuffer bytes;
+  hl::SafetensorsFile file;
+  std::vector<Case> cases;
+  std::vector<float> get(size_t k, const char* what) const {
+    const hl::StTensor* t = file.find("case" + std::to_string(k) + "." + what);
+    INFO("reference tensor case" << k << "." << what);
+    REQUIRE(t != nullptr);
+    std::vector<float> v;
+    REQUIRE(hl::SafetensorsFile::ToF32(*t, &v).ok());
+    return v;
+  }
+};
+
+void LoadReference(const std::string& name, Reference* ref) {
+  REQUIRE(hl::ReadFileAligned(hltest::RequireFixture(name + ".ref.safetensors"), &ref->bytes).ok());
+  REQUIRE(hl::SafetensorsFile::Parse(ref->bytes.data(), ref->bytes.size(), &ref->file).ok());
+  std::string text;
+  REQUIRE(hl::ReadFileString(hltest::RequireFixture(name + ".inputs.json"), &text).ok());
+  for (const auto& c : nlohmann::json::parse(text)) {
+    Case k;
+    k.ids = c["input_ids"].get<std::vector<int32_t>>();
+    k.types = c["token_type_ids"].get<std::vector<int32_t>>();
+    k.mlm_positions = c["mlm_positions"].get<std::vector<int32_t>>();
+    ref->cases.push_back(std::move(k));
+  }
+}
+
+std::unique_ptr<hl::BertModel> LoadModel(const std::string& name, bool int8) {
+  std::unique_ptr<hl::BertModel> m;
+  hl::Status s = hl::BertModel::Load(hltest::ToAligned(hltest::ConvertFixture(name, int8)), hl::LoadOptions(), &m);
+  INFO(s.message());
+  REQUIRE(s.ok());
+  return m;
+}
+
+// Jensen–Shannon divergence (nats) of two distributions.
+double JensenShannon(const float* p, const float* q, size_t n) {
+  double js = 0;
+  for (size_t j = 0; j < n; ++j) {
+    const double m = 0.5 * (static_cast<double>(p[j]) + q[j]);
+    if (p[j] > 0) js += 0.5 * p[j] * std::log(p[j] / m);
+    if (q[j] > 0) js += 0.5 * q[j] * std::log(q[j] / m);
+  }
+  return js;
+}
+
+struct Fidelity {
+  double max_attention_diff = 0, max_qk_rel = 0;
+  double hidden_err = 0, hidden_norm = 0;
+  double js_sum = 0;
+  size_t rows = 0, same_argmax = 0, masks = 0, same_top1 = 0;
+  double nmse() const { return hidden_err / hidden_norm; }
+  double mean_js() const { return js_sum / static_cast<double>(rows); }
+};
+
+void Compare(hl::BertModel& m, const Reference& ref, Fidelity* f) {
+  const hl::BertConfig& c = m.config();
+  for (size_t k = 0; k < ref.cases.size(); ++k) {
+    const Case& cs = ref.cases[k];
+    const size_t n = cs.ids.size();
+    hl::RunResult r;
+    hl::Status s = m.RunIds(cs.ids.data(), cs.types.data(), n, hl::RunOptions(), &r);
+    INFO(s.message());
+    REQUIRE(s.ok());
+    const std::vector<float> att = ref.get(k, "attention"), hid = ref.get(k, "hidden");
+    const std::vector<float> q = ref.get(k, "query"), key = ref.get(k, "key");
+    REQUIRE(att.size() == r.attention.size());
+    REQUIRE(hid.size() == r.hidden.size());
+    REQUIRE(q.size() == r.queries.size());
+    for (size_t i = 0; i < att.size(); ++i) f->max_attention_diff = std::max(f->max_attention_diff, (double)std::fabs(att[i] - r.attention[i]));
+    double qk_norm = 0, qk_err = 0;
+    for (size_t i = 0; i < q.size(); ++i) {
+      qk_norm += q[i] * q[i] + key[i] * key[i];
+      qk_err += (q[i] - r.queries[i]) * (q[i] - r.queries[i]) + (key[i] - r.keys[i]) * (key[i] - r.keys[i]);
+    }
+    f->max_qk_rel = std::max(f->max_qk_rel, std::sqrt(qk_err / qk_norm));
+    for (size_t i = 0; i < hid.size(); ++i) {
+      f->hidden_err += (hid[i] - r.hidden[i]) * (double)(hid[i] - r.hidden[i]);
+      f->hidden_norm += hid[i] * (double)hid[i];
+    }
+    for (size_t row = 0; row < att.size() / n; ++row) {
+      const float* p = &att[row * n];
+      const float* e = &r.attention[row * n];
+      f->js_sum += JensenShannon(p, e, n);
+      f->same_argmax += (std::max_element(p, p + n) - p) == (std::max_element(e, e + n) - e);
+      ++f->rows;
+    }
+    if (m.has_mlm_head() && !cs.mlm_positions.empty()) {
+      const std::vector<float> logits = ref.get(k, "mlm_logits");  // [masks][V]
+      REQUIRE(r.mlm.size() == cs.mlm_positions.size());
+      for (size_t i = 0; i < cs.mlm_positions.size(); ++i) {
+        const float* row = &logits[i * c.vocab_size];
+        const int32_t top = static_cast<int32_t>(std::max_element(row, row + c.vocab_size) - row);
+        REQUIRE(r.mlm[i].position == cs.mlm_positions[i]);
+        f->same_top1 += r.mlm[i].ids[0] == top;
+        ++f->masks;
+      }
+    }
+  }
+}
+
+void CheckFidelity(const std::string& name) {
+  Reference ref;
+  LoadReference(name, &ref);
+  {
+    Fidelity f;
+    Compare(*LoadModel(name, /*int8=*/false), ref, &f);
+    WARN(name << " f32: max|Δattention| " << f.max_attention_diff << ", hidden NMSE " << f.nmse() << ", q/k rel " << f.max_qk_rel
+              << ", MLM top-1 same " << f.same_top1 << "/" << f.masks);
+    CHECK(f.max_attention_diff <= 1e-5);  // issue #2's bar
+    CHECK(f.nmse() <= 1e-8);              // issue #2's bar
+    CHECK(f.max_qk_rel <= 1e-5);
+    CHECK(f.same_top1 == f.masks);
+  }
+  {
+    Fidelity f;
+    Compare(*LoadModel(name, /*int8=*/true), ref, &f);
+    const double argmax_share = (double)f.same_argmax / f.rows, top1_share = (double)f.same_top1 / f.masks;
+    WARN(name << " int8: mean row JS " << f.mean_js() << ", most-attended same " << argmax_share << " of " << f.rows
+              << " rows, MLM top-1 same " << top1_share << " of " << f.masks << ", hidden NMSE " << f.nmse());
+    CHECK(f.mean_js() <= 1e-3);     // issue #2's bars
+    CHECK(argmax_share >= 0.98);
+    CHECK(top1_share >= 0.95);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("tiny model: f32 and int8 against the PyTorch reference", "[model]") { CheckFidelity("tiny-mlm"); }
+
+TEST_CASE("bert-base shape: f32 and int8 against the PyTorch reference", "[model]") { CheckFidelity("base-mlm"); }
+
+TEST_CASE("fast kernels agree with the __ref kernels on the whole model", "[model]") {
+  Reference ref;
+  LoadReference("tiny-mlm", &ref);
+  for (bool int8 : {false, true}) {
+    auto m = LoadModel("tiny-mlm", int8);
+    for (size_t k = 0; k < ref.cases.size(); ++k) {
+      const Case& cs = ref.cases[k];
+      hl::RunResult fast, slow;
+      hl::RunOptions opt;
+      REQUIRE(m->RunIds(cs.ids.data(), cs.types.data(), cs.ids.size(), opt, &fast).ok());
+      opt.reference_kernels = true;
+      REQUIRE(m->RunIds(cs.ids.data(), cs.types.data(), cs.ids.size(), opt, &slow).ok());
+      double max_diff = 0, sum_diff = 0;
+      for (size_t i = 0; i < fast.attention.size(); ++i) {
+        const double d = std::fabs(fast.attention[i] - slow.attention[i]);
+        max_diff = std::max(max_diff, d);
+        sum_diff += d;
+      }
+      const double mean_diff = sum_diff / fast.attention.size();
+      INFO((int8 ? "int8" : "f32") << " case " << k << " n=" << cs.ids.size() << ": max |Δattention| " << max_diff
+                                    << ", mean " << mean_diff);
+      if (!int8) {
+        REQUIRE(max_diff <= 1e-5);  // f32: summation order and the SIMD exp/erf approximations only
+      } else {
+        // int8: a last-bit difference from the SIMD layer norm / GELU / softmax can move an activation
+        // across a rounding boundary of the next per-row quantization, a full int8 step. Seen:
+        // "int8 case 7 n=512: max |Δattention| 0.00341327" against a first bound of 2e-3. Such flips
+        // are rare, so the mean stays tiny; both are checked.
+        REQUIRE(max_diff <= 1e-2);
+        REQUIRE(mean_diff <= 1e-5);
+      }
+      REQUIRE(fast.mlm.size() == slow.mlm.size());
+    }
+  }
+}
+
+TEST_CASE("checkpoint variants convert: BertForPreTraining without prefix, BertModel", "[convert]") {
+  for (const char* name : {"tiny-pretraining", "tiny-base"}) {
+    for (bool int8 : {false, true}) {
+      std::unique_ptr<hl::BertModel> m = LoadModel(name, int8);
+      hl::RunResult r;
+      REQUIRE(m->Run("I went to the store.", "At the store, I bought fresh strawberries.", true, hl::RunOptions(), &r).ok());
+      REQUIRE(r.n > 10);
+      REQUIRE(m->has_mlm_head() == (std::string(name) == "tiny-pretraining"));
+    }
+  }
+}

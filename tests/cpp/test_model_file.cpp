@@ -1,0 +1,172 @@
+// Malformed model files: truncations, flipped bytes, wrong magic/version, absurd shapes, missing tensors → clear errors.
+// Run under ASan/UBSan natively by tools/test.sh.
+#include <cstring>
+#include <memory>
+
+#include "model/bert.h"
+#include "model/model_file.h"
+#include "model/tensor_names.h"
+#include "model/tokenizer_header.h"
+#include "quant/quantize.h"
+#include "test_util.h"
+
+namespace {
+
+// A complete, valid model of a tiny shape with a 40-word vocabulary, built in memory.
+std::vector<uint8_t> TinyModelBytes(bool int8, bool drop_one = false, int64_t bad_dim = 0) {
+  hl::BertConfig c;
+  c.num_layers = 2; c.hidden_size = 8; c.num_heads = 2; c.intermediate_size = 16;
+  c.vocab_size = 40; c.max_position_embeddings = 16; c.type_vocab_size = 2;
+  std::vector<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", ".", "##s"};
+  for (int i = (int)vocab.size(); i < c.vocab_size; ++i) vocab.push_back("w" + std::to_string(i));
+  hl::TokenizerOptions topt;
+  hl::ModelFileWriter w(c, hl::TokenizerToHeader(topt, vocab), {{"name", "tiny"}});
+  hl::HeadSet heads;
+  heads.mlm = true;
+  std::mt19937 rng(7);
+  std::normal_distribution<float> nd(0.0f, 0.5f);
+  bool dropped = false;
+  for (const hl::ExpectedTensor& e : hl::ExpectedTensors(c, heads)) {
+    if (drop_one && !dropped && e.name.find("layer.1.output.dense.weight") != std::string::npos) { dropped = true; continue; }
+    std::vector<int64_t> shape = e.shape;
+    if (bad_dim && e.name == "embeddings.LayerNorm.weight") shape[0] = bad_dim;
+    int64_t n = 1;
+    for (int64_t s : shape) n *= s;
+    std::vector<float> v(static_cast<size_t>(n));
+    for (float& x : v) x = nd(rng);
+    if (int8 && e.role != hl::TensorRole::kF32) {
+      std::vector<int8_t> q(v.size());
+      std::vector<float> s(static_cast<size_t>(shape[0]));
+      hl::quantize_rows_qs8__ref(q.data(), s.data(), v.data(), shape[0], v.size() / shape[0]);
+      w.AddI8(e.name, shape, q.data(), s.data());
+    } else {
+      w.AddF32(e.name, shape, v.data());
+    }
+  }
+  std::vector<uint8_t> out;
+  REQUIRE(w.Finish(&out).ok());
+  return out;
+}
+
+hl::Status Load(const std::vector<uint8_t>& bytes) {
+  std::unique_ptr<hl::BertModel> m;
+  return hl::BertModel::Load(hltest::ToAligned(bytes), hl::LoadOptions(), &m);
+}
+
+void Reseal(std::vector<uint8_t>* b) {  // recompute the checksum so deeper checks are reached
+  const uint64_t c = hl::Checksum64(b->data(), b->size() - 8);
+  std::memcpy(b->data() + b->size() - 8, &c, 8);
+}
+
+}  // namespace
+
+TEST_CASE("a valid tiny model loads and runs", "[model_file]") {
+  for (bool int8 : {false, true}) {
+    std::unique_ptr<hl::BertModel> m;
+    hl::Status s = hl::BertModel::Load(hltest::ToAligned(TinyModelBytes(int8)), hl::LoadOptions(), &m);
+    INFO(s.message());
+    REQUIRE(s.ok());
+    hl::RunResult r;
+    s = m->Run("the cats sat [MASK] .", "", false, hl::RunOptions(), &r);
+    INFO(s.message());
+    REQUIRE(s.ok());
+    REQUIRE(r.n == 8);  // [CLS] the cat ##s sat [MASK] . [SEP]
+    REQUIRE(r.mlm.size() == 1);
+    for (size_t i = 0; i < r.attention.size(); i += r.n) {
+      double sum = 0;
+      for (int j = 0; j < r.n; ++j) sum += r.attention[i + j];
+      REQUIRE(sum == Approx(1.0).epsilon(1e-5));
+    }
+  }
+}
+
+TEST_CASE("truncated model files give a clear error at every cut", "[model_file]") {
+  const std::vector<uint8_t> full = TinyModelBytes(true);
+  // Every cut in the first 512 bytes, then every 97th byte: never a crash, always BadModel.
+  for (size_t cut = 0; cut < full.size(); cut += (cut < 512 ? 1 : 97)) {
+    std::vector<uint8_t> part(full.begin(), full.begin() + cut);
+    hl::Status s = Load(part);
+    INFO("cut at " << cut << ": " << s.message());
+    REQUIRE(s.code() == hl::Code::kBadModel);
+    REQUIRE(!s.message().empty());
+  }
+}
+
+TEST_CASE("flipped bytes are caught by the checksum or the header checks", "[model_file]") {
+  const std::vector<uint8_t> full = TinyModelBytes(false);
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 300; ++trial) {
+    std::vector<uint8_t> b = full;
+    const size_t pos = rng() % b.size();
+    b[pos] ^= static_cast<uint8_t>(1u << (rng() % 8));
+    hl::Status s = Load(b);
+    INFO("flip at " << pos << ": " << s.message());
+    REQUIRE(s.code() == hl::Code::kBadModel);
+  }
+}
+
+TEST_CASE("wrong magic, version, sizes and shapes are named in the error", "[model_file]") {
+  std::vector<uint8_t> b = TinyModelBytes(false);
+  SECTION("magic") {
+    b[1] = 'X';
+    REQUIRE(Load(b).message().find("magic") != std::string::npos);
+  }
+  SECTION("version") {
+    b[8] = 99;
+    REQUIRE(Load(b).message().find("version 99") != std::string::npos);
+  }
+  SECTION("header length") {
+    std::memset(b.data() + 16, 0xff, 8);
+    REQUIRE(Load(b).message().find("header length") != std::string::npos);
+  }
+  SECTION("trailing bytes") {
+    b.push_back(0);
+    REQUIRE(Load(b).message().find("trailing") != std::string::npos);
+  }
+  SECTION("a safetensors file is recognised") {
+    std::vector<uint8_t> st(64, ' ');
+    const uint64_t len = 40;
+    std::memcpy(st.data(), &len, 8);
+    st[8] = '{';
+    REQUIRE(Load(st).message().find("safetensors") != std::string::npos);
+  }
+  SECTION("absurd shape in the header") {
+    const std::string needle = "\"shape\":[40,8]";
+    std::string header(reinterpret_cast<char*>(b.data() + 24), b.size() - 24);
+    const size_t at = header.find(needle);
+    REQUIRE(at != std::string::npos);
+    std::memcpy(b.data() + 24 + at + 9, "99", 2);  // [40,8] → [99,8], same length
+
+    Reseal(&b);
+    hl::Status s = Load(b);
+    INFO(s.message());
+    REQUIRE(s.code() == hl::Code::kBadModel);
+  }
+}
+
+TEST_CASE("a missing tensor or a wrong shape is named", "[model_file]") {
+  hl::Status s = Load(TinyModelBytes(false, /*drop_one=*/true));
+  REQUIRE(s.code() == hl::Code::kBadModel);
+  REQUIRE(s.message().find("encoder.layer.1.output.dense.weight") != std::string::npos);
+  s = Load(TinyModelBytes(false, false, /*bad_dim=*/9));
+  REQUIRE(s.code() == hl::Code::kBadModel);
+  REQUIRE(s.message().find("embeddings.LayerNorm.weight") != std::string::npos);
+}
+
+TEST_CASE("bad input text gives clear errors or empty results, never a crash", "[model_file]") {
+  std::unique_ptr<hl::BertModel> m;
+  REQUIRE(hl::BertModel::Load(hltest::ToAligned(TinyModelBytes(true)), hl::LoadOptions(), &m).ok());
+  hl::RunResult r;
+  REQUIRE(m->Run("", "", false, hl::RunOptions(), &r).ok());
+  REQUIRE(r.n == 2);  // [CLS] [SEP]
+  const std::string junk = std::string("\xff\xfe\x80 the \xc3 cat \xed\xa0\x80", 18) + std::string(1, '\0') + "<b>sat</b>";
+  REQUIRE(m->Run(junk, junk, true, hl::RunOptions(), &r).ok());
+  std::string huge;
+  for (int i = 0; i < 20000; ++i) huge += "the cat sat . ";
+  REQUIRE(m->Run(huge, "", false, hl::RunOptions(), &r).ok());
+  REQUIRE(r.n == 16);                     // max_position_embeddings
+  REQUIRE(r.encoding.a_dropped > 50000);  // reported, never silent
+  const int32_t bad_ids[2] = {2, 999};
+  const int32_t types[2] = {0, 0};
+  REQUIRE(m->RunIds(bad_ids, types, 2, hl::RunOptions(), &r).code() == hl::Code::kInvalidArgument);
+}

@@ -1,0 +1,50 @@
+// Helpers shared by the engine tests: fixture paths, a seeded generator, building small models in memory.
+#pragma once
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "common/file_io.h"
+#include "model/checkpoint_dir.h"
+#include "model/convert.h"
+
+namespace hltest {
+
+inline std::string Fixture(const std::string& name) { return std::string(HL_FIXTURES_DIR) + "/" + name; }
+inline std::string SharedReference(const std::string& name) { return std::string(HL_SOURCE_DIR) + "/../shared/reference/" + name; }
+
+// A fixture the test script generates; failing loudly (never skipping) when it is absent.
+inline std::string RequireFixture(const std::string& name) {
+  const std::string p = Fixture(name);
+  INFO("missing fixture " << p << ": run `bash tools/test.sh` (it generates checkpoints with tools/reference/)");
+  REQUIRE(hl::FileExists(p));
+  return p;
+}
+
+inline std::vector<uint8_t> ConvertFixture(const std::string& dir, bool int8) {
+  hl::CheckpointFiles files;
+  hl::Status s = hl::ReadCheckpointDir(RequireFixture(dir).substr(0, Fixture(dir).size()), &files);
+  INFO(s.message());
+  REQUIRE(s.ok());
+  hl::ConvertOptions opt;
+  opt.int8 = int8;
+  opt.name = dir;
+  std::vector<uint8_t> out;
+  std::string report;
+  s = hl::ConvertHuggingFace(files.view(), opt, &out, &report);
+  INFO(s.message());
+  REQUIRE(s.ok());
+  return out;
+}
+
+inline hl::AlignedBuffer ToAligned(const std::vector<uint8_t>& bytes) {
+  hl::AlignedBuffer b;
+  REQUIRE(b.allocate(bytes.size()));
+  std::copy(bytes.begin(), bytes.end(), b.data());
+  return b;
+}
+
+}  // namespace hltest

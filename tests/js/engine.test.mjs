@@ -1,0 +1,73 @@
+// The JS engine module (web/engine/headlight.js) over the real wasm engine under Node: convert, load, run, typed errors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+import { Engine } from '../../web/engine/headlight.js';
+import { BadModelError, InvalidArgumentError } from '../../web/engine/errors.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const require = createRequire(import.meta.url);
+
+async function engine(variant) {
+  const dir = path.join(root, 'build', `wasm-${variant}`);
+  const create = require(path.join(dir, `headlight-${variant}-node.cjs`));
+  const wasmBinary = readFileSync(path.join(dir, `headlight-${variant}-node.wasm`));
+  return new Engine(await create({ wasmBinary }));
+}
+
+function checkpoint(name) {
+  const dir = path.join(root, 'build', 'fixtures', name);
+  return {
+    config: readFileSync(path.join(dir, 'config.json'), 'utf8'),
+    vocab: readFileSync(path.join(dir, 'vocab.txt'), 'utf8'),
+    tokenizerConfig: readFileSync(path.join(dir, 'tokenizer_config.json'), 'utf8'),
+    safetensors: new Uint8Array(readFileSync(path.join(dir, 'model.safetensors'))),
+  };
+}
+
+test('convert + load + run a pair: shapes, spans in UTF-16, MLM, rows sum to 1', async () => {
+  const e = await engine('st');
+  const bytes = e.convert(checkpoint('tiny-mlm'), { int8: true });
+  const model = e.loadModel(bytes);
+  assert.equal(model.info.int8, true);
+  const a = 'I went to the 🍓 [MASK].', b = 'At the store, I bought fresh strawberries.';
+  const r = e.run(model, a, b, { topK: 4 });
+  const { layers: L, heads: A, n } = r;
+  assert.equal(r.attention.length, L * A * n * n);
+  assert.equal(r.queries.length, L * A * n * r.head_size);
+  for (let row = 0; row < L * A * n; row++) {
+    let s = 0;
+    for (let j = 0; j < n; j++) s += r.attention[row * n + j];
+    assert.ok(Math.abs(s - 1) < 1e-4, `row ${row} sums to ${s}`);
+  }
+  const went = r.tokens.find((t) => t.text === 'went');
+  assert.equal(a.slice(went.start, went.stop), 'went');
+  const store = r.tokens.filter((t) => t.text === 'store' && t.segment === 1)[0];
+  assert.equal(b.slice(store.start, store.stop), 'store');
+  assert.equal(r.mlm.length, 1);
+  assert.equal(r.mlm[0].predictions.length, 4);
+  e.freeModel(model);
+});
+
+test('typed errors: malformed model and bad handle', async () => {
+  const e = await engine('st');
+  assert.throws(() => e.loadModel(new Uint8Array(1000).fill(3)), (err) => err instanceof BadModelError && /magic/.test(err.message) && !!err.hint);
+  assert.throws(() => e.run({ handle: 4242 }, 'x'), InvalidArgumentError);
+  const ck = checkpoint('tiny-mlm');
+  assert.throws(() => e.convert({ ...ck, safetensors: ck.safetensors.slice(0, 5000) }), BadModelError);
+});
+
+test('pthreads build runs with 2 threads and agrees with the single-thread build', async () => {
+  const st = await engine('st'), mt = await engine('mt');
+  const bytes = st.convert(checkpoint('tiny-mlm'), { int8: false });
+  const m1 = st.loadModel(bytes), m2 = mt.loadModel(bytes, { threads: 2 });
+  assert.equal(m2.info.threads, 2);
+  const r1 = st.run(m1, 'the quick brown fox jumps over the lazy dog'), r2 = mt.run(m2, 'the quick brown fox jumps over the lazy dog');
+  let maxDiff = 0;
+  for (let i = 0; i < r1.attention.length; i++) maxDiff = Math.max(maxDiff, Math.abs(r1.attention[i] - r2.attention[i]));
+  assert.ok(maxDiff < 1e-5, `max |Δ| ${maxDiff}`);
+});

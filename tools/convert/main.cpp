@@ -1,0 +1,42 @@
+// hl-convert: Hugging Face BERT folder → Headlight model file (int8 by default).
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "model/checkpoint_dir.h"
+
+static int Usage() {
+  std::fprintf(stderr,
+               "usage: hl-convert <hf-folder> <out.hlm> [--f32] [--f32-embeddings] [--name NAME] [--source TEXT]\n"
+               "  <hf-folder> holds config.json, vocab.txt, model.safetensors (tokenizer.json /\n"
+               "  tokenizer_config.json optional). Default: int8 linear weights and word embeddings.\n");
+  return 2;
+}
+
+int main(int argc, char** argv) {
+  if (argc < 3) return Usage();
+  hl::ConvertOptions opt;
+  opt.name = argv[1];
+  opt.source = argv[1];
+  for (int i = 3; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--f32")) opt.int8 = false;
+    else if (!std::strcmp(argv[i], "--f32-embeddings")) opt.int8_embeddings = false;
+    else if (!std::strcmp(argv[i], "--name") && i + 1 < argc) opt.name = argv[++i];
+    else if (!std::strcmp(argv[i], "--source") && i + 1 < argc) opt.source = argv[++i];
+    else return Usage();
+  }
+  hl::CheckpointFiles files;
+  hl::Status s = hl::ReadCheckpointDir(argv[1], &files);
+  std::vector<uint8_t> out;
+  std::string report;
+  if (s.ok()) s = hl::ConvertHuggingFace(files.view(), opt, &out, &report);
+  if (s.ok()) s = hl::WriteFile(argv[2], out.data(), out.size());
+  if (!s.ok()) {
+    std::fprintf(stderr, "hl-convert: %s\n", s.message().c_str());
+    return 1;
+  }
+  std::printf("%s\nwrote %s (%zu bytes, safetensors %zu bytes, ratio %.3f)\n", report.c_str(), argv[2], out.size(),
+              files.safetensors.size(), static_cast<double>(out.size()) / static_cast<double>(files.safetensors.size()));
+  return 0;
+}

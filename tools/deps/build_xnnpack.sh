@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# Build XNNPACK (+ pthreadpool, cpuinfo, fxdiv) as static libraries for one variant and install
+# headers + libs into ${HEADLIGHT_DEPS_DIR:-<repo>/.deps}/<variant>/{include,lib}.
+#
+#   bash tools/deps/build_xnnpack.sh native    # x86-64 (or host), Release -O2, -fPIC
+#   bash tools/deps/build_xnnpack.sh wasm      # Emscripten, wasm SIMD (-msimd128), single thread
+#   bash tools/deps/build_xnnpack.sh wasm-mt   # Emscripten, wasm SIMD + pthreads (-pthread)
+#
+# Sources: the Debian tarballs of third_party/SOURCES.txt (tools/deps/fetch_sources.sh), with
+# third_party/patches/<package>-*.patch applied. Cached: when the stamp in the install dir
+# matches the hash of SOURCES.txt, the patches, this script and the compiler, it exits at once.
+#
+# Environment: HEADLIGHT_DEPS_DIR (install root), HEADLIGHT_CACHE (tarballs + build trees,
+# default ~/.cache/headlight), HEADLIGHT_JOBS (default 2), HEADLIGHT_KEEP_BUILD=1 (keep the build
+# tree after success), CC/CXX (native compiler), HEADLIGHT_FORCE=1 (ignore the stamp).
+set -euo pipefail
+
+START=$(date +%s)
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SCRIPT="$REPO/tools/deps/build_xnnpack.sh"
+VARIANT="${1:-}"
+case "$VARIANT" in
+  native|wasm|wasm-mt) ;;
+  *) echo "usage: $0 native|wasm|wasm-mt" >&2; exit 2 ;;
+esac
+
+DEPS_DIR="${HEADLIGHT_DEPS_DIR:-$REPO/.deps}"
+PREFIX="$DEPS_DIR/$VARIANT"
+CACHE="${HEADLIGHT_CACHE:-$HOME/.cache/headlight}"
+SRC_CACHE="$CACHE/src"
+WORK="$CACHE/build/xnnpack-$VARIANT"
+JOBS="${HEADLIGHT_JOBS:-2}"
+STAMP="$PREFIX/.stamp"
+
+log() { echo "build_xnnpack[$VARIANT]: $*"; }
+die() { echo "build_xnnpack[$VARIANT]: error: $*" >&2; exit 1; }
+elapsed() { echo $(( $(date +%s) - START )); }
+
+if [[ "$VARIANT" == wasm* ]]; then
+  export NODE_PATH="${NODE_PATH:-/usr/share/nodejs}"   # emscripten's JS optimizer needs Debian's acorn
+  command -v emcc >/dev/null || die "emcc not found: apt-get install emscripten"
+  command -v emcmake >/dev/null || die "emcmake not found: apt-get install emscripten"
+  COMPILER_ID="$(emcc --version 2>/dev/null | head -n1)"
+else
+  COMPILER_ID="$("${CC:-cc}" --version 2>/dev/null | head -n1) / $("${CXX:-c++}" --version 2>/dev/null | head -n1)"
+fi
+command -v cmake >/dev/null || die "cmake not found"
+command -v ninja >/dev/null || die "ninja not found"
+command -v python3 >/dev/null || die "python3 not found (XNNPACK's CMake runs Python generators)"
+command -v patch >/dev/null || die "patch not found: apt-get install patch"
+
+# One build per variant at a time (a second caller waits, then finds the stamp up to date).
+mkdir -p "$CACHE/build"
+if command -v flock >/dev/null; then
+  exec 9>"$CACHE/build/xnnpack-$VARIANT.lock"
+  flock 9
+fi
+
+# ---- cache check
+PATCHES=()
+while IFS= read -r p; do PATCHES+=("$p"); done < <(ls "$REPO"/third_party/patches/*.patch 2>/dev/null | LC_ALL=C sort)
+HASH="$( {
+  echo "variant=$VARIANT"
+  echo "compiler=$COMPILER_ID"
+  sha256sum "$REPO/third_party/SOURCES.txt" "$SCRIPT" | cut -d' ' -f1
+  for p in "${PATCHES[@]}"; do echo "$(basename "$p") $(sha256sum "$p" | cut -d' ' -f1)"; done
+} | sha256sum | cut -d' ' -f1)"
+
+if [ "${HEADLIGHT_FORCE:-0}" != 1 ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$HASH" ] \
+   && [ -f "$PREFIX/lib/libXNNPACK.a" ] && [ -f "$PREFIX/include/xnnpack.h" ]; then
+  log "up to date ($PREFIX) [$(elapsed) s]"
+  exit 0
+fi
+
+# ---- sources
+bash "$REPO/tools/deps/fetch_sources.sh"
+tarball() {  # package -> path of its tarball, from SOURCES.txt
+  local f
+  f="$(awk -v p="$1" '$1 == p { print $3 }' "$REPO/third_party/SOURCES.txt")"
+  [ -n "$f" ] || die "package $1 missing from third_party/SOURCES.txt"
+  echo "$SRC_CACHE/$f"
+}
+
+log "unpacking into $WORK"
+rm -rf "$WORK"
+mkdir -p "$WORK/src/xnnpack" "$WORK/src/pthreadpool" "$WORK/src/cpuinfo" "$WORK/src/fxdiv"
+tar -xf "$(tarball xnnpack)" -C "$WORK/src/xnnpack"          # no top-level folder in this one
+for pkg in pthreadpool cpuinfo fxdiv; do
+  tar -xf "$(tarball $pkg)" -C "$WORK/src/$pkg" --strip-components=1
+done
+[ -f "$WORK/src/xnnpack/CMakeLists.txt" ] || die "unexpected layout of the xnnpack tarball"
+
+for p in "${PATCHES[@]}"; do
+  name="$(basename "$p")"
+  pkg="${name%%-[0-9]*}"
+  [ -d "$WORK/src/$pkg" ] || die "patch $name: no package '$pkg' (name patches <package>-NNNN-*.patch)"
+  log "applying $name"
+  patch -p1 --batch --forward --quiet -d "$WORK/src/$pkg" < "$p" || die "patch $name failed to apply"
+done
+
+# ---- configure
+FLAGS="-O2 -DNDEBUG"
+CMAKE_ARGS=(
+  -G Ninja
+  -S "$WORK/src/xnnpack" -B "$WORK/build"
+  -DCMAKE_BUILD_TYPE=Release
+  "-DCMAKE_C_FLAGS_RELEASE=$FLAGS"
+  "-DCMAKE_CXX_FLAGS_RELEASE=$FLAGS"
+  "-DCMAKE_INSTALL_PREFIX=$PREFIX"
+  -DCMAKE_INSTALL_LIBDIR=lib
+  -DCMAKE_INSTALL_INCLUDEDIR=include
+  "-DPython_EXECUTABLE=$(command -v python3)"
+  -DXNNPACK_LIBRARY_TYPE=static
+  -DXNNPACK_BUILD_TESTS=OFF
+  -DXNNPACK_BUILD_BENCHMARKS=OFF
+  -DXNNPACK_BUILD_ALL_MICROKERNELS=OFF
+  -DXNNPACK_ENABLE_KLEIDIAI=OFF
+  -DXNNPACK_ENABLE_ASSEMBLY=OFF
+  -DXNNPACK_USE_SYSTEM_LIBS=OFF
+  "-DCPUINFO_SOURCE_DIR=$WORK/src/cpuinfo"
+  "-DPTHREADPOOL_SOURCE_DIR=$WORK/src/pthreadpool"
+  "-DFXDIV_SOURCE_DIR=$WORK/src/fxdiv"
+  -DCPUINFO_LIBRARY_TYPE=static
+  -DCPUINFO_BUILD_TOOLS=OFF
+  -DCPUINFO_BUILD_UNIT_TESTS=OFF
+  -DCPUINFO_BUILD_MOCK_TESTS=OFF
+  -DCPUINFO_BUILD_BENCHMARKS=OFF
+  -DCPUINFO_BUILD_PKG_CONFIG=OFF
+  -DPTHREADPOOL_LIBRARY_TYPE=static
+  -DPTHREADPOOL_BUILD_TESTS=OFF
+  -DPTHREADPOOL_BUILD_BENCHMARKS=OFF
+  -DFXDIV_BUILD_TESTS=OFF
+  -DFXDIV_BUILD_BENCHMARKS=OFF
+  -DFXDIV_USE_INLINE_ASSEMBLY=OFF
+)
+
+log "configuring"
+case "$VARIANT" in
+  native)
+    cmake "${CMAKE_ARGS[@]}" -DCMAKE_POSITION_INDEPENDENT_CODE=ON > "$WORK/configure.log" 2>&1 \
+      || { tail -n 40 "$WORK/configure.log" >&2; die "cmake configure failed (log: $WORK/configure.log)"; }
+    ;;
+  wasm|wasm-mt)
+    WFLAGS="-msimd128"
+    [ "$VARIANT" = wasm-mt ] && WFLAGS="$WFLAGS -pthread"
+    emcmake cmake "${CMAKE_ARGS[@]}" \
+      -DEMSCRIPTEN_SYSTEM_PROCESSOR=wasm32 \
+      "-DCMAKE_C_FLAGS=$WFLAGS" "-DCMAKE_CXX_FLAGS=$WFLAGS" \
+      > "$WORK/configure.log" 2>&1 \
+      || { tail -n 40 "$WORK/configure.log" >&2; die "emcmake cmake failed (log: $WORK/configure.log)"; }
+    grep -q "XNNPACK_TARGET_PROCESSOR: wasm32" "$WORK/configure.log" \
+      || die "XNNPACK did not configure for wasm32 (log: $WORK/configure.log)"
+    if [ "$VARIANT" = wasm-mt ]; then
+      grep -q "pthreadpool: Emscripten threads ON" "$WORK/configure.log" \
+        || die "pthreadpool is not using threads (log: $WORK/configure.log)"
+    fi
+    ;;
+esac
+grep -E "XNNPACK_TARGET_PROCESSOR|pthreadpool: " "$WORK/configure.log" | sed "s/^/build_xnnpack[$VARIANT]:   /" || true
+
+# ---- build + install
+log "building with ninja -j$JOBS (log: $WORK/build.log)"
+cmake --build "$WORK/build" -j "$JOBS" --target XNNPACK microkernels-prod pthreadpool cpuinfo \
+  > "$WORK/build.log" 2>&1 \
+  || { tail -n 40 "$WORK/build.log" >&2; die "build failed (log: $WORK/build.log)"; }
+
+log "installing into $PREFIX"
+rm -rf "$PREFIX"
+mkdir -p "$PREFIX/include" "$PREFIX/lib"
+# cmake --install would first build everything (incl. targets we skip); copy the pieces instead.
+cp "$WORK/src/xnnpack/include/xnnpack.h" "$WORK/src/xnnpack/include/experiments-config.h" "$PREFIX/include/"
+cp "$WORK/src/pthreadpool/include/pthreadpool.h" "$PREFIX/include/"
+cp "$WORK/src/cpuinfo/include/cpuinfo.h" "$PREFIX/include/"
+for lib in libXNNPACK.a libmicrokernels-prod.a pthreadpool/libpthreadpool.a cpuinfo/libcpuinfo.a; do
+  [ -f "$WORK/build/$lib" ] || die "$lib was not built"
+  cp "$WORK/build/$lib" "$PREFIX/lib/"
+done
+{
+  echo "variant: $VARIANT"
+  echo "compiler: $COMPILER_ID"
+  [[ "$VARIANT" == wasm* ]] && echo "flags: $WFLAGS $FLAGS" || echo "flags: $FLAGS -fPIC"
+  echo "link order: -lXNNPACK -lmicrokernels-prod -lpthreadpool -lcpuinfo"
+  echo "sources:"; grep -v '^#' "$REPO/third_party/SOURCES.txt" | awk 'NF { print "  " $3 }'
+  echo "patches:"; for p in "${PATCHES[@]}"; do echo "  $(basename "$p")"; done
+} > "$PREFIX/BUILDINFO.txt"
+echo "$HASH" > "$STAMP"
+
+if [ "${HEADLIGHT_KEEP_BUILD:-0}" != 1 ]; then
+  rm -rf "$WORK"
+fi
+log "done: $PREFIX [$(elapsed) s]"

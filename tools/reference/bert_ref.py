@@ -1,0 +1,350 @@
+# Independent from-scratch PyTorch reference of Hugging Face BERT (BertModel / BertForMaskedLM / BertForPreTraining), eval mode.
+"""
+Written from the semantics of transformers' modeling_bert.py (eager attention, no dropout at eval):
+
+  embeddings  E = LayerNorm(word[ids] + position[0..n-1] + token_type[tt])          [n, H]
+  per layer   q, k, v = x Wq^T + bq, x Wk^T + bk, x Wv^T + bv, split in A heads       [A, n, d], d = H / A
+              P = softmax(q k^T / sqrt(d) + mask)                                     [A, n, n]
+              a = LayerNorm(x + (P v merged) Wo^T + bo)                               (post-LN, "add & norm")
+              x = LayerNorm(a + act(a W1^T + b1) W2^T + b2)
+  pooler      tanh(x[0] Wp^T + bp)                                                    (BertModel, BertForPreTraining)
+  MLM head    LayerNorm(act(x Wt^T + bt)) E_word^T + bias                             [n, vocab] (decoder tied to E_word)
+  NSP head    pooled Ws^T + bs                                                        [2]
+
+mask: HF's "extended attention mask" adds (1 - attention_mask) * finfo(dtype).min to the scores of padded keys.
+
+Nothing here uses torch.nn modules or torch's own layer_norm / attention kernels: the point is to be an
+independent check for both the C++ engine and (in selfcheck.py) for torch's built-in transformer layers.
+All maths runs in the dtype of the loaded weights (float32 by default; load with dtype=torch.float64 as a check).
+"""
+import json
+import math
+import os
+import sys
+from dataclasses import dataclass, field
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import safetensors_io  # noqa: E402
+
+
+# ----------------------------------------------------------------------------------------------- config
+
+@dataclass
+class BertConfig:
+    vocab_size: int = 30522
+    hidden_size: int = 768
+    num_hidden_layers: int = 12
+    num_attention_heads: int = 12
+    intermediate_size: int = 3072
+    hidden_act: str = "gelu"
+    max_position_embeddings: int = 512
+    type_vocab_size: int = 2
+    layer_norm_eps: float = 1e-12
+    pad_token_id: int = 0
+    position_embedding_type: str = "absolute"
+    extra: dict = field(default_factory=dict)  # every other config.json field, kept verbatim
+
+    @property
+    def head_dim(self):
+        return self.hidden_size // self.num_attention_heads
+
+    @classmethod
+    def from_dict(cls, d):
+        known = {k for k in cls.__dataclass_fields__ if k != "extra"}
+        cfg = cls(**{k: v for k, v in d.items() if k in known})
+        cfg.extra = {k: v for k, v in d.items() if k not in known}
+        if cfg.hidden_size % cfg.num_attention_heads:
+            raise ValueError("hidden_size must be divisible by num_attention_heads")
+        if cfg.position_embedding_type != "absolute":
+            raise NotImplementedError(f"position_embedding_type={cfg.position_embedding_type!r} (only 'absolute')")
+        if cfg.hidden_act not in ACTIVATIONS:
+            raise NotImplementedError(f"hidden_act={cfg.hidden_act!r}; supported: {sorted(ACTIVATIONS)}")
+        return cfg
+
+    @classmethod
+    def from_json(cls, path):
+        with open(path) as f:
+            return cls.from_dict(json.load(f))
+
+
+# ----------------------------------------------------------------------------------------------- primitives
+
+def gelu_erf(x):
+    """HF "gelu": exact GELU, x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2))."""
+    return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
+
+
+def gelu_tanh(x):
+    """HF "gelu_new" / "gelu_pytorch_tanh": 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)))
+
+
+ACTIVATIONS = {
+    "gelu": gelu_erf,
+    "gelu_new": gelu_tanh,
+    "gelu_pytorch_tanh": gelu_tanh,
+    "gelu_fast": lambda x: 0.5 * x * (1.0 + torch.tanh(x * 0.7978845608 * (1.0 + 0.044715 * x * x))),
+    "quick_gelu": lambda x: x * torch.sigmoid(1.702 * x),
+    "relu": lambda x: torch.clamp(x, min=0),
+    "silu": lambda x: x * torch.sigmoid(x),
+    "swish": lambda x: x * torch.sigmoid(x),
+    "tanh": torch.tanh,
+}
+
+
+def linear(x, w, b):
+    """x [..., in] , w [out, in] (torch/HF layout), b [out] -> [..., out]."""
+    return torch.matmul(x, w.t()) + b
+
+
+def layer_norm(x, gamma, beta, eps):
+    """Normalise over the last (hidden) axis with the biased variance, as torch.nn.LayerNorm does."""
+    mean = x.mean(dim=-1, keepdim=True)
+    var = ((x - mean) ** 2).mean(dim=-1, keepdim=True)
+    return (x - mean) / torch.sqrt(var + eps) * gamma + beta
+
+
+def softmax(scores):
+    """Numerically stable softmax over the last axis (keys)."""
+    z = scores - scores.max(dim=-1, keepdim=True).values
+    e = torch.exp(z)
+    return e / e.sum(dim=-1, keepdim=True)
+
+
+# ----------------------------------------------------------------------------------------------- checkpoint
+
+# Names inside the model, without the "bert." prefix (heads keep their "cls." names).
+def layer_names(i):
+    p = f"encoder.layer.{i}."
+    return {
+        "q_w": p + "attention.self.query.weight", "q_b": p + "attention.self.query.bias",
+        "k_w": p + "attention.self.key.weight", "k_b": p + "attention.self.key.bias",
+        "v_w": p + "attention.self.value.weight", "v_b": p + "attention.self.value.bias",
+        "o_w": p + "attention.output.dense.weight", "o_b": p + "attention.output.dense.bias",
+        "ln1_g": p + "attention.output.LayerNorm.weight", "ln1_b": p + "attention.output.LayerNorm.bias",
+        "ff1_w": p + "intermediate.dense.weight", "ff1_b": p + "intermediate.dense.bias",
+        "ff2_w": p + "output.dense.weight", "ff2_b": p + "output.dense.bias",
+        "ln2_g": p + "output.LayerNorm.weight", "ln2_b": p + "output.LayerNorm.bias",
+    }
+
+
+EMBEDDING_NAMES = [
+    "embeddings.word_embeddings.weight",        # [vocab, H]
+    "embeddings.position_embeddings.weight",    # [max_pos, H]
+    "embeddings.token_type_embeddings.weight",  # [type_vocab, H]
+    "embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias",
+]
+POOLER_NAMES = ["pooler.dense.weight", "pooler.dense.bias"]
+MLM_NAMES = [
+    "cls.predictions.transform.dense.weight", "cls.predictions.transform.dense.bias",
+    "cls.predictions.transform.LayerNorm.weight", "cls.predictions.transform.LayerNorm.bias",
+    "cls.predictions.bias",                     # [vocab]; HF ties cls.predictions.decoder.bias to it
+]
+NSP_NAMES = ["cls.seq_relationship.weight", "cls.seq_relationship.bias"]
+IGNORED = {"embeddings.position_ids", "embeddings.token_type_ids"}  # buffers some versions saved; no weights
+
+
+def normalize_names(state):
+    """Map the checkpoint's names onto the internal ones: drop a leading "bert." (BertFor* checkpoints),
+    rename TF-era LayerNorm.gamma/beta to weight/bias. Works for BertModel (no prefix) too."""
+    out = {}
+    for name, t in state.items():
+        n = name[len("bert."):] if name.startswith("bert.") else name
+        if n.endswith("LayerNorm.gamma"):
+            n = n[: -len("gamma")] + "weight"
+        elif n.endswith("LayerNorm.beta"):
+            n = n[: -len("beta")] + "bias"
+        if n in IGNORED:
+            continue
+        if n in out:
+            raise ValueError(f"tensor {n!r} appears twice (with and without 'bert.' prefix?)")
+        out[n] = t
+    return out
+
+
+def load_state(model_dir):
+    """Raw tensors of a checkpoint folder: model.safetensors, else pytorch_model.bin."""
+    st = os.path.join(model_dir, "model.safetensors")
+    if os.path.exists(st):
+        return safetensors_io.load_torch(st)
+    binp = os.path.join(model_dir, "pytorch_model.bin")
+    if os.path.exists(binp):
+        return torch.load(binp, map_location="cpu")
+    raise FileNotFoundError(f"{model_dir}: neither model.safetensors nor pytorch_model.bin")
+
+
+class BertReference:
+    """Holds a config and a dict of weights (internal names, see normalize_names) and runs the forward pass."""
+
+    def __init__(self, config, weights, dtype=torch.float32):
+        self.config = config
+        w = {k: v.to(dtype) if v.is_floating_point() else v for k, v in weights.items()}
+        self.dtype = dtype
+
+        needed = list(EMBEDDING_NAMES)
+        for i in range(config.num_hidden_layers):
+            needed += layer_names(i).values()
+        missing = [n for n in needed if n not in w]
+        if missing:
+            raise KeyError(f"checkpoint lacks {len(missing)} encoder tensor(s), e.g. {missing[:4]}")
+
+        self.has_pooler = all(n in w for n in POOLER_NAMES)
+        self.has_mlm = all(n in w for n in MLM_NAMES) or (
+            all(n in w for n in MLM_NAMES[:4]) and "cls.predictions.decoder.bias" in w)
+        self.has_nsp = all(n in w for n in NSP_NAMES)
+        if self.has_mlm:
+            # HF ties: decoder.weight is the word-embedding matrix, decoder.bias is cls.predictions.bias.
+            # safetensors files written by HF omit the duplicates; older/.bin files carry them. Accept both.
+            if "cls.predictions.bias" not in w:
+                w["cls.predictions.bias"] = w["cls.predictions.decoder.bias"]
+            if "cls.predictions.decoder.weight" not in w:
+                w["cls.predictions.decoder.weight"] = w["embeddings.word_embeddings.weight"]
+        if self.has_nsp and not self.has_pooler:
+            raise KeyError("NSP head present without pooler weights")
+        known = set(needed) | set(POOLER_NAMES) | set(MLM_NAMES) | set(NSP_NAMES) | {
+            "cls.predictions.decoder.weight", "cls.predictions.decoder.bias"}
+        self.unused = sorted(set(w) - known)
+        self.w = w
+        self._check_shapes()
+
+    @classmethod
+    def from_pretrained(cls, model_dir, dtype=torch.float32):
+        config = BertConfig.from_json(os.path.join(model_dir, "config.json"))
+        return cls(config, normalize_names(load_state(model_dir)), dtype=dtype)
+
+    def _check_shapes(self):
+        c, w = self.config, self.w
+        H, F = c.hidden_size, c.intermediate_size
+        expect = {
+            "embeddings.word_embeddings.weight": (c.vocab_size, H),
+            "embeddings.position_embeddings.weight": (c.max_position_embeddings, H),
+            "embeddings.token_type_embeddings.weight": (c.type_vocab_size, H),
+        }
+        for i in range(c.num_hidden_layers):
+            n = layer_names(i)
+            for k in ("q_w", "k_w", "v_w", "o_w"):
+                expect[n[k]] = (H, H)
+            expect[n["ff1_w"]] = (F, H)
+            expect[n["ff2_w"]] = (H, F)
+        if self.has_mlm:
+            expect["cls.predictions.decoder.weight"] = (c.vocab_size, H)
+            expect["cls.predictions.bias"] = (c.vocab_size,)
+        for name, shape in expect.items():
+            if tuple(w[name].shape) != shape:
+                raise ValueError(f"{name}: shape {tuple(w[name].shape)}, config says {shape}")
+
+    # ------------------------------------------------------------------------------------------- forward
+
+    def embeddings(self, input_ids, token_type_ids):
+        """[B, n] ids -> [B, n, H]: word + absolute position + token type, then LayerNorm."""
+        w, n = self.w, input_ids.shape[1]
+        if n > self.config.max_position_embeddings:
+            raise ValueError(f"sequence length {n} > max_position_embeddings")
+        positions = torch.arange(n)
+        e = (w["embeddings.word_embeddings.weight"][input_ids]
+             + w["embeddings.position_embeddings.weight"][positions][None]
+             + w["embeddings.token_type_embeddings.weight"][token_type_ids])
+        return layer_norm(e, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"],
+                          self.config.layer_norm_eps)
+
+    def extended_mask(self, attention_mask):
+        """[B, n] of 1 (attend) / 0 (padding) -> additive [B, 1, 1, n], as HF's get_extended_attention_mask."""
+        m = attention_mask[:, None, None, :].to(self.dtype)
+        return (1.0 - m) * torch.finfo(self.dtype).min
+
+    def split_heads(self, t):
+        """[B, n, H] -> [B, A, n, d]."""
+        B, n, _ = t.shape
+        A, d = self.config.num_attention_heads, self.config.head_dim
+        return t.view(B, n, A, d).permute(0, 2, 1, 3)
+
+    def self_attention(self, i, x, mask_add):
+        """Scaled dot-product attention of layer i. x [B, n, H] ->
+        context [B, n, H] (heads merged, before the output dense), probs [B, A, n, n], q and k [B, A, n, d]."""
+        w, nm = self.w, layer_names(i)
+        q = self.split_heads(linear(x, w[nm["q_w"]], w[nm["q_b"]]))
+        k = self.split_heads(linear(x, w[nm["k_w"]], w[nm["k_b"]]))
+        v = self.split_heads(linear(x, w[nm["v_w"]], w[nm["v_b"]]))
+        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.config.head_dim) + mask_add
+        probs = softmax(scores)
+        context = torch.matmul(probs, v)                       # [B, A, n, d]
+        B, A, n, d = context.shape
+        context = context.permute(0, 2, 1, 3).reshape(B, n, A * d)
+        return context, probs, q, k
+
+    def layer(self, i, x, mask_add):
+        """One encoder layer: attention -> add & norm -> feed-forward -> add & norm."""
+        w, nm, eps = self.w, layer_names(i), self.config.layer_norm_eps
+        act = ACTIVATIONS[self.config.hidden_act]
+        context, probs, q, k = self.self_attention(i, x, mask_add)
+        a = layer_norm(x + linear(context, w[nm["o_w"]], w[nm["o_b"]]), w[nm["ln1_g"]], w[nm["ln1_b"]], eps)
+        h = act(linear(a, w[nm["ff1_w"]], w[nm["ff1_b"]]))     # [B, n, intermediate]
+        out = layer_norm(a + linear(h, w[nm["ff2_w"]], w[nm["ff2_b"]]), w[nm["ln2_g"]], w[nm["ln2_b"]], eps)
+        return out, probs, q, k
+
+    def mlm_logits(self, x):
+        """Prediction head: transform (dense -> act -> LayerNorm), then decoder tied to word embeddings."""
+        w = self.w
+        act = ACTIVATIONS[self.config.hidden_act]
+        t = act(linear(x, w["cls.predictions.transform.dense.weight"], w["cls.predictions.transform.dense.bias"]))
+        t = layer_norm(t, w["cls.predictions.transform.LayerNorm.weight"],
+                       w["cls.predictions.transform.LayerNorm.bias"], self.config.layer_norm_eps)
+        return linear(t, w["cls.predictions.decoder.weight"], w["cls.predictions.bias"])
+
+    @torch.no_grad()
+    def forward(self, input_ids, token_type_ids=None, attention_mask=None, mlm_positions=None):
+        """input_ids [n] or [B, n] (int). Returns a dict (batch axis kept only if the input had one):
+            embeddings     [B, n, H]        embedding LayerNorm output (= hidden_states[0])
+            hidden_states  [B, L+1, n, H]   embeddings, then the output of each layer
+            attentions     [B, L, A, n, n]  softmax probabilities (rows sum to 1; padded keys get 0)
+            queries, keys  [B, L, A, n, d]  per-head projections after bias, before the 1/sqrt(d) scaling
+            last_hidden    [B, n, H]
+            pooled         [B, H]           if the checkpoint has a pooler
+            mlm_logits     [B, n, vocab]    if it has an MLM head ([B, len(mlm_positions), vocab] if given)
+            nsp_logits     [B, 2]           if it has an NSP head
+        """
+        ids = torch.as_tensor(input_ids, dtype=torch.long)
+        batched = ids.dim() == 2
+        if not batched:
+            ids = ids[None]
+        tt = torch.zeros_like(ids) if token_type_ids is None else torch.as_tensor(token_type_ids, dtype=torch.long)
+        am = torch.ones_like(ids) if attention_mask is None else torch.as_tensor(attention_mask, dtype=torch.long)
+        tt, am = tt.reshape(ids.shape), am.reshape(ids.shape)
+
+        mask_add = self.extended_mask(am)
+        x = self.embeddings(ids, tt)
+        hidden, attn, qs, ks = [x], [], [], []
+        for i in range(self.config.num_hidden_layers):
+            x, probs, q, k = self.layer(i, x, mask_add)
+            hidden.append(x)
+            attn.append(probs)
+            qs.append(q)
+            ks.append(k)
+
+        out = {
+            "embeddings": hidden[0],
+            "hidden_states": torch.stack(hidden, dim=1),
+            "attentions": torch.stack(attn, dim=1),
+            "queries": torch.stack(qs, dim=1),
+            "keys": torch.stack(ks, dim=1),
+            "last_hidden": x,
+        }
+        if self.has_pooler:
+            out["pooled"] = torch.tanh(linear(x[:, 0], self.w["pooler.dense.weight"], self.w["pooler.dense.bias"]))
+        if self.has_mlm:
+            rows = x if mlm_positions is None else x[:, torch.as_tensor(mlm_positions, dtype=torch.long)]
+            out["mlm_logits"] = self.mlm_logits(rows)
+        if self.has_nsp:
+            out["nsp_logits"] = linear(out["pooled"], self.w["cls.seq_relationship.weight"],
+                                       self.w["cls.seq_relationship.bias"])
+        if not batched:
+            out = {k: v[0] for k, v in out.items()}
+        return out
+
+    __call__ = forward
+
+
+def load(model_dir, dtype=torch.float32):
+    return BertReference.from_pretrained(model_dir, dtype=dtype)

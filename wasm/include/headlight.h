@@ -1,0 +1,64 @@
+/* headlight.h — the engine's whole C API: integer handles, flat buffers, a status on every call. */
+#ifndef HEADLIGHT_H_
+#define HEADLIGHT_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes (hl::Code). On failure hl_last_error() says what went wrong and what to do. */
+#define HL_STATUS_OK 0
+#define HL_STATUS_INVALID_ARGUMENT 1
+#define HL_STATUS_BAD_MODEL 2
+#define HL_STATUS_OUT_OF_MEMORY 3
+#define HL_STATUS_UNSUPPORTED 4
+#define HL_STATUS_INTERNAL 5
+
+/* Result fields for hl_result_get. */
+#define HL_FIELD_SUMMARY_JSON 0 /* UTF-8 JSON: n, shape, tokens (text,id,segment,begin,end), truncation, mlm, timings */
+#define HL_FIELD_TOKEN_IDS 1    /* int32 [n] */
+#define HL_FIELD_ATTENTION 2    /* f32 [L][A][n][n] */
+#define HL_FIELD_QUERIES 3      /* f32 [L][A][n][D] */
+#define HL_FIELD_KEYS 4         /* f32 [L][A][n][D] */
+#define HL_FIELD_HIDDEN 5       /* f32 [n][H] */
+
+int32_t hl_version(void);
+
+/* 64-byte-aligned memory for model files and conversion outputs; NULL when out of memory. */
+void* hl_alloc(size_t size);
+void hl_free(void* p);
+
+/* Loads a Headlight model file from `data` (allocated with hl_alloc), taking ownership of it
+   whether or not the load succeeds. num_threads > 1 needs a threaded build. */
+int32_t hl_model_load(void* data, size_t size, int32_t num_threads, int32_t* out_model);
+/* JSON describing the model (config, meta, int8, threads, special tokens); valid until the model is freed. */
+int32_t hl_model_info(int32_t model, const char** json, size_t* length);
+int32_t hl_model_free(int32_t model);
+
+/* Runs text A (and B when has_b != 0) through the model. max_tokens 0 = the model's maximum. */
+int32_t hl_run(int32_t model, const char* a, size_t a_length, const char* b, size_t b_length, int32_t has_b, int32_t top_k,
+               int32_t max_tokens, int32_t* out_result);
+/* Runs given token ids / types (int32 [n]); the summary then has no tokens' text or spans. */
+int32_t hl_run_ids(int32_t model, const int32_t* ids, const int32_t* types, size_t n, int32_t top_k, int32_t* out_result);
+/* Points at one field of a result; valid until the result is freed. */
+int32_t hl_result_get(int32_t result, int32_t field, const void** data, size_t* bytes);
+int32_t hl_result_free(int32_t result);
+
+/* Converts a Hugging Face checkpoint held in memory; optional inputs may be NULL with length 0.
+   *out is allocated with hl_alloc: free it with hl_free (or pass it to hl_model_load). */
+int32_t hl_convert(const char* config_json, size_t config_length, const char* vocab_txt, size_t vocab_length,
+                   const char* tokenizer_config_json, size_t tokenizer_config_length, const char* tokenizer_json,
+                   size_t tokenizer_json_length, const uint8_t* safetensors, size_t safetensors_length, int32_t int8,
+                   void** out, size_t* out_length);
+
+/* Message of the last failed call on this thread ("" if none). */
+const char* hl_last_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HEADLIGHT_H_ */

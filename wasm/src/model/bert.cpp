@@ -1,0 +1,406 @@
+// The BERT forward pass: embeddings, then per layer attention → add & norm → feed-forward → add & norm,
+// then the masked-LM head at [MASK] positions. Every attention probability and q/k vector is kept.
+#include "model/bert.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+#include "model/tensor_names.h"
+#include "model/tokenizer_header.h"
+#include "ops/ops.h"
+
+namespace hl {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double MsSince(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+// Activations other than erf-GELU are rare in BERT checkpoints: plain loops suffice.
+void apply_activation(Activation act, float* x, size_t count, bool ref) {
+  switch (act) {
+    case Activation::kGeluErf:
+      if (ref) ops::gelu_f32__ref(x, x, count); else ops::gelu_f32(x, x, count);
+      break;
+    case Activation::kGeluTanh:
+      for (size_t i = 0; i < count; ++i) {
+        const float v = x[i];
+        x[i] = 0.5f * v * (1.0f + std::tanh(0.7978845608028654f * (v + 0.044715f * v * v * v)));
+      }
+      break;
+    case Activation::kRelu:
+      for (size_t i = 0; i < count; ++i) x[i] = std::max(0.0f, x[i]);
+      break;
+  }
+}
+
+}  // namespace
+
+struct BertModel::Layer {
+  Linear query, key, value;  // [H] → slices of qkv [n][3H]
+  Linear attn_out;           // ctx [n][H] → [n][H]
+  Linear ff_in;              // [n][H] → [n][F]
+  Linear ff_out;             // [n][F] → [n][H]
+  const float *ln1_gamma = nullptr, *ln1_beta = nullptr;  // after attention
+  const float *ln2_gamma = nullptr, *ln2_beta = nullptr;  // after feed-forward
+};
+
+struct BertModel::Workspace {
+  size_t capacity = 0;
+  AlignedBuffer x;        // [n][H] hidden states
+  AlignedBuffer qkv;      // [n][3H] queries | keys | values
+  AlignedBuffer ctx;      // [n][H] attention context, heads side by side
+  AlignedBuffer proj;     // [n][H] output of a projection before add & norm
+  AlignedBuffer ff;       // [n][F] feed-forward intermediate
+  AlignedBuffer scratch;  // [A][attention_head_scratch_floats(n, D)]
+  QuantizedRows xq;       // int8 activations of the current linear input
+
+  Status Reserve(size_t n, const BertConfig& c) {
+    if (n <= capacity) return Status::Ok();
+    const size_t H = c.hidden_size, F = c.intermediate_size, A = c.num_heads, D = c.head_size();
+    const bool ok = x.allocate(n * H * 4) && qkv.allocate(n * 3 * H * 4) && ctx.allocate(n * H * 4) &&
+                    proj.allocate(n * H * 4) && ff.allocate(n * F * 4) &&
+                    scratch.allocate(A * ops::attention_head_scratch_floats(n, D) * 4);
+    if (!ok) { capacity = 0; return OutOfMemory("not enough memory for the activations of " + std::to_string(n) + " tokens"); }
+    HL_RETURN_IF_ERROR(xq.Reserve(n, std::max(H, F)));
+    capacity = n;
+    return Status::Ok();
+  }
+};
+
+BertModel::~BertModel() {
+  layers_.clear();
+  mlm_transform_.reset();
+  mlm_decoder_.reset();
+  quantizer_.reset();
+  if (pool_) pthreadpool_destroy(pool_);
+}
+
+bool BertModel::is_int8() const { return !layers_.empty() && layers_[0]->query.is_int8(); }
+
+int32_t BertModel::num_threads() const { return pool_ ? static_cast<int32_t>(pthreadpool_get_threads_count(pool_)) : 1; }
+
+Status BertModel::Load(AlignedBuffer file, const LoadOptions& options, std::unique_ptr<BertModel>* out) {
+  std::unique_ptr<BertModel> m(new (std::nothrow) BertModel());
+  if (!m) return OutOfMemory("model object");
+  m->file_ = std::move(file);
+  ModelFileView view;
+  HL_RETURN_IF_ERROR(ParseModelFile(m->file_.data(), m->file_.size(), &view));
+  HL_RETURN_IF_ERROR(m->Build(view, options));
+  *out = std::move(m);
+  return Status::Ok();
+}
+
+Status BertModel::Build(const ModelFileView& view, const LoadOptions& options) {
+  config_ = view.config;
+  meta_ = view.meta;
+  TokenizerOptions topt;
+  std::vector<std::string> vocab;
+  HL_RETURN_IF_ERROR(TokenizerFromHeader(view.tokenizer, &topt, &vocab));
+  if (vocab.size() > static_cast<size_t>(config_.vocab_size))
+    return BadModel("model tokenizer has " + std::to_string(vocab.size()) + " entries, more than vocab_size " +
+                    std::to_string(config_.vocab_size));
+  HL_RETURN_IF_ERROR(Tokenizer::Create(std::move(vocab), topt, &tokenizer_));
+
+  HeadSet heads;
+  heads.mlm = view.find("cls.predictions.transform.dense.weight") != nullptr;
+  heads.untied_decoder = view.find("cls.predictions.decoder.weight") != nullptr;
+  heads.pooler = view.find("pooler.dense.weight") != nullptr;
+  heads.nsp = view.find("cls.seq_relationship.weight") != nullptr;
+  has_mlm_ = heads.mlm;
+  // Every expected tensor must be present with the config's shape and a dtype its role allows.
+  for (const ExpectedTensor& e : ExpectedTensors(config_, heads)) {
+    const TensorView* t = view.find(e.name);
+    if (!t) return BadModel("model file: missing tensor \"" + e.name + "\"");
+    if (t->shape != e.shape) return BadModel("model file: tensor \"" + e.name + "\" has the wrong shape for this config");
+    if (e.role == TensorRole::kF32 && t->dtype != TensorDtype::kF32)
+      return BadModel("model file: tensor \"" + e.name + "\" must be f32");
+  }
+  auto T = [&](const std::string& name) -> const TensorView& { return *view.find(name); };
+
+  if (options.num_threads > 1) {
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+    // single-thread wasm build: stay on one thread (the page picks the threaded build when it can)
+#else
+    pool_ = pthreadpool_create(static_cast<size_t>(options.num_threads));
+    if (!pool_) return OutOfMemory("could not start " + std::to_string(options.num_threads) + " threads");
+#endif
+  }
+
+  word_ = T("embeddings.word_embeddings.weight");
+  position_ = T("embeddings.position_embeddings.weight");
+  token_type_ = T("embeddings.token_type_embeddings.weight");
+  emb_ln_gamma_ = T("embeddings.LayerNorm.weight");
+  emb_ln_beta_ = T("embeddings.LayerNorm.bias");
+
+  const size_t H = config_.hidden_size, F = config_.intermediate_size;
+  auto init_linear = [&](Linear& lin, const std::string& prefix, size_t y_stride) -> Status {
+    const TensorView& w = T(prefix + ".weight");
+    const TensorView& b = T(prefix + ".bias");
+    return lin.Init(static_cast<size_t>(w.shape[1]), static_cast<size_t>(w.shape[0]), y_stride, w.f32, w.i8, w.scales, b.f32);
+  };
+  for (int32_t l = 0; l < config_.num_layers; ++l) {
+    auto layer = std::make_unique<Layer>();
+    HL_RETURN_IF_ERROR(init_linear(layer->query, LayerTensor(l, "attention.self.query"), 3 * H));
+    HL_RETURN_IF_ERROR(init_linear(layer->key, LayerTensor(l, "attention.self.key"), 3 * H));
+    HL_RETURN_IF_ERROR(init_linear(layer->value, LayerTensor(l, "attention.self.value"), 3 * H));
+    HL_RETURN_IF_ERROR(init_linear(layer->attn_out, LayerTensor(l, "attention.output.dense"), H));
+    HL_RETURN_IF_ERROR(init_linear(layer->ff_in, LayerTensor(l, "intermediate.dense"), F));
+    HL_RETURN_IF_ERROR(init_linear(layer->ff_out, LayerTensor(l, "output.dense"), H));
+    const bool int8 = layer->query.is_int8();
+    for (Linear* lin : {&layer->key, &layer->value, &layer->attn_out, &layer->ff_in, &layer->ff_out})
+      if (lin->is_int8() != int8) return BadModel("model file mixes int8 and f32 linear weights within layer " + std::to_string(l));
+    layer->ln1_gamma = T(LayerTensor(l, "attention.output.LayerNorm.weight")).f32;
+    layer->ln1_beta = T(LayerTensor(l, "attention.output.LayerNorm.bias")).f32;
+    layer->ln2_gamma = T(LayerTensor(l, "output.LayerNorm.weight")).f32;
+    layer->ln2_beta = T(LayerTensor(l, "output.LayerNorm.bias")).f32;
+    layers_.push_back(std::move(layer));
+  }
+  if (has_mlm_) {
+    mlm_transform_ = std::make_unique<Linear>();
+    HL_RETURN_IF_ERROR(init_linear(*mlm_transform_, "cls.predictions.transform.dense", H));
+    mlm_ln_gamma_ = T("cls.predictions.transform.LayerNorm.weight").f32;
+    mlm_ln_beta_ = T("cls.predictions.transform.LayerNorm.bias").f32;
+    mlm_bias_ = T("cls.predictions.bias").f32;
+    const TensorView& dec = heads.untied_decoder ? T("cls.predictions.decoder.weight") : word_;
+    mlm_decoder_ = std::make_unique<Linear>();
+    HL_RETURN_IF_ERROR(mlm_decoder_->Init(H, static_cast<size_t>(config_.vocab_size), static_cast<size_t>(config_.vocab_size),
+                                          dec.f32, dec.i8, dec.scales, mlm_bias_));
+  }
+  quantizer_ = std::make_unique<RowQuantizer>();
+  HL_RETURN_IF_ERROR(quantizer_->Init());
+  ws_ = std::make_unique<Workspace>();
+  return Status::Ok();
+}
+
+Status BertModel::Run(std::string_view a, std::string_view b, bool has_b, const RunOptions& options, RunResult* out) {
+  const auto t0 = Clock::now();
+  const size_t limit = options.max_tokens ? std::min<size_t>(options.max_tokens, config_.max_position_embeddings)
+                                          : static_cast<size_t>(config_.max_position_embeddings);
+  Encoding enc;
+  HL_RETURN_IF_ERROR(tokenizer_->Encode(a, b, has_b, limit, &enc));
+  std::vector<int32_t> ids(enc.tokens.size()), types(enc.tokens.size());
+  for (size_t i = 0; i < enc.tokens.size(); ++i) {
+    ids[i] = enc.tokens[i].id;
+    types[i] = std::min<int32_t>(enc.tokens[i].segment, config_.type_vocab_size - 1);
+  }
+  const double tokenize_ms = MsSince(t0);
+  HL_RETURN_IF_ERROR(Forward(ids.data(), types.data(), ids.size(), options, out));
+  out->encoding = std::move(enc);
+  out->timings.tokenize = tokenize_ms;
+  out->timings.total = MsSince(t0);
+  return Status::Ok();
+}
+
+Status BertModel::RunIds(const int32_t* ids, const int32_t* types, size_t n, const RunOptions& options, RunResult* out) {
+  if (n == 0) return InvalidArgument("no tokens to run");
+  if (n > static_cast<size_t>(config_.max_position_embeddings))
+    return InvalidArgument(std::to_string(n) + " tokens exceed the model's " + std::to_string(config_.max_position_embeddings) +
+                           " positions");
+  for (size_t i = 0; i < n; ++i) {
+    if (ids[i] < 0 || ids[i] >= config_.vocab_size) return InvalidArgument("token id " + std::to_string(ids[i]) + " out of range");
+    if (types[i] < 0 || types[i] >= config_.type_vocab_size)
+      return InvalidArgument("token type " + std::to_string(types[i]) + " out of range");
+  }
+  const auto t0 = Clock::now();
+  out->encoding = Encoding();
+  HL_RETURN_IF_ERROR(Forward(ids, types, n, options, out));
+  out->timings.total = MsSince(t0);
+  return Status::Ok();
+}
+
+Status BertModel::Forward(const int32_t* ids, const int32_t* types, size_t n, const RunOptions& options, RunResult* out) {
+  const size_t L = config_.num_layers, A = config_.num_heads, D = config_.head_size(), H = config_.hidden_size;
+  HL_RETURN_IF_ERROR(ws_->Reserve(n, config_));
+  out->n = static_cast<int32_t>(n);
+  out->timings = Timings();
+  out->mlm.clear();
+  try {
+    out->attention.assign(L * A * n * n, 0.0f);
+    out->queries.assign(L * A * n * D, 0.0f);
+    out->keys.assign(L * A * n * D, 0.0f);
+    out->hidden.assign(n * H, 0.0f);
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory("not enough memory to hand over the attention of " + std::to_string(n) + " tokens");
+  }
+  const bool ref = options.reference_kernels;
+  float* x = ws_->x.as<float>();  // [n][H]
+
+  auto t = Clock::now();
+  Embeddings(x, ids, types, n);
+  if (ref) ops::layernorm_f32__ref(x, x, emb_ln_gamma_.f32, emb_ln_beta_.f32, config_.layer_norm_eps, n, H);
+  else ops::layernorm_f32(x, x, emb_ln_gamma_.f32, emb_ln_beta_.f32, config_.layer_norm_eps, n, H);
+  out->timings.embeddings = MsSince(t);
+
+  for (size_t l = 0; l < L; ++l) {
+    HL_RETURN_IF_ERROR(AttentionBlock(*layers_[l], static_cast<int32_t>(l), n, ref, out));
+    HL_RETURN_IF_ERROR(FeedForwardBlock(*layers_[l], n, ref, &out->timings));
+  }
+  std::memcpy(out->hidden.data(), x, n * H * sizeof(float));
+  if (has_mlm_) HL_RETURN_IF_ERROR(MaskedLmHead(ids, n, options, out));
+  return Status::Ok();
+}
+
+// x[i] = word[ids[i]] + position[i] + token_type[types[i]]; x [n][H]
+void BertModel::Embeddings(float* x, const int32_t* ids, const int32_t* types, size_t n) const {
+  const size_t H = config_.hidden_size;
+  for (size_t i = 0; i < n; ++i) {
+    float* xi = x + i * H;
+    const size_t id = static_cast<size_t>(ids[i]);
+    if (word_.i8) {
+      const int8_t* w = word_.i8 + id * H;
+      const float s = word_.scales[id];
+      for (size_t c = 0; c < H; ++c) xi[c] = static_cast<float>(w[c]) * s;
+    } else {
+      std::memcpy(xi, word_.f32 + id * H, H * sizeof(float));
+    }
+    const float* p = position_.f32 + i * H;
+    const float* tt = token_type_.f32 + static_cast<size_t>(types[i]) * H;
+    for (size_t c = 0; c < H; ++c) xi[c] += p[c] + tt[c];
+  }
+}
+
+// y = lin(x) for x [n][lin.in()]; int8 layers quantize x per row first (counted as linear time).
+Status BertModel::Project(Linear& lin, float* y, const float* x, size_t n, bool ref, Timings* t) {
+  const auto t0 = Clock::now();
+  if (ref) {
+    lin.Run__ref(y, x, n);
+  } else {
+    if (lin.is_int8()) HL_RETURN_IF_ERROR(quantizer_->Run(&ws_->xq, x, n, lin.in(), pool_));
+    HL_RETURN_IF_ERROR(lin.Run(y, x, &ws_->xq, n, pool_));
+  }
+  t->linear += MsSince(t0);
+  return Status::Ok();
+}
+
+namespace {
+struct HeadTask {
+  const float* qkv;  // [n][3H]
+  float* ctx;        // [n][H]
+  float* probs;      // [A][n][n] of this layer
+  float* scratch;    // [A][scratch]
+  size_t n, H, D, scratch_floats;
+  float scale;
+  bool ref;
+};
+void RunHead(void* arg, size_t h) {
+  const HeadTask& t = *static_cast<const HeadTask*>(arg);
+  const float* q = t.qkv + h * t.D;
+  const float* k = t.qkv + t.H + h * t.D;
+  const float* v = t.qkv + 2 * t.H + h * t.D;
+  float* probs = t.probs + h * t.n * t.n;
+  float* ctx = t.ctx + h * t.D;
+  float* scratch = t.scratch + h * t.scratch_floats;
+  if (t.ref)
+    ops::attention_head_f32__ref(probs, ctx, q, k, v, scratch, t.n, t.D, 3 * t.H, 3 * t.H, 3 * t.H, t.H, t.scale);
+  else
+    ops::attention_head_f32(probs, ctx, q, k, v, scratch, t.n, t.D, 3 * t.H, 3 * t.H, 3 * t.H, t.H, t.scale);
+}
+}  // namespace
+
+// Self-attention of layer l, then add & norm: x = LN(x + O·context)
+Status BertModel::AttentionBlock(const Layer& layer, int32_t l, size_t n, bool ref, RunResult* out) {
+  const size_t H = config_.hidden_size, A = config_.num_heads, D = config_.head_size();
+  float* x = ws_->x.as<float>();      // [n][H]
+  float* qkv = ws_->qkv.as<float>();  // [n][3H]
+  Layer& ly = const_cast<Layer&>(layer);
+  Timings* tm = &out->timings;
+
+  // Q, K, V share one quantization of x.
+  auto t0 = Clock::now();
+  if (ref) {
+    ly.query.Run__ref(qkv, x, n);
+    ly.key.Run__ref(qkv + H, x, n);
+    ly.value.Run__ref(qkv + 2 * H, x, n);
+  } else {
+    if (ly.query.is_int8()) HL_RETURN_IF_ERROR(quantizer_->Run(&ws_->xq, x, n, H, pool_));
+    HL_RETURN_IF_ERROR(ly.query.Run(qkv, x, &ws_->xq, n, pool_));
+    HL_RETURN_IF_ERROR(ly.key.Run(qkv + H, x, &ws_->xq, n, pool_));
+    HL_RETURN_IF_ERROR(ly.value.Run(qkv + 2 * H, x, &ws_->xq, n, pool_));
+  }
+  tm->linear += MsSince(t0);
+
+  // Per head: probs [n][n] straight into the hand-over buffer, context into ctx[:, h·D:(h+1)·D].
+  t0 = Clock::now();
+  HeadTask task{qkv, ws_->ctx.as<float>(), out->attention.data() + static_cast<size_t>(l) * A * n * n, ws_->scratch.as<float>(),
+                n, H, D, ops::attention_head_scratch_floats(n, D), 1.0f / std::sqrt(static_cast<float>(D)), ref};
+  if (pool_ && !ref) pthreadpool_parallelize_1d(pool_, RunHead, &task, A, 0);
+  else for (size_t h = 0; h < A; ++h) RunHead(&task, h);
+  // Hand over q and k per head: [A][n][D] slices of qkv.
+  float* qo = out->queries.data() + static_cast<size_t>(l) * A * n * D;
+  float* ko = out->keys.data() + static_cast<size_t>(l) * A * n * D;
+  for (size_t h = 0; h < A; ++h)
+    for (size_t i = 0; i < n; ++i) {
+      std::memcpy(qo + (h * n + i) * D, qkv + i * 3 * H + h * D, D * sizeof(float));
+      std::memcpy(ko + (h * n + i) * D, qkv + i * 3 * H + H + h * D, D * sizeof(float));
+    }
+  tm->attention += MsSince(t0);
+
+  float* proj = ws_->proj.as<float>();
+  HL_RETURN_IF_ERROR(Project(ly.attn_out, proj, ws_->ctx.as<float>(), n, ref, tm));
+  t0 = Clock::now();
+  if (ref) ops::add_layernorm_f32__ref(x, proj, x, ly.ln1_gamma, ly.ln1_beta, config_.layer_norm_eps, n, H);
+  else ops::add_layernorm_f32(x, proj, x, ly.ln1_gamma, ly.ln1_beta, config_.layer_norm_eps, n, H);
+  tm->norm_act += MsSince(t0);
+  return Status::Ok();
+}
+
+// Feed-forward, then add & norm: x = LN(x + W2·act(W1·x))
+Status BertModel::FeedForwardBlock(const Layer& layer, size_t n, bool ref, Timings* tm) {
+  const size_t H = config_.hidden_size, F = config_.intermediate_size;
+  float* x = ws_->x.as<float>();    // [n][H]
+  float* ff = ws_->ff.as<float>();  // [n][F]
+  float* proj = ws_->proj.as<float>();
+  Layer& ly = const_cast<Layer&>(layer);
+  HL_RETURN_IF_ERROR(Project(ly.ff_in, ff, x, n, ref, tm));
+  auto t0 = Clock::now();
+  apply_activation(config_.hidden_act, ff, n * F, ref);
+  tm->norm_act += MsSince(t0);
+  HL_RETURN_IF_ERROR(Project(ly.ff_out, proj, ff, n, ref, tm));
+  t0 = Clock::now();
+  if (ref) ops::add_layernorm_f32__ref(x, proj, x, ly.ln2_gamma, ly.ln2_beta, config_.layer_norm_eps, n, H);
+  else ops::add_layernorm_f32(x, proj, x, ly.ln2_gamma, ly.ln2_beta, config_.layer_norm_eps, n, H);
+  tm->norm_act += MsSince(t0);
+  return Status::Ok();
+}
+
+// At each [MASK]: transform (dense → act → LN), tied decoder + bias, softmax, top-k.
+Status BertModel::MaskedLmHead(const int32_t* ids, size_t n, const RunOptions& options, RunResult* out) {
+  const int32_t mask_id = tokenizer_->TokenToId(tokenizer_->options().mask_token);
+  std::vector<size_t> positions;
+  for (size_t i = 0; i < n; ++i)
+    if (ids[i] == mask_id) positions.push_back(i);
+  if (positions.empty() || mask_id < 0) return Status::Ok();
+  const auto t0 = Clock::now();
+  const size_t H = config_.hidden_size, V = config_.vocab_size, m = positions.size();
+  const bool ref = options.reference_kernels;
+  std::vector<float> g(m * H), t(m * H), logits;  // g, t [m][H]; logits [m][V]
+  try { logits.resize(m * V); } catch (const std::bad_alloc&) { return OutOfMemory("masked-LM logits"); }
+  const float* x = ws_->x.as<float>();
+  for (size_t r = 0; r < m; ++r) std::memcpy(&g[r * H], x + positions[r] * H, H * sizeof(float));
+  Timings scratch;  // the head's time is reported as mlm, not linear
+  HL_RETURN_IF_ERROR(Project(*mlm_transform_, t.data(), g.data(), m, ref, &scratch));
+  apply_activation(config_.hidden_act, t.data(), m * H, ref);
+  if (ref) ops::layernorm_f32__ref(t.data(), t.data(), mlm_ln_gamma_, mlm_ln_beta_, config_.layer_norm_eps, m, H);
+  else ops::layernorm_f32(t.data(), t.data(), mlm_ln_gamma_, mlm_ln_beta_, config_.layer_norm_eps, m, H);
+  HL_RETURN_IF_ERROR(Project(*mlm_decoder_, logits.data(), t.data(), m, ref, &scratch));
+  if (ref) ops::softmax_rows_f32__ref(logits.data(), logits.data(), m, V);
+  else ops::softmax_rows_f32(logits.data(), logits.data(), m, V);
+  const size_t k = std::min<size_t>(std::max<int32_t>(options.top_k, 1), V);
+  std::vector<int32_t> order(V);
+  for (size_t r = 0; r < m; ++r) {
+    const float* p = &logits[r * V];
+    for (size_t i = 0; i < V; ++i) order[i] = static_cast<int32_t>(i);
+    std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                      [p](int32_t a, int32_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+    MaskPrediction mp;
+    mp.position = static_cast<int32_t>(positions[r]);
+    for (size_t i = 0; i < k; ++i) { mp.ids.push_back(order[i]); mp.probs.push_back(p[order[i]]); }
+    out->mlm.push_back(std::move(mp));
+  }
+  out->timings.mlm = MsSince(t0);
+  return Status::Ok();
+}
+
+}  // namespace hl

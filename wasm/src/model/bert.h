@@ -1,0 +1,100 @@
+// BertModel: a loaded Headlight file (weights, tokenizer, XNNPACK operators) and its forward pass.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include <pthreadpool.h>
+
+#include "common/buffer.h"
+#include "common/status.h"
+#include "model/config.h"
+#include "model/model_file.h"
+#include "ops/linear.h"
+#include "tokenizer/tokenizer.h"
+
+namespace hl {
+
+struct LoadOptions {
+  int32_t num_threads = 1;  // > 1 needs a threaded build (native, or wasm with pthreads)
+};
+
+struct RunOptions {
+  int32_t top_k = 5;               // masked-LM predictions per [MASK]
+  size_t max_tokens = 0;           // 0 = the model's max_position_embeddings
+  bool reference_kernels = false;  // every op through its plain __ref version (tests)
+};
+
+struct MaskPrediction {
+  int32_t position = 0;            // token index of the [MASK]
+  std::vector<int32_t> ids;        // top-k token ids, most probable first
+  std::vector<float> probs;        // their softmax probabilities
+};
+
+struct Timings {  // milliseconds
+  double tokenize = 0, embeddings = 0, linear = 0, attention = 0, norm_act = 0, mlm = 0, total = 0;
+};
+
+struct RunResult {
+  Encoding encoding;               // tokens with ids, segments and character spans
+  int32_t n = 0;                   // tokens
+  std::vector<float> attention;    // [L][A][n][n] softmax probabilities
+  std::vector<float> queries;      // [L][A][n][D] after bias, before scaling
+  std::vector<float> keys;         // [L][A][n][D]
+  std::vector<float> hidden;       // [n][H] final hidden states
+  std::vector<MaskPrediction> mlm; // one per [MASK] token (empty without an MLM head)
+  Timings timings;
+};
+
+class BertModel {
+ public:
+  ~BertModel();
+  // Takes ownership of the file bytes; validates the file, builds the tokenizer and the operators.
+  static Status Load(AlignedBuffer file, const LoadOptions& options, std::unique_ptr<BertModel>* out);
+
+  // Tokenizes A (and B when has_b) and runs the model.
+  Status Run(std::string_view a, std::string_view b, bool has_b, const RunOptions& options, RunResult* out);
+  // Runs on given ids / token types (n ≤ max positions); out->encoding is left empty.
+  Status RunIds(const int32_t* ids, const int32_t* types, size_t n, const RunOptions& options, RunResult* out);
+
+  const BertConfig& config() const { return config_; }
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  const nlohmann::json& meta() const { return meta_; }
+  bool has_mlm_head() const { return has_mlm_; }
+  bool is_int8() const;
+  int32_t num_threads() const;
+  size_t file_size() const { return file_.size(); }
+
+ private:
+  BertModel() = default;
+  struct Layer;
+  struct Workspace;
+  Status Build(const ModelFileView& view, const LoadOptions& options);
+  Status Forward(const int32_t* ids, const int32_t* types, size_t n, const RunOptions& options, RunResult* out);
+  void Embeddings(float* x, const int32_t* ids, const int32_t* types, size_t n) const;
+  Status Project(Linear& lin, float* y, const float* x, size_t n, bool ref, Timings* t);
+  Status AttentionBlock(const Layer& layer, int32_t l, size_t n, bool ref, RunResult* out);
+  Status FeedForwardBlock(const Layer& layer, size_t n, bool ref, Timings* t);
+  Status MaskedLmHead(const int32_t* ids, size_t n, const RunOptions& options, RunResult* out);
+
+  AlignedBuffer file_;  // the model file; tensors below point into it
+  BertConfig config_;
+  nlohmann::json meta_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  bool has_mlm_ = false;
+  pthreadpool_t pool_ = nullptr;
+
+  // Embeddings: word rows are f32 or int8 with per-row scales (also the tied MLM decoder).
+  TensorView word_, position_, token_type_, emb_ln_gamma_, emb_ln_beta_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  // MLM head
+  std::unique_ptr<Linear> mlm_transform_, mlm_decoder_;
+  const float *mlm_ln_gamma_ = nullptr, *mlm_ln_beta_ = nullptr, *mlm_bias_ = nullptr;
+
+  std::unique_ptr<Workspace> ws_;
+  std::unique_ptr<RowQuantizer> quantizer_;
+};
+
+}  // namespace hl

@@ -1,0 +1,116 @@
+// Parsing and validation of BertConfig from config.json and from Headlight model headers.
+#include "model/config.h"
+
+#include <cmath>
+
+namespace hl {
+namespace {
+
+Status GetInt(const nlohmann::json& j, const char* key, int32_t lo, int32_t hi, int32_t* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return BadModel(std::string("config: missing \"") + key + "\"");
+  if (!it->is_number_integer()) return BadModel(std::string("config: \"") + key + "\" must be an integer");
+  const int64_t v = it->get<int64_t>();
+  if (v < lo || v > hi)
+    return BadModel(std::string("config: \"") + key + "\" = " + std::to_string(v) + " is outside [" +
+                    std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  *out = static_cast<int32_t>(v);
+  return Status::Ok();
+}
+
+Status ParseActivation(const std::string& s, Activation* out) {
+  if (s == "gelu") { *out = Activation::kGeluErf; return Status::Ok(); }
+  if (s == "gelu_new" || s == "gelu_pytorch_tanh") { *out = Activation::kGeluTanh; return Status::Ok(); }
+  if (s == "relu") { *out = Activation::kRelu; return Status::Ok(); }
+  return Unsupported("config: hidden_act \"" + s + "\" is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu)");
+}
+
+Status GetEps(const nlohmann::json& j, const char* key, float* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return Status::Ok();  // HF default 1e-12
+  if (!it->is_number()) return BadModel(std::string("config: \"") + key + "\" must be a number");
+  const double v = it->get<double>();
+  if (!(v > 0.0 && v < 1.0)) return BadModel(std::string("config: \"") + key + "\" must be in (0, 1)");
+  *out = static_cast<float>(v);
+  return Status::Ok();
+}
+
+}  // namespace
+
+const char* ActivationName(Activation a) {
+  switch (a) {
+    case Activation::kGeluErf: return "gelu";
+    case Activation::kGeluTanh: return "gelu_new";
+    case Activation::kRelu: return "relu";
+  }
+  return "?";
+}
+
+Status ValidateConfig(const BertConfig& c) {
+  if (c.num_heads <= 0 || c.hidden_size % c.num_heads != 0)
+    return BadModel("config: hidden_size " + std::to_string(c.hidden_size) + " is not divisible by num_attention_heads " +
+                    std::to_string(c.num_heads));
+  return Status::Ok();
+}
+
+Status ConfigFromHuggingFace(const nlohmann::json& j, BertConfig* out) {
+  if (!j.is_object()) return BadModel("config.json is not a JSON object");
+  BertConfig c;
+  auto mt = j.find("model_type");
+  if (mt != j.end() && mt->is_string() && *mt != "bert")
+    return Unsupported("config.json: model_type \"" + mt->get<std::string>() + "\" is not \"bert\"");
+  auto pe = j.find("position_embedding_type");
+  if (pe != j.end() && pe->is_string() && *pe != "absolute")
+    return Unsupported("config.json: position_embedding_type \"" + pe->get<std::string>() + "\" is not supported (only \"absolute\")");
+  HL_RETURN_IF_ERROR(GetInt(j, "num_hidden_layers", 1, kMaxLayers, &c.num_layers));
+  HL_RETURN_IF_ERROR(GetInt(j, "hidden_size", 1, kMaxHidden, &c.hidden_size));
+  HL_RETURN_IF_ERROR(GetInt(j, "num_attention_heads", 1, kMaxHeads, &c.num_heads));
+  HL_RETURN_IF_ERROR(GetInt(j, "intermediate_size", 1, kMaxIntermediate, &c.intermediate_size));
+  HL_RETURN_IF_ERROR(GetInt(j, "vocab_size", 6, kMaxVocab, &c.vocab_size));
+  HL_RETURN_IF_ERROR(GetInt(j, "max_position_embeddings", 3, kMaxPositions, &c.max_position_embeddings));
+  c.type_vocab_size = 2;
+  if (j.contains("type_vocab_size")) HL_RETURN_IF_ERROR(GetInt(j, "type_vocab_size", 1, kMaxTypeVocab, &c.type_vocab_size));
+  HL_RETURN_IF_ERROR(GetEps(j, "layer_norm_eps", &c.layer_norm_eps));
+  auto act = j.find("hidden_act");
+  if (act != j.end()) {
+    if (!act->is_string()) return BadModel("config.json: hidden_act must be a string");
+    HL_RETURN_IF_ERROR(ParseActivation(act->get<std::string>(), &c.hidden_act));
+  }
+  HL_RETURN_IF_ERROR(ValidateConfig(c));
+  *out = c;
+  return Status::Ok();
+}
+
+Status ConfigFromHeader(const nlohmann::json& j, BertConfig* out) {
+  if (!j.is_object()) return BadModel("model header: \"config\" is not an object");
+  BertConfig c;
+  HL_RETURN_IF_ERROR(GetInt(j, "num_layers", 1, kMaxLayers, &c.num_layers));
+  HL_RETURN_IF_ERROR(GetInt(j, "hidden_size", 1, kMaxHidden, &c.hidden_size));
+  HL_RETURN_IF_ERROR(GetInt(j, "num_heads", 1, kMaxHeads, &c.num_heads));
+  HL_RETURN_IF_ERROR(GetInt(j, "intermediate_size", 1, kMaxIntermediate, &c.intermediate_size));
+  HL_RETURN_IF_ERROR(GetInt(j, "vocab_size", 6, kMaxVocab, &c.vocab_size));
+  HL_RETURN_IF_ERROR(GetInt(j, "max_position_embeddings", 3, kMaxPositions, &c.max_position_embeddings));
+  HL_RETURN_IF_ERROR(GetInt(j, "type_vocab_size", 1, kMaxTypeVocab, &c.type_vocab_size));
+  if (!j.contains("layer_norm_eps")) return BadModel("model header: config.layer_norm_eps missing");
+  HL_RETURN_IF_ERROR(GetEps(j, "layer_norm_eps", &c.layer_norm_eps));
+  auto act = j.find("hidden_act");
+  if (act == j.end() || !act->is_string()) return BadModel("model header: config.hidden_act missing");
+  HL_RETURN_IF_ERROR(ParseActivation(act->get<std::string>(), &c.hidden_act));
+  HL_RETURN_IF_ERROR(ValidateConfig(c));
+  *out = c;
+  return Status::Ok();
+}
+
+nlohmann::json ConfigToHeader(const BertConfig& c) {
+  return nlohmann::json{{"num_layers", c.num_layers},
+                        {"hidden_size", c.hidden_size},
+                        {"num_heads", c.num_heads},
+                        {"intermediate_size", c.intermediate_size},
+                        {"vocab_size", c.vocab_size},
+                        {"max_position_embeddings", c.max_position_embeddings},
+                        {"type_vocab_size", c.type_vocab_size},
+                        {"layer_norm_eps", c.layer_norm_eps},
+                        {"hidden_act", ActivationName(c.hidden_act)}};
+}
+
+}  // namespace hl

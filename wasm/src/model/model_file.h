@@ -1,0 +1,79 @@
+// The Headlight model file: magic, version, JSON header (config, tokenizer, tensor table), aligned data, checksum.
+//
+// Layout (little-endian):
+//   [0, 8)    magic "\x89HLBERT\n"
+//   [8, 12)   u32 format version (kModelFormatVersion)
+//   [12, 16)  u32 reserved, 0
+//   [16, 24)  u64 header length h
+//   [24, 24+h) JSON header: {"format","config","tokenizer","meta","data_size","tensors":[...]}
+//   [D, D+data_size) tensor data, D = 24+h rounded up to 64; every tensor and scale array 64-aligned
+//   [D+data_size, +8) u64 checksum (Checksum64) of every byte before it
+// A tensor entry: {"name", "dtype": "f32"|"i8", "shape": [...], "offset": bytes from D,
+//                  "scales_offset": bytes from D (i8 only: one f32 scale per row = shape[0])}.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "model/config.h"
+
+namespace hl {
+
+constexpr uint32_t kModelFormatVersion = 1;
+extern const uint8_t kModelMagic[8];
+
+enum class TensorDtype { kF32, kI8 };
+
+// A tensor inside a parsed model file (pointers into the file's buffer).
+struct TensorView {
+  TensorDtype dtype = TensorDtype::kF32;
+  std::vector<int64_t> shape;
+  const float* f32 = nullptr;     // dtype f32
+  const int8_t* i8 = nullptr;     // dtype i8: [shape[0]][rest]
+  const float* scales = nullptr;  // dtype i8: [shape[0]]
+  int64_t numel() const;
+  int64_t rows() const { return shape.empty() ? 1 : shape[0]; }
+};
+
+struct ModelFileView {
+  uint32_t version = 0;
+  BertConfig config;
+  nlohmann::json tokenizer;  // validated by the tokenizer loader (options + "vocab")
+  nlohmann::json meta;       // free-form: name, source, weights ("int8"/"f32"), converter
+  std::map<std::string, TensorView> tensors;
+  const TensorView* find(const std::string& name) const;
+};
+
+// Validates magic, version, sizes, header JSON, config, tensor table (dtypes, shapes, bounds,
+// alignment, overlap) and the checksum. `data` must be 4-byte aligned and outlive `out`.
+Status ParseModelFile(const uint8_t* data, size_t size, ModelFileView* out);
+
+uint64_t Checksum64(const uint8_t* p, size_t n);
+
+// Builds a model file in memory; tensors are copied in, so sources may be freed after Add*.
+class ModelFileWriter {
+ public:
+  ModelFileWriter(const BertConfig& config, nlohmann::json tokenizer, nlohmann::json meta);
+  void AddF32(const std::string& name, std::vector<int64_t> shape, const float* data);
+  void AddI8(const std::string& name, std::vector<int64_t> shape, const int8_t* q, const float* scales);
+  Status Finish(std::vector<uint8_t>* out) const;
+
+ private:
+  struct Pending {
+    std::string name;
+    TensorDtype dtype;
+    std::vector<int64_t> shape;
+    std::vector<uint8_t> bytes;   // f32 values or i8 values
+    std::vector<float> scales;    // i8 only
+  };
+  BertConfig config_;
+  nlohmann::json tokenizer_, meta_;
+  std::vector<Pending> tensors_;
+};
+
+}  // namespace hl

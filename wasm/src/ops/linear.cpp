@@ -1,0 +1,141 @@
+// XNNPACK fully-connected wrappers (f32 and qd8_f32_qc8w) and their plain reference versions.
+#include "ops/linear.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace hl {
+namespace {
+
+Status XnnError(const char* what, xnn_status s) {
+  if (s == xnn_status_out_of_memory) return OutOfMemory(std::string(what) + ": XNNPACK ran out of memory");
+  return Internal(std::string(what) + " failed with XNNPACK status " + std::to_string(static_cast<int>(s)));
+}
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+}  // namespace
+
+Status InitXnnpack() {
+  static xnn_status status = xnn_initialize(/*allocator=*/nullptr);
+  if (status != xnn_status_success) return XnnError("xnn_initialize", status);
+  return Status::Ok();
+}
+
+Status QuantizedRows::Reserve(size_t rows, size_t cols) {
+  if (q.size() < rows * cols && !q.allocate(rows * cols)) return OutOfMemory("activation buffer");
+  params.resize(rows + XNN_EXTRA_QUANTIZATION_PARAMS);
+  n = rows;
+  k = cols;
+  return Status::Ok();
+}
+
+RowQuantizer::~RowQuantizer() {
+  if (op_) xnn_delete_operator(op_);
+}
+
+Status RowQuantizer::Init() {
+  HL_RETURN_IF_ERROR(InitXnnpack());
+  const xnn_status s = xnn_create_convert_nc_f32_qd8(0, &op_);
+  return s == xnn_status_success ? Status::Ok() : XnnError("xnn_create_convert_nc_f32_qd8", s);
+}
+
+Status RowQuantizer::Run(QuantizedRows* out, const float* x, size_t n, size_t k, pthreadpool_t pool) {
+  HL_RETURN_IF_ERROR(out->Reserve(n, k));
+  xnn_status s = xnn_reshape_convert_nc_f32_qd8(op_, n, k, k, k, pool);
+  if (s != xnn_status_success) return XnnError("xnn_reshape_convert_nc_f32_qd8", s);
+  s = xnn_setup_convert_nc_f32_qd8(op_, x, out->q.as<int8_t>(), out->params.data());
+  if (s != xnn_status_success) return XnnError("xnn_setup_convert_nc_f32_qd8", s);
+  s = xnn_run_operator(op_, pool);
+  return s == xnn_status_success ? Status::Ok() : XnnError("convert f32→qd8", s);
+}
+
+void quantize_rows_qd8__ref(QuantizedRows* out, const float* x, size_t n, size_t k) {
+  (void)out->Reserve(n, k);
+  int8_t* q = out->q.as<int8_t>();
+  for (size_t i = 0; i < n; ++i) {
+    const float* xi = x + i * k;
+    float lo = 0.0f, hi = 0.0f;  // the range always includes 0
+    for (size_t c = 0; c < k; ++c) { lo = std::min(lo, xi[c]); hi = std::max(hi, xi[c]); }
+    // Same arithmetic as xnn_qd8_asymmetric_quantization_params (src/xnnpack/quantization.h).
+    const float qmin = -128.0f, qmax = 127.0f;
+    const float inv = lo == hi ? 1.0f : (qmax - qmin) / (hi - lo);
+    const float dmin = lo * inv, dmax = hi * inv;
+    float zp = (qmin + dmin) + (qmax + dmax) > 0 ? qmin - dmin : qmax - dmax;
+    zp = std::min(qmax, std::max(qmin, zp));
+    const int32_t zero_point = static_cast<int32_t>(std::lrint(zp));
+    const float scale = 1.0f / inv;      // dequantisation multiplier
+    const float cvt = 1.0f / scale;      // XNNPACK converts with 1 / (1 / inv)
+    out->params[i].zero_point = zero_point;
+    out->params[i].scale = scale;
+    for (size_t c = 0; c < k; ++c) {
+      const float v = std::nearbyint(xi[c] * cvt) + static_cast<float>(zero_point);
+      q[i * k + c] = static_cast<int8_t>(std::min(127.0f, std::max(-128.0f, v)));
+    }
+  }
+}
+
+Linear::~Linear() {
+  if (op_) xnn_delete_operator(op_);
+}
+
+Status Linear::Init(size_t in, size_t out, size_t y_stride, const float* w_f32, const int8_t* w_i8, const float* scales,
+                    const float* bias) {
+  HL_RETURN_IF_ERROR(InitXnnpack());
+  in_ = in; out_ = out; y_stride_ = y_stride;
+  w_f32_ = w_f32; w_i8_ = w_i8; scales_ = scales; bias_ = bias;
+  xnn_status s;
+  if (w_i8) {
+    s = xnn_create_fully_connected_nc_qd8_f32_qc8w(in, out, in, y_stride, scales, w_i8, bias, -kInf, kInf, 0, nullptr,
+                                                   nullptr, &op_);
+    if (s != xnn_status_success) return XnnError("xnn_create_fully_connected_nc_qd8_f32_qc8w", s);
+  } else {
+    s = xnn_create_fully_connected_nc_f32(in, out, in, y_stride, w_f32, bias, -kInf, kInf, 0, nullptr, nullptr, &op_);
+    if (s != xnn_status_success) return XnnError("xnn_create_fully_connected_nc_f32", s);
+  }
+  return Status::Ok();
+}
+
+Status Linear::Run(float* y, const float* x, const QuantizedRows* xq, size_t n, pthreadpool_t pool) {
+  xnn_status s;
+  if (w_i8_) {
+    if (!xq || xq->n != n || xq->k != in_) return Internal("Linear::Run: activations not quantized for this shape");
+    s = xnn_reshape_fully_connected_nc_qd8_f32_qc8w(op_, n, pool);
+    if (s != xnn_status_success) return XnnError("reshape qd8 fully-connected", s);
+    s = xnn_setup_fully_connected_nc_qd8_f32_qc8w(op_, xq->q.as<int8_t>(), y, xq->params.data());
+    if (s != xnn_status_success) return XnnError("setup qd8 fully-connected", s);
+  } else {
+    s = xnn_reshape_fully_connected_nc_f32(op_, n, pool);
+    if (s != xnn_status_success) return XnnError("reshape f32 fully-connected", s);
+    s = xnn_setup_fully_connected_nc_f32(op_, x, y);
+    if (s != xnn_status_success) return XnnError("setup f32 fully-connected", s);
+  }
+  s = xnn_run_operator(op_, pool);
+  return s == xnn_status_success ? Status::Ok() : XnnError("fully-connected", s);
+}
+
+void Linear::Run__ref(float* y, const float* x, size_t n) const {
+  if (w_i8_) {
+    QuantizedRows xq;
+    quantize_rows_qd8__ref(&xq, x, n, in_);
+    const int8_t* q = xq.q.as<int8_t>();
+    for (size_t i = 0; i < n; ++i)
+      for (size_t o = 0; o < out_; ++o) {
+        int32_t acc = 0;
+        for (size_t c = 0; c < in_; ++c)
+          acc += (static_cast<int32_t>(q[i * in_ + c]) - xq.params[i].zero_point) * static_cast<int32_t>(w_i8_[o * in_ + c]);
+        y[i * y_stride_ + o] = static_cast<float>(acc) * xq.params[i].scale * scales_[o] + (bias_ ? bias_[o] : 0.0f);
+      }
+  } else {
+    for (size_t i = 0; i < n; ++i)
+      for (size_t o = 0; o < out_; ++o) {
+        double acc = bias_ ? bias_[o] : 0.0;
+        for (size_t c = 0; c < in_; ++c) acc += static_cast<double>(x[i * in_ + c]) * w_f32_[o * in_ + c];
+        y[i * y_stride_ + o] = static_cast<float>(acc);
+      }
+  }
+}
+
+}  // namespace hl

@@ -1,0 +1,69 @@
+// Fully-connected layers y[n][out] = x[n][in]·Wᵀ + b through XNNPACK (f32, or int8 weights with dynamically
+// quantized int8 activations: qd8_f32_qc8w), each with a plain reference beside it.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include <pthreadpool.h>
+#include <xnnpack.h>
+
+#include "common/buffer.h"
+#include "common/status.h"
+
+namespace hl {
+
+Status InitXnnpack();  // idempotent
+
+// Rows of activations quantized per row (asymmetric int8, XNNPACK's f32→qd8 scheme).
+struct QuantizedRows {
+  AlignedBuffer q;                                   // int8 [n][k]
+  std::vector<xnn_quantization_params> params;       // [n + XNN_EXTRA_QUANTIZATION_PARAMS]
+  size_t n = 0, k = 0;
+  Status Reserve(size_t n, size_t k);
+};
+
+// x [n][k] (row stride k) → qd8 rows, via XNNPACK's convert operator.
+class RowQuantizer {
+ public:
+  RowQuantizer() = default;
+  RowQuantizer(const RowQuantizer&) = delete;
+  ~RowQuantizer();
+  Status Init();
+  Status Run(QuantizedRows* out, const float* x, size_t n, size_t k, pthreadpool_t pool);
+
+ private:
+  xnn_operator_t op_ = nullptr;
+};
+// The same quantization, written plainly: params as XNNPACK's xnn_f32_qd8_asymmetric_quantization_params.
+void quantize_rows_qd8__ref(QuantizedRows* out, const float* x, size_t n, size_t k);
+
+class Linear {
+ public:
+  Linear() = default;
+  Linear(const Linear&) = delete;
+  ~Linear();
+  // Weights [out][in] — int8 `w_i8` with per-output-channel `scales` [out], or f32 `w_f32` — and an
+  // optional bias [out]. The pointers must outlive the Linear (the reference path reads them).
+  // Output rows are written with stride `y_stride` ≥ out (to write into a slice of a wider buffer).
+  Status Init(size_t in, size_t out, size_t y_stride, const float* w_f32, const int8_t* w_i8, const float* scales,
+              const float* bias);
+  bool is_int8() const { return w_i8_ != nullptr; }
+  size_t in() const { return in_; }
+  size_t out() const { return out_; }
+
+  // int8: `xq` holds x quantized by RowQuantizer; f32: `x` [n][in]. y [n][y_stride].
+  Status Run(float* y, const float* x, const QuantizedRows* xq, size_t n, pthreadpool_t pool);
+  // Plain loops: int8 quantizes x itself with quantize_rows_qd8__ref and sums in int32.
+  void Run__ref(float* y, const float* x, size_t n) const;
+
+ private:
+  xnn_operator_t op_ = nullptr;
+  size_t in_ = 0, out_ = 0, y_stride_ = 0;
+  const float* w_f32_ = nullptr;
+  const int8_t* w_i8_ = nullptr;
+  const float* scales_ = nullptr;
+  const float* bias_ = nullptr;
+};
+
+}  // namespace hl

@@ -1,0 +1,113 @@
+// Public BERT WordPiece tokenizer API: Hugging Face BertTokenizer as implemented by transformers.js.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace hl {
+
+namespace tokenizer_internal {
+class VocabIndex;
+class WordPiece;
+}  // namespace tokenizer_internal
+
+struct TokenizerOptions {
+  bool lowercase = true;
+  int strip_accents = -1;  // -1: as HF's None (strip iff lowercase), 0: never, 1: always
+  bool handle_chinese_chars = true;
+  bool clean_text = true;
+  std::string unk_token = "[UNK]", cls_token = "[CLS]", sep_token = "[SEP]", pad_token = "[PAD]",
+              mask_token = "[MASK]";
+  std::string continuing_subword_prefix = "##";
+  int max_input_chars_per_word = 100;
+};
+
+struct Token {
+  int32_t id;
+  int32_t segment;     // token type: 0 for [CLS], A and A's [SEP]; 1 for B and B's [SEP]
+  int32_t begin, end;  // byte span [begin,end) in the original UTF-8 text of its segment; -1,-1 for inserted [CLS]/[SEP]
+  std::string text;    // the vocabulary string (e.g. "##berries", "[UNK]")
+};
+
+struct Encoding {
+  std::vector<Token> tokens;              // [CLS] A [SEP] (B [SEP])
+  int32_t a_pieces = 0, b_pieces = 0;     // word pieces of A / B before truncation
+  int32_t a_dropped = 0, b_dropped = 0;   // pieces removed by truncation (HF 'longest_first'), never silent
+};
+
+// Behaviour (checked against @huggingface/transformers 4.3 / @huggingface/tokenizers 0.2 by
+// tests/fixtures/tokenizer):
+//  * The five special tokens of the options are "added tokens" (special, normalized=false,
+//    lstrip/rstrip=false): typed in the raw text they are split out first (leftmost, longest match,
+//    case-sensitive) and map to their ids, with their byte spans. Each remaining section is
+//    normalized on its own (BertNormalizer, see normalizer.h); a section whose normalized text equals
+//    a special token exactly (e.g. "[MA\u200BSK]" with a cased vocabulary) becomes that token, as in
+//    transformers.js. Otherwise it is split by BertPreTokenizer and WordPiece.
+//  * Invalid UTF-8: each offending byte is read as U+FFFD (which clean_text removes).
+//  * Spans: a piece's span covers the original characters its normalized characters came from; a
+//    character that normalizes to several (e.g. a Hangul syllable to its jamo) may be shared by
+//    consecutive pieces. An [UNK] spans its whole word.
+//  * Thread safety: all const methods may be called concurrently.
+class Tokenizer {
+ public:
+  // Validates options and vocabulary (every special token must be in it; when a string occurs
+  // twice, the later id wins for TokenToId, as in Hugging Face). BadModel/InvalidArgument otherwise.
+  static Status Create(std::vector<std::string> vocab, TokenizerOptions options, std::unique_ptr<Tokenizer>* out);
+  ~Tokenizer();
+
+  // Word pieces of text (special tokens typed in it included), no [CLS]/[SEP]; all segment 0.
+  // InvalidArgument if text is 2 GiB or longer (spans are int32).
+  Status Tokenize(std::string_view text, std::vector<Token>* out) const;
+
+  // [CLS] A [SEP] or, if has_b, [CLS] A [SEP] B [SEP], truncated to at most max_tokens tokens with
+  // Hugging Face's 'longest_first' strategy as the Rust `tokenizers` crate implements it (pieces
+  // are removed from the ends of A/B, never the special tokens; counts reported in a_dropped /
+  // b_dropped). Requires max_tokens >= 3, and >= 5 when has_b (InvalidArgument otherwise).
+  // b is ignored unless has_b. As in transformers.js (`text_pair || null`), an empty B is treated
+  // as no B at all: the result is [CLS] A [SEP], all segment 0 (a B of only whitespace is a B
+  // with zero pieces: [CLS] A [SEP] [SEP]).
+  // Note: transformers.js' own `truncation: true` simply cuts the post-processed sequence at
+  // max_length (dropping the final [SEP] and possibly all of B); this API deliberately does not.
+  Status Encode(std::string_view a, std::string_view b, bool has_b, size_t max_tokens, Encoding* out) const;
+
+  int32_t TokenToId(std::string_view token) const;  // -1 if absent
+  const std::string& IdToToken(int32_t id) const;   // empty string if id is out of range
+  size_t vocab_size() const { return vocab_.size(); }
+  const TokenizerOptions& options() const { return options_; }
+
+  int32_t unk_id() const { return unk_id_; }
+  int32_t cls_id() const { return cls_id_; }
+  int32_t sep_id() const { return sep_id_; }
+  int32_t pad_id() const { return pad_id_; }
+  int32_t mask_id() const { return mask_id_; }
+
+ private:
+  Tokenizer() = default;
+  Status TokenizeInto(std::string_view text, int32_t segment, std::vector<Token>* out) const;
+
+  struct AddedToken {
+    std::string content;
+    int32_t id;
+  };
+
+  TokenizerOptions options_;
+  std::vector<std::string> vocab_;
+  std::unique_ptr<tokenizer_internal::VocabIndex> index_;
+  std::unique_ptr<tokenizer_internal::WordPiece> wordpiece_;
+  std::vector<AddedToken> added_;  // distinct special-token strings
+  bool strip_accents_ = true;
+  bool chunking_ok_ = true;  // no special token contains whitespace
+  int32_t unk_id_ = -1, cls_id_ = -1, sep_id_ = -1, pad_id_ = -1, mask_id_ = -1;
+};
+
+// Reads a vocab.txt (one token per line, '\n' or '\r\n'; a final newline ends the last line, any
+// other empty line is a token, keeping ids equal to line numbers); BadModel on error (empty file,
+// invalid UTF-8).
+Status ReadVocabTxt(std::string_view contents, std::vector<std::string>* vocab);
+
+}  // namespace hl

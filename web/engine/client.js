@@ -1,0 +1,40 @@
+// The page's handle on the engine Worker: promises over tagged messages, typed errors, newer runs superseding older ones.
+import { errorFromJSON } from './errors.js';
+
+export class EngineClient {
+  constructor() {
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    this.pending = new Map();
+    this.nextId = 1;
+    this.latestRun = 0;
+    this.worker.onmessage = ({ data }) => {
+      const p = this.pending.get(data.id);
+      if (!p) return;
+      this.pending.delete(data.id);
+      if (data.type === 'error') p.reject(errorFromJSON(data.error));
+      else p.resolve(data);
+    };
+    this.worker.onerror = (e) => {
+      for (const p of this.pending.values()) p.reject(new Error(`engine worker failed: ${e.message}`));
+      this.pending.clear();
+    };
+  }
+
+  call(msg, transfer = []) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...msg, id }, transfer);
+    });
+  }
+
+  init(threads = navigator.hardwareConcurrency || 1) { return this.call({ type: 'init', threads }); }
+  async load(bytes) { return (await this.call({ type: 'load', bytes }, [bytes.buffer])).info; }
+
+  // Resolves to null when a newer run() started before this one finished (its result is stale).
+  async run(a, b = null, options = {}) {
+    const ticket = ++this.latestRun;
+    const { result } = await this.call({ type: 'run', a, b, ...options });
+    return ticket === this.latestRun ? result : null;
+  }
+}

@@ -1,0 +1,49 @@
+// The engine's Web Worker: loads the wasm build the page can run (threads if cross-origin isolated), answers tagged messages.
+// In:  {type:'init', id, threads} | {type:'load', id, bytes} | {type:'run', id, a, b, topK, maxTokens} | {type:'convert', id, files, int8}
+// Out: {type:'ready'|'loaded'|'result'|'converted', id, ...} | {type:'error', id, error:{name,message,hint}} | {type:'progress', id, stage}
+import { Engine } from './headlight.js';
+import { errorToJSON } from './errors.js';
+
+let engine = null;
+let model = null;
+let threads = 1;
+
+async function init(wantThreads) {
+  const threaded = self.crossOriginIsolated && wantThreads > 1;
+  const variant = threaded ? 'mt' : 'st';
+  const { default: create } = await import(`./wasm/headlight-${variant}.mjs`);
+  engine = new Engine(await create({ locateFile: (f) => new URL(`./wasm/${f}`, import.meta.url).href }));
+  threads = threaded ? wantThreads : 1;
+  return { variant, threads, crossOriginIsolated: self.crossOriginIsolated };
+}
+
+self.onmessage = async ({ data: msg }) => {
+  const reply = (type, body = {}, transfer = []) => self.postMessage({ type, id: msg.id, ...body }, transfer);
+  try {
+    switch (msg.type) {
+      case 'init':
+        reply('ready', await init(msg.threads ?? 1));
+        break;
+      case 'load':
+        if (model) engine.freeModel(model);
+        model = null;
+        model = engine.loadModel(new Uint8Array(msg.bytes), { threads });
+        reply('loaded', { info: model.info });
+        break;
+      case 'run': {
+        const r = engine.run(model, msg.a, msg.b ?? null, { topK: msg.topK ?? 5, maxTokens: msg.maxTokens ?? 0 });
+        reply('result', { result: r }, [r.attention.buffer, r.queries.buffer, r.keys.buffer, r.hidden.buffer]);
+        break;
+      }
+      case 'convert': {
+        const bytes = engine.convert(msg.files, { int8: msg.int8 ?? true });
+        reply('converted', { bytes }, [bytes.buffer]);
+        break;
+      }
+      default:
+        throw new Error(`unknown message type ${msg.type}`);
+    }
+  } catch (e) {
+    reply('error', { error: errorToJSON(e) });
+  }
+};
