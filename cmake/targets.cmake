@@ -4,6 +4,8 @@ set(HL_FIXTURES_DIR "${CMAKE_BINARY_DIR}/../fixtures" CACHE PATH "Generated chec
 get_filename_component(HL_FIXTURES_DIR "${HL_FIXTURES_DIR}" ABSOLUTE)
 
 if(EMSCRIPTEN)
+  # Emscripten's Node glue and pthread worker scripts are CommonJS; the repo's package.json says "module".
+  file(WRITE "${CMAKE_BINARY_DIR}/package.json" "{\"type\": \"commonjs\"}\n")
   # The engine module: ES module for the page (web/engine/), CommonJS twin for Node (tests, bench).
   set(HL_EXPORTS "['_hl_version','_hl_alloc','_hl_free','_hl_model_load','_hl_model_info','_hl_model_free','_hl_run','_hl_run_ids','_hl_result_get','_hl_result_free','_hl_convert','_hl_last_error','_malloc','_free']")
   set(HL_MODULE_FLAGS -O3 -sMODULARIZE=1 -sEXPORT_NAME=createHeadlight "-sEXPORTED_FUNCTIONS=${HL_EXPORTS}"

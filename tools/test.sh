@@ -14,7 +14,7 @@ run() { local name=$1; shift; step "$name"; if "$@"; then :; else failed+=("$nam
 run "native tests (ctest)"     ctest --test-dir build/native --output-on-failure
 run "wasm tests under Node"    ctest --test-dir build/wasm-st --output-on-failure
 step "ASan/UBSan build";       bash tools/build.sh asan
-run "malformed inputs under ASan/UBSan" build/asan/headlight_tests "[model_file],[convert],[api]"
+run "malformed inputs under ASan/UBSan" build/asan/headlight_tests "[model_file],[convert],[api],[linear],[tokenizer],[ops]"
 run "JS engine module (node --test)" node --test tests/js/
 
 step "summary"

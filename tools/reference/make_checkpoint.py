@@ -6,7 +6,7 @@ Usage:
         [--write-tied] [--outlier-dims K] [--hidden-act gelu] [--quiet]
 
 Writes DIR/config.json, DIR/vocab.txt, DIR/tokenizer_config.json, DIR/model.safetensors, then prints
-attention-entropy and MLM-logit statistics on a random input.
+attention-entropy and MLM-logit statistics on a random input (with [MASK]s).
 
 Shapes: base = the fields of /work/shared/reference/bert-base-uncased/config.json (read at run time);
         tiny = L2 H128 A2 FF512, mini = L4 H256 A4 FF1024, same vocabulary and other fields.
@@ -16,26 +16,50 @@ all ties, so an int8 engine that scrambled attention would still "match". Instea
 torch.Generator, fixed draw order):
 
   word embeddings  0.04 N(0,1) + 0.03 * centroid of one of 64 clusters (tokens share directions), rows
-                   scaled by U(0.8, 1.2), then projected out of the position subspace
+                   scaled by U(0.8, 1.2); + sparse heavy-tailed "feature" loads (10% of words carry
+                   0.2 Exp(1) along each of min(16, H/48) feature directions; none if H < 192); then
+                   projected out of the position subspace and of the [MASK] flag direction, which
+                   [MASK] alone has (at the median word norm). Per-dim scales are x sqrt(768/H), so
+                   embedding norms (and, the decoder being tied, MLM logit scales) do not shrink with H
   positions        sinusoids (F <= 16 frequencies, periods ~2 .. ~61 tokens) in a random 2F-dim subspace,
                    norm 0.6x a word embedding's, + 0.005 N noise; token types 0.03 N (also kept out of it)
   attention        each head gets a type (cycling over layers x heads):
                      prev / next / self : q, k read the position subspace, k rotated by one step, so the
                                           head peaks at key i-1 / i+1 / i (+ a weaker content part)
                      sink               : constant query (via the query bias) against a key direction
-                                          along [CLS]+[SEP], so it parks on the special tokens
-                     content            : random q, k projections (peaked on token content)
-                     broad              : random q, k with a small score range (near-uniform rows)
+                                          that answers [CLS] or [SEP] (per head) most and the other
+                                          special token 0.3-0.6x as much, + a preference for the query's
+                                          own segment (so the two [SEP]s do not tie) + a content part
+                     content            : the query word's cluster picks a word feature to look up (all
+                                          features a little, that one more): heavy-tailed over keys, so
+                                          the best key stands out as in trained heads; + random q, k
+                                          (0.25 of it). Below H = 192 (no features): random q, k only
+                     broad              : "block" pattern: random q, k with a small score range, + 1.5-2.5
+                                          logits for keys of the query's own segment, + 2.5-3.5 on [SEP]
+                                          (so its own segment's [SEP] stands out a little)
                    then q and k of each head are scaled together so that the mean (max - median) score
-                   gap of a row on a calibration input hits a per-head target (broad 1-2.5,
-                   positional 7-11, else 4-10)
+                   gap of a row on a calibration input hits a per-head target (broad 1-2.5 before its
+                   segment/[SEP] logits, positional 7-11, else 4-10; the layer-0 prev head feeding the
+                   [MASK] gate: 11-13 and no content part)
+  [MASK] bigram    as a trained MLM predicts a masked word from context: a [MASK] after a word of cluster
+                   c predicts successor[c], one of 64 frequent words. Layer 0's prev head reads the
+                   previous word's cluster (matched filter per centroid; a [MASK] counts as a cluster)
+                   into a context subspace the layer's other heads leave alone; layer 0's FF has one
+                   key-value memory per cluster (FF/768 neurons each, min 1): act(G (c_j - lo) + beta
+                   (flag - flag at [MASK])), far below zero unless the [MASK] flag is up and cluster j is
+                   present, writing the successor's direction (minus 0.6 of the flag and the context cue)
+                   with output weights 2x the size of the layer's others (int8 per-channel scales stay
+                   sane); its strength is set so a [MASK] leaves layer 0 looking like its predicted word
+                   as much as an ordinary position looks like its own word
   V, O, FF         N(0, 1/fan_in), except FF-out = 0.8 (FF-in)^T + 0.6 N(0, 1/FF), which leans along +x;
-                   then O and FF-out are scaled so each sublayer adds 0.25-0.5x the residual's RMS
-                   (both keep the token identity alive through 12 post-LN layers)
+                   then O and FF-out are scaled so each sublayer adds 0.2-0.4x the residual's RMS
+                   (both keep the token identity alive through 12 post-LN layers; trained BERTs' residual
+                   stream also dominates each sublayer's output)
   LayerNorms       gamma 1 + 0.05 N (clipped to 0.8..1.2), beta 0.02 N
-  MLM head         transform dense = I - (position projector) + 0.3/sqrt(H) N, bias 1 (activation nearly
-                   linear), so a position predicts its own token, like a trained MLM at unmasked
-                   positions; decoder tied to the word embeddings;
+  MLM head         transform dense = I - (projectors on positions, the [MASK] flag and the features)
+                   + 0.3/sqrt(H) N, bias 1 (activation nearly linear), so a position predicts the word
+                   its hidden state carries: its own token where unmasked (like a trained MLM), the
+                   bigram successor at [MASK]; decoder tied to the word embeddings;
                    bias 0.1 N, -2 on [unusedK] rows
   pooler / NSP     N(0, 1/H) / 0.02 N
   --outlier-dims K K hidden dims get LayerNorm beta +-(4..6) in the embedding LN and both LNs of every
@@ -44,8 +68,11 @@ torch.Generator, fixed draw order):
                    trained BERT (a stress test for int8 activation scales; default 0: off). Every
                    matrix reading the hidden state has zero weight on them.
 
-The calibration forward uses a fixed input drawn from a separate generator and runs on one thread, and
-scale factors are rounded to 4 significant digits, so the bytes written depend only on --seed.
+The calibration forward uses a fixed input ([CLS] a.. [SEP] b.. [SEP], ~15% [MASK]) drawn from a separate
+generator and runs on one thread, and scale factors are rounded to 4 significant digits, so the bytes
+written depend only on --seed. The printed statistics (not --quiet) use such an input too: per-head
+entropies, the share of rows whose top-2 probabilities are within 0.01, and MLM top-1 - top-2 logit gaps
+at unmasked and at [MASK] positions.
 """
 import argparse
 import json
@@ -71,15 +98,19 @@ ARCHITECTURES = {"masked_lm": "BertForMaskedLM", "pretraining": "BertForPreTrain
 HEAD_CYCLE = ["prev", "content", "next", "sink", "content", "broad", "self", "content", "sink"]
 POSITIONAL_SHIFT = {"prev": 1, "next": -1, "self": 0}   # head of query i peaks at key i - shift
 CALIB_N, CALIB_B = 128, 2
-TARGET_GAP = {"positional": (7.0, 11.0), "other": (4.0, 10.0), "broad": (1.0, 2.5)}  # row max - median
-RHO = (0.25, 0.5)   # sublayer output RMS / residual RMS
+TARGET_GAP = {"positional": (7.0, 11.0), "other": (4.0, 10.0), "broad": (1.0, 2.5),  # row max - median
+              "gate": (11.0, 13.0)}   # the prev head feeding the [MASK] gate
+RHO = (0.2, 0.4)   # sublayer output RMS / residual RMS
 FF_SELF = 0.8   # share of FF-out that is FF-in transposed
 MASK_SHARE = 0.15   # [MASK] share of the calibration / summary inputs
-LOCAL, LOCAL_OMEGA = 0.5, 0.8   # content heads: nearby-key preference (strength, frequencies used)
-BROAD_SEP, BROAD_SEG = (2.5, 3.5), (0.5, 1.0)   # broad heads: logits on their segment's [SEP] / segment
-SINK_SEG = 0.15   # sink heads: own-segment preference relative to the special-token lift
-GATE_SPAN, GATE_ON, GATE_C, GATE_OUT = 9.0, 3.5, 2.0, 0.8   # [MASK] gate: flag swing, bias when up, ...
-_DEBUG = {}
+FEAT_P, FEAT_SCALE = 0.1, 0.2   # sparse word features read by content heads (min(16, H // 48); none if H < 192)
+FEAT_BASE = 0.5   # content heads: weight on every feature, vs 1 more on the one the query's cluster picks
+CONTENT_RANDOM = 0.25   # content heads: random q.k part, relative to the feature lookup
+BROAD_SEP, BROAD_SEG = (2.5, 3.5), (1.5, 2.5)   # broad heads: logits on their segment's [SEP] / segment
+SINK_SEG = 0.3   # sink heads: own-segment preference relative to the special-token lift
+# [MASK] gate: off-margin (pre-activation units), output weights vs the layer's others, strength vs an
+# ordinary word's share, share of the flag it erases
+GATE_OFF, GATE_W, GATE_MATCH, FLAG_ERASE = 4.0, 2.0, 1.0, 0.6
 N_CLUSTERS = 64   # word-embedding clusters; the bigram rule maps the previous word's cluster to a word
 
 
@@ -182,16 +213,15 @@ def unit(v):
     return v / v.norm()
 
 
-def positional_qk(u_pos, omega, d, H, shift, weights=None):
-    """q reads the position features (cos wp, sin wp); k reads them rotated by w*shift (and weighted per
-    frequency), so q_i . k_j = sum_f weight_f cos(w_f (i - j - shift)): largest at j = i - shift."""
+def positional_qk(u_pos, omega, d, H, shift):
+    """q reads the position features (cos wp, sin wp); k reads them rotated by w*shift, so
+    q_i . k_j = sum_f cos(w_f (i - j - shift)): largest at j = i - shift."""
     F = omega.shape[0]
     rot = torch.zeros(2 * F, 2 * F)
     ang = omega.float() * shift
-    wts = torch.ones(F) if weights is None else weights
     for f in range(F):
         c, s = math.cos(ang[f]), math.sin(ang[f])
-        rot[2 * f:2 * f + 2, 2 * f:2 * f + 2] = float(wts[f]) * torch.tensor([[c, -s], [s, c]])
+        rot[2 * f:2 * f + 2, 2 * f:2 * f + 2] = torch.tensor([[c, -s], [s, c]])
     pq, pk = torch.zeros(d, H), torch.zeros(d, H)
     pq[:2 * F] = u_pos.t()
     pk[:2 * F] = rot @ u_pos.t()   # k_j = rot z_j (z_j turned by +w*shift) -> z_i . rot z_j
@@ -207,6 +237,7 @@ def make_weights(cfg, vocab, seed, outlier_dims=0):
     L, A, FF = cfg["num_hidden_layers"], cfg["num_attention_heads"], cfg["intermediate_size"]
     d = H // A
     eps = cfg["layer_norm_eps"]
+    n_feat = min(16, H // 48, d // 2) if H // 48 >= 4 else 0   # too few dims for them below H = 192
     w = {}
     cls_id, sep_id = special_id(vocab, "[CLS]", 101), special_id(vocab, "[SEP]", 102)
     mask_id = special_id(vocab, "[MASK]", 103)
@@ -214,7 +245,10 @@ def make_weights(cfg, vocab, seed, outlier_dims=0):
     # --- embeddings
     clusters = rnd.normal(N_CLUSTERS, H)
     cluster_of = rnd.randint(0, N_CLUSTERS, V)
-    word = rnd.normal(V, H, std=0.04) + 0.03 * clusters[cluster_of]
+    # Per-dim scales are bert-base's; narrower models get them x sqrt(768 / H), so that embedding norms
+    # (and with the tied decoder, MLM logit scales) do not shrink with the width.
+    es = math.sqrt(768 / H)
+    word = rnd.normal(V, H, std=0.04 * es) + 0.03 * es * clusters[cluster_of]
     word *= rnd.uniform(0.8, 1.2, V, 1)
     F = max(1, min(16, d // 2, H // 8))                        # frequencies; 2F position dims
     u_pos = rnd.orthonormal(H, 2 * F)                          # [H, 2F] position subspace
@@ -223,21 +257,38 @@ def make_weights(cfg, vocab, seed, outlier_dims=0):
     omega = 3.1 * (1.0 / 30.0) ** (torch.arange(F, dtype=torch.float64) / max(1, F - 1))
     p = torch.arange(P, dtype=torch.float64)[:, None] * omega[None]            # [P, F]
     feats = torch.stack([torch.cos(p), torch.sin(p)], dim=-1).reshape(P, 2 * F).float()  # (cos, sin) pairs
-    amp = 0.6 * 0.05 * math.sqrt(H / F)                         # position norm ~ 0.6 x word norm
+    amp = 0.6 * 0.05 * es * math.sqrt(H / F)                       # position norm ~ 0.6 x word norm
     # The [MASK] flag: a direction (zero-mean, so LayerNorm keeps it) that only the [MASK] embedding has.
     u_mask = rnd.normal(H)
     u_mask -= u_mask.mean()
     u_mask = unit(u_mask - u_pos @ (u_pos.t() @ u_mask))
+    # Word features: sparse, heavy-tailed loads (Bernoulli x exponential) along a few directions,
+    # which content heads look up; they make a content head's best key stand out as in trained models.
+    feat_dirs = torch.zeros(H, 0)
+    if n_feat:
+        feat_dirs = rnd.orthonormal(H, n_feat)
+        feat_dirs -= u_pos @ (u_pos.t() @ feat_dirs) + torch.outer(u_mask, u_mask @ feat_dirs)
+        feat_dirs, _ = torch.linalg.qr(feat_dirs)               # [H, K]
+        loads = rnd.uniform(0, 1, V, n_feat)
+        loads = torch.where(loads < FEAT_P, -torch.log(rnd.uniform(1e-6, 1, V, n_feat)), torch.zeros(V, n_feat))
+        word += FEAT_SCALE * es * loads @ feat_dirs.t()
+        feature_of = rnd.randint(0, n_feat, N_CLUSTERS)         # content heads: cluster c looks for feature_of[c]
+    # The context subspace, where the first prev head writes the previous word's cluster (the cue of
+    # the [MASK] bigram rule below); away from positions, the flag and (below) the segments.
+    ctx_space = rnd.orthonormal(H, N_CLUSTERS)
+    ctx_space -= u_pos @ (u_pos.t() @ ctx_space) + torch.outer(u_mask, u_mask @ ctx_space)
+    ctx_space, _ = torch.linalg.qr(ctx_space)                   # [H, C]
     # Keep words out of the position subspace: otherwise q_i.k_i picks up |word_i|^2 there and the
     # positional heads drift towards attending to themselves. Likewise out of the [MASK] flag.
     word -= (word @ u_pos) @ u_pos.t()
     word -= torch.outer(word @ u_mask, u_mask)
     word[mask_id] = float(word.norm(dim=1).median()) * u_mask
     w["embeddings.word_embeddings.weight"] = word
-    w["embeddings.position_embeddings.weight"] = amp * feats @ u_pos.t() + rnd.normal(P, H, std=0.005)
-    types = rnd.normal(cfg["type_vocab_size"], H, std=0.03)
+    w["embeddings.position_embeddings.weight"] = amp * feats @ u_pos.t() + rnd.normal(P, H, std=0.005 * es)
+    types = rnd.normal(cfg["type_vocab_size"], H, std=0.03 * es)
     types -= (types @ u_pos) @ u_pos.t()
     types -= torch.outer(types @ u_mask, u_mask)
+    types -= (types @ ctx_space) @ ctx_space.t()
     w["embeddings.token_type_embeddings.weight"] = types
     w["embeddings.LayerNorm.weight"] = rnd.gamma(H)
     w["embeddings.LayerNorm.bias"] = rnd.normal(H, std=0.02)
@@ -265,25 +316,26 @@ def make_weights(cfg, vocab, seed, outlier_dims=0):
     c_dir, s_dir = centred(word[cls_id]), centred(word[sep_id])
     gram = torch.tensor([[c_dir @ c_dir, c_dir @ s_dir], [s_dir @ c_dir, s_dir @ s_dir]])
     seg_dir = unit(centred(types[1] - types[0])) if types.shape[0] > 1 else torch.zeros(H)
+    type_basis, _ = torch.linalg.qr(torch.cat([types.t(), torch.ones(H, 1)], dim=1))
 
     def special_key(a_cls, a_sep):
         """Key direction k with k.[CLS] : k.[SEP] = a_cls : a_sep (embeddings, centred)."""
         coef = torch.linalg.solve(gram, torch.tensor([a_cls, a_sep]))
-        return coef[0] * c_dir + coef[1] * s_dir
+        k = coef[0] * c_dir + coef[1] * s_dir
+        return k - type_basis @ (type_basis.t() @ k)   # blind to the segment: both [SEP]s answer alike
 
-    # The bigram rule: [MASK] after a word of cluster c predicts successor[c]; the first prev head reads
-    # the previous word's cluster (readout: pseudo-inverse of the centroids) into a context subspace.
-    words = [i for i, t in enumerate(vocab[:V]) if i >= first_ordinary_id(vocab) and not t.startswith("##")
+    # The bigram rule: [MASK] after a word of cluster c predicts successor[c], one of 64 frequent words.
+    # The first prev head reads the previous word's cluster (matched filter per centroid) into ctx_space.
+    lo_id = first_ordinary_id(vocab)
+    words = [i for i, t in enumerate(vocab[:V]) if i >= lo_id and not t.startswith("##")
              and not (t.startswith("[") and t.endswith("]")) and len(t) > 1][:1000]
+    norms = word.norm(dim=1)
+    words = [i for i in words if norms[i] >= norms[words].median()]   # well-separated (frequent) words
     successor = torch.tensor(words)[torch.randperm(len(words), generator=rnd.g)[:N_CLUSTERS]]
     cent = clusters.t() - u_pos @ (u_pos.t() @ clusters.t())
     cent -= torch.outer(u_mask, u_mask @ cent)                  # [H, C]
-    readout = blind(torch.linalg.pinv(cent))                    # [C, H]: centroid c -> e_c
-    ctx_space = rnd.orthonormal(H, N_CLUSTERS)
-    ctx_space -= u_pos @ (u_pos.t() @ ctx_space) + torch.outer(u_mask, u_mask @ ctx_space)
-    ctx_space, _ = torch.linalg.qr(ctx_space)                   # [H, C], away from positions and flag
+    readout = blind(cent.t() / cent.norm(dim=0)[:, None])       # [C, H]: matched filter per centroid
     bigram = d >= N_CLUSTERS and FF >= 4 * N_CLUSTERS
-    _DEBUG.update(successor=successor, cluster_of=cluster_of, u_mask=u_mask, ctx_space=ctx_space)
 
     # --- calibration input, run through the layers as they are built
     ids, tt = calibration_input(vocab, seed + 7919)
@@ -321,7 +373,7 @@ def make_weights(cfg, vocab, seed, outlier_dims=0):
         # segment feature (+ for type 1, - for type 0 after centring on this layer's input)
         seg_vec = blind(seg_dir.clone())
         proj = x @ seg_vec
-        seg_b = -0.5 * float(proj[tt == 0].mean() + proj[tt == 1].mean()) if (tt == 1).any() else 0.0
+        seg_b = round_sig(-0.5 * float(proj[tt == 0].mean() + proj[tt == 1].mean())) if (tt == 1).any() else 0.0
 
         def one_row(row, qv, qb, kv, kb):
             """A rank-1 component in its own row of the head (so it adds to the scores exactly)."""
@@ -329,6 +381,7 @@ def make_weights(cfg, vocab, seed, outlier_dims=0):
             cq[row], cqb[row], ck[row], ckb[row] = qv, qb, kv, kb
             return cq, cqb, ck, ckb
 
+        lift_word = round_sig(float((x @ readout.t()).gather(-1, cluster_of[ids][..., None])[~is_mask].mean()))
         for h, kind in enumerate(types_i):
             rows = slice(h * d, (h + 1) * d)
             # components: (q weight [d,H], q bias [d], k weight, k bias, lift function, relative strength)
@@ -336,9 +389,11 @@ def make_weights(cfg, vocab, seed, outlier_dims=0):
                        rnd.normal(d, H, std=1 / math.sqrt(H)), rnd.normal(d, std=0.02))
             segment = (*one_row(d - 2, seg_vec, seg_b, seg_vec, seg_b), seg_lift)
             extra = []   # components added after the sharpness scaling, in absolute logits
+            feeds_gate = bigram and i == 0 and h == types_i.index("prev") if "prev" in types_i else False
             if kind in POSITIONAL_SHIFT:
                 pq, pk = positional_qk(u_pos, omega, d, H, POSITIONAL_SHIFT[kind])
-                comps = [(pq, torch.zeros(d), pk, torch.zeros(d), score_gap, 1.0), (*content, score_gap, 0.15)]
+                comps = [(pq, torch.zeros(d), pk, torch.zeros(d), score_gap, 1.0),
+                         (*content, score_gap, 0.0 if feeds_gate else 0.15)]
             elif kind == "sink":
                 # every query asks the same thing (query bias); [CLS] or [SEP] (per head) answers loudest,
                 # the other special token less; keys of the query's own segment get a little more
@@ -358,22 +413,33 @@ def make_weights(cfg, vocab, seed, outlier_dims=0):
                 sep_bump = one_row(d - 1, torch.zeros(H), 1.0, special_key(0.0, 1.0), 0.0)
                 extra = [(*sep_bump, lambda *a: key_lift(*a, special_keys["sep"]), float(rnd.uniform(*BROAD_SEP, 1))),
                          (*segment, float(rnd.uniform(*BROAD_SEG, 1)))]
+            elif n_feat:
+                # token content: keys are looked up by their word features (heavy-tailed over keys), all
+                # a little and the one the query word's cluster picks more, plus a random part
+                perm = torch.randperm(n_feat, generator=rnd.g)
+                fq, fqb, fk = torch.zeros(d, H), torch.zeros(d), torch.zeros(d, H)
+                for k in range(n_feat):
+                    fq[k] = readout[feature_of == perm[k]].sum(0) / lift_word
+                    fk[k] = feat_dirs[:, k]
+                fqb[:n_feat] = FEAT_BASE
+                for t in content:
+                    t[:n_feat] = 0.0   # the random part in the other rows, so it cannot flip a lookup's sign
+                comps = [(fq, fqb, fk, torch.zeros(d), score_gap, 1.0), (*content, score_gap, CONTENT_RANDOM)]
             else:
-                # token content, plus a weaker preference for nearby keys (low frequencies only)
-                pq, pk = positional_qk(u_pos, omega, d, H, 0, (omega < LOCAL_OMEGA).float())
-                comps = [(*content, score_gap, 1.0), (pq, torch.zeros(d), pk, torch.zeros(d), score_gap, LOCAL)]
+                comps = [(*content, score_gap, 1.0)]   # token content: random q, k
             hq, hqb, hk, hkb = torch.zeros(d, H), torch.zeros(d), torch.zeros(d, H), torch.zeros(d)
             for cq, cqb, ck, ckb, lift, strength in comps:
                 cq, ck = blind(cq.clone()), blind(ck.clone())
                 g = lift(x, cq, cqb, ck, ckb)
                 a = math.sqrt(strength / max(g, 1e-6))
                 hq, hqb, hk, hkb = hq + a * cq, hqb + a * cqb, hk + a * ck, hkb + a * ckb
-            lo, hi = TARGET_GAP["broad" if kind == "broad" else "positional" if kind in POSITIONAL_SHIFT else "other"]
+            lo, hi = TARGET_GAP["gate" if feeds_gate else "broad" if kind == "broad" else
+                                "positional" if kind in POSITIONAL_SHIFT else "other"]
             target = float(rnd.uniform(lo, hi, 1))
             a = round_sig(math.sqrt(target / max(score_gap(x, hq, hqb, hk, hkb), 1e-6)))
             hq, hqb, hk, hkb = a * hq, a * hqb, a * hk, a * hkb
-            # extras in their own dims of the head (q, k rows 1..), so they add to the scores exactly
-            for j, (cq, cqb, ck, ckb, lift, logits) in enumerate(extra):
+            # extras (each in its own row of the head), in absolute logits
+            for cq, cqb, ck, ckb, lift, logits in extra:
                 cq, ck = blind(cq.clone()), blind(ck.clone())
                 a = round_sig(math.sqrt(logits / max(lift(x, cq, cqb, ck, ckb), 1e-6)))
                 hq, hqb, hk, hkb = hq + a * cq, hqb + a * cqb, hk + a * ck, hkb + a * ckb
@@ -385,14 +451,21 @@ def make_weights(cfg, vocab, seed, outlier_dims=0):
         w[nm["o_b"]] = rnd.normal(H, std=0.02)
         gate = bigram and i == 0 and "prev" in types_i
         if gate:
-            # the prev head's value is the previous word's cluster, written into the context subspace
+            # the prev head's value is the previous word's cluster, written into the context subspace,
+            # which the layer's other heads leave alone
             h = types_i.index("prev")
             rows = slice(h * d, (h + 1) * d)
             v_rows = torch.zeros(d, H)
             v_rows[:N_CLUSTERS] = readout
-            lift = float((x @ v_rows.t()).gather(-1, cluster_of[ids][..., None])[..., 0][~is_mask].mean())
+            own = (x @ v_rows.t()).gather(-1, cluster_of[ids][..., None])[..., 0]
+            lift = round_sig(float(own[~is_mask].mean()))
+            # a [MASK] before a [MASK] reads as a word of its own cluster
+            flag_lift = round_sig(lift / float((x @ u_mask)[is_mask].mean()))
+            v_rows[int(cluster_of[mask_id])] += flag_lift * blind(u_mask.clone())
             w[nm["v_w"]][rows] = v_rows * (3.0 / lift)
             w[nm["v_b"]][rows] = 0.0
+            w[nm["o_w"]] -= ctx_space @ (ctx_space.t() @ w[nm["o_w"]])
+            w[nm["o_b"]] -= ctx_space @ (ctx_space.t() @ w[nm["o_b"]])
             w[nm["o_w"]][:, rows] = 0.0
             w[nm["o_w"]][:, h * d:h * d + N_CLUSTERS] = ctx_space
         w[nm["ln1_g"]], w[nm["ln1_b"]] = rnd.gamma(H), rnd.normal(H, std=0.02)
@@ -417,23 +490,23 @@ def make_weights(cfg, vocab, seed, outlier_dims=0):
         w[nm["o_b"]] *= s
         a_out = bert_ref.layer_norm(x + bert_ref.linear(context, w[nm["o_w"]], w[nm["o_b"]]),
                                     w[nm["ln1_g"]], w[nm["ln1_b"]], eps)
-        gn = slice(0, 2 * N_CLUSTERS)
+        reps = max(1, FF // 768)
+        gn = slice(0, reps * N_CLUSTERS)
         if gate:
-            # Gate neurons: pairs act(b + f + g c_j) and act(b + f - g c_j), f = [MASK] flag, c_j = cluster j
-            # of the previous word; far below zero unless the flag is up, so only [MASK] positions write
-            # (pair difference ~ 2 g c_j) the successor word of that cluster into the residual stream.
+            # Gate neurons (a key-value memory): for cluster j, act(G (c_j - lo) + beta (f - f_mask)), with
+            # f = the [MASK] flag and c_j = cluster j of the previous word (~1 when present). Far below zero
+            # unless the flag is up and the cluster present, so only [MASK] positions write the successor
+            # word of the previous word's cluster into the residual stream. Each memory is spread over
+            # `reps` neurons, so its output weights stay near the size of the layer's other ones.
             flag = a_out @ blind(u_mask.clone())
-            f_m, f_o = float(flag[is_mask].mean()), float(flag[~is_mask].mean())
-            ctx = a_out @ blind(ctx_space.clone())                      # [B, n, C]
+            f_m, f_o = round_sig(float(flag[is_mask].mean())), round_sig(float(flag[~is_mask].mean()))
+            ctx = a_out @ blind(ctx_space.t().clone()).t()              # [B, n, C]
             prev_cl = torch.cat([cluster_of[ids[:, :1]], cluster_of[ids[:, :-1]]], dim=1)
-            sig = float(ctx.gather(-1, prev_cl[..., None])[..., 0][is_mask].mean())
-            beta, gamma = GATE_SPAN / (f_m - f_o), GATE_C / sig
-            rows_in = torch.zeros(2 * N_CLUSTERS, H)
-            rows_in[0::2] = beta * u_mask + gamma * ctx_space.t()
-            rows_in[1::2] = beta * u_mask - gamma * ctx_space.t()
-            w[nm["ff1_w"]][gn] = blind(rows_in)
-            w[nm["ff1_b"]][gn] = GATE_ON - beta * f_m
-            w[nm["ff2_w"]][:, gn] = 0.0
+            hit = torch.zeros_like(ctx, dtype=torch.bool).scatter_(-1, prev_cl[..., None], True)
+            sig = round_sig(float(ctx[is_mask][hit[is_mask]].median()))
+            ctx = ctx / sig
+            lo = round_sig(float(torch.quantile(ctx[is_mask][~hit[is_mask]], 0.995)))
+            w[nm["ff2_w"]][:, gn] = 0.0                                 # silent while the rest is scaled
         # ... and the feed-forward likewise.
         f_out = bert_ref.linear(act(bert_ref.linear(a_out, w[nm["ff1_w"]], w[nm["ff1_b"]])),
                                 w[nm["ff2_w"]], w[nm["ff2_b"]])
@@ -441,13 +514,39 @@ def make_weights(cfg, vocab, seed, outlier_dims=0):
         w[nm["ff2_w"]] *= s
         w[nm["ff2_b"]] *= s
         if gate:
+            # values: the successor word's direction, minus some of the flag (the word replaces [MASK]),
+            # scaled so their largest entries are GATE_W x those of the layer's other output weights
             succ = torch.stack([unit(centred(word[t])) for t in successor.tolist()], dim=1)   # [H, C]
-            cols = torch.zeros(H, 2 * N_CLUSTERS)
-            cols[:, 0::2], cols[:, 1::2] = succ, -succ
-            hid = act(bert_ref.linear(a_out[is_mask], w[nm["ff1_w"]][gn], w[nm["ff1_b"]][gn]))
-            out = hid @ cols.t()
-            s = round_sig(GATE_OUT * float(a_out[is_mask].norm(dim=-1).mean()) / float(out.norm(dim=-1).mean()))
-            w[nm["ff2_w"]][:, gn] = s * cols
+            cols = succ - FLAG_ERASE * u_mask[:, None]
+            others = w[nm["ff2_w"]][:, gn.stop:].abs().max(dim=1).values.mean()
+            s = round_sig(GATE_W * float(others / cols.abs().max(dim=1).values.mean()))
+
+            def set_gate(on):
+                """on = activation of a memory's neurons at c = 1."""
+                G = on / (1.0 - lo)
+                beta = round_sig((GATE_OFF + G * (float(ctx[~is_mask].max()) - lo)) / (f_m - f_o))
+                # ... and minus the context cue itself (what the prev head wrote, ~sig along ctx_space[:, j])
+                vals = (cols - (sig / (reps * s * on)) * ctx_space).repeat(1, reps)
+                w[nm["ff1_w"]][gn] = blind(beta * u_mask[None] + (G / sig) * ctx_space.t()).repeat(reps, 1)
+                w[nm["ff1_b"]][gn] = -beta * f_m - G * lo
+                w[nm["ff2_w"]][:, gn] = s * vals
+
+            def word_share(y, t, where):
+                """Mean cosine of the (centred) hidden states y at `where` with the embeddings of words t."""
+                yc = y - y.mean(-1, keepdim=True)
+                e = word[t] - word[t].mean(-1, keepdim=True)
+                return float(torch.nn.functional.cosine_similarity(yc, e, dim=-1)[where].mean())
+
+            # Strength: a [MASK] leaves the layer looking like its predicted word about as much as an
+            # ordinary position looks like its own word (matched by a one-step correction).
+            ordinary = ~is_mask & (ids >= first_ordinary_id(vocab))
+            on = float(a_out[is_mask].norm(dim=-1).mean()) / (reps * s)     # output ~ |residual|
+            set_gate(on)
+            y = partial_model(i + 1).layer(i, x, mask)[0]
+            c_self, c_mask = word_share(y, ids, ordinary), word_share(y, successor[prev_cl], is_mask)
+            odds = lambda c: c / math.sqrt(max(1.0 - c * c, 1e-6))
+            on = round_sig(on * odds(min(0.95, c_self * GATE_MATCH)) / odds(min(0.95, max(c_mask, 0.05))))
+            set_gate(on)
         x = partial_model(i + 1).layer(i, x, mask)[0]
 
     # --- heads (drawn after the encoder, so every head variant shares identical encoder weights)
@@ -457,6 +556,7 @@ def make_weights(cfg, vocab, seed, outlier_dims=0):
     # activation acts nearly linearly: each position then predicts the word its hidden state carries
     # (its own input token; at [MASK], the bigram successor of the previous word).
     w["cls.predictions.transform.dense.weight"] = blind(torch.eye(H) - u_pos @ u_pos.t() - torch.outer(u_mask, u_mask)
+                                                         - feat_dirs @ feat_dirs.t()
                                                          + rnd.normal(H, H, std=0.3 / math.sqrt(H)))
     w["cls.predictions.transform.dense.bias"] = 1.0 + rnd.normal(H, std=0.02)
     w["cls.predictions.transform.LayerNorm.weight"] = rnd.gamma(H)
@@ -554,7 +654,8 @@ def print_stats(s, head_types, out=print):
         for what, g in (("unmasked", s["gap"]), ("[MASK]", s["mask_gap"])):
             if g.numel():
                 out(f"MLM top1-top2 logit gap at {what} positions: mean {float(g.mean()):.3f}, "
-                    f"median {float(g.median()):.3f}, min {float(g.min()):.4f}; gap > 0.1: {float((g > 0.1).double().mean()):.0%}")
+                    f"median {float(g.median()):.3f}, min {float(g.min()):.4f}; "
+                    f"gap > 0.1: {float((g > 0.1).double().mean()):.0%}")
         out(f"  top-1 = input token at {s['self_pred']:.0%} of unmasked positions; "
             f"{len(set(s['mask_pred'].tolist()))} distinct predictions at {s['mask_pred'].numel()} [MASK] positions")
 

@@ -20,11 +20,12 @@ class AlignedBuffer {
   }
   ~AlignedBuffer() { reset(); }
 
-  // Returns false when the allocation fails (the buffer is then empty).
+  // Returns false when the allocation fails (the buffer is then empty). At least 64 bytes of slack
+  // follow `size`: XNNPACK kernels may read up to XNN_EXTRA_BYTES past the end of their inputs.
   bool allocate(size_t size) {
     reset();
     if (size == 0) return true;
-    const size_t rounded = (size + 63) / 64 * 64;
+    const size_t rounded = (size + 64 + 63) / 64 * 64;
     void* p = nullptr;
     if (posix_memalign(&p, 64, rounded) != 0 || p == nullptr) return false;
     data_ = static_cast<uint8_t*>(p);

@@ -375,7 +375,8 @@ Status BertModel::MaskedLmHead(const int32_t* ids, size_t n, const RunOptions& o
   const auto t0 = Clock::now();
   const size_t H = config_.hidden_size, V = config_.vocab_size, m = positions.size();
   const bool ref = options.reference_kernels;
-  std::vector<float> g(m * H), t(m * H), logits;  // g, t [m][H]; logits [m][V]
+  // g, t [m][H] (+16 floats: XNNPACK reads up to XNN_EXTRA_BYTES past its input); logits [m][V]
+  std::vector<float> g(m * H + 16), t(m * H + 16), logits;
   try { logits.resize(m * V); } catch (const std::bad_alloc&) { return OutOfMemory("masked-LM logits"); }
   const float* x = ws_->x.as<float>();
   for (size_t r = 0; r < m; ++r) std::memcpy(&g[r * H], x + positions[r] * H, H * sizeof(float));

@@ -79,6 +79,7 @@ void quantize_rows_qd8__ref(QuantizedRows* out, const float* x, size_t n, size_t
 
 Linear::~Linear() {
   if (op_) xnn_delete_operator(op_);
+  for (xnn_operator_t op : f32_blocks_) xnn_delete_operator(op);
 }
 
 Status Linear::Init(size_t in, size_t out, size_t y_stride, const float* w_f32, const int8_t* w_i8, const float* scales,
@@ -92,8 +93,39 @@ Status Linear::Init(size_t in, size_t out, size_t y_stride, const float* w_f32, 
                                                    nullptr, &op_);
     if (s != xnn_status_success) return XnnError("xnn_create_fully_connected_nc_qd8_f32_qc8w", s);
   } else {
-    s = xnn_create_fully_connected_nc_f32(in, out, in, y_stride, w_f32, bias, -kInf, kInf, 0, nullptr, nullptr, &op_);
-    if (s != xnn_status_success) return XnnError("xnn_create_fully_connected_nc_f32", s);
+    // K blocks: block 0 (with the bias) writes y, the others a partial buffer that is added to y.
+    // XNNPACK packs weights at creation, so each block's slice [out][k] is only needed until then.
+    std::vector<float> slice;
+    for (size_t k0 = 0; k0 < in; k0 += kF32BlockK) {
+      const size_t k = std::min(kF32BlockK, in - k0);
+      slice.resize(out * k);
+      for (size_t o = 0; o < out; ++o) std::copy(w_f32 + o * in + k0, w_f32 + o * in + k0 + k, slice.begin() + o * k);
+      xnn_operator_t op = nullptr;
+      s = xnn_create_fully_connected_nc_f32(k, out, in, k0 == 0 ? y_stride : out, slice.data(), k0 == 0 ? bias : nullptr, -kInf,
+                                            kInf, 0, nullptr, nullptr, &op);
+      if (s != xnn_status_success) return XnnError("xnn_create_fully_connected_nc_f32", s);
+      if (k0 == 0) op_ = op; else f32_blocks_.push_back(op);
+    }
+  }
+  return Status::Ok();
+}
+
+Status Linear::RunF32(float* y, const float* x, size_t n, pthreadpool_t pool) {
+  if (!f32_blocks_.empty() && partial_.size() < n * out_ * sizeof(float) && !partial_.allocate(n * out_ * sizeof(float)))
+    return OutOfMemory("linear layer partial sums");
+  for (size_t b = 0; b <= f32_blocks_.size(); ++b) {
+    xnn_operator_t op = b == 0 ? op_ : f32_blocks_[b - 1];
+    float* dst = b == 0 ? y : partial_.as<float>();
+    xnn_status s = xnn_reshape_fully_connected_nc_f32(op, n, pool);
+    if (s != xnn_status_success) return XnnError("reshape f32 fully-connected", s);
+    s = xnn_setup_fully_connected_nc_f32(op, x + b * kF32BlockK, dst);
+    if (s != xnn_status_success) return XnnError("setup f32 fully-connected", s);
+    s = xnn_run_operator(op, pool);
+    if (s != xnn_status_success) return XnnError("f32 fully-connected", s);
+    if (b == 0) continue;
+    const float* p = partial_.as<float>();  // [n][out]
+    for (size_t i = 0; i < n; ++i)
+      for (size_t o = 0; o < out_; ++o) y[i * y_stride_ + o] += p[i * out_ + o];
   }
   return Status::Ok();
 }
@@ -106,14 +138,10 @@ Status Linear::Run(float* y, const float* x, const QuantizedRows* xq, size_t n, 
     if (s != xnn_status_success) return XnnError("reshape qd8 fully-connected", s);
     s = xnn_setup_fully_connected_nc_qd8_f32_qc8w(op_, xq->q.as<int8_t>(), y, xq->params.data());
     if (s != xnn_status_success) return XnnError("setup qd8 fully-connected", s);
-  } else {
-    s = xnn_reshape_fully_connected_nc_f32(op_, n, pool);
-    if (s != xnn_status_success) return XnnError("reshape f32 fully-connected", s);
-    s = xnn_setup_fully_connected_nc_f32(op_, x, y);
-    if (s != xnn_status_success) return XnnError("setup f32 fully-connected", s);
+    s = xnn_run_operator(op_, pool);
+    return s == xnn_status_success ? Status::Ok() : XnnError("fully-connected", s);
   }
-  s = xnn_run_operator(op_, pool);
-  return s == xnn_status_success ? Status::Ok() : XnnError("fully-connected", s);
+  return RunF32(y, x, n, pool);
 }
 
 void Linear::Run__ref(float* y, const float* x, size_t n) const {

@@ -57,8 +57,17 @@ class Linear {
   // Plain loops: int8 quantizes x itself with quantize_rows_qd8__ref and sums in int32.
   void Run__ref(float* y, const float* x, size_t n) const;
 
+  // f32 layers split the input channels into blocks of this many and add the blocks' outputs:
+  // one float32 chain over all of K (XNNPACK's GEMM) drifts by ~√K ulp, which measurably exceeded
+  // PyTorch's own float32 error on bert-base (max |Δattention| 1.0e-5 against its 5.5e-6).
+  static constexpr size_t kF32BlockK = 128;
+
  private:
-  xnn_operator_t op_ = nullptr;
+  Status RunF32(float* y, const float* x, size_t n, pthreadpool_t pool);
+
+  xnn_operator_t op_ = nullptr;               // int8: the operator; f32: the first K block's (with bias)
+  std::vector<xnn_operator_t> f32_blocks_;    // f32: operators of K blocks 1.. (no bias), writing partial_
+  AlignedBuffer partial_;                     // f32: [n][out] output of one K block
   size_t in_ = 0, out_ = 0, y_stride_ = 0;
   const float* w_f32_ = nullptr;
   const int8_t* w_i8_ = nullptr;
