@@ -35,6 +35,33 @@ Status GetEps(const nlohmann::json& j, const char* key, float* out) {
   return Status::Ok();
 }
 
+// Integer fields: Hugging Face key, header key, member, allowed range.
+struct IntField {
+  const char* hf_key;
+  const char* header_key;
+  int32_t BertConfig::*member;
+  int32_t lo, hi;
+};
+constexpr IntField kIntFields[] = {
+    {"num_hidden_layers", "num_layers", &BertConfig::num_layers, 1, kMaxLayers},
+    {"hidden_size", "hidden_size", &BertConfig::hidden_size, 1, kMaxHidden},
+    {"num_attention_heads", "num_heads", &BertConfig::num_heads, 1, kMaxHeads},
+    {"intermediate_size", "intermediate_size", &BertConfig::intermediate_size, 1, kMaxIntermediate},
+    {"vocab_size", "vocab_size", &BertConfig::vocab_size, 6, kMaxVocab},
+    {"max_position_embeddings", "max_position_embeddings", &BertConfig::max_position_embeddings, 3, kMaxPositions},
+    {"type_vocab_size", "type_vocab_size", &BertConfig::type_vocab_size, 1, kMaxTypeVocab},
+};
+
+// Reads every integer field under its HF or header key; HF's type_vocab_size may be absent (2).
+Status GetIntFields(const nlohmann::json& j, bool hf, BertConfig* c) {
+  for (const IntField& f : kIntFields) {
+    const char* key = hf ? f.hf_key : f.header_key;
+    if (hf && f.member == &BertConfig::type_vocab_size && !j.contains(key)) { c->type_vocab_size = 2; continue; }
+    HL_RETURN_IF_ERROR(GetInt(j, key, f.lo, f.hi, &(c->*f.member)));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 const char* ActivationName(Activation a) {
@@ -62,14 +89,7 @@ Status ConfigFromHuggingFace(const nlohmann::json& j, BertConfig* out) {
   auto pe = j.find("position_embedding_type");
   if (pe != j.end() && pe->is_string() && *pe != "absolute")
     return Unsupported("config.json: position_embedding_type \"" + pe->get<std::string>() + "\" is not supported (only \"absolute\")");
-  HL_RETURN_IF_ERROR(GetInt(j, "num_hidden_layers", 1, kMaxLayers, &c.num_layers));
-  HL_RETURN_IF_ERROR(GetInt(j, "hidden_size", 1, kMaxHidden, &c.hidden_size));
-  HL_RETURN_IF_ERROR(GetInt(j, "num_attention_heads", 1, kMaxHeads, &c.num_heads));
-  HL_RETURN_IF_ERROR(GetInt(j, "intermediate_size", 1, kMaxIntermediate, &c.intermediate_size));
-  HL_RETURN_IF_ERROR(GetInt(j, "vocab_size", 6, kMaxVocab, &c.vocab_size));
-  HL_RETURN_IF_ERROR(GetInt(j, "max_position_embeddings", 3, kMaxPositions, &c.max_position_embeddings));
-  c.type_vocab_size = 2;
-  if (j.contains("type_vocab_size")) HL_RETURN_IF_ERROR(GetInt(j, "type_vocab_size", 1, kMaxTypeVocab, &c.type_vocab_size));
+  HL_RETURN_IF_ERROR(GetIntFields(j, /*hf=*/true, &c));
   HL_RETURN_IF_ERROR(GetEps(j, "layer_norm_eps", &c.layer_norm_eps));
   auto act = j.find("hidden_act");
   if (act != j.end()) {
@@ -84,13 +104,7 @@ Status ConfigFromHuggingFace(const nlohmann::json& j, BertConfig* out) {
 Status ConfigFromHeader(const nlohmann::json& j, BertConfig* out) {
   if (!j.is_object()) return BadModel("model header: \"config\" is not an object");
   BertConfig c;
-  HL_RETURN_IF_ERROR(GetInt(j, "num_layers", 1, kMaxLayers, &c.num_layers));
-  HL_RETURN_IF_ERROR(GetInt(j, "hidden_size", 1, kMaxHidden, &c.hidden_size));
-  HL_RETURN_IF_ERROR(GetInt(j, "num_heads", 1, kMaxHeads, &c.num_heads));
-  HL_RETURN_IF_ERROR(GetInt(j, "intermediate_size", 1, kMaxIntermediate, &c.intermediate_size));
-  HL_RETURN_IF_ERROR(GetInt(j, "vocab_size", 6, kMaxVocab, &c.vocab_size));
-  HL_RETURN_IF_ERROR(GetInt(j, "max_position_embeddings", 3, kMaxPositions, &c.max_position_embeddings));
-  HL_RETURN_IF_ERROR(GetInt(j, "type_vocab_size", 1, kMaxTypeVocab, &c.type_vocab_size));
+  HL_RETURN_IF_ERROR(GetIntFields(j, /*hf=*/false, &c));
   if (!j.contains("layer_norm_eps")) return BadModel("model header: config.layer_norm_eps missing");
   HL_RETURN_IF_ERROR(GetEps(j, "layer_norm_eps", &c.layer_norm_eps));
   auto act = j.find("hidden_act");
@@ -102,15 +116,9 @@ Status ConfigFromHeader(const nlohmann::json& j, BertConfig* out) {
 }
 
 nlohmann::json ConfigToHeader(const BertConfig& c) {
-  return nlohmann::json{{"num_layers", c.num_layers},
-                        {"hidden_size", c.hidden_size},
-                        {"num_heads", c.num_heads},
-                        {"intermediate_size", c.intermediate_size},
-                        {"vocab_size", c.vocab_size},
-                        {"max_position_embeddings", c.max_position_embeddings},
-                        {"type_vocab_size", c.type_vocab_size},
-                        {"layer_norm_eps", c.layer_norm_eps},
-                        {"hidden_act", ActivationName(c.hidden_act)}};
+  nlohmann::json j{{"layer_norm_eps", c.layer_norm_eps}, {"hidden_act", ActivationName(c.hidden_act)}};
+  for (const IntField& f : kIntFields) j[f.header_key] = c.*f.member;
+  return j;
 }
 
 }  // namespace hl
