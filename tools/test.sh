@@ -11,11 +11,11 @@ step "fixtures";           bash tests/fixtures/make_fixtures.sh
 
 failed=()
 run() { local name=$1; shift; step "$name"; if "$@"; then :; else failed+=("$name"); fi; }
-run "native tests (ctest)"     ctest --test-dir build/native --output-on-failure
-run "wasm tests under Node"    ctest --test-dir build/wasm-st --output-on-failure
+run "native tests (ctest)"     ctest --test-dir build/native --output-on-failure --timeout 900
+run "wasm tests under Node"    ctest --test-dir build/wasm-st --output-on-failure --timeout 900
 step "ASan/UBSan build";       bash tools/build.sh asan
-run "malformed inputs under ASan/UBSan" build/asan/headlight_tests "[model_file],[convert],[api],[linear],[tokenizer],[ops]"
-run "JS engine module (node --test)" node --test tests/js/
+run "malformed inputs under ASan/UBSan" timeout 1200 env ASAN_OPTIONS=allocator_may_return_null=1 build/asan/headlight_tests "[model_file],[convert],[api],[linear],[tokenizer],[ops]"
+run "JS engine module (node --test)" timeout 600 node --test tests/js/
 
 step "summary"
 if [ ${#failed[@]} -gt 0 ]; then

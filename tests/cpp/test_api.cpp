@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/buffer.h"
 #include "headlight.h"
 #include "test_util.h"
 
@@ -72,4 +73,16 @@ TEST_CASE("C API: convert, load, run a pair, read every field", "[api]") {
   REQUIRE(hl_result_free(result) == HL_STATUS_OK);
   REQUIRE(hl_result_free(result) == HL_STATUS_INVALID_ARGUMENT);
   REQUIRE(hl_model_free(model) == HL_STATUS_OK);
+}
+
+TEST_CASE("C API: out of memory is a status, not a crash", "[api]") {
+  // Sizes near SIZE_MAX: more than wasm32 can address or this machine has, and (before a guard) a
+  // size whose 64-byte rounding wrapped around to a tiny allocation.
+  for (size_t slack : {0, 1, 63, 64, 100, 4096}) REQUIRE(hl_alloc(SIZE_MAX - slack) == nullptr);
+  hl::AlignedBuffer b;
+  REQUIRE_FALSE(b.allocate(SIZE_MAX - 10));
+  REQUIRE(b.size() == 0);
+  int32_t model = -1;
+  REQUIRE(hl_model_load(nullptr, 1u << 30, 1, &model) == HL_STATUS_INVALID_ARGUMENT);
+  REQUIRE(std::string(hl_last_error()).find("allocation failed") != std::string::npos);
 }

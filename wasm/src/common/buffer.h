@@ -25,6 +25,7 @@ class AlignedBuffer {
   bool allocate(size_t size) {
     reset();
     if (size == 0) return true;
+    if (size > SIZE_MAX - 256) return false;  // the rounding below would wrap around
     const size_t rounded = (size + 64 + 63) / 64 * 64;
     void* p = nullptr;
     if (posix_memalign(&p, 64, rounded) != 0 || p == nullptr) return false;

@@ -1,0 +1,33 @@
+// Child process for engine.test.mjs: runs the pthreads build next to the single-thread one and prints the
+// comparison as JSON, then exits explicitly (Emscripten's pthread workers would keep Node alive).
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { Engine } from '../../web/engine/headlight.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const require = createRequire(import.meta.url);
+
+async function engine(variant) {
+  const dir = path.join(root, 'build', `wasm-${variant}`);
+  const create = require(path.join(dir, `headlight-${variant}-node.cjs`));
+  return new Engine(await create({ wasmBinary: readFileSync(path.join(dir, `headlight-${variant}-node.wasm`)) }));
+}
+
+const dir = path.join(root, 'build', 'fixtures', 'tiny-mlm');
+const files = {
+  config: readFileSync(path.join(dir, 'config.json'), 'utf8'),
+  vocab: readFileSync(path.join(dir, 'vocab.txt'), 'utf8'),
+  safetensors: new Uint8Array(readFileSync(path.join(dir, 'model.safetensors'))),
+};
+const st = await engine('st'), mt = await engine('mt');
+const bytes = st.convert(files, { int8: false });
+const m1 = st.loadModel(bytes), m2 = mt.loadModel(bytes, { threads: 2 });
+const text = 'the quick brown fox jumps over the lazy dog';
+const r1 = st.run(m1, text), r2 = mt.run(m2, text);
+let maxDiff = 0;
+for (let i = 0; i < r1.attention.length; i++) maxDiff = Math.max(maxDiff, Math.abs(r1.attention[i] - r2.attention[i]));
+process.stdout.write(JSON.stringify({ threads: m2.info.threads, n: r2.n, length: r2.attention.length, maxDiff }) + '\n');
+process.exit(0);
