@@ -83,22 +83,23 @@ class SelfAttention(nn.Module):
         return ctx.transpose(1, 2).reshape(B, n, A * d), (probs if want_probs else None)
 
 
-class AttentionOutput(nn.Module):
-    def __init__(self, c):
+class DenseAddNorm(nn.Module):
+    """BERT's two "output" sublayers: dense [in_size -> H] -> dropout -> add the residual -> LayerNorm."""
+    def __init__(self, c, in_size):
         super().__init__()
-        self.dense = nn.Linear(c.hidden_size, c.hidden_size)
+        self.dense = nn.Linear(in_size, c.hidden_size)
         self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
         self.dropout = nn.Dropout(c.hidden_dropout_prob)
 
-    def forward(self, h, x):
-        return self.LayerNorm(x + self.dropout(self.dense(h)))
+    def forward(self, h, residual):
+        return self.LayerNorm(residual + self.dropout(self.dense(h)))
 
 
 class Attention(nn.Module):
     def __init__(self, c):
         super().__init__()
         self.self = SelfAttention(c)
-        self.output = AttentionOutput(c)
+        self.output = DenseAddNorm(c, c.hidden_size)
 
     def forward(self, x, mask_add, want_probs=False):
         h, probs = self.self(x, mask_add, want_probs)
@@ -114,23 +115,12 @@ class Intermediate(nn.Module):
         return F.gelu(self.dense(x))                                        # exact (erf) GELU = HF "gelu"
 
 
-class Output(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.dense = nn.Linear(c.intermediate_size, c.hidden_size)
-        self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
-        self.dropout = nn.Dropout(c.hidden_dropout_prob)
-
-    def forward(self, h, a):
-        return self.LayerNorm(a + self.dropout(self.dense(h)))
-
-
 class Layer(nn.Module):
     def __init__(self, c):
         super().__init__()
         self.attention = Attention(c)
         self.intermediate = Intermediate(c)
-        self.output = Output(c)
+        self.output = DenseAddNorm(c, c.intermediate_size)
 
     def forward(self, x, mask_add, want_probs=False):
         a, probs = self.attention(x, mask_add, want_probs)

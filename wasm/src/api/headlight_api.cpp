@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/buffer.h"
 #include "model/bert.h"
 #include "model/convert.h"
 
@@ -116,12 +117,7 @@ extern "C" {
 
 int32_t hl_version(void) { return 1; }
 
-void* hl_alloc(size_t size) {
-  if (size > SIZE_MAX - 128) return nullptr;  // the rounding below would wrap around
-  void* p = nullptr;
-  if (posix_memalign(&p, 64, size ? (size + 63) / 64 * 64 : 64) != 0) return nullptr;
-  return p;
-}
+void* hl_alloc(size_t size) { return hl::AllocateAligned64(size); }
 
 void hl_free(void* p) { std::free(p); }
 

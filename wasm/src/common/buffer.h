@@ -8,6 +8,16 @@
 
 namespace hl {
 
+// 64-byte-aligned memory for `size` bytes followed by at least 64 bytes of slack (XNNPACK kernels may
+// read up to XNN_EXTRA_BYTES past the end of their inputs); nullptr when it cannot be had, including
+// sizes so large that rounding them would wrap around. Free with std::free.
+inline void* AllocateAligned64(size_t size) {
+  if (size > SIZE_MAX - 256) return nullptr;
+  void* p = nullptr;
+  if (posix_memalign(&p, 64, (size + 64 + 63) / 64 * 64) != 0) return nullptr;
+  return p;
+}
+
 class AlignedBuffer {
  public:
   AlignedBuffer() = default;
@@ -20,15 +30,12 @@ class AlignedBuffer {
   }
   ~AlignedBuffer() { reset(); }
 
-  // Returns false when the allocation fails (the buffer is then empty). At least 64 bytes of slack
-  // follow `size`: XNNPACK kernels may read up to XNN_EXTRA_BYTES past the end of their inputs.
+  // Returns false when the allocation fails (the buffer is then empty); see AllocateAligned64.
   bool allocate(size_t size) {
     reset();
     if (size == 0) return true;
-    if (size > SIZE_MAX - 256) return false;  // the rounding below would wrap around
-    const size_t rounded = (size + 64 + 63) / 64 * 64;
-    void* p = nullptr;
-    if (posix_memalign(&p, 64, rounded) != 0 || p == nullptr) return false;
+    void* p = AllocateAligned64(size);
+    if (p == nullptr) return false;
     data_ = static_cast<uint8_t*>(p);
     size_ = size;
     return true;

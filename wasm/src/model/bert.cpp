@@ -17,11 +17,25 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double MsSince(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
+// The engine's own kernels for one run: the dispatching (fast) versions, or every __ref version.
+struct Kernels {
+  decltype(&ops::layernorm_f32) layernorm;
+  decltype(&ops::add_layernorm_f32) add_layernorm;
+  decltype(&ops::gelu_f32) gelu;
+  decltype(&ops::softmax_rows_f32) softmax_rows;
+  decltype(&ops::attention_head_f32) attention_head;
+};
+constexpr Kernels kFastKernels{ops::layernorm_f32, ops::add_layernorm_f32, ops::gelu_f32, ops::softmax_rows_f32,
+                               ops::attention_head_f32};
+constexpr Kernels kRefKernels{ops::layernorm_f32__ref, ops::add_layernorm_f32__ref, ops::gelu_f32__ref,
+                              ops::softmax_rows_f32__ref, ops::attention_head_f32__ref};
+const Kernels& SelectKernels(bool ref) { return ref ? kRefKernels : kFastKernels; }
+
 // Activations other than erf-GELU are rare in BERT checkpoints: plain loops suffice.
 void apply_activation(Activation act, float* x, size_t count, bool ref) {
   switch (act) {
     case Activation::kGeluErf:
-      if (ref) ops::gelu_f32__ref(x, x, count); else ops::gelu_f32(x, x, count);
+      SelectKernels(ref).gelu(x, x, count);
       break;
     case Activation::kGeluTanh:
       for (size_t i = 0; i < count; ++i) {
@@ -229,8 +243,7 @@ Status BertModel::Forward(const int32_t* ids, const int32_t* types, size_t n, co
 
   auto t = Clock::now();
   Embeddings(x, ids, types, n);
-  if (ref) ops::layernorm_f32__ref(x, x, emb_ln_gamma_.f32, emb_ln_beta_.f32, config_.layer_norm_eps, n, H);
-  else ops::layernorm_f32(x, x, emb_ln_gamma_.f32, emb_ln_beta_.f32, config_.layer_norm_eps, n, H);
+  SelectKernels(ref).layernorm(x, x, emb_ln_gamma_.f32, emb_ln_beta_.f32, config_.layer_norm_eps, n, H);
   out->timings.embeddings = MsSince(t);
 
   for (size_t l = 0; l < L; ++l) {
@@ -292,19 +305,15 @@ void RunHead(void* arg, size_t h) {
   float* probs = t.probs + h * t.n * t.n;
   float* ctx = t.ctx + h * t.D;
   float* scratch = t.scratch + h * t.scratch_floats;
-  if (t.ref)
-    ops::attention_head_f32__ref(probs, ctx, q, k, v, scratch, t.n, t.D, 3 * t.H, 3 * t.H, 3 * t.H, t.H, t.scale);
-  else
-    ops::attention_head_f32(probs, ctx, q, k, v, scratch, t.n, t.D, 3 * t.H, 3 * t.H, 3 * t.H, t.H, t.scale);
+  SelectKernels(t.ref).attention_head(probs, ctx, q, k, v, scratch, t.n, t.D, 3 * t.H, 3 * t.H, 3 * t.H, t.H, t.scale);
 }
 }  // namespace
 
 // Self-attention of layer l, then add & norm: x = LN(x + O·context)
-Status BertModel::AttentionBlock(const Layer& layer, int32_t l, size_t n, bool ref, RunResult* out) {
+Status BertModel::AttentionBlock(Layer& ly, int32_t l, size_t n, bool ref, RunResult* out) {
   const size_t H = config_.hidden_size, A = config_.num_heads, D = config_.head_size();
   float* x = ws_->x.as<float>();      // [n][H]
   float* qkv = ws_->qkv.as<float>();  // [n][3H]
-  Layer& ly = const_cast<Layer&>(layer);
   Timings* tm = &out->timings;
 
   // Q, K, V share one quantization of x.
@@ -340,27 +349,24 @@ Status BertModel::AttentionBlock(const Layer& layer, int32_t l, size_t n, bool r
   float* proj = ws_->proj.as<float>();
   HL_RETURN_IF_ERROR(Project(ly.attn_out, proj, ws_->ctx.as<float>(), n, ref, tm));
   t0 = Clock::now();
-  if (ref) ops::add_layernorm_f32__ref(x, proj, x, ly.ln1_gamma, ly.ln1_beta, config_.layer_norm_eps, n, H);
-  else ops::add_layernorm_f32(x, proj, x, ly.ln1_gamma, ly.ln1_beta, config_.layer_norm_eps, n, H);
+  SelectKernels(ref).add_layernorm(x, proj, x, ly.ln1_gamma, ly.ln1_beta, config_.layer_norm_eps, n, H);
   tm->norm_act += MsSince(t0);
   return Status::Ok();
 }
 
 // Feed-forward, then add & norm: x = LN(x + W2·act(W1·x))
-Status BertModel::FeedForwardBlock(const Layer& layer, size_t n, bool ref, Timings* tm) {
+Status BertModel::FeedForwardBlock(Layer& ly, size_t n, bool ref, Timings* tm) {
   const size_t H = config_.hidden_size, F = config_.intermediate_size;
   float* x = ws_->x.as<float>();    // [n][H]
   float* ff = ws_->ff.as<float>();  // [n][F]
   float* proj = ws_->proj.as<float>();
-  Layer& ly = const_cast<Layer&>(layer);
   HL_RETURN_IF_ERROR(Project(ly.ff_in, ff, x, n, ref, tm));
   auto t0 = Clock::now();
   apply_activation(config_.hidden_act, ff, n * F, ref);
   tm->norm_act += MsSince(t0);
   HL_RETURN_IF_ERROR(Project(ly.ff_out, proj, ff, n, ref, tm));
   t0 = Clock::now();
-  if (ref) ops::add_layernorm_f32__ref(x, proj, x, ly.ln2_gamma, ly.ln2_beta, config_.layer_norm_eps, n, H);
-  else ops::add_layernorm_f32(x, proj, x, ly.ln2_gamma, ly.ln2_beta, config_.layer_norm_eps, n, H);
+  SelectKernels(ref).add_layernorm(x, proj, x, ly.ln2_gamma, ly.ln2_beta, config_.layer_norm_eps, n, H);
   tm->norm_act += MsSince(t0);
   return Status::Ok();
 }
@@ -383,11 +389,9 @@ Status BertModel::MaskedLmHead(const int32_t* ids, size_t n, const RunOptions& o
   Timings scratch;  // the head's time is reported as mlm, not linear
   HL_RETURN_IF_ERROR(Project(*mlm_transform_, t.data(), g.data(), m, ref, &scratch));
   apply_activation(config_.hidden_act, t.data(), m * H, ref);
-  if (ref) ops::layernorm_f32__ref(t.data(), t.data(), mlm_ln_gamma_, mlm_ln_beta_, config_.layer_norm_eps, m, H);
-  else ops::layernorm_f32(t.data(), t.data(), mlm_ln_gamma_, mlm_ln_beta_, config_.layer_norm_eps, m, H);
+  SelectKernels(ref).layernorm(t.data(), t.data(), mlm_ln_gamma_, mlm_ln_beta_, config_.layer_norm_eps, m, H);
   HL_RETURN_IF_ERROR(Project(*mlm_decoder_, logits.data(), t.data(), m, ref, &scratch));
-  if (ref) ops::softmax_rows_f32__ref(logits.data(), logits.data(), m, V);
-  else ops::softmax_rows_f32(logits.data(), logits.data(), m, V);
+  SelectKernels(ref).softmax_rows(logits.data(), logits.data(), m, V);
   const size_t k = std::min<size_t>(std::max<int32_t>(options.top_k, 1), V);
   std::vector<int32_t> order(V);
   for (size_t r = 0; r < m; ++r) {

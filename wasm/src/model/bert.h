@@ -75,8 +75,8 @@ class BertModel {
   Status Forward(const int32_t* ids, const int32_t* types, size_t n, const RunOptions& options, RunResult* out);
   void Embeddings(float* x, const int32_t* ids, const int32_t* types, size_t n) const;
   Status Project(Linear& lin, float* y, const float* x, size_t n, bool ref, Timings* t);
-  Status AttentionBlock(const Layer& layer, int32_t l, size_t n, bool ref, RunResult* out);
-  Status FeedForwardBlock(const Layer& layer, size_t n, bool ref, Timings* t);
+  Status AttentionBlock(Layer& layer, int32_t l, size_t n, bool ref, RunResult* out);
+  Status FeedForwardBlock(Layer& layer, size_t n, bool ref, Timings* t);
   Status MaskedLmHead(const int32_t* ids, size_t n, const RunOptions& options, RunResult* out);
 
   AlignedBuffer file_;  // the model file; tensors below point into it
