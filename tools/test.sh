@@ -16,6 +16,7 @@ run "wasm tests under Node"    ctest --test-dir build/wasm-st --output-on-failur
 step "ASan/UBSan build";       bash tools/build.sh asan
 run "malformed inputs under ASan/UBSan" timeout 1200 env ASAN_OPTIONS=allocator_may_return_null=1 build/asan/headlight_tests "[model_file],[convert],[api],[linear],[tokenizer],[ops]"
 run "JS engine module (node --test)" timeout 600 node --test tests/js/
+run "tools (fetch-model against a local hub)" timeout 600 /usr/bin/python3 -m unittest discover -s tests/tools -v
 
 step "summary"
 if [ ${#failed[@]} -gt 0 ]; then

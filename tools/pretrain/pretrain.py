@@ -19,6 +19,11 @@ gives the number of steps; the learning rate warms up linearly over --warmup ste
 < 1), then decays (linear or cosine) to --min-lr-ratio x --lr. Batches are a pure function of (--seed, step)
 (data.py), so a resumed run sees exactly the batches and masks an uninterrupted one would. --max-steps and
 --max-minutes only end this invocation (with a checkpoint); they do not change the schedule.
+
+  ... --resume --reschedule --total-tokens 8e7 --phases 64:64:0.42,128:32:0.48,512:8:0.1
+
+replaces the stored schedule from the checkpoint's step on (the learning rate follows the new decay from there; the
+steps already trained stay as they were, so phases should agree with them). The log records a "reschedule" event.
 """
 import argparse
 import json
@@ -38,7 +43,8 @@ from model import BertForPreTraining, Config, param_groups  # noqa: E402
 # arguments that may change on --resume (everything else comes from the checkpoint); those with a default here
 # keep the checkpoint's value on --resume unless given again
 RUNTIME_ARGS = {"resume", "max_steps", "max_minutes", "log_every", "eval_every", "ckpt_minutes", "threads",
-                "out", "run_name", "quiet", "device"}
+                "out", "run_name", "quiet", "device", "reschedule"}
+SCHEDULE_ARGS = {"total_tokens", "phases"}
 RUNTIME_DEFAULTS = {"log_every": 50, "eval_every": 1000, "ckpt_minutes": 5.0, "threads": 2}
 
 
@@ -56,6 +62,8 @@ def parse_args(argv=None):
     g.add_argument("--ckpt-minutes", type=float, help="minutes between checkpoints (default 5)")
     g.add_argument("--threads", type=int, help="torch threads (default 2)")
     g.add_argument("--quiet", action="store_true", help="no per-log-line output on stdout")
+    g.add_argument("--reschedule", action="store_true",
+                   help="with --resume: take --total-tokens and --phases from this command line, not the checkpoint")
     g = ap.add_argument_group("data")
     g.add_argument("--train", default=os.path.join(corpus, "train.txt"))
     g.add_argument("--heldout", default=os.path.join(corpus, "heldout.txt"))
@@ -187,6 +195,11 @@ def main(argv=None):
         state = torch.load(run.ckpt, map_location="cpu")
         saved = state["args"]
         for k, v in vars(args).items():
+            if args.reschedule and k in SCHEDULE_ARGS:
+                if v != saved[k]:
+                    run.log({"event": "reschedule", "step": state["step"], "arg": k, "old": saved[k], "new": v})
+                    run.say(f"reschedule: {k} {saved[k]} -> {v} from step {state['step']}")
+                continue
             if k not in RUNTIME_ARGS or (k in RUNTIME_DEFAULTS and v is None):
                 setattr(args, k, saved[k])
         dropped = truncate_log(run.log_path, state["step"])
