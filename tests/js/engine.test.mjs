@@ -3,22 +3,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
-import { Engine } from '../../web/engine/headlight.js';
+import { nodeEngine } from '../../tools/eval/node_engine.mjs';
 import { BadModelError, InvalidArgumentError } from '../../web/engine/errors.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const require = createRequire(import.meta.url);
 
-async function engine(variant) {
-  const dir = path.join(root, 'build', `wasm-${variant}`);
-  const create = require(path.join(dir, `headlight-${variant}-node.cjs`));
-  const wasmBinary = readFileSync(path.join(dir, `headlight-${variant}-node.wasm`));
-  return new Engine(await create({ wasmBinary }));
-}
+const engine = nodeEngine;
 
 function checkpoint(name) {
   const dir = path.join(root, 'build', 'fixtures', name);

@@ -1,20 +1,14 @@
 // Child process for engine.test.mjs: runs the pthreads build next to the single-thread one and prints the
 // comparison as JSON, then exits explicitly (Emscripten's pthread workers would keep Node alive).
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { Engine } from '../../web/engine/headlight.js';
+import { nodeEngine } from '../../tools/eval/node_engine.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const require = createRequire(import.meta.url);
 
-async function engine(variant) {
-  const dir = path.join(root, 'build', `wasm-${variant}`);
-  const create = require(path.join(dir, `headlight-${variant}-node.cjs`));
-  return new Engine(await create({ wasmBinary: readFileSync(path.join(dir, `headlight-${variant}-node.wasm`)) }));
-}
+const engine = nodeEngine;
 
 const dir = path.join(root, 'build', 'fixtures', 'tiny-mlm');
 const files = {

@@ -1,0 +1,17 @@
+// Loads the engine's Node build (build/wasm-st or build/wasm-mt, CommonJS twin) behind web/engine/headlight.js.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+import { Engine } from '../../web/engine/headlight.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const require = createRequire(import.meta.url);
+
+/** variant: 'st' (single thread) or 'mt' (pthreads; the process then needs an explicit exit). */
+export async function nodeEngine(variant = 'st') {
+  const dir = path.join(root, 'build', `wasm-${variant}`);
+  const create = require(path.join(dir, `headlight-${variant}-node.cjs`));
+  return new Engine(await create({ wasmBinary: readFileSync(path.join(dir, `headlight-${variant}-node.wasm`)) }));
+}
