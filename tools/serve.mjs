@@ -11,8 +11,8 @@ const port = Number(args[args.indexOf('--port') + 1] || 8080) || 8080;
 const isolation = !args.includes('--no-isolation');
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
   '.wasm': 'application/wasm', '.json': 'application/json', '.hlm': 'application/octet-stream', '.png': 'image/png', '.svg': 'image/svg+xml' };
-// URL prefix → folder: the page, the committed models, locally built demo models.
-const MOUNTS = [['/models/', path.join(root, 'models')], ['/demo/', path.join(root, 'build', 'demo')], ['/', path.join(root, 'web')]];
+// URL prefix → folder: the page, the models (committed ones, and models/local/ written by tools/fetch-model).
+const MOUNTS = [['/models/', path.join(root, 'models')], ['/', path.join(root, 'web')]];
 
 const server = createServer((req, res) => {
   const url = decodeURIComponent(new URL(req.url, 'http://x').pathname);

@@ -1,13 +1,9 @@
 #!/usr/bin/env bash
-# The README's start command: installs what is missing, builds the engine, prepares the model, serves the page.
+# The README's start command: installs what is missing, builds the wasm engine, serves the page on the built-in model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
-bash tools/build.sh native wasm-st wasm-mt
-# Until the pretrained built-in model lands (issue #3), the page runs a random-weight demo model of bert-mini shape.
-if [ ! -f build/demo/demo.hlm ]; then
-  mkdir -p build/demo
-  /usr/bin/python3 tools/reference/make_checkpoint.py --shape mini --quiet --out build/demo/demo-hf
-  build/native/hl-convert build/demo/demo-hf build/demo/demo.hlm --name "random-weight bert-mini (demo)"
-fi
+bash tools/build.sh wasm-st wasm-mt
+# The page starts on the built-in model committed in models/ (models/builtin.json; issue #3).
+test -f models/builtin.json || { echo "models/builtin.json is missing: is this a complete checkout?" >&2; exit 1; }
 exec node tools/serve.mjs "$@"

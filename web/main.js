@@ -2,18 +2,47 @@
 import { EngineClient } from './engine/client.js';
 
 const $ = (id) => document.getElementById(id);
-const MODEL_URL = new URLSearchParams(location.search).get('model') ?? 'demo/demo.hlm';
+const MODEL_PARAM = new URLSearchParams(location.search).get('model');
 const client = new EngineClient();
 let result = null;
+let modelName = '';
 
 function setStatus(text, error = false) {
   $('status').textContent = text;
   $('status').classList.toggle('error', error);
 }
 
+// The model to load: ?model=URL, else the default of models/builtin.json (with its size and sha256 to check).
+async function chooseModel() {
+  if (MODEL_PARAM) return { url: MODEL_PARAM, name: MODEL_PARAM };
+  const res = await fetch('models/builtin.json');
+  if (!res.ok) throw new Error(`could not read models/builtin.json: HTTP ${res.status} (serve the page with \`npm start\`)`);
+  const manifest = await res.json();
+  const m = manifest.models.find((x) => x.id === manifest.default) ?? manifest.models[0];
+  return { url: `models/${m.file}`, name: m.name, bytes: m.bytes, sha256: m.sha256 };
+}
+
+async function sha256Hex(bytes) {
+  if (!globalThis.crypto?.subtle) return null;  // not a secure context: nothing to check with
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function fetchModel(model) {
+  const bytes = await fetchWithProgress(model.url);
+  if (model.bytes !== undefined && bytes.length !== model.bytes)
+    throw new Error(`the model ${model.url} has ${bytes.length} bytes, models/builtin.json says ${model.bytes}: the download was cut or the file is stale; reload the page`);
+  if (model.sha256) {
+    const got = await sha256Hex(bytes);
+    if (got !== null && got !== model.sha256)
+      throw new Error(`the model ${model.url} does not match its sha256 in models/builtin.json (got ${got}); reload the page, or rebuild the checkout`);
+  }
+  return bytes;
+}
+
 async function fetchWithProgress(url) {
   const res = await fetch(url);
-  if (!res.ok) throw new Error(`could not download the model ${url}: HTTP ${res.status} (run \`npm start\`, which builds it)`);
+  if (!res.ok) throw new Error(`could not download the model ${url}: HTTP ${res.status}`);
   const total = Number(res.headers.get('content-length')) || 0;
   const reader = res.body.getReader();
   const chunks = [];
@@ -77,7 +106,7 @@ function schedule() {
       const r = await client.run($('a').value, b);
       if (!r) return;  // superseded by a newer keystroke
       result = r;
-      setStatus(`${r.n} tokens, ${r.layers} layers × ${r.heads} heads, ${r.timings_ms.total.toFixed(1)} ms`);
+      setStatus(`${modelName}: ${r.n} tokens, ${r.layers} layers × ${r.heads} heads, ${r.timings_ms.total.toFixed(1)} ms`);
       draw();
     } catch (e) {
       setStatus(`${e.message}\n${e.hint ?? ''}`, true);
@@ -88,8 +117,10 @@ function schedule() {
 async function main() {
   try {
     const ready = await client.init();
-    setStatus(`Downloading the model (${ready.variant === 'mt' ? ready.threads + ' threads' : 'single thread'})…`);
-    const info = await client.load(await fetchWithProgress(MODEL_URL));
+    const model = await chooseModel();
+    setStatus(`Downloading ${model.name} (engine: ${ready.variant === 'mt' ? ready.threads + ' threads' : 'single thread'})…`);
+    const info = await client.load(await fetchModel(model));
+    modelName = info.meta?.name ?? model.name;
     $('progress').hidden = true;
     fillSelect($('layer'), info.config.num_layers);
     fillSelect($('head'), info.config.num_heads);

@@ -40,6 +40,7 @@ function argmax(row) {
 
 export function compare(engine, refModel, model, pairs) {
   const f = { pairs: pairs.length, rows: 0, js_sum: 0, same_argmax: 0, max_attention_diff: 0, masks: 0, same_top1: 0 };
+  const gaps = [];  // rows whose most-attended token differs: reference weight of its top token minus the other's
   for (const [a, b] of pairs) {
     const r = engine.run(refModel, a, b, { topK: 1 });
     const m = engine.run(model, a, b, { topK: 1 });
@@ -48,14 +49,19 @@ export function compare(engine, refModel, model, pairs) {
     for (let off = 0; off < r.attention.length; off += n) {
       const p = r.attention.subarray(off, off + n), q = m.attention.subarray(off, off + n);
       f.js_sum += jensenShannon(p, q);
-      f.same_argmax += argmax(p) === argmax(q);
+      const ip = argmax(p), iq = argmax(q);
+      if (ip === iq) f.same_argmax += 1; else gaps.push(p[ip] - p[iq]);
       for (let j = 0; j < n; ++j) f.max_attention_diff = Math.max(f.max_attention_diff, Math.abs(p[j] - q[j]));
       f.rows += 1;
     }
     r.mlm.forEach((x, i) => { f.masks += 1; f.same_top1 += x.predictions[0].id === m.mlm[i].predictions[0].id; });
   }
+  gaps.sort((x, y) => x - y);
   return {
     ...f, mean_row_js: f.js_sum / f.rows, most_attended_same: f.same_argmax / f.rows,
+    // how close to a tie the changed rows were in the reference
+    changed_rows_median_gap: gaps.length ? gaps[gaps.length >> 1] : null,
+    changed_rows_gap_below_001: gaps.filter((g) => g < 0.01).length,
     mlm_top1_same: f.masks ? f.same_top1 / f.masks : null,
   };
 }
@@ -73,7 +79,8 @@ async function main() {
   const out = { reference: path.basename(o.reference), model: path.basename(o.model), ...res };
   console.log(`${out.model} against ${out.reference} on ${res.pairs} pairs: mean row JS ${res.mean_row_js.toExponential(2)} ` +
     `(${res.rows} rows), most-attended same ${(100 * res.most_attended_same).toFixed(2)}%, ` +
-    `max |Δ attention| ${res.max_attention_diff.toExponential(2)}, MLM top-1 same ` +
+    `max |Δ attention| ${res.max_attention_diff.toExponential(2)}; of the ${res.rows - res.same_argmax} changed rows ` +
+    `${res.changed_rows_gap_below_001} were within 0.01 of a tie (median gap ${res.changed_rows_median_gap?.toFixed(4)}); MLM top-1 same ` +
     `${res.same_top1}/${res.masks} (${(100 * res.mlm_top1_same).toFixed(1)}%)`);
   if (o.json) writeFileSync(o.json, JSON.stringify(out, null, 2) + '\n');
 }
