@@ -171,12 +171,18 @@ def fetch(url, dest, size=None, sha256=None, retries=5, backoff=1.0, timeout=60,
             why = str(getattr(e, "reason", e)) or type(e).__name__
             if attempt >= retries:
                 have = os.path.getsize(part) if os.path.exists(part) else 0
+                if not have:
+                    raise DownloadError(f"{url}: {why} (after {retries} retries): is the network up? A mirror can "
+                                        f"be given with --endpoint or HF_ENDPOINT") from None
                 raise DownloadError(f"{url}: transfer failed after {retries} retries ({why}); {have:,} bytes are "
                                     f"kept in {part} and the next run resumes from there") from None
         attempt += 1
         resumed += 1
         have = os.path.getsize(part) if os.path.exists(part) else 0
-        log(f"  {label}: interrupted at {have:,} bytes ({why}); resuming (retry {attempt}/{retries})")
+        if have:
+            log(f"  {label}: interrupted at {have:,} bytes ({why}); resuming (retry {attempt}/{retries})")
+        else:
+            log(f"  {label}: {why}; retrying ({attempt}/{retries})")
         time.sleep(backoff * attempt)
 
     got_size = os.path.getsize(part)
