@@ -11,8 +11,6 @@ import { BadModelError, InvalidArgumentError } from '../../web/engine/errors.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-const engine = nodeEngine;
-
 function checkpoint(name) {
   const dir = path.join(root, 'build', 'fixtures', name);
   return {
@@ -24,7 +22,7 @@ function checkpoint(name) {
 }
 
 test('convert + load + run a pair: shapes, spans in UTF-16, MLM, rows sum to 1', async () => {
-  const e = await engine('st');
+  const e = await nodeEngine('st');
   const bytes = e.convert(checkpoint('tiny-mlm'), { int8: true });
   const model = e.loadModel(bytes);
   assert.equal(model.info.int8, true);
@@ -48,7 +46,7 @@ test('convert + load + run a pair: shapes, spans in UTF-16, MLM, rows sum to 1',
 });
 
 test('typed errors: malformed model and bad handle', async () => {
-  const e = await engine('st');
+  const e = await nodeEngine('st');
   assert.throws(() => e.loadModel(new Uint8Array(1000).fill(3)), (err) => err instanceof BadModelError && /magic/.test(err.message) && !!err.hint);
   assert.throws(() => e.run({ handle: 4242 }, 'x'), InvalidArgumentError);
   const ck = checkpoint('tiny-mlm');

@@ -8,15 +8,13 @@ import { nodeEngine } from '../../tools/eval/node_engine.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-const engine = nodeEngine;
-
 const dir = path.join(root, 'build', 'fixtures', 'tiny-mlm');
 const files = {
   config: readFileSync(path.join(dir, 'config.json'), 'utf8'),
   vocab: readFileSync(path.join(dir, 'vocab.txt'), 'utf8'),
   safetensors: new Uint8Array(readFileSync(path.join(dir, 'model.safetensors'))),
 };
-const st = await engine('st'), mt = await engine('mt');
+const st = await nodeEngine('st'), mt = await nodeEngine('mt');
 const bytes = st.convert(files, { int8: false });
 const m1 = st.loadModel(bytes), m2 = mt.loadModel(bytes, { threads: 2 });
 const text = 'the quick brown fox jumps over the lazy dog';

@@ -112,11 +112,10 @@ def fetch(url, dest, size=None, sha256=None, retries=5, backoff=1.0, timeout=60,
     """Download url to dest via dest + '.part', resuming a partial file with a Range request.
 
     size / sha256: the expected values (None: take the hub's headers, if any). Returns a dict with the final size,
-    sha256, where the expectation came from and the number of resumed transfers.
+    sha256, where the expectation came from and the number of retried transfers ("resumed").
     """
     part = dest + ".part"
     label = label or os.path.basename(dest)
-    resumed = 0
     hub_size = hub_sha = None
     attempt = 0
     seen = {}
@@ -177,7 +176,6 @@ def fetch(url, dest, size=None, sha256=None, retries=5, backoff=1.0, timeout=60,
                 raise DownloadError(f"{url}: transfer failed after {retries} retries ({why}); {have:,} bytes are "
                                     f"kept in {part} and the next run resumes from there") from None
         attempt += 1
-        resumed += 1
         have = os.path.getsize(part) if os.path.exists(part) else 0
         if have:
             log(f"  {label}: interrupted at {have:,} bytes ({why}); resuming (retry {attempt}/{retries})")
@@ -200,4 +198,4 @@ def fetch(url, dest, size=None, sha256=None, retries=5, backoff=1.0, timeout=60,
     os.replace(part, dest)
     with open(dest + ".sha256", "w") as f:  # lets a later run trust the cached file without the hub's headers
         f.write(got_sha + "\n")
-    return {"size": got_size, "sha256": got_sha, "verified": sha_from if want_sha else None, "resumed": resumed}
+    return {"size": got_size, "sha256": got_sha, "verified": sha_from if want_sha else None, "resumed": attempt}
