@@ -1,4 +1,4 @@
-// XNNPACK fully-connected layers (f32, qd8_f32_qc8w) and the f32→qd8 row quantizer against their plain references.
+// XNNPACK fully-connected layers (f32, qd8_f32_qc8w, f32_qc8w) and the f32→qd8 row quantizer against their plain references.
 #include <cmath>
 #include <random>
 
@@ -44,7 +44,10 @@ TEST_CASE("fully-connected layers match their references around tile sizes", "[l
   std::mt19937 rng(2);
   hl::RowQuantizer rq;
   REQUIRE(rq.Init().ok());
-  for (bool int8 : {false, true}) {
+  enum Kind { kF32, kQd8, kF32Int8 };
+  for (Kind kind : {kF32, kQd8, kF32Int8}) {
+    const bool int8 = kind != kF32;
+    const char* name = kind == kF32 ? "f32" : kind == kQd8 ? "qd8_f32_qc8w" : "f32_qc8w";
     for (size_t n : {1, 2, 3, 4, 5, 8, 9, 17, 64}) {
       for (size_t in : {1, 3, 4, 8, 9, 16, 17, 32, 33, 64}) {
         for (size_t out : {1, 2, 3, 4, 7, 8, 9, 16, 17, 33}) {
@@ -55,19 +58,19 @@ TEST_CASE("fully-connected layers match their references around tile sizes", "[l
           hl::quantize_rows_qs8__ref(q.data(), scales.data(), w.data(), out, in);
           hl::Linear lin;
           REQUIRE(lin.Init(in, out, stride, int8 ? nullptr : w.data(), int8 ? q.data() : nullptr, int8 ? scales.data() : nullptr,
-                           b.data()).ok());
+                           b.data(), kind == kQd8 ? hl::Int8Input::kQuantized : hl::Int8Input::kF32).ok());
           std::vector<float> y_fast(n * stride, -7.0f), y_ref(n * stride, -7.0f);
           hl::QuantizedRows xq;
-          if (int8) REQUIRE(rq.Run(&xq, x.data(), n, in, nullptr).ok());
+          if (lin.quantizes_input()) REQUIRE(rq.Run(&xq, x.data(), n, in, nullptr).ok());
           REQUIRE(lin.Run(y_fast.data(), x.data(), &xq, n, nullptr).ok());
           lin.Run__ref(y_ref.data(), x.data(), n);
           for (size_t i = 0; i < n; ++i) {
             for (size_t o = 0; o < stride; ++o) {
-              INFO((int8 ? "int8" : "f32") << " n=" << n << " in=" << in << " out=" << out << " at " << i << "," << o);
+              INFO(name << " n=" << n << " in=" << in << " out=" << out << " at " << i << "," << o);
               if (o >= out) { REQUIRE(y_fast[i * stride + o] == -7.0f); continue; }  // padding untouched
-              // int8: identical integer sums, then two float multiplies and an add in possibly another
-              // order (≤ a few ulp); f32: summation order differs from the double-precision reference.
-              const float tol = int8 ? 1e-5f * (1.0f + std::fabs(y_ref[i * stride + o])) : 2e-6f * std::sqrt((float)in) * 4.0f;
+              // qd8: identical integer sums, then two float multiplies and an add in possibly another
+              // order (≤ a few ulp); f32 and f32_qc8w: float summation against the double-precision reference.
+              const float tol = kind == kQd8 ? 1e-5f * (1.0f + std::fabs(y_ref[i * stride + o])) : 2e-6f * std::sqrt((float)in) * 4.0f;
               REQUIRE(std::fabs(y_fast[i * stride + o] - y_ref[i * stride + o]) <= tol);
             }
           }

@@ -13,14 +13,16 @@
 namespace {
 
 // A complete, valid model of a tiny shape with a 40-word vocabulary, built in memory.
-std::vector<uint8_t> TinyModelBytes(bool int8, bool drop_one = false, int64_t bad_dim = 0) {
+std::vector<uint8_t> TinyModelBytes(bool int8, bool drop_one = false, int64_t bad_dim = 0, const char* qk_input = nullptr) {
   hl::BertConfig c;
   c.num_layers = 2; c.hidden_size = 8; c.num_heads = 2; c.intermediate_size = 16;
   c.vocab_size = 40; c.max_position_embeddings = 16; c.type_vocab_size = 2;
   std::vector<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", ".", "##s"};
   for (int i = (int)vocab.size(); i < c.vocab_size; ++i) vocab.push_back("w" + std::to_string(i));
   hl::TokenizerOptions topt;
-  hl::ModelFileWriter w(c, hl::TokenizerToHeader(topt, vocab), {{"name", "tiny"}});
+  nlohmann::json meta{{"name", "tiny"}};
+  if (qk_input) meta["qk_input"] = qk_input;
+  hl::ModelFileWriter w(c, hl::TokenizerToHeader(topt, vocab), meta);
   hl::HeadSet heads;
   heads.mlm = true;
   std::mt19937 rng(7);
@@ -151,6 +153,16 @@ TEST_CASE("a missing tensor or a wrong shape is named", "[model_file]") {
   s = Load(TinyModelBytes(false, false, /*bad_dim=*/9));
   REQUIRE(s.code() == hl::Code::kBadModel);
   REQUIRE(s.message().find("embeddings.LayerNorm.weight") != std::string::npos);
+}
+
+TEST_CASE("meta qk_input: int8 and f32 load, anything else is named", "[model_file]") {
+  for (const char* v : {"int8", "f32"}) {
+    INFO(v);
+    REQUIRE(Load(TinyModelBytes(true, false, 0, v)).ok());
+  }
+  hl::Status s = Load(TinyModelBytes(true, false, 0, "fp8"));
+  REQUIRE(s.code() == hl::Code::kBadModel);
+  REQUIRE(s.message().find("qk_input") != std::string::npos);
 }
 
 TEST_CASE("bad input text gives clear errors or empty results, never a crash", "[model_file]") {

@@ -24,13 +24,14 @@ inline std::string RequireFixture(const std::string& name) {
   return p;
 }
 
-inline std::vector<uint8_t> ConvertFixture(const std::string& dir, bool int8) {
+inline std::vector<uint8_t> ConvertFixture(const std::string& dir, bool int8, bool f32_qk_input = false) {
   hl::CheckpointFiles files;
   hl::Status s = hl::ReadCheckpointDir(RequireFixture(dir).substr(0, Fixture(dir).size()), &files);
   INFO(s.message());
   REQUIRE(s.ok());
   hl::ConvertOptions opt;
   opt.int8 = int8;
+  opt.f32_qk_input = f32_qk_input;
   opt.name = dir;
   std::vector<uint8_t> out;
   std::string report;

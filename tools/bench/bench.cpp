@@ -78,9 +78,10 @@ int main(int argc, char** argv) {
     }
     std::printf("{\"platform\":\"%s\",\"threads\":%d,\"n\":%d,\"runs\":%d,\"tokenize_ms\":%.3f,\"linear_ms\":%.3f,"
                 "\"attention_ms\":%.3f,\"norm_act_ms\":%.3f,\"mlm_ms\":%.3f,\"total_ms\":%.3f,\"file_bytes\":%zu,\"peak_mib\":%.1f,"
-                "\"int8\":%s}\n",
+                "\"int8\":%s,\"qk_input\":\"%s\"}\n",
                 kPlatform, model->num_threads(), r.n, runs, Median(tok), Median(lin), Median(att), Median(norm), Median(mlm),
-                Median(total), file_bytes, PeakMiB(), model->is_int8() ? "true" : "false");
+                Median(total), file_bytes, PeakMiB(), model->is_int8() ? "true" : "false",
+                model->meta().value("qk_input", "int8").c_str());
     std::fflush(stdout);
   }
   return 0;

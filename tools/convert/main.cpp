@@ -8,9 +8,11 @@
 
 static int Usage() {
   std::fprintf(stderr,
-               "usage: hl-convert <hf-folder> <out.hlm> [--f32] [--f32-embeddings] [--name NAME] [--source TEXT]\n"
+               "usage: hl-convert <hf-folder> <out.hlm> [--f32] [--f32-embeddings] [--f32-qk-input] [--name NAME] [--source TEXT]\n"
                "  <hf-folder> holds config.json, vocab.txt, model.safetensors (tokenizer.json /\n"
-               "  tokenizer_config.json optional). Default: int8 linear weights and word embeddings.\n");
+               "  tokenizer_config.json optional). Default: int8 linear weights and word embeddings, every\n"
+               "  linear layer's input quantized to int8 per row. --f32-qk-input: the query and key\n"
+               "  projections read f32 input (more faithful attention, those two layers run slower).\n");
   return 2;
 }
 
@@ -22,6 +24,7 @@ int main(int argc, char** argv) {
   for (int i = 3; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--f32")) opt.int8 = false;
     else if (!std::strcmp(argv[i], "--f32-embeddings")) opt.int8_embeddings = false;
+    else if (!std::strcmp(argv[i], "--f32-qk-input")) opt.f32_qk_input = true;
     else if (!std::strcmp(argv[i], "--name") && i + 1 < argc) opt.name = argv[++i];
     else if (!std::strcmp(argv[i], "--source") && i + 1 < argc) opt.source = argv[++i];
     else return Usage();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Turns a pretraining run into the committed built-in model: export, int8 conversion, every measurement, the card.
 #   tools/pretrain/ship.sh RUN_NAME [MODEL_ID]      (default MODEL_ID: headlight-mini)
-# Writes models/MODEL_ID/: MODEL_ID.hlm (int8), heldout-pairs.tsv, eval.json (tools/pretrain/evaluate.py: held-out
+# Writes models/MODEL_ID/: MODEL_ID.hlm (int8, f32 query/key input), heldout-pairs.tsv, eval.json (tools/pretrain/evaluate.py: held-out
 # MLM/NSP accuracy, attention figures; PyTorch reference forward of the exported f32 weights), fidelity.json
 # (tools/eval/fidelity.mjs: int8 against f32 in the wasm engine on the 200 held-out pairs), training.json, the card
 # README.md (tools/pretrain/model_card.py), and updates models/builtin.json. Needs the run's checkpoint
@@ -16,7 +16,7 @@ OUT=models/$ID
 PY=/usr/bin/python3
 mkdir -p "$WORK" "$OUT"
 $PY tools/pretrain/export.py "$CACHE/pretrain/$RUN" --out "$WORK/hf"
-build/native/hl-convert "$WORK/hf" "$OUT/$ID.hlm" --name "$ID" --source "Headlight pretraining run $RUN"
+build/native/hl-convert "$WORK/hf" "$OUT/$ID.hlm" --f32-qk-input --name "$ID" --source "Headlight pretraining run $RUN"
 build/native/hl-convert "$WORK/hf" "$WORK/$ID.f32.hlm" --f32 --name "$ID" --source "Headlight pretraining run $RUN"
 $PY tools/pretrain/evaluate.py "$WORK/hf" --out "$OUT/eval.json"
 $PY tools/pretrain/heldout_pairs.py --n 200 --out "$OUT/heldout-pairs.tsv"

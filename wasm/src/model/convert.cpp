@@ -95,6 +95,7 @@ Status ConvertHuggingFace(const HfCheckpoint& ckpt, const ConvertOptions& option
                       {"source", options.source},
                       {"weights", options.int8 ? "int8" : "f32"},
                       {"int8_embeddings", options.int8 && options.int8_embeddings},
+                      {"qk_input", options.int8 && !options.f32_qk_input ? "int8" : "f32"},
                       {"tokenizer_settings_from", tokenizer_how},
                       {"converter", "headlight-convert 1"}};
   ModelFileWriter writer(config, TokenizerToHeader(topt, vocab), meta);

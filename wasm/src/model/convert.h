@@ -22,6 +22,8 @@ struct HfCheckpoint {
 struct ConvertOptions {
   bool int8 = true;             // linear weights int8 per output channel; false = everything f32
   bool int8_embeddings = true;  // with int8: word embeddings (and the tied decoder) int8 per row too
+  bool f32_qk_input = false;    // with int8: the query and key projections read f32 activations instead of
+                                // int8 rows (meta "qk_input"): fewer near-tie attention flips, slower Q and K
   std::string name;             // recorded in the header's meta
   std::string source;           // e.g. the hub id or folder
 };

@@ -44,7 +44,7 @@ struct ModelFileView {
   uint32_t version = 0;
   BertConfig config;
   nlohmann::json tokenizer;  // validated by the tokenizer loader (options + "vocab")
-  nlohmann::json meta;       // free-form: name, source, weights ("int8"/"f32"), converter
+  nlohmann::json meta;       // name, source, weights ("int8"/"f32"), converter; the engine obeys "qk_input"
   std::map<std::string, TensorView> tensors;
   const TensorView* find(const std::string& name) const;
 };

@@ -1,4 +1,4 @@
-// XNNPACK fully-connected wrappers (f32 and qd8_f32_qc8w) and their plain reference versions.
+// XNNPACK fully-connected wrappers (f32, qd8_f32_qc8w, f32_qc8w) and their plain reference versions.
 #include "ops/linear.h"
 
 #include <algorithm>
@@ -83,12 +83,18 @@ Linear::~Linear() {
 }
 
 Status Linear::Init(size_t in, size_t out, size_t y_stride, const float* w_f32, const int8_t* w_i8, const float* scales,
-                    const float* bias) {
+                    const float* bias, Int8Input input) {
   HL_RETURN_IF_ERROR(InitXnnpack());
-  in_ = in; out_ = out; y_stride_ = y_stride;
+  in_ = in; out_ = out; y_stride_ = y_stride; input_ = input;
   w_f32_ = w_f32; w_i8_ = w_i8; scales_ = scales; bias_ = bias;
   xnn_status s;
-  if (w_i8) {
+  if (w_i8 && input == Int8Input::kF32) {
+    // No bias here: this XNNPACK's f32_qc8w kernels start the sum at the bias and multiply the whole
+    // sum by the channel scale, so a bias would come out scaled. RunF32Int8 adds it after.
+    s = xnn_create_fully_connected_nc_f32_qc8w(in, out, in, y_stride, scales, w_i8, nullptr, -kInf, kInf, 0, nullptr, nullptr,
+                                               &op_);
+    if (s != xnn_status_success) return XnnError("xnn_create_fully_connected_nc_f32_qc8w", s);
+  } else if (w_i8) {
     s = xnn_create_fully_connected_nc_qd8_f32_qc8w(in, out, in, y_stride, scales, w_i8, bias, -kInf, kInf, 0, nullptr,
                                                    nullptr, &op_);
     if (s != xnn_status_success) return XnnError("xnn_create_fully_connected_nc_qd8_f32_qc8w", s);
@@ -130,8 +136,22 @@ Status Linear::RunF32(float* y, const float* x, size_t n, pthreadpool_t pool) {
   return Status::Ok();
 }
 
+Status Linear::RunF32Int8(float* y, const float* x, size_t n, pthreadpool_t pool) {
+  xnn_status s = xnn_reshape_fully_connected_nc_f32_qc8w(op_, n, pool);
+  if (s != xnn_status_success) return XnnError("reshape f32_qc8w fully-connected", s);
+  s = xnn_setup_fully_connected_nc_f32_qc8w(op_, x, y);
+  if (s != xnn_status_success) return XnnError("setup f32_qc8w fully-connected", s);
+  s = xnn_run_operator(op_, pool);
+  if (s != xnn_status_success) return XnnError("f32_qc8w fully-connected", s);
+  if (bias_)
+    for (size_t i = 0; i < n; ++i)
+      for (size_t o = 0; o < out_; ++o) y[i * y_stride_ + o] += bias_[o];
+  return Status::Ok();
+}
+
 Status Linear::Run(float* y, const float* x, const QuantizedRows* xq, size_t n, pthreadpool_t pool) {
   xnn_status s;
+  if (w_i8_ && input_ == Int8Input::kF32) return RunF32Int8(y, x, n, pool);
   if (w_i8_) {
     if (!xq || xq->n != n || xq->k != in_) return Internal("Linear::Run: activations not quantized for this shape");
     s = xnn_reshape_fully_connected_nc_qd8_f32_qc8w(op_, n, pool);
@@ -145,7 +165,14 @@ Status Linear::Run(float* y, const float* x, const QuantizedRows* xq, size_t n, 
 }
 
 void Linear::Run__ref(float* y, const float* x, size_t n) const {
-  if (w_i8_) {
+  if (w_i8_ && input_ == Int8Input::kF32) {
+    for (size_t i = 0; i < n; ++i)
+      for (size_t o = 0; o < out_; ++o) {
+        double acc = 0.0;
+        for (size_t c = 0; c < in_; ++c) acc += static_cast<double>(x[i * in_ + c]) * w_i8_[o * in_ + c];
+        y[i * y_stride_ + o] = static_cast<float>(acc) * scales_[o] + (bias_ ? bias_[o] : 0.0f);
+      }
+  } else if (w_i8_) {
     QuantizedRows xq;
     quantize_rows_qd8__ref(&xq, x, n, in_);
     const int8_t* q = xq.q.as<int8_t>();

@@ -1,5 +1,6 @@
-// Fully-connected layers y[n][out] = x[n][in]·Wᵀ + b through XNNPACK (f32, or int8 weights with dynamically
-// quantized int8 activations: qd8_f32_qc8w), each with a plain reference beside it.
+// Fully-connected layers y[n][out] = x[n][in]·Wᵀ + b through XNNPACK (f32; int8 weights with dynamically
+// quantized int8 activations, qd8_f32_qc8w; int8 weights with f32 activations, f32_qc8w), each with a plain
+// reference beside it.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -38,6 +39,10 @@ class RowQuantizer {
 // The same quantization, written plainly: params as XNNPACK's xnn_f32_qd8_asymmetric_quantization_params.
 void quantize_rows_qd8__ref(QuantizedRows* out, const float* x, size_t n, size_t k);
 
+// What an int8-weight layer does with its f32 input: quantize it per row (qd8: int8×int8 sums, fastest)
+// or keep it f32 (f32_qc8w: weights widened inside the GEMM, no rounding of the activations).
+enum class Int8Input { kQuantized, kF32 };
+
 class Linear {
  public:
   Linear() = default;
@@ -46,15 +51,18 @@ class Linear {
   // Weights [out][in] — int8 `w_i8` with per-output-channel `scales` [out], or f32 `w_f32` — and an
   // optional bias [out]. The pointers must outlive the Linear (the reference path reads them).
   // Output rows are written with stride `y_stride` ≥ out (to write into a slice of a wider buffer).
+  // `input` matters only for int8 weights.
   Status Init(size_t in, size_t out, size_t y_stride, const float* w_f32, const int8_t* w_i8, const float* scales,
-              const float* bias);
+              const float* bias, Int8Input input);
   bool is_int8() const { return w_i8_ != nullptr; }
+  bool quantizes_input() const { return w_i8_ != nullptr && input_ == Int8Input::kQuantized; }
   size_t in() const { return in_; }
   size_t out() const { return out_; }
 
-  // int8: `xq` holds x quantized by RowQuantizer; f32: `x` [n][in]. y [n][y_stride].
+  // quantizes_input(): `xq` holds x quantized by RowQuantizer; otherwise `x` [n][in]. y [n][y_stride].
   Status Run(float* y, const float* x, const QuantizedRows* xq, size_t n, pthreadpool_t pool);
-  // Plain loops: int8 quantizes x itself with quantize_rows_qd8__ref and sums in int32.
+  // Plain loops: a quantizing layer quantizes x itself with quantize_rows_qd8__ref and sums in int32;
+  // the others sum in double.
   void Run__ref(float* y, const float* x, size_t n) const;
 
   // f32 layers split the input channels into blocks of this many and add the blocks' outputs:
@@ -64,11 +72,13 @@ class Linear {
 
  private:
   Status RunF32(float* y, const float* x, size_t n, pthreadpool_t pool);
+  Status RunF32Int8(float* y, const float* x, size_t n, pthreadpool_t pool);
 
   xnn_operator_t op_ = nullptr;               // int8: the operator; f32: the first K block's (with bias)
   std::vector<xnn_operator_t> f32_blocks_;    // f32: operators of K blocks 1.. (no bias), writing partial_
   AlignedBuffer partial_;                     // f32: [n][out] output of one K block
   size_t in_ = 0, out_ = 0, y_stride_ = 0;
+  Int8Input input_ = Int8Input::kQuantized;
   const float* w_f32_ = nullptr;
   const int8_t* w_i8_ = nullptr;
   const float* scales_ = nullptr;
