@@ -26,6 +26,7 @@ for v in "${variants[@]}"; do
       mkdir -p web/engine/wasm
       cp build/$v/headlight-*.mjs build/$v/headlight-*.wasm web/engine/wasm/ 2>/dev/null || true
       cp build/$v/headlight-*.worker.js web/engine/wasm/ 2>/dev/null || true
+      node tools/vendor_d3.mjs >/dev/null   # the page's one library, D3, as web/vendor/d3.js (generated, not committed)
       ;;
     *) echo "build.sh: unknown variant $v (native, wasm-st, wasm-mt, asan)"; exit 2 ;;
   esac

@@ -6,31 +6,40 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const port = Number(args[args.indexOf('--port') + 1] || 8080) || 8080;
-const isolation = !args.includes('--no-isolation');
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
   '.wasm': 'application/wasm', '.json': 'application/json', '.hlm': 'application/octet-stream', '.png': 'image/png', '.svg': 'image/svg+xml' };
 // URL prefix → folder: the page, the models (committed ones, and models/local/ written by tools/fetch-model).
 const MOUNTS = [['/models/', path.join(root, 'models')], ['/', path.join(root, 'web')]];
 
-const server = createServer((req, res) => {
-  const url = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-  const [prefix, dir] = MOUNTS.find(([p]) => url.startsWith(p));
-  let file = path.normalize(path.join(dir, url.slice(prefix.length)));
-  if (!file.startsWith(dir)) { res.writeHead(403).end(); return; }
-  try { if (statSync(file).isDirectory()) file = path.join(file, 'index.html'); } catch { /* 404 below */ }
-  let size;
-  try { size = statSync(file).size; } catch { res.writeHead(404, { 'content-type': 'text/plain' }).end('not found'); return; }
-  const headers = { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-length': size, 'cache-control': 'no-cache' };
-  if (isolation) {
-    headers['cross-origin-opener-policy'] = 'same-origin';
-    headers['cross-origin-embedder-policy'] = 'require-corp';
-    headers['cross-origin-resource-policy'] = 'same-origin';
-  }
-  res.writeHead(200, headers);
-  createReadStream(file).pipe(res);
-});
-server.listen(port, '127.0.0.1', () => {
-  console.log(`Headlight: http://127.0.0.1:${port}/  (${isolation ? 'cross-origin isolated: threads on' : 'no isolation headers: single-thread build'})`);
-});
+/** Starts the server; resolves to {server, url} once listening (port 0 picks a free port). */
+export function serve({ port = 8080, isolation = true } = {}) {
+  const server = createServer((req, res) => {
+    const url = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    const [prefix, dir] = MOUNTS.find(([p]) => url.startsWith(p));
+    let file = path.normalize(path.join(dir, url.slice(prefix.length)));
+    if (!file.startsWith(dir)) { res.writeHead(403).end(); return; }
+    try { if (statSync(file).isDirectory()) file = path.join(file, 'index.html'); } catch { /* 404 below */ }
+    let size;
+    try { size = statSync(file).size; } catch { res.writeHead(404, { 'content-type': 'text/plain' }).end('not found'); return; }
+    const headers = { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-length': size, 'cache-control': 'no-cache' };
+    if (isolation) {
+      headers['cross-origin-opener-policy'] = 'same-origin';
+      headers['cross-origin-embedder-policy'] = 'require-corp';
+      headers['cross-origin-resource-policy'] = 'same-origin';
+    }
+    res.writeHead(200, headers);
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${server.address().port}/` }));
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const port = Number(args[args.indexOf('--port') + 1] || 8080) || 8080;
+  const isolation = !args.includes('--no-isolation');
+  const { url } = await serve({ port, isolation });
+  console.log(`Headlight: ${url}  (${isolation ? 'cross-origin isolated: threads on' : 'no isolation headers: single-thread build'})`);
+}

@@ -1,134 +1,237 @@
-// The page's controller (minimal engine demo): loads the model in the Worker, re-runs as you type, draws one head as a table.
+// The page's controller: state in one object, the engine in a Worker, a run per (debounced) keystroke, one view drawn.
 import { EngineClient } from './engine/client.js';
+import { builtinModels, fetchModel, readChosenFiles } from './page/models.js';
+import { EXAMPLES } from './page/examples.js';
+import { mergeWordPieces, hideSpecial } from './analyses/attention_data.js';
+import { headView } from './views/head_view.js';
+import { modelView } from './views/model_view.js';
+import { neuronView } from './views/neuron_view.js';
+import { matrixView } from './views/matrix_view.js';
 
 const $ = (id) => document.getElementById(id);
-const MODEL_PARAM = new URLSearchParams(location.search).get('model');
 const client = new EngineClient();
-let result = null;
-let modelName = '';
+
+// Everything the drawing depends on (besides the engine's result) lives here.
+const state = { view: 'head', layer: 0, heads: null, head: 0, filter: 'all', locked: null, token: 1, wordLevel: false, hideSpecial: false };
+let result = null;        // the engine's last result for the current text
+let shown = null;         // result after the word-level / hide-special toggles (memoised)
+let view = null;          // the drawn view: {update, destroy, ...}
+let modelInfo = null;
+let keyAt = 0;            // performance.now() of the keystroke the next drawing answers
+const debug = { state, latencyMs: [], get result() { return result; }, get shown() { return shown; }, get view() { return view; }, runs: 0 };
+window.headlight = debug;
 
 function setStatus(text, error = false) {
   $('status').textContent = text;
   $('status').classList.toggle('error', error);
 }
+const showError = (e) => setStatus(`${e.message}${e.hint ? `\n${e.hint}` : ''}`, true);
 
-// The model to load: ?model=URL, else the default of models/builtin.json (with its size and sha256 to check).
-async function chooseModel() {
-  if (MODEL_PARAM) return { url: MODEL_PARAM, name: MODEL_PARAM };
-  const res = await fetch('models/builtin.json');
-  if (!res.ok) throw new Error(`could not read models/builtin.json: HTTP ${res.status} (serve the page with \`npm start\`)`);
-  const manifest = await res.json();
-  const m = manifest.models.find((x) => x.id === manifest.default) ?? manifest.models[0];
-  return { url: `models/${m.file}`, name: m.name, bytes: m.bytes, sha256: m.sha256 };
+function specials() {
+  const t = modelInfo?.tokenizer ?? {};
+  return [t.cls ?? '[CLS]', t.sep ?? '[SEP]'];
 }
 
-async function sha256Hex(bytes) {
-  if (!globalThis.crypto?.subtle) return null;  // not a secure context: nothing to check with
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-async function fetchModel(model) {
-  const bytes = await fetchWithProgress(model.url);
-  if (model.bytes !== undefined && bytes.length !== model.bytes)
-    throw new Error(`the model ${model.url} has ${bytes.length} bytes, models/builtin.json says ${model.bytes}: the download was cut or the file is stale; reload the page`);
-  if (model.sha256) {
-    const got = await sha256Hex(bytes);
-    if (got !== null && got !== model.sha256)
-      throw new Error(`the model ${model.url} does not match its sha256 in models/builtin.json (got ${got}); reload the page, or rebuild the checkout`);
+function transformed() {
+  if (!shown) {
+    let d = result;
+    if (state.wordLevel) d = mergeWordPieces(d, { specials: specials() });
+    if (state.hideSpecial) d = hideSpecial(d, { specials: specials() });
+    shown = d;
   }
-  return bytes;
+  return shown;
 }
 
-async function fetchWithProgress(url) {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`could not download the model ${url}: HTTP ${res.status}`);
-  const total = Number(res.headers.get('content-length')) || 0;
-  const reader = res.body.getReader();
-  const chunks = [];
-  let got = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    got += value.length;
-    if (total) $('progress').value = got / total;
-  }
-  const bytes = new Uint8Array(got);
-  let at = 0;
-  for (const c of chunks) { bytes.set(c, at); at += c.length; }
-  return bytes;
-}
-
-function fillSelect(select, count) {
-  select.replaceChildren(...Array.from({ length: count }, (_, i) => new Option(String(i), String(i))));
+// A layer / head (/ token) picker above the single-head views.
+function picker(host, { token = false } = {}) {
+  const bar = document.createElement('div');
+  bar.className = 'picker';
+  const select = (label, count, value, names, set) => {
+    const l = document.createElement('label');
+    l.textContent = `${label} `;
+    const s = document.createElement('select');
+    s.setAttribute('aria-label', label.toLowerCase());
+    for (let i = 0; i < count; ++i) s.append(new Option(names ? names[i] : String(i), String(i)));
+    s.value = String(value);
+    s.addEventListener('change', () => { set(Number(s.value)); draw(); });
+    l.append(s);
+    bar.append(l);
+  };
+  select('Layer', result.layers, state.layer, null, (v) => { state.layer = v; });
+  select('Head', result.heads, state.head, null, (v) => { state.head = v; });
+  if (token) select('Token', result.n, state.token, result.tokens.map((t, i) => `${i}: ${t.text}`), (v) => { state.token = v; });
+  host.append(bar);
 }
 
 function draw() {
   if (!result) return;
-  const { n, heads, tokens } = result;
-  const l = Number($('layer').value), h = Number($('head').value);
-  const base = (l * heads + h) * n * n;
-  const table = document.createElement('table');
-  table.className = 'attention';
-  const head = table.createTHead().insertRow();
-  head.appendChild(document.createElement('th'));
-  for (const t of tokens) head.appendChild(document.createElement('th')).textContent = t.text;  // text, never HTML
-  const body = table.createTBody();
-  tokens.forEach((t, i) => {
-    const row = body.insertRow();
-    row.appendChild(document.createElement('th')).textContent = t.text;
-    for (let j = 0; j < n; j++) {
-      const w = result.attention[base + i * n + j];
-      const cell = row.insertCell();
-      cell.style.background = `rgba(31, 119, 180, ${w.toFixed(3)})`;
-      cell.title = `${t.text} → ${tokens[j].text}: ${w.toFixed(3)}`;
+  view?.destroy();
+  view = null;
+  const host = $('view');
+  host.replaceChildren();
+  const d = transformed();
+  state.layer = Math.min(state.layer, d.layers - 1);
+  state.head = Math.min(state.head, d.heads - 1);
+  if (state.heads === null) state.heads = Array.from({ length: d.heads }, (_, h) => h);
+  state.heads = state.heads.filter((h) => h < d.heads);
+  if (state.locked && state.locked.index >= d.n) state.locked = null;
+  const div = document.createElement('div');
+  if (state.view === 'head') {
+    host.append(div);
+    view = headView(div, d, { layer: state.layer, heads: state.heads, filter: state.filter, locked: state.locked,
+      onChange: (s) => { Object.assign(state, s); if (s.heads.length === 1) state.head = s.heads[0]; } });
+  } else if (state.view === 'model') {
+    host.append(div);
+    view = modelView(div, d, { selected: { layer: state.layer, head: state.head },
+      onSelect: (l, h) => { Object.assign(state, { layer: l, head: h, heads: [h], locked: null }); selectView('head'); } });
+  } else if (state.view === 'neuron') {
+    state.token = Math.min(state.token, result.n - 1);
+    picker(host, { token: true });
+    if (state.wordLevel || state.hideSpecial) {
+      const note = document.createElement('p');
+      note.className = 'notice';
+      note.textContent = 'The neuron view always shows word pieces and [CLS]/[SEP]: q and k belong to tokens.';
+      host.append(note);
     }
-  });
-  $('matrix').replaceChildren(table);
-  $('mlm').replaceChildren(...result.mlm.map((m) => {
+    host.append(div);
+    view = neuronView(div, result, { layer: state.layer, head: state.head, token: state.token,
+      onSelectToken: (j) => { state.token = j; draw(); } });
+  } else {
+    picker(host);
+    host.append(div);
+    view = matrixView(div, d, { layer: state.layer, head: state.head });
+  }
+  $('special-note').hidden = !state.hideSpecial;
+  if (keyAt) {  // keystroke → drawn, up to the next frame (the browser paints right after the callback)
+    const t0 = keyAt;
+    keyAt = 0;
+    requestAnimationFrame(() => debug.latencyMs.push(performance.now() - t0));
+  }
+}
+
+function selectView(name) {
+  state.view = name;
+  for (const b of document.querySelectorAll('nav.views [role=tab]')) b.setAttribute('aria-selected', String(b.dataset.view === name));
+  draw();
+}
+
+function showMasks(r) {
+  $('mlm').replaceChildren(...r.mlm.map((m) => {
     const p = document.createElement('p');
     p.className = 'mlm-row';
-    p.textContent = `[MASK] at ${m.position}: ` + m.predictions.map((x) => `${x.token} ${(100 * x.prob).toFixed(1)}%`).join(', ');
+    p.append(`[MASK] (token ${m.position}): `);
+    for (const x of m.predictions) {
+      const s = document.createElement('span');
+      s.className = 'mlm-pred';
+      s.textContent = `${x.token} ${(100 * x.prob).toFixed(1)}%`;  // text, never HTML
+      p.append(s);
+    }
     return p;
   }));
-  const tr = result.truncation;
-  $('notice').hidden = !(tr.a_dropped || tr.b_dropped);
-  $('notice').textContent = `Text truncated to ${n} tokens: ${tr.a_dropped} word pieces of A and ${tr.b_dropped} of B were dropped.`;
+}
+
+function showTruncation(r) {
+  const tr = r.truncation;
+  const cut = tr.a_dropped || tr.b_dropped;
+  $('notice').hidden = !cut;
+  if (!cut) return;
+  const last = (seg) => [...r.tokens].reverse().find((t) => t.segment === seg && t.start >= 0);
+  const where = [[0, 'A', tr.a_dropped], [1, 'B', tr.b_dropped]].filter(([, , k]) => k > 0)
+    .map(([seg, name, k]) => `sentence ${name} after “${last(seg)?.text ?? ''}” (character ${last(seg)?.stop ?? 0}; ${k} word pieces dropped)`);
+  $('notice').textContent = `The text is longer than the model's ${modelInfo.config.max_position_embeddings} positions: cut in ${where.join(' and ')}.`;
 }
 
 let timer = 0;
-function schedule() {
+function schedule(fromKey = true) {
+  if (fromKey && !keyAt) keyAt = performance.now();
   clearTimeout(timer);
   timer = setTimeout(async () => {
     try {
       const b = $('b').value.trim() === '' ? null : $('b').value;
       const r = await client.run($('a').value, b);
       if (!r) return;  // superseded by a newer keystroke
+      debug.runs += 1;
+      if (!result || r.n !== result.n || r.tokens.some((t, i) => t.text !== result.tokens[i].text)) state.locked = null;
       result = r;
-      setStatus(`${modelName}: ${r.n} tokens, ${r.layers} layers × ${r.heads} heads, ${r.timings_ms.total.toFixed(1)} ms`);
+      shown = null;
+      setStatus(`${modelInfo.meta?.name ?? 'model'}: ${r.n} tokens, ${r.layers} layers × ${r.heads} heads, ` +
+        `${r.timings_ms.total.toFixed(1)} ms (${engineNote})`);
+      showMasks(r);
+      showTruncation(r);
       draw();
     } catch (e) {
-      setStatus(`${e.message}\n${e.hint ?? ''}`, true);
+      showError(e);
     }
-  }, 60);
+  }, 40);
+}
+
+let engineNote = '';
+async function loadBytes(bytes, name) {
+  setStatus(`Preparing ${name}…`);
+  modelInfo = await client.load(bytes);
+  result = null;
+  state.heads = null;
+  schedule(false);
 }
 
 async function main() {
   try {
     const ready = await client.init();
-    const model = await chooseModel();
-    setStatus(`Downloading ${model.name} (engine: ${ready.variant === 'mt' ? ready.threads + ' threads' : 'single thread'})…`);
-    const info = await client.load(await fetchModel(model));
-    modelName = info.meta?.name ?? model.name;
-    $('progress').hidden = true;
-    fillSelect($('layer'), info.config.num_layers);
-    fillSelect($('head'), info.config.num_heads);
-    for (const id of ['a', 'b']) $(id).addEventListener('input', schedule);
-    for (const id of ['layer', 'head']) $(id).addEventListener('change', draw);
-    schedule();
+    engineNote = ready.variant === 'mt' ? `${ready.threads} threads` : 'single thread';
+    const { models, defaultId } = await builtinModels();
+    const param = new URLSearchParams(location.search).get('model');
+    if (param) models.unshift({ id: 'url', name: param, url: param });
+    for (const m of models) $('model').append(new Option(m.name, m.id));
+    $('model').value = param ? 'url' : defaultId;
+    const open = async (m) => {
+      $('progress').hidden = false;
+      setStatus(`Downloading ${m.name} (engine: ${engineNote})…`);
+      await loadBytes(await fetchModel(m, (f) => { $('progress').value = f; }), m.name);
+      $('progress').hidden = true;
+    };
+    $('model').addEventListener('change', () => {
+      const id = $('model').value;
+      (opened.has(id) ? loadBytes(opened.get(id).slice(), id.slice(5)) : open(models.find((m) => m.id === id))).catch(showError);
+    });
+    for (const id of ['open-files', 'open-folder']) $(id).addEventListener('change', (e) => openFiles(e.target.files).catch(showError));
+    for (const [i, ex] of EXAMPLES.entries()) $('examples').append(new Option(ex.name, String(i)));
+    $('examples').addEventListener('change', () => {
+      const ex = EXAMPLES[Number($('examples').value)];
+      $('a').value = ex.a; $('b').value = ex.b;
+      schedule();
+    });
+    for (const id of ['a', 'b']) $(id).addEventListener('input', () => schedule());
+    for (const b of document.querySelectorAll('nav.views [role=tab]')) b.addEventListener('click', () => selectView(b.dataset.view));
+    $('word-level').addEventListener('change', (e) => { state.wordLevel = e.target.checked; state.locked = null; shown = null; draw(); });
+    $('hide-special').addEventListener('change', (e) => { state.hideSpecial = e.target.checked; state.locked = null; shown = null; draw(); });
+    await open(models.find((m) => m.id === $('model').value));
   } catch (e) {
-    setStatus(`${e.message}\n${e.hint ?? ''}`, true);
+    $('progress').hidden = true;
+    showError(e);
   }
 }
+
+const opened = new Map();  // 'file:NAME' → model bytes the user opened (kept: the Worker takes the copy it is sent)
+async function openFiles(files) {
+  if (!files.length) return;
+  const chosen = await readChosenFiles(files);
+  let bytes = chosen.bytes;
+  if (chosen.kind === 'hf') {
+    setStatus(`Converting ${chosen.name} to int8 in the engine…`);
+    $('progress').hidden = false;
+    $('progress').removeAttribute('value');  // indeterminate: the converter is one call
+    try {
+      bytes = await client.convert(chosen.files, { int8: true }, (stage) => setStatus(`${chosen.name}: ${stage}`));
+    } finally {
+      $('progress').hidden = true;
+      $('progress').value = 0;
+    }
+  }
+  const id = `file:${chosen.name}`;
+  if (!opened.has(id)) $('model').append(new Option(chosen.name, id));
+  opened.set(id, bytes.slice());
+  $('model').value = id;
+  await loadBytes(bytes, chosen.name);
+}
+
 main();

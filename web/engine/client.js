@@ -10,6 +10,7 @@ export class EngineClient {
     this.worker.onmessage = ({ data }) => {
       const p = this.pending.get(data.id);
       if (!p) return;
+      if (data.type === 'progress') { p.onProgress?.(data.stage); return; }
       this.pending.delete(data.id);
       if (data.type === 'error') p.reject(errorFromJSON(data.error));
       else p.resolve(data);
@@ -20,16 +21,21 @@ export class EngineClient {
     };
   }
 
-  call(msg, transfer = []) {
+  call(msg, transfer = [], onProgress = null) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, onProgress });
       this.worker.postMessage({ ...msg, id }, transfer);
     });
   }
 
   init(threads = navigator.hardwareConcurrency || 1) { return this.call({ type: 'init', threads }); }
   async load(bytes) { return (await this.call({ type: 'load', bytes }, [bytes.buffer])).info; }
+  /** A Hugging Face folder's files → Headlight model bytes; onProgress(stage text) while the Worker works. */
+  async convert(files, { int8 = true } = {}, onProgress = null) {
+    const transfer = files.safetensors ? [files.safetensors.buffer] : [];
+    return (await this.call({ type: 'convert', files, int8 }, transfer, onProgress)).bytes;
+  }
 
   // Resolves to null when a newer run() started before this one finished (its result is stale).
   async run(a, b = null, options = {}) {

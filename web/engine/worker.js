@@ -24,18 +24,20 @@ self.onmessage = async ({ data: msg }) => {
       case 'init':
         reply('ready', await init(msg.threads ?? 1));
         break;
-      case 'load':
+      case 'load': {
+        const next = engine.loadModel(new Uint8Array(msg.bytes), { threads });  // a bad file leaves the old model in use
         if (model) engine.freeModel(model);
-        model = null;
-        model = engine.loadModel(new Uint8Array(msg.bytes), { threads });
+        model = next;
         reply('loaded', { info: model.info });
         break;
+      }
       case 'run': {
         const r = engine.run(model, msg.a, msg.b ?? null, { topK: msg.topK ?? 5, maxTokens: msg.maxTokens ?? 0 });
         reply('result', { result: r }, [r.attention.buffer, r.queries.buffer, r.keys.buffer, r.hidden.buffer]);
         break;
       }
       case 'convert': {
+        reply('progress', { stage: `converting ${msg.int8 === false ? 'to f32' : 'to int8'}…` });
         const bytes = engine.convert(msg.files, { int8: msg.int8 ?? true });
         reply('converted', { bytes }, [bytes.buffer]);
         break;

@@ -1,0 +1,44 @@
+// Shared set-up of the browser tests: the page's own server (tools/serve.mjs) and Debian's Chromium via playwright-core.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+import { serve } from '../../tools/serve.mjs';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const SCREENSHOTS = path.join(root, 'docs', 'screenshots');
+
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync'];
+
+/** {browser, url, close()}: a server on a free port (isolation on unless told) and a headless Chromium. */
+export async function start({ isolation = true } = {}) {
+  const { server, url } = await serve({ port: 0, isolation });
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ARGS });
+  return { browser, url, close: async () => { await browser.close(); server.close(); } };
+}
+
+/** A new page at url, failing the test on any uncaught page error; resolves once the first drawing is done. */
+export async function openPage(browser, url, { width = 1280, height = 900 } = {}) {
+  const page = await browser.newPage({ viewport: { width, height } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  page.errors = errors;
+  await page.goto(url);
+  await page.waitForFunction(() => window.headlight?.runs > 0 && window.headlight.view, null, { timeout: 60000 });
+  return page;
+}
+
+/** Types into a textarea (replacing its text) and waits until the page has drawn a run for the new text. */
+export async function typeText(page, id, text) {
+  const before = await page.evaluate(() => window.headlight.runs);
+  await page.fill(`#${id}`, text);
+  await page.waitForFunction((n) => window.headlight.runs > n, before, { timeout: 60000 });
+  await page.waitForFunction(() => !document.querySelector('#status').textContent.startsWith('Preparing'));
+}
+
+export function screenshotPath(name) {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return path.join(SCREENSHOTS, `${name}.png`);
+}

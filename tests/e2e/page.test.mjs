@@ -1,0 +1,278 @@
+// The page in headless Chromium against the real engine and built-in model: every control, its numbers, bad input.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { openPage, root, screenshotPath, start, typeText } from './browser.mjs';
+
+const VIG = ['I went to the store.', 'At the store, I bought fresh strawberries.'];
+let env, page;
+
+before(async () => {
+  env = await start();
+  page = await openPage(env.browser, env.url);
+});
+after(async () => { await env?.close(); });
+
+// Head-view lines drawn now, and the count the engine's attention implies for the view's state.
+const drawnLines = () => page.evaluate(() => ({ svg: document.querySelectorAll('#view path.hl-head-line').length, ...window.headlight.view.drawn() }));
+const expectedLines = () => page.evaluate(() => {
+  const { shown: d, view } = window.headlight;
+  const s = view.state();
+  const keep = { all: () => true, AA: (a, b) => !a && !b, AB: (a, b) => !a && b, BA: (a, b) => a && !b, BB: (a, b) => a && b }[s.filter];
+  let count = 0, width = 0;
+  for (const h of s.heads) for (let i = 0; i < d.n; ++i) for (let j = 0; j < d.n; ++j) {
+    if (s.locked && s.locked.side === 'left' && s.locked.index !== i) continue;
+    if (s.locked && s.locked.side === 'right' && s.locked.index !== j) continue;
+    if (!keep(d.tokens[i].segment, d.tokens[j].segment)) continue;
+    const w = d.attention[((s.layer * d.heads + h) * d.n + i) * d.n + j];
+    if (w > 0) { count += 1; width += 0.5 + 3 * w; }
+  }
+  return { count, width };
+});
+const strokeWidthSum = () => page.evaluate(() => [...document.querySelectorAll('#view path.hl-head-line')]
+  .reduce((s, p) => s + Number(p.getAttribute('stroke-width')), 0));
+const tab = async (name) => { await page.click(`nav.views [data-view=${name}]`); await page.waitForFunction((v) => window.headlight.state.view === v, name); };
+
+test('the page starts on the built-in model with Vig\'s pair drawn in the head view', async () => {
+  const status = await page.textContent('#status');
+  assert.match(status, /headlight-mini: 19 tokens, 4 layers × 4 heads/);
+  assert.match(status, /2 threads|threads/);
+  const texts = await page.$$eval('#view .hl-token-left text', (ts) => ts.map((t) => t.textContent));
+  assert.deepEqual(texts.slice(0, 3), ['[CLS]', 'i', 'went']);
+  const lines = await drawnLines();
+  assert.equal(lines.mode, 'svg');
+  assert.equal(lines.svg, (await expectedLines()).count);
+  assert.equal(lines.svg, 19 * 19 * 4);
+  await page.screenshot({ path: screenshotPath('head-view'), fullPage: true });
+  assert.deepEqual(page.errors, []);
+});
+
+test('typing updates the view', async () => {
+  await typeText(page, 'b', '');
+  await typeText(page, 'a', 'Hello world.');
+  const r = await page.evaluate(() => ({ n: window.headlight.result.n, status: document.querySelector('#status').textContent }));
+  assert.equal(r.n, 5);
+  assert.match(r.status, /5 tokens/);
+  assert.equal((await drawnLines()).svg, 5 * 5 * 4);
+});
+
+test('head squares, all/none and the layer select change what is drawn', async () => {
+  await typeText(page, 'a', VIG[0]);
+  await typeText(page, 'b', VIG[1]);
+  const n = 19;
+  await page.click('#view .hl-head-square >> nth=0');
+  assert.equal((await drawnLines()).svg, n * n * 3);
+  await page.dblclick('#view .hl-head-square >> nth=2');
+  assert.deepEqual(await page.evaluate(() => window.headlight.view.state().heads), [2]);
+  assert.equal((await drawnLines()).svg, n * n);
+  await page.click('#view .hl-head-none');
+  assert.equal((await drawnLines()).svg, 0);
+  await page.click('#view .hl-head-all');
+  assert.equal((await drawnLines()).svg, n * n * 4);
+  await page.selectOption('#view select[aria-label=layer]', '2');
+  assert.equal(await page.evaluate(() => window.headlight.state.layer), 2);
+  // The strokes follow layer 2's weights (width = 0.5 + 3w per line).
+  const { width } = await expectedLines();
+  assert.ok(Math.abs((await strokeWidthSum()) - width) < 1e-3 * width, 'stroke widths follow the weights');
+});
+
+test('hovering a token shows only its lines with a tooltip; clicking locks it; arrow keys move the lock', async () => {
+  await page.dblclick('#view .hl-head-square >> nth=1');
+  await page.hover('#view .hl-token-left >> nth=2');  // "went"
+  let lines = await drawnLines();
+  assert.equal(lines.svg, 19);
+  assert.match(await page.textContent('#view .hl-tooltip'), /from “went”/);
+  await page.hover('#view .hl-token-right >> nth=5');  // lines into "store"
+  assert.equal((await drawnLines()).svg, 19);
+  assert.match(await page.textContent('#view .hl-tooltip'), /to “store”/);
+  await page.click('#view .hl-token-left >> nth=2');
+  await page.mouse.move(5, 5);
+  assert.deepEqual(await page.evaluate(() => window.headlight.view.state().locked), { side: 'left', index: 2 });
+  assert.equal((await drawnLines()).svg, 19);
+  assert.equal((await drawnLines()).svg, (await expectedLines()).count);
+  await page.focus('#view svg.hl-head-svg');
+  await page.keyboard.press('ArrowDown');
+  assert.deepEqual(await page.evaluate(() => window.headlight.view.state().locked), { side: 'left', index: 3 });
+  await page.keyboard.press('Escape');
+  assert.equal(await page.evaluate(() => window.headlight.view.state().locked), null);
+  assert.equal((await drawnLines()).svg, 19 * 19);
+});
+
+test('the sentence-pair filter keeps only lines between the chosen sentences', async () => {
+  for (const f of ['AB', 'BA', 'BB', 'AA']) {
+    await page.click(`#view .hl-head-filter [data-filter=${f}]`);
+    const want = await expectedLines();
+    assert.equal((await drawnLines()).svg, want.count, f);
+    assert.ok(want.count > 0 && want.count < 19 * 19, f);
+  }
+  await page.click('#view .hl-head-filter [data-filter=all]');
+  assert.equal((await drawnLines()).svg, 19 * 19);
+});
+
+test('model view: a thumbnail per head; clicking one opens it in the head view', async () => {
+  await tab('model');
+  await page.screenshot({ path: screenshotPath('model-view'), fullPage: true });
+  const at = await page.evaluate(() => window.headlight.view.thumbCenter(2, 3));
+  await page.mouse.click(at.x, at.y);
+  await page.waitForFunction(() => window.headlight.state.view === 'head');
+  assert.deepEqual(await page.evaluate(() => window.headlight.view.state().heads), [3]);
+  assert.equal(await page.evaluate(() => window.headlight.view.state().layer), 2);
+  assert.equal(await page.inputValue('#view select[aria-label=layer]'), '2');
+});
+
+test('neuron view: q, k, q·k and softmax equal the engine\'s q, k and attention', async () => {
+  await tab('neuron');
+  await page.selectOption('#view .picker select[aria-label=token]', '2');
+  const diff = await page.evaluate(() => {
+    const { result: r, state: s, view } = window.headlight;
+    const v = view.values();
+    const D = r.head_size, n = r.n, base = (s.layer * r.heads + s.head) * n;
+    let dq = 0, dk = 0, ddot = 0, dsm = 0;
+    for (let d = 0; d < D; ++d) dq = Math.max(dq, Math.abs(v.q[d] - r.queries[(base + s.token) * D + d]));
+    for (let j = 0; j < n; ++j) {
+      let dot = 0;
+      for (let d = 0; d < D; ++d) {
+        dk = Math.max(dk, Math.abs(v.k[j * D + d] - r.keys[(base + j) * D + d]));
+        dot += r.queries[(base + s.token) * D + d] * r.keys[(base + j) * D + d];
+      }
+      ddot = Math.max(ddot, Math.abs(v.dots[j] - dot));
+      dsm = Math.max(dsm, Math.abs(v.softmax[j] - r.attention[(base + s.token) * n + j]));
+    }
+    return { dq, dk, ddot, dsm, dots: document.querySelectorAll('#view .hl-neuron-dot').length, n };
+  });
+  assert.equal(diff.dq, 0);
+  assert.equal(diff.dk, 0);
+  assert.ok(diff.ddot < 1e-4, `q·k ${diff.ddot}`);
+  assert.ok(diff.dsm < 1e-5, `softmax vs engine attention ${diff.dsm}`);  // softmax of f32 q·k/√D: float rounding only
+  assert.equal(diff.dots, diff.n);
+  await page.screenshot({ path: screenshotPath('neuron-view'), fullPage: true });
+});
+
+test('matrix view: the values drawn are the engine\'s attention, with a tooltip on hover', async () => {
+  await tab('matrix');
+  const d = await page.evaluate(() => {
+    const { result: r, state: s, view } = window.headlight;
+    let worst = 0;
+    for (let i = 0; i < r.n; ++i) for (let j = 0; j < r.n; ++j)
+      worst = Math.max(worst, Math.abs(view.valueAt(i, j) - r.attention[((s.layer * r.heads + s.head) * r.n + i) * r.n + j]));
+    return worst;
+  });
+  assert.ok(d < 1e-6, `max diff ${d}`);
+  const c = await page.evaluate(() => window.headlight.view.cellCenter(2, 5));
+  await page.mouse.move(c.x, c.y);
+  await page.waitForFunction(() => /went/.test(document.querySelector('#view').textContent) && /store/.test(document.querySelector('#view').textContent));
+  await page.screenshot({ path: screenshotPath('matrix-view'), fullPage: true });
+});
+
+test('word level: attention to a word sums its pieces, from a word averages them', async () => {
+  await typeText(page, 'b', '');
+  await typeText(page, 'a', 'Unaffable antidisestablishmentarianism bewildered the lexicographers.');
+  await page.check('#word-level');
+  const r = await page.evaluate(() => {
+    const { result: t, shown: w, state: s, view } = window.headlight;
+    let worst = 0;
+    const at = (i, j) => t.attention[((s.layer * t.heads + s.head) * t.n + i) * t.n + j];
+    for (let a = 0; a < w.n; ++a) for (let b = 0; b < w.n; ++b) {
+      const P = w.tokens[a].pieces, Q = w.tokens[b].pieces;
+      let want = 0;
+      for (const i of P) for (const j of Q) want += at(i, j) / P.length;
+      worst = Math.max(worst, Math.abs(view.valueAt(a, b) - want));
+    }
+    return { worst, words: w.n, pieces: t.n, texts: w.tokens.map((x) => x.text) };
+  });
+  assert.ok(r.words < r.pieces, `${r.words} words from ${r.pieces} pieces`);
+  assert.ok(r.texts.includes('antidisestablishmentarianism'), r.texts.join(' '));
+  assert.ok(r.worst < 1e-5, `max diff ${r.worst}`);
+  await page.check('#hide-special');
+  assert.ok(await page.isVisible('#special-note'));
+  const rows = await page.evaluate(() => {
+    const { shown: w, view } = window.headlight;
+    return Array.from({ length: w.n }, (_, i) => Array.from({ length: w.n }, (_, j) => view.valueAt(i, j)).reduce((x, y) => x + y, 0));
+  });
+  assert.ok(!(await page.evaluate(() => window.headlight.shown.tokens.some((t) => t.text === '[CLS]' || t.text === '[SEP]'))));
+  for (const s of rows) assert.ok(Math.abs(s - 1) < 1e-4, `row sum ${s}`);
+  await page.uncheck('#hide-special');
+  await page.uncheck('#word-level');
+});
+
+test('[MASK] shows the top-5 predictions with probabilities', async () => {
+  await typeText(page, 'a', 'The man went to the [MASK] to buy a gallon of milk.');
+  const preds = await page.$$eval('#mlm .mlm-pred', (ps) => ps.map((p) => p.textContent));
+  assert.equal(preds.length, 5);
+  for (const p of preds) assert.match(p, /^\S+ \d+\.\d%$/);
+});
+
+test('typed HTML stays text', async () => {
+  await page.evaluate(() => { window.__pwned = 0; });
+  await typeText(page, 'a', '<img src=x onerror="window.__pwned=1"><b>bold</b> [MASK] <script>window.__pwned=2</script>');
+  await tab('head');
+  const r = await page.evaluate(() => ({
+    elements: document.querySelectorAll('#view img, #view b, #view script, #mlm img, #mlm b, #mlm script').length,
+    pwned: window.__pwned,
+    hasLt: window.headlight.result.tokens.some((t) => t.text === '<'),
+    drawnLt: [...document.querySelectorAll('#view .hl-token-left text')].some((t) => t.textContent === '<'),
+  }));
+  assert.deepEqual(r, { elements: 0, pwned: 0, hasLt: true, drawnLt: true });
+});
+
+test('a text longer than 512 positions is truncated with a notice and still draws', async () => {
+  const words = readFileSync(path.join(root, 'models/headlight-mini/heldout-pairs.tsv'), 'utf8').split(/\s+/).slice(0, 900).join(' ');
+  await typeText(page, 'a', words);
+  const r = await page.evaluate(() => ({ n: window.headlight.result.n, drawn: window.headlight.view.drawn() }));
+  assert.equal(r.n, 512);
+  assert.ok(await page.isVisible('#notice'));
+  assert.match(await page.textContent('#notice'), /longer than the model's 512 positions: cut in sentence A after/);
+  assert.ok(r.drawn.lines > 0 && r.drawn.lines <= 6000, JSON.stringify(r.drawn));
+  assert.equal(r.drawn.mode, 'canvas');
+  assert.match(await page.textContent('#view .hl-head-info'), /lines below 0\.\d+ not drawn/);
+  await tab('model');
+  await tab('matrix');
+  await tab('head');
+});
+
+test('a malformed model file gives an error message and the page keeps working', async () => {
+  const good = readFileSync(path.join(root, 'models/headlight-mini/headlight-mini.hlm'));
+  await page.setInputFiles('#open-files', { name: 'broken.hlm', mimeType: 'application/octet-stream', buffer: good.subarray(0, 5000) });
+  await page.waitForFunction(() => document.querySelector('#status').classList.contains('error'));
+  assert.match(await page.textContent('#status'), /truncated|damaged|model/i);
+  await typeText(page, 'a', 'Still working.');
+  assert.equal(await page.evaluate(() => window.headlight.result.n), 5);
+  assert.deepEqual(page.errors, []);
+});
+
+test('readable on a phone width', async () => {
+  const phone = await openPage(env.browser, env.url, { width: 390, height: 844 });
+  const overflow = await phone.evaluate(() => document.querySelector('.inputs').scrollWidth <= window.innerWidth);
+  assert.ok(overflow, 'inputs fit the phone width');
+  await phone.screenshot({ path: screenshotPath('phone'), fullPage: false });
+  await phone.close();
+});
+
+test('without the isolation headers the page runs the single-thread build', async () => {
+  const plain = await start({ isolation: false });
+  try {
+    const p = await openPage(plain.browser, plain.url);
+    assert.match(await p.textContent('#status'), /single thread/);
+    assert.ok((await p.$$('#view path.hl-head-line')).length > 0);
+  } finally {
+    await plain.close();
+  }
+});
+
+test('a Hugging Face folder opened from disk is converted in the browser and runs', async () => {
+  const dir = path.join(root, 'build/fixtures/tiny-mlm');
+  const files = ['config.json', 'vocab.txt', 'model.safetensors'].map((name) => ({ name, mimeType: 'application/octet-stream',
+    buffer: readFileSync(path.join(dir, name)) }));
+  const before = await page.evaluate(() => window.headlight.runs);
+  await page.setInputFiles('#open-files', files);
+  await page.waitForFunction((n) => window.headlight.runs > n, before, { timeout: 60000 });
+  const r = await page.evaluate(() => ({ status: document.querySelector('#status').textContent, layers: window.headlight.result.layers,
+    model: document.querySelector('#model').selectedOptions[0].textContent }));
+  assert.match(r.model, /Hugging Face checkpoint|tiny/);
+  assert.doesNotMatch(r.status, /error/i);
+  assert.equal(r.layers, 2);
+  await page.selectOption('#model', 'headlight-mini');
+  await page.waitForFunction(() => window.headlight.result?.layers === 4, null, { timeout: 60000 });
+});

@@ -1,0 +1,159 @@
+// Turns an engine result into the attention data the views draw: one head's matrix, word level, specials hidden, links.
+
+const DEFAULT_SPECIALS = ['[CLS]', '[SEP]'];
+const CONTINUATION = '##';
+
+const isContinuation = (text) => text.startsWith(CONTINUATION);
+
+function checkIndex(name, value, count) {
+  if (!Number.isInteger(value) || value < 0 || value >= count) {
+    throw new RangeError(`${name} ${value} is out of range: this model has ${count} (0..${count - 1})`);
+  }
+}
+
+/** The [n][n] attention of one head: a view into data.attention (no copy); row i = from token i. */
+export function headMatrix(data, layer, head) {
+  checkIndex('layer', layer, data.layers);
+  checkIndex('head', head, data.heads);
+  const size = data.n * data.n;
+  const offset = (layer * data.heads + head) * size;
+  return data.attention.subarray(offset, offset + size);
+}
+
+// Token indices of each word: a token plus the "##" pieces after it in its segment; specials stand alone.
+function wordGroups(tokens, special) {
+  const groups = [];
+  tokens.forEach((t, i) => {
+    const last = groups[groups.length - 1];
+    const prev = i > 0 ? tokens[i - 1] : null;
+    const joins = last && isContinuation(t.text) && !special.has(t.text)
+      && !special.has(prev.text) && prev.segment === t.segment;
+    if (joins) last.push(i);
+    else groups.push([i]);
+  });
+  return groups;
+}
+
+function wordToken(tokens, pieces) {
+  const first = tokens[pieces[0]];
+  const last = tokens[pieces[pieces.length - 1]];
+  const text = pieces.map((p, k) => (k === 0 ? tokens[p].text : tokens[p].text.slice(CONTINUATION.length))).join('');
+  return { text, segment: first.segment, start: first.start, stop: last.stop, pieces };
+}
+
+// [L][A][n][n] -> [L][A][w][w]: columns summed over a word's pieces, rows averaged over them.
+function mergeAttention(attention, blocks, n, groups) {
+  const w = groups.length;
+  const wordOf = new Int32Array(n);
+  groups.forEach((g, v) => g.forEach((i) => { wordOf[i] = v; }));
+  const out = new Float32Array(blocks * w * w);
+  const row = new Float64Array(w);
+  for (let b = 0; b < blocks; b++) {
+    const src = b * n * n;
+    for (let v = 0; v < w; v++) {
+      row.fill(0);
+      for (const i of groups[v]) {
+        for (let j = 0; j < n; j++) row[wordOf[j]] += attention[src + i * n + j];
+      }
+      const dst = (b * w + v) * w;
+      for (let u = 0; u < w; u++) out[dst + u] = row[u] / groups[v].length;
+    }
+  }
+  return out;
+}
+
+/**
+ * Word-level data as in Clark et al. (2019): attention TO a word = sum over its pieces, FROM a word = mean over its
+ * pieces, so rows still sum to 1. Tokens become { text, segment, start, stop, pieces }; queries/keys become null.
+ */
+export function mergeWordPieces(data, { specials = DEFAULT_SPECIALS } = {}) {
+  if (data.level === 'word') throw new Error('mergeWordPieces: data is already at word level');
+  const groups = wordGroups(data.tokens, new Set(specials));
+  return {
+    ...data,
+    n: groups.length,
+    tokens: groups.map((g) => wordToken(data.tokens, g)),
+    attention: mergeAttention(data.attention, data.layers * data.heads, data.n, groups),
+    queries: null,
+    keys: null,
+    level: 'word',
+  };
+}
+
+// [L][A][n][n] -> [L][A][k][k] over the kept indices, each row renormalised (an all-zero row stays zero).
+function keepAttention(attention, blocks, n, kept) {
+  const k = kept.length;
+  const out = new Float32Array(blocks * k * k);
+  for (let b = 0; b < blocks; b++) {
+    for (let r = 0; r < k; r++) {
+      const src = (b * n + kept[r]) * n;
+      const dst = (b * k + r) * k;
+      let sum = 0;
+      for (const j of kept) sum += attention[src + j];
+      if (sum === 0) continue;
+      kept.forEach((j, c) => { out[dst + c] = attention[src + j] / sum; });
+    }
+  }
+  return out;
+}
+
+// [L][A][n][D] -> [L][A][k][D] over the kept rows.
+function keepRows(vectors, blocks, n, size, kept) {
+  if (!vectors) return vectors;
+  const out = new Float32Array(blocks * kept.length * size);
+  for (let b = 0; b < blocks; b++) {
+    kept.forEach((i, r) => {
+      const src = (b * n + i) * size;
+      out.set(vectors.subarray(src, src + size), (b * kept.length + r) * size);
+    });
+  }
+  return out;
+}
+
+/** Data without special tokens' rows and columns, rows renormalised; tokens gain `index` (their index in the input). */
+export function hideSpecial(data, { specials = DEFAULT_SPECIALS } = {}) {
+  const special = new Set(specials);
+  const kept = [];
+  data.tokens.forEach((t, i) => { if (!special.has(t.text)) kept.push(i); });
+  const blocks = data.layers * data.heads;
+  return {
+    ...data,
+    n: kept.length,
+    tokens: kept.map((i) => ({ ...data.tokens[i], index: i })),
+    attention: keepAttention(data.attention, blocks, data.n, kept),
+    queries: keepRows(data.queries, blocks, data.n, data.head_size, kept),
+    keys: keepRows(data.keys, blocks, data.n, data.head_size, kept),
+    hiddenSpecial: true,
+  };
+}
+
+const PAIR_FILTERS = {
+  all: null,
+  AA: [0, 0],
+  AB: [0, 1],
+  BA: [1, 0],
+  BB: [1, 1],
+};
+
+/** (i, j) -> whether the link from token i to token j passes `filter` ('AB' = from sentence A to sentence B). */
+export function pairFilter(tokens, filter) {
+  if (!Object.hasOwn(PAIR_FILTERS, filter)) {
+    throw new RangeError(`unknown pair filter ${JSON.stringify(filter)}: use one of ${Object.keys(PAIR_FILTERS).join(', ')}`);
+  }
+  const segments = PAIR_FILTERS[filter];
+  if (!segments) return () => true;
+  const [from, to] = segments;
+  return (i, j) => tokens[i].segment === from && tokens[j].segment === to;
+}
+
+/** Links { i, j, w } of an [n][n] matrix with w >= threshold and keep(i, j), in row-major order. */
+export function strongLinks(matrix, n, { threshold = 0, keep = () => true } = {}) {
+  const links = [];
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const w = matrix[i * n + j];
+      if (w >= threshold && keep(i, j)) links.push({ i, j, w });
+    }
+  }
+  return links;
+}

@@ -1,0 +1,212 @@
+// Vig's head view: tokens in two columns, a line from each left token to each right token per selected head,
+// one colour per head, opacity and width by weight; layer select, head squares, pair filter, hover and lock.
+import * as d3 from '../vendor/d3.js';
+import { headColour } from './palette.js';
+import { pairFilter } from '../analyses/attention_data.js';
+
+const ROW = 22;               // px per token row
+const PAD = 12;               // px between a token column and the line area
+const SVG_MAX_LINES = 2000;   // above this many lines, draw them on a canvas
+const MAX_LINES = 6000;       // the automatic threshold rises until at most this many lines remain
+const THRESHOLDS = [0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5];
+const FILTERS = [['all', 'All'], ['AA', 'A→A'], ['AB', 'A→B'], ['BA', 'B→A'], ['BB', 'B→B']];
+
+/**
+ * container: a DOM element; data: {n, layers, heads, tokens:[{text, segment}], attention: Float32Array [L][A][n][n]};
+ * options: {layer, heads: number[] (selected), filter, threshold (minimum weight drawn), locked: {side, index} | null,
+ * onChange(state)}. Returns {update(options), destroy(), state(), drawn(), linesOf(side, index)}.
+ */
+export function headView(container, data, options = {}) {
+  const { n, layers: L, heads: A, tokens, attention } = data;
+  const opt = { layer: 0, heads: d3.range(A), filter: 'all', threshold: 0, locked: null, onChange: () => {}, ...options };
+  let hover = null;   // {side: 'left' | 'right', index}
+  let drawn = { lines: 0, mode: 'svg', threshold: 0 };
+  const hasB = tokens.some((t) => t.segment === 1);
+
+  const root = d3.select(container).append('div').attr('class', 'hl-head');
+  const bar = root.append('div').attr('class', 'hl-head-controls');
+  const layerLabel = bar.append('label').text('Layer ');
+  const layerSelect = layerLabel.append('select').attr('aria-label', 'layer')
+    .on('change', (e) => { opt.layer = Number(e.target.value); changed(); });
+  layerSelect.selectAll('option').data(d3.range(L)).join('option').attr('value', (d) => d).text((d) => d);
+  const squares = bar.append('div').attr('class', 'hl-head-squares').attr('role', 'group').attr('aria-label', 'heads');
+  squares.selectAll('button').data(d3.range(A)).join('button')
+    .attr('class', 'hl-head-square').attr('title', (h) => `head ${h}: click toggles, double-click shows only this head`)
+    .attr('aria-label', (h) => `head ${h}`).style('--c', (h) => headColour(h))
+    .on('click', (e, h) => { opt.heads = opt.heads.includes(h) ? opt.heads.filter((x) => x !== h) : [...opt.heads, h].sort((a, b) => a - b); changed(); })
+    .on('dblclick', (e, h) => { opt.heads = [h]; changed(); });
+  bar.append('button').attr('class', 'hl-head-all').text('all').on('click', () => { opt.heads = d3.range(A); changed(); });
+  bar.append('button').attr('class', 'hl-head-none').text('none').on('click', () => { opt.heads = []; changed(); });
+  const filterGroup = bar.append('div').attr('class', 'hl-head-filter').attr('role', 'radiogroup').attr('aria-label', 'sentence filter')
+    .style('display', hasB ? null : 'none');
+  filterGroup.selectAll('button').data(FILTERS).join('button').attr('data-filter', (d) => d[0]).text((d) => d[1])
+    .on('click', (e, d) => { opt.filter = d[0]; changed(); });
+  const info = bar.append('span').attr('class', 'hl-head-info');
+
+  const stage = root.append('div').attr('class', 'hl-head-stage');
+  const canvas = stage.append('canvas').attr('class', 'hl-head-canvas');
+  const svg = stage.append('svg').attr('class', 'hl-head-svg').attr('tabindex', 0)
+    .attr('aria-label', 'head view: arrow keys move between tokens, Enter locks, Escape unlocks');
+  const linesG = svg.append('g').attr('class', 'hl-head-lines');
+  const marksG = svg.append('g').attr('class', 'hl-head-marks');
+  const leftG = svg.append('g').attr('class', 'hl-head-left');
+  const rightG = svg.append('g').attr('class', 'hl-head-right');
+  const tip = root.append('div').attr('class', 'hl-tooltip').style('display', 'none');
+
+  // Geometry from the longest token (measured with the page's font).
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = '13px system-ui, sans-serif';
+  const colW = Math.min(220, Math.max(40, d3.max(tokens, (t) => ctx.measureText(t.text).width) ?? 40) + 10);
+  const y = (i) => 14 + i * ROW;
+  let width = 0, x0 = 0, x1 = 0;
+
+  const tokenRows = (g, side) => g.selectAll('g').data(tokens).join('g')
+    .attr('class', (t) => `hl-token hl-token-${side}${t.segment === 1 ? ' hl-seg-b' : ''}`)
+    .on('mouseenter', (e, t) => { hover = { side, index: tokens.indexOf(t) }; render(); })
+    .on('mouseleave', () => { hover = null; render(); })
+    .on('click', (e, t) => {
+      const index = tokens.indexOf(t);
+      opt.locked = opt.locked && opt.locked.side === side && opt.locked.index === index ? null : { side, index };
+      changed();
+    })
+    .call((row) => { row.append('rect').attr('class', 'hl-token-bg'); row.append('text').text((t) => t.text); });
+  tokenRows(leftG, 'left');
+  tokenRows(rightG, 'right');
+
+  function layout() {
+    width = Math.max(2 * colW + 160, Math.min(container.clientWidth || 600, 2 * colW + 420));
+    x0 = colW + PAD; x1 = width - colW - PAD;
+    const height = y(n - 1) + ROW;
+    svg.attr('width', width).attr('height', height).attr('viewBox', `0 0 ${width} ${height}`);
+    const dpr = window.devicePixelRatio || 1;
+    canvas.attr('width', Math.round(width * dpr)).attr('height', Math.round(height * dpr))
+      .style('width', `${width}px`).style('height', `${height}px`);
+    leftG.selectAll('g').attr('transform', (t, i) => `translate(0,${y(i)})`)
+      .call((g) => g.select('rect').attr('x', 0).attr('y', -ROW / 2 + 1).attr('width', colW).attr('height', ROW - 2))
+      .call((g) => g.select('text').attr('x', colW - 4).attr('dy', '0.35em').attr('text-anchor', 'end'));
+    rightG.selectAll('g').attr('transform', (t, i) => `translate(${width - colW},${y(i)})`)
+      .call((g) => g.select('rect').attr('x', 0).attr('y', -ROW / 2 + 1).attr('width', colW).attr('height', ROW - 2))
+      .call((g) => g.select('text').attr('x', 4).attr('dy', '0.35em').attr('text-anchor', 'start'));
+  }
+
+  const weight = (h, i, j) => attention[((opt.layer * A + h) * n + i) * n + j];
+
+  // The lines to draw: {h, i, j, w} for the selected heads, the pair filter, the focused token, the threshold.
+  function links() {
+    const focus = hover ?? opt.locked;
+    const keep = pairFilter(tokens, opt.filter);
+    const candidates = [];
+    for (const h of opt.heads) {
+      for (let i = 0; i < n; ++i) {
+        if (focus && focus.side === 'left' && focus.index !== i) continue;
+        for (let j = 0; j < n; ++j) {
+          if (focus && focus.side === 'right' && focus.index !== j) continue;
+          if (!keep(i, j)) continue;
+          const w = weight(h, i, j);
+          if (w > 0 && w >= opt.threshold) candidates.push({ h, i, j, w });
+        }
+      }
+    }
+    let threshold = opt.threshold;
+    let out = candidates;
+    for (const t of THRESHOLDS) {  // raise the threshold until the drawing stays responsive
+      if (out.length <= MAX_LINES) break;
+      if (t <= threshold) continue;
+      threshold = t;
+      out = candidates.filter((l) => l.w >= t);
+    }
+    return { lines: out, threshold };
+  }
+
+  function render() {
+    const focus = hover ?? opt.locked;
+    const { lines, threshold } = links();
+    const mode = lines.length > SVG_MAX_LINES ? 'canvas' : 'svg';
+    drawn = { lines: lines.length, mode, threshold };
+    const path = (l) => `M${x0},${y(l.i)}C${(x0 + x1) / 2},${y(l.i)} ${(x0 + x1) / 2},${y(l.j)} ${x1},${y(l.j)}`;
+    linesG.selectAll('path').data(mode === 'svg' ? lines : []).join('path').attr('class', 'hl-head-line')
+      .attr('d', path).attr('stroke', (l) => headColour(l.h)).attr('stroke-opacity', (l) => Math.min(1, 0.15 + l.w))
+      .attr('stroke-width', (l) => 0.5 + 3 * l.w);
+    const c = canvas.node().getContext('2d');
+    const dpr = window.devicePixelRatio || 1;
+    c.setTransform(dpr, 0, 0, dpr, 0, 0);
+    c.clearRect(0, 0, width, y(n - 1) + ROW);
+    if (mode === 'canvas') {
+      for (const l of lines) {
+        c.globalAlpha = Math.min(1, 0.1 + l.w);
+        c.strokeStyle = headColour(l.h);
+        c.lineWidth = 0.5 + 2 * l.w;
+        c.beginPath();
+        c.moveTo(x0, y(l.i));
+        c.bezierCurveTo((x0 + x1) / 2, y(l.i), (x0 + x1) / 2, y(l.j), x1, y(l.j));
+        c.stroke();
+      }
+      c.globalAlpha = 1;
+    }
+    // With a focused token, the tokens on the other side are shaded per head by their weight (Vig's blocks):
+    // the row is split into one slice per selected head.
+    const marks = focus ? lines.map((l) => ({ ...l, k: focus.side === 'left' ? l.j : l.i })) : [];
+    const sliceH = (ROW - 2) / Math.max(1, opt.heads.length);
+    marksG.selectAll('rect').data(marks).join('rect').attr('class', 'hl-head-mark')
+      .attr('x', focus?.side === 'left' ? width - colW : 0).attr('width', colW)
+      .attr('y', (l) => y(l.k) - ROW / 2 + 1 + opt.heads.indexOf(l.h) * sliceH).attr('height', sliceH)
+      .attr('fill', (l) => headColour(l.h)).attr('fill-opacity', (l) => Math.min(0.85, l.w));
+    leftG.selectAll('g').classed('hl-focus', (t, i) => focus?.side === 'left' && focus.index === i)
+      .classed('hl-locked', (t, i) => opt.locked?.side === 'left' && opt.locked.index === i);
+    rightG.selectAll('g').classed('hl-focus', (t, i) => focus?.side === 'right' && focus.index === i)
+      .classed('hl-locked', (t, i) => opt.locked?.side === 'right' && opt.locked.index === i);
+    layerSelect.property('value', opt.layer);
+    squares.selectAll('button').classed('hl-off', (h) => !opt.heads.includes(h)).attr('aria-pressed', (h) => opt.heads.includes(h));
+    filterGroup.selectAll('button').attr('aria-checked', (d) => d[0] === opt.filter).classed('hl-on', (d) => d[0] === opt.filter);
+    info.text(threshold > 0 ? `lines below ${threshold} not drawn` : '');
+    tooltip(focus, lines);
+  }
+
+  function tooltip(focus, lines) {
+    if (!focus) { tip.style('display', 'none'); return; }
+    const t = tokens[focus.index];
+    const other = (l) => (focus.side === 'left' ? l.j : l.i);
+    const byToken = d3.rollups(lines, (ls) => ls, other).map(([k, ls]) => ({ k, ls, max: d3.max(ls, (l) => l.w) }))
+      .sort((a, b) => b.max - a.max).slice(0, 8);
+    tip.selectAll('*').remove();
+    tip.append('div').attr('class', 'hl-tooltip-title').text(`${focus.side === 'left' ? 'from' : 'to'} “${t.text}” (layer ${opt.layer})`);
+    const rows = tip.append('table').selectAll('tr').data(byToken).join('tr');
+    rows.append('td').text((d) => (focus.side === 'left' ? '→ ' : '← ') + tokens[d.k].text);
+    rows.append('td').selectAll('span').data((d) => d.ls).join('span').attr('class', 'hl-tip-w')
+      .style('color', (l) => headColour(l.h)).text((l) => `H${l.h} ${l.w.toFixed(3)}`);
+    const top = y(focus.index) + 12;
+    tip.style('display', null).style('top', `${top + stage.node().offsetTop}px`)
+      .style('left', `${focus.side === 'left' ? colW + 20 : Math.max(0, width - colW - 260)}px`);
+  }
+
+  // Keyboard: arrow up/down move the locked token, left/right switch column, Escape unlocks.
+  svg.on('keydown', (e) => {
+    const cur = opt.locked ?? { side: 'left', index: -1 };
+    let next = null;
+    if (e.key === 'ArrowDown') next = { side: cur.side, index: Math.min(n - 1, cur.index + 1) };
+    else if (e.key === 'ArrowUp') next = { side: cur.side, index: Math.max(0, cur.index - 1) };
+    else if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') next = { side: e.key === 'ArrowLeft' ? 'left' : 'right', index: Math.max(0, cur.index) };
+    else if (e.key === 'Escape') { opt.locked = null; changed(); return; }
+    if (!next) return;
+    e.preventDefault();
+    opt.locked = next;
+    changed();
+  });
+
+  function changed() {
+    render();
+    opt.onChange(state());
+  }
+  const state = () => ({ layer: opt.layer, heads: [...opt.heads], filter: opt.filter, locked: opt.locked });
+
+  layout();
+  render();
+  const onResize = () => { layout(); render(); };
+  window.addEventListener('resize', onResize);
+  return {
+    update(next) { Object.assign(opt, next); render(); },
+    destroy() { window.removeEventListener('resize', onResize); root.remove(); },
+    state,
+    drawn: () => ({ ...drawn }),
+  };
+}
