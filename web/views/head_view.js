@@ -91,30 +91,30 @@ export function headView(container, data, options = {}) {
 
   const weight = (h, i, j) => attention[((opt.layer * A + h) * n + i) * n + j];
 
-  // The lines to draw: {h, i, j, w} for the selected heads, the pair filter, the focused token, the threshold.
+  // The lines to draw: {h, i, j, w} for the selected heads, the pair filter, the focused token and a threshold
+  // that rises (THRESHOLDS) until at most MAX_LINES remain. Two passes, so 512 tokens allocate only what is drawn.
   function links() {
     const focus = hover ?? opt.locked;
     const keep = pairFilter(tokens, opt.filter);
-    const candidates = [];
-    for (const h of opt.heads) {
-      for (let i = 0; i < n; ++i) {
-        if (focus && focus.side === 'left' && focus.index !== i) continue;
-        for (let j = 0; j < n; ++j) {
-          if (focus && focus.side === 'right' && focus.index !== j) continue;
-          if (!keep(i, j)) continue;
-          const w = weight(h, i, j);
-          if (w > 0 && w >= opt.threshold) candidates.push({ h, i, j, w });
+    const each = (fn) => {
+      for (const h of opt.heads) {
+        for (let i = 0; i < n; ++i) {
+          if (focus && focus.side === 'left' && focus.index !== i) continue;
+          for (let j = 0; j < n; ++j) {
+            if (focus && focus.side === 'right' && focus.index !== j) continue;
+            const w = weight(h, i, j);
+            if (w > 0 && w >= opt.threshold && keep(i, j)) fn(h, i, j, w);
+          }
         }
       }
-    }
+    };
+    const above = new Array(THRESHOLDS.length).fill(0);  // above[k]: lines with w ≥ THRESHOLDS[k]
+    each((h, i, j, w) => { for (let k = 0; k < THRESHOLDS.length && w >= THRESHOLDS[k]; ++k) above[k] += 1; });
     let threshold = opt.threshold;
-    let out = candidates;
-    for (const t of THRESHOLDS) {  // raise the threshold until the drawing stays responsive
-      if (out.length <= MAX_LINES) break;
-      if (t <= threshold) continue;
-      threshold = t;
-      out = candidates.filter((l) => l.w >= t);
-    }
+    const k = above.findIndex((count, t) => count <= MAX_LINES && THRESHOLDS[t] >= opt.threshold);
+    if (above[0] > MAX_LINES) threshold = Math.max(opt.threshold, THRESHOLDS[k === -1 ? THRESHOLDS.length - 1 : k]);
+    const out = [];
+    each((h, i, j, w) => { if (w >= threshold) out.push({ h, i, j, w }); });
     return { lines: out, threshold };
   }
 
