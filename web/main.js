@@ -18,7 +18,7 @@ let shown = null;         // result after the word-level / hide-special toggles 
 let view = null;          // the drawn view: {update, destroy, ...}
 let modelInfo = null;
 let keyAt = 0;            // performance.now() of the keystroke the next drawing answers
-const debug = { state, latencyMs: [], get result() { return result; }, get shown() { return shown; }, get view() { return view; }, runs: 0 };
+const debug = { state, latencyMs: [], drawMs: 0, get result() { return result; }, get shown() { return shown; }, get view() { return view; }, runs: 0 };
 window.headlight = debug;
 
 function setStatus(text, error = false) {
@@ -65,6 +65,7 @@ function picker(host, { token = false } = {}) {
 
 function draw() {
   if (!result) return;
+  const t0 = performance.now();
   view?.destroy();
   view = null;
   const host = $('view');
@@ -102,6 +103,7 @@ function draw() {
     view = matrixView(div, d, { layer: state.layer, head: state.head });
   }
   $('special-note').hidden = !state.hideSpecial;
+  debug.drawMs = performance.now() - t0;
   if (keyAt) {  // keystroke → drawn, up to the next frame (the browser paints right after the callback)
     const t0 = keyAt;
     keyAt = 0;
@@ -162,7 +164,7 @@ function schedule(fromKey = true) {
     } catch (e) {
       showError(e);
     }
-  }, 40);
+  }, 20);
 }
 
 let engineNote = '';
