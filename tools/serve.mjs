@@ -11,11 +11,16 @@ const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '
 // URL prefix → folder: the page, the models (committed ones, and models/local/ written by tools/fetch-model).
 const MOUNTS = [['/models/', path.join(root, 'models')], ['/', path.join(root, 'web')]];
 
-/** Starts the server; resolves to {server, url} once listening (port 0 picks a free port). */
-export function serve({ port = 8080, isolation = true } = {}) {
+/**
+ * Starts the server; resolves to {server, url} once listening (port 0 picks a free port). `mounts` ([URL prefix,
+ * folder] pairs, first match wins) replaces the page's own layout (the tests' harness pages use it).
+ */
+export function serve({ port = 8080, isolation = true, mounts = MOUNTS } = {}) {
   const server = createServer((req, res) => {
     const url = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    const [prefix, dir] = MOUNTS.find(([p]) => url.startsWith(p));
+    const mount = mounts.find(([p]) => url.startsWith(p));
+    if (!mount) { res.writeHead(404, { 'content-type': 'text/plain' }).end('not found'); return; }
+    const [prefix, dir] = mount;
     let file = path.normalize(path.join(dir, url.slice(prefix.length)));
     if (!file.startsWith(dir)) { res.writeHead(403).end(); return; }
     try { if (statSync(file).isDirectory()) file = path.join(file, 'index.html'); } catch { /* 404 below */ }

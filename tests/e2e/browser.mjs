@@ -12,9 +12,9 @@ export const SCREENSHOTS = path.join(root, 'docs', 'screenshots');
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync'];
 
-/** {browser, url, close()}: a server on a free port (isolation on unless told) and a headless Chromium. */
-export async function start({ isolation = true } = {}) {
-  const { server, url } = await serve({ port: 0, isolation });
+/** {browser, url, close()}: a server on a free port (isolation on unless told; `mounts` as serve's) and a headless Chromium. */
+export async function start({ isolation = true, mounts = undefined } = {}) {
+  const { server, url } = await serve({ port: 0, isolation, mounts });
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ARGS });
   return { browser, url, close: async () => { await browser.close(); server.close(); } };
 }

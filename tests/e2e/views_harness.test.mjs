@@ -1,38 +1,14 @@
 // The D3 views in headless Chromium: the harness page (tests/e2e/harness/views.html) checked for values, hover, keyboard, HTML safety; screenshots to build/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.json': 'application/json' };
-// URL prefixes served from the repo root.
-const MOUNTS = ['/web/', '/tests/'];
+import { root, start } from './browser.mjs';
+
 const SHOTS = path.join(root, 'build', 'screenshots');
-
-let server, base, browser, page;
+let env, base, page;
 const pageErrors = [];
-
-function serve() {
-  return new Promise((resolve) => {
-    const s = createServer((req, res) => {
-      const url = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-      const file = path.normalize(path.join(root, url));
-      let ok = MOUNTS.some((m) => url.startsWith(m)) && file.startsWith(root + path.sep);
-      try { ok = ok && statSync(file).isFile(); } catch { ok = false; }
-      if (!ok) { res.writeHead(404, { 'content-type': 'text/plain' }).end('not found'); return; }
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
-      createReadStream(file).pipe(res);
-    });
-    s.listen(0, '127.0.0.1', () => resolve(s));
-  });
-}
 
 async function openHarness(query = '') {
   await page.goto(`${base}/tests/e2e/harness/views.html${query}`);
@@ -68,20 +44,15 @@ function assertClose(got, want, tol, what) {
 }
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing`);
-  server = await serve();
-  base = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  env = await start({ isolation: false, mounts: [['/web/', path.join(root, 'web')], ['/tests/', path.join(root, 'tests')]] });
+  base = env.url.replace(/\/$/, '');
+  page = await env.browser.newPage({ viewport: { width: 1200, height: 900 } });
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
   await openHarness();
 });
 
-after(async () => {
-  await browser?.close();
-  await new Promise((r) => (server ? server.close(r) : r()));
-});
+after(async () => { await env?.close(); });
 
 test('neuron view: dots are q_i·k_j, softmax is the attention row, one .hl-neuron-dot per token; update({token}) follows', async () => {
   const d = await getData();
