@@ -1,7 +1,7 @@
 // npm run bench:page — keystroke to redrawn head view on the built-in model in headless Chromium, at 10, 64 and 256
 // tokens (median and p90 of 20 keystrokes each, including the 20 ms typing debounce; with the engine run and the drawing
-// alone). Writes build/page_latency.json.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// alone), and the time to draw each view of a bert-base-shaped model at 128 tokens. Writes build/page_latency.json.
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { openPage, root, start } from '../../tests/e2e/browser.mjs';
@@ -39,11 +39,53 @@ for (const target of SIZES) {
   rows.push({ tokens: n, median_ms: quantile(ms, 0.5), p90_ms: quantile(ms, 0.9), engine_ms: quantile(engineMs, 0.5),
     draw_ms: quantile(drawMs, 0.5), engine: status.match(/\(([^)]*)\)$/)?.[1] });
 }
+
+// The bert-base shape (12 × 12 heads, random weights: build/fixtures, made by npm test / npm run bench) at 128 tokens:
+// time to draw each view once (the engine run excluded).
+const base = path.join(root, 'build/fixtures/base-mlm.int8.hlm');
+const views = [];
+if (existsSync(base)) {
+  // Served from models/local/ (not committed) through a link: Playwright's route.fulfill cannot carry 107 MB.
+  const link = path.join(root, 'models/local/bench-base-mlm.hlm');
+  mkdirSync(path.dirname(link), { recursive: true });
+  rmSync(link, { force: true });
+  symlinkSync(base, link);
+  const big = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await big.goto(`${env.url}?model=/models/local/bench-base-mlm.hlm`);
+  await big.waitForFunction(() => window.headlight?.runs > 0 && window.headlight.result.layers === 12, null, { timeout: 120000 });
+  let k = 100;
+  for (let tries = 0; tries < 60; ++tries) {
+    const before = await big.evaluate(() => window.headlight.runs);
+    await big.fill('#b', '');
+    await big.fill('#a', words.slice(0, k).join(' '));
+    await big.waitForFunction((r) => window.headlight.runs > r, before, { timeout: 60000 });
+    const n = await big.evaluate(() => window.headlight.result.n);
+    if (n === 128) break;
+    k += n < 128 ? 1 : -1;
+  }
+  for (const v of ['model', 'head', 'neuron', 'matrix']) {
+    const ms = [];
+    for (let i = 0; i < 5; ++i) {
+      await big.click(`nav.views [data-view=${v === 'head' ? 'model' : 'head'}]`);
+      await big.click(`nav.views [data-view=${v}]`);
+      ms.push(await big.evaluate(() => window.headlight.drawMs));
+    }
+    views.push({ view: v, tokens: 128, layers: 12, heads: 12, median_ms: quantile(ms, 0.5) });
+  }
+  await big.close();
+}
 await env.close();
 console.log('| tokens | keystroke → head view, median (ms) | p90 (ms) | engine run, median (ms) | drawing, median (ms) | engine |');
 console.log('|---:|---:|---:|---:|---:|---|');
 for (const r of rows) {
   console.log(`| ${r.tokens} | ${r.median_ms.toFixed(1)} | ${r.p90_ms.toFixed(1)} | ${r.engine_ms.toFixed(1)} | ${r.draw_ms.toFixed(1)} | ${r.engine} |`);
 }
+if (views.length) {
+  console.log('\n| view (bert-base shape, 12 × 12 heads, 128 tokens) | drawing, median of 5 (ms) |');
+  console.log('|---|---:|');
+  for (const v of views) console.log(`| ${v.view} | ${v.median_ms.toFixed(1)} |`);
+} else {
+  console.log(`\n(${base} is missing: run npm test or npm run bench first for the bert-base rows)`);
+}
 mkdirSync(path.join(root, 'build'), { recursive: true });
-writeFileSync(path.join(root, 'build/page_latency.json'), JSON.stringify(rows, null, 1));
+writeFileSync(path.join(root, 'build/page_latency.json'), JSON.stringify({ keystroke: rows, views }, null, 1));
