@@ -7,7 +7,7 @@ if(EMSCRIPTEN)
   # Emscripten's Node glue and pthread worker scripts are CommonJS; the repo's package.json says "module".
   file(WRITE "${CMAKE_BINARY_DIR}/package.json" "{\"type\": \"commonjs\"}\n")
   # The engine module: ES module for the page (web/engine/), CommonJS twin for Node (tests, bench).
-  set(HL_EXPORTS "['_hl_version','_hl_alloc','_hl_free','_hl_model_load','_hl_model_info','_hl_model_free','_hl_run','_hl_run_ids','_hl_result_get','_hl_result_free','_hl_convert','_hl_last_error','_malloc','_free']")
+  set(HL_EXPORTS "['_hl_version','_hl_alloc','_hl_free','_hl_model_load','_hl_model_info','_hl_model_free','_hl_run','_hl_run_ids','_hl_result_get','_hl_result_free','_hl_result_stats','_hl_distances_new','_hl_distances_add','_hl_distances_mds','_hl_distances_free','_hl_convert','_hl_last_error','_malloc','_free']")
   set(HL_MODULE_FLAGS -O3 -sMODULARIZE=1 -sEXPORT_NAME=createHeadlight "-sEXPORTED_FUNCTIONS=${HL_EXPORTS}"
       "-sEXPORTED_RUNTIME_METHODS=['UTF8ToString','stringToUTF8','lengthBytesUTF8','HEAPU8','HEAP32','HEAPF32']"
       -sINITIAL_MEMORY=64MB -sTOTAL_STACK=1MB)
@@ -50,6 +50,8 @@ else()
   target_link_libraries(hl-convert PRIVATE headlight_engine)
   add_executable(hl-run tools/run/main.cpp)
   target_link_libraries(hl-run PRIVATE headlight_engine)
+  add_executable(hl-analyze tools/analysis/main.cpp)  # wrapper script: tools/analyze
+  target_link_libraries(hl-analyze PRIVATE headlight_engine)
 endif()
 
 # Tests: one Catch2 executable; the threaded wasm build has none (its kernels are the same code).
@@ -63,7 +65,13 @@ if(NOT (EMSCRIPTEN AND HEADLIGHT_THREADS))
     set_target_properties(headlight_tests PROPERTIES SUFFIX ".cjs")
   endif()
   # One ctest entry per Catch2 tag group keeps ctest's summary readable and runs them in parallel.
-  foreach(tag tokenizer ops linear model_file convert model api)
+  foreach(tag tokenizer ops linear model_file convert model api analysis)
     add_test(NAME ${tag} COMMAND headlight_tests "[${tag}]")
   endforeach()
+endif()
+
+# hl-analyze end to end (native only): a tiny model converted with hl-convert, a 3-line TSV, its output files.
+if(NOT EMSCRIPTEN)
+  add_test(NAME analyze_cli COMMAND bash "${CMAKE_SOURCE_DIR}/tests/cpp/analyze_cli_test.sh" $<TARGET_FILE:hl-convert>
+           $<TARGET_FILE:hl-analyze> "${HL_FIXTURES_DIR}" "${CMAKE_BINARY_DIR}/analyze_cli_test")
 endif()

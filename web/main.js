@@ -7,6 +7,10 @@ import { headView } from './views/head_view.js';
 import { modelView } from './views/model_view.js';
 import { neuronView } from './views/neuron_view.js';
 import { matrixView } from './views/matrix_view.js';
+import { patternsView } from './views/patterns_view.js';
+import { layerCharts } from './views/layer_charts.js';
+import { headMap } from './views/head_map.js';
+import { SAMPLE_PAIRS } from './analyses/sample_pairs.js';
 
 const $ = (id) => document.getElementById(id);
 const client = new EngineClient();
@@ -97,10 +101,19 @@ function draw() {
     host.append(div);
     view = neuronView(div, result, { layer: state.layer, head: state.head, token: state.token,
       onSelectToken: (j) => { state.token = j; draw(); } });
-  } else {
+  } else if (state.view === 'matrix') {
     picker(host);
     host.append(div);
     view = matrixView(div, d, { layer: state.layer, head: state.head });
+  } else if (state.view === 'patterns') {
+    host.append(div);
+    view = patternsView(div, result, { onOpen: openHead, specials: specials() });
+  } else if (state.view === 'layers') {
+    host.append(div);
+    view = layerCharts(div, result, { onOpen: (l, h) => openHead(l, h, null) });
+  } else {
+    host.append(div);
+    drawHeadMap(div);
   }
   $('special-note').hidden = !state.hideSpecial;
   debug.drawMs = performance.now() - t0;
@@ -109,6 +122,46 @@ function draw() {
     keyAt = 0;
     requestAnimationFrame(() => debug.latencyMs.push(performance.now() - t0));
   }
+}
+
+// Opens one head in the head view (from the analyses), with a token locked when the drawing is token-level.
+function openHead(layer, head, locked) {
+  Object.assign(state, { layer, head, heads: [head], filter: 'all', locked: state.wordLevel || state.hideSpecial ? null : locked });
+  selectView('head');
+}
+
+// The head map needs every sample pair run through the model: computed in the Worker once per (model, text).
+let headMapCache = null;  // {key, map}
+let headMapBusy = false;  // one computation at a time; a newer text is picked up when it ends
+async function drawHeadMap(div) {
+  const key = `${modelInfo.meta?.name}\u0000${$('a').value}\u0000${$('b').value}`;
+  const own = view = { destroy() { div.remove(); } };
+  if (headMapCache?.key !== key && headMapBusy) {
+    div.textContent = 'Updating the head map for the new text…';
+    return;
+  }
+  if (headMapCache?.key !== key) {
+    headMapBusy = true;
+    const bar = document.createElement('progress');
+    bar.max = 1; bar.value = 0;
+    const note = document.createElement('p');
+    note.textContent = `Running the ${SAMPLE_PAIRS.length} built-in sentence pairs and your text through the model…`;
+    div.append(note, bar);
+    const b = $('b').value.trim() === '' ? null : $('b').value;
+    try {
+      const map = await client.headmap([...SAMPLE_PAIRS, [$('a').value, b]], (stage, f) => { bar.value = f ?? 0; note.textContent = stage; });
+      headMapCache = { key, map };
+    } catch (e) {
+      note.textContent = `The head map could not be computed: ${e.message}`;
+      return;
+    } finally {
+      headMapBusy = false;
+    }
+    if (view !== own) { if (state.view === 'headmap') draw(); return; }  // superseded while it computed
+    div.replaceChildren();
+  }
+  const { map } = headMapCache;
+  view = headMap(div, map, { labels: map.aggregate.heads.map((h) => h.dominant), onOpen: (l, h) => openHead(l, h, null) });
 }
 
 function selectView(name) {

@@ -47,6 +47,25 @@ int32_t hl_run_ids(int32_t model, const int32_t* ids, const int32_t* types, size
 int32_t hl_result_get(int32_t result, int32_t field, const void** data, size_t* bytes);
 int32_t hl_result_free(int32_t result);
 
+/* Per-head attention statistics of one result (Clark et al. 2019, Vig & Belinkov 2019) as UTF-8 JSON:
+   {"n", "uniform_entropy", "layers", "heads_per_layer", "heads": [{"layer", "head", "next", "previous", "self", "cls",
+   "sep", "punct", "delimiter", "entropy", "cls_entropy", "identical", "identical_count", "other_sentence",
+   "other_sentence_count", "subword", "subword_count", "labels": [...], "dominant"}, ...]} (heads in order l·A + h;
+   a pattern that applies to no token is null). Computed on the first call; valid until the result is freed. */
+int32_t hl_result_stats(int32_t result, const char** json, size_t* length);
+
+/* Head distances accumulated over results of one model: Σ over every token row of every text of the Jensen–Shannon
+   divergence between two heads' smoothed rows, laid out in 2-D by metric MDS (classical start, then SMACOF). */
+int32_t hl_distances_new(int32_t model, int32_t* out_acc);
+/* Adds one result (of the accumulator's model); the result can be freed afterwards. */
+int32_t hl_distances_add(int32_t acc, int32_t result);
+/* {"texts", "rows", "heads": H, "layers", "heads_per_layer", "distance": [H*H], "points": [[x, y], ...] (H),
+   "stress" (Kruskal stress-1), "iterations", "aggregate": the same texts' per-head statistics, token-weighted, in
+   hl_result_stats's form (with labels and dominant behaviour)}; needs at least one result added. Valid until the next
+   hl_distances_mds or hl_distances_free of this accumulator. */
+int32_t hl_distances_mds(int32_t acc, const char** json, size_t* length);
+int32_t hl_distances_free(int32_t acc);
+
 /* Converts a Hugging Face checkpoint held in memory; optional inputs may be NULL with length 0.
    *out is allocated with hl_alloc: free it with hl_free (or pass it to hl_model_load). */
 int32_t hl_convert(const char* config_json, size_t config_length, const char* vocab_txt, size_t vocab_length,

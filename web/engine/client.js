@@ -10,7 +10,7 @@ export class EngineClient {
     this.worker.onmessage = ({ data }) => {
       const p = this.pending.get(data.id);
       if (!p) return;
-      if (data.type === 'progress') { p.onProgress?.(data.stage); return; }
+      if (data.type === 'progress') { p.onProgress?.(data.stage, data.fraction); return; }
       this.pending.delete(data.id);
       if (data.type === 'error') p.reject(errorFromJSON(data.error));
       else p.resolve(data);
@@ -36,6 +36,9 @@ export class EngineClient {
     const transfer = files.safetensors ? [files.safetensors.buffer] : [];
     return (await this.call({ type: 'convert', files, int8 }, transfer, onProgress)).bytes;
   }
+
+  /** Clark et al.'s head map over texts [[a, b|null]]: {distance, points, stress, ...}; onProgress(stage, fraction). */
+  async headmap(texts, onProgress = null) { return (await this.call({ type: 'headmap', texts }, [], onProgress)).map; }
 
   // Resolves to null when a newer run() started before this one finished (its result is stale).
   async run(a, b = null, options = {}) {

@@ -56,8 +56,18 @@ export class Engine {
 
   freeModel(model) { this.check(this.m._hl_model_free(model.handle)); }
 
-  /** Runs text A (and B if given). Returns tokens (with UTF-16 spans), attention [L][A][n][n], q/k, hidden, MLM, timings. */
-  run(model, a, b = null, { topK = 5, maxTokens = 0 } = {}) {
+  /** Runs text A (and B if given). Returns tokens (with UTF-16 spans), attention [L][A][n][n], q/k, hidden, MLM, timings;
+   *  with { stats: true } also `stats`, the per-head statistics of hl_result_stats (parsed JSON). */
+  run(model, a, b = null, { topK = 5, maxTokens = 0, stats = false } = {}) {
+    return this.withResult(model, a, b, topK, maxTokens, (handle) => {
+      const r = this.readResult(handle, a, b);
+      if (stats) r.stats = this.json((out) => this.m._hl_result_stats(handle, out, out + 4));
+      return r;
+    });
+  }
+
+  // Runs A (and B) with hl_run and calls fn(result handle); the result is freed afterwards.
+  withResult(model, a, b, topK, maxTokens, fn) {
     const ea = this.encoder.encode(a), eb = b === null ? new Uint8Array(0) : this.encoder.encode(b);
     const pa = this.m._malloc(ea.length + 1), pb = this.m._malloc(eb.length + 1);
     try {
@@ -68,7 +78,7 @@ export class Engine {
         return this.m.HEAP32[out >> 2];
       });
       try {
-        return this.readResult(handle, a, b);
+        return fn(handle);
       } finally {
         this.m._hl_result_free(handle);
       }
@@ -76,6 +86,33 @@ export class Engine {
       this.m._free(pa);
       this.m._free(pb);
     }
+  }
+
+  // Calls an API function that points (out) at UTF-8 JSON and its length (out + 4); returns it parsed.
+  json(call) {
+    return this.withScratch(8, (out) => {
+      this.check(call(out));
+      const p = this.m.HEAP32[out >> 2] >>> 0, n = this.m.HEAP32[(out + 4) >> 2] >>> 0;
+      return JSON.parse(this.decoder.decode(this.m.HEAPU8.slice(p, p + n)));  // a copy: decode() refuses shared memory
+    });
+  }
+
+  /** Head distances over texts of one model (Clark et al.'s head map): add(a, b) runs a text (pair) and adds it;
+   *  mds() returns {texts, rows, heads, layers, heads_per_layer, distance [H*H], points [[x, y]] (H), stress,
+   *  iterations}; free() releases it. */
+  distances(model, { maxTokens = 0 } = {}) {
+    const handle = this.withScratch(4, (out) => {
+      this.check(this.m._hl_distances_new(model.handle, out));
+      return this.m.HEAP32[out >> 2];
+    });
+    return {
+      handle,
+      add: (a, b = null) => {
+        this.withResult(model, a, b, 1, maxTokens, (result) => this.check(this.m._hl_distances_add(handle, result)));
+      },
+      mds: () => this.json((out) => this.m._hl_distances_mds(handle, out, out + 4)),
+      free: () => this.check(this.m._hl_distances_free(handle)),
+    };
   }
 
   // Copies one result field out of the heap (the heap may grow and move on the next call).

@@ -1,6 +1,8 @@
 // The engine's Web Worker: loads the wasm build the page can run (threads if cross-origin isolated), answers tagged messages.
 // In:  {type:'init', id, threads} | {type:'load', id, bytes} | {type:'run', id, a, b, topK, maxTokens} | {type:'convert', id, files, int8}
-// Out: {type:'ready'|'loaded'|'result'|'converted', id, ...} | {type:'error', id, error:{name,message,hint}} | {type:'progress', id, stage}
+//      | {type:'headmap', id, texts: [[a, b|null]]}
+// Out: {type:'ready'|'loaded'|'result'|'converted'|'headmap', id, ...} | {type:'error', id, error:{name,message,hint}}
+//      | {type:'progress', id, stage, fraction?}
 import { Engine } from './headlight.js';
 import { errorToJSON } from './errors.js';
 
@@ -32,7 +34,7 @@ self.onmessage = async ({ data: msg }) => {
         break;
       }
       case 'run': {
-        const r = engine.run(model, msg.a, msg.b ?? null, { topK: msg.topK ?? 5, maxTokens: msg.maxTokens ?? 0 });
+        const r = engine.run(model, msg.a, msg.b ?? null, { topK: msg.topK ?? 5, maxTokens: msg.maxTokens ?? 0, stats: true });
         reply('result', { result: r }, [r.attention.buffer, r.queries.buffer, r.keys.buffer, r.hidden.buffer]);
         break;
       }
@@ -40,6 +42,20 @@ self.onmessage = async ({ data: msg }) => {
         reply('progress', { stage: `converting ${msg.int8 === false ? 'to f32' : 'to int8'}…` });
         const bytes = engine.convert(msg.files, { int8: msg.int8 ?? true });
         reply('converted', { bytes }, [bytes.buffer]);
+        break;
+      }
+      case 'headmap': {  // head distances over the texts, then MDS (Clark et al.'s head map)
+        const acc = engine.distances(model);
+        try {
+          msg.texts.forEach(([a, b], k) => {
+            acc.add(a, b ?? null);
+            if (k % 4 === 3 || k === msg.texts.length - 1)
+              reply('progress', { stage: `head map: text ${k + 1} of ${msg.texts.length}`, fraction: (k + 1) / msg.texts.length });
+          });
+          reply('headmap', { map: acc.mds() });
+        } finally {
+          acc.free();
+        }
         break;
       }
       default:

@@ -1,6 +1,7 @@
 // The extern "C" exports: handle tables, result buffers, last error. No exception crosses this file.
 #include "headlight.h"
 
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -10,6 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analysis/analysis_json.h"
+#include "analysis/head_distance.h"
+#include "analysis/head_stats.h"
+#include "analysis/mds.h"
 #include "common/buffer.h"
 #include "model/bert.h"
 #include "model/convert.h"
@@ -25,9 +30,27 @@ std::map<int32_t, std::string> g_model_info;
 struct Result {
   hl::RunResult run;
   std::vector<int32_t> ids;
+  std::vector<int32_t> types;       // token types given to hl_run_ids (hl_run's are in run.encoding)
   std::string summary;
+  int32_t model = 0;                // the model handle that produced it
+  size_t layers = 0, heads = 0;     // L, A
+  std::string cls_token, sep_token;  // the model's special tokens (for the statistics)
+  std::vector<std::string> texts;   // [n] token texts
+  std::vector<int32_t> segments;    // [n]
+  std::string stats;                // hl_result_stats' JSON, made on first request
 };
 std::map<int32_t, std::unique_ptr<Result>> g_results;
+
+struct Distances {
+  int32_t model = 0;
+  size_t layers = 0, heads = 0;  // L, A
+  hl::DistanceSums sums;          // over L·A heads
+  std::vector<hl::HeadSums> stats;  // [L·A]: the same texts' statistics, token-weighted (for the map's labels)
+  size_t tokens = 0;
+  double n_log_n = 0;             // Σ n·ln n: the aggregate's uniform entropy
+  std::string json;               // the last hl_distances_mds answer
+};
+std::map<int32_t, std::unique_ptr<Distances>> g_distances;
 
 int32_t Fail(const hl::Status& s) {
   g_last_error = s.message();
@@ -102,8 +125,24 @@ int32_t Guard(F&& body) {
   }
 }
 
-int32_t StoreResult(hl::BertModel* m, std::unique_ptr<Result> r, int32_t* out_result) {
+int32_t StoreResult(hl::BertModel* m, int32_t model, std::unique_ptr<Result> r, int32_t* out_result) {
   r->summary = Summary(*m, *r);
+  r->model = model;
+  r->layers = static_cast<size_t>(m->config().num_layers);
+  r->heads = static_cast<size_t>(m->config().num_heads);
+  r->cls_token = m->tokenizer().options().cls_token;
+  r->sep_token = m->tokenizer().options().sep_token;
+  if (!r->run.encoding.tokens.empty()) {
+    for (const hl::Token& t : r->run.encoding.tokens) {
+      r->texts.push_back(t.text);
+      r->segments.push_back(t.segment);
+    }
+  } else {
+    for (size_t i = 0; i < r->ids.size(); ++i) {
+      r->texts.push_back(m->tokenizer().IdToToken(r->ids[i]));
+      r->segments.push_back(i < r->types.size() ? r->types[i] : 0);
+    }
+  }
   std::lock_guard<std::mutex> lock(g_mutex);
   const int32_t h = g_next_handle++;
   g_results[h] = std::move(r);
@@ -176,7 +215,7 @@ int32_t hl_run(int32_t model, const char* a, size_t a_length, const char* b, siz
     hl::Status s = m->Run(std::string_view(a ? a : "", a_length), std::string_view(b ? b : "", b_length), has_b != 0, opt, &r->run);
     if (!s.ok()) return Fail(s);
     for (const hl::Token& t : r->run.encoding.tokens) r->ids.push_back(t.id);
-    return StoreResult(m, std::move(r), out_result);
+    return StoreResult(m, model, std::move(r), out_result);
   });
 }
 
@@ -195,7 +234,8 @@ int32_t hl_run_ids(int32_t model, const int32_t* ids, const int32_t* types, size
     hl::Status s = m->RunIds(ids, types, n, opt, &r->run);
     if (!s.ok()) return Fail(s);
     r->ids.assign(ids, ids + n);
-    return StoreResult(m, std::move(r), out_result);
+    r->types.assign(types, types + n);
+    return StoreResult(m, model, std::move(r), out_result);
   });
 }
 
@@ -219,6 +259,97 @@ int32_t hl_result_get(int32_t result, int32_t field, const void** data, size_t* 
 int32_t hl_result_free(int32_t result) {
   std::lock_guard<std::mutex> lock(g_mutex);
   if (!g_results.erase(result)) return Fail(hl::Code::kInvalidArgument, "hl_result_free: unknown result handle");
+  return Ok();
+}
+
+int32_t hl_result_stats(int32_t result, const char** json, size_t* length) {
+  return Guard([&] {
+    // Holds the table lock while computing (once per result) so that the result cannot be freed meanwhile.
+    std::lock_guard<std::mutex> lock(g_mutex);
+    auto it = g_results.find(result);
+    if (it == g_results.end()) return Fail(hl::Code::kInvalidArgument, "hl_result_stats: unknown result handle");
+    if (!json || !length) return Fail(hl::Code::kInvalidArgument, "hl_result_stats: NULL argument");
+    Result& r = *it->second;
+    if (r.stats.empty()) {
+      const size_t n = static_cast<size_t>(r.run.n);
+      hl::TokenClasses tokens;
+      hl::ClassifyTokens(&tokens, r.texts, r.segments, r.cls_token, r.sep_token);
+      std::vector<hl::HeadStats> stats;
+      hl::ComputeAllHeadStats(&stats, r.run.attention.data(), tokens, r.layers * r.heads, n);
+      r.stats = Dump(hl::StatsJson(stats, r.run.n, n ? std::log(static_cast<double>(n)) : 0.0, r.layers, r.heads));
+    }
+    *json = r.stats.c_str();
+    *length = r.stats.size();
+    return Ok();
+  });
+}
+
+int32_t hl_distances_new(int32_t model, int32_t* out_acc) {
+  return Guard([&] {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    hl::BertModel* m = FindModel(model);
+    if (!m) return Fail(hl::Code::kInvalidArgument, "hl_distances_new: unknown model handle (load a model first)");
+    if (!out_acc) return Fail(hl::Code::kInvalidArgument, "hl_distances_new: out_acc is NULL");
+    auto d = std::make_unique<Distances>();
+    d->model = model;
+    d->layers = static_cast<size_t>(m->config().num_layers);
+    d->heads = static_cast<size_t>(m->config().num_heads);
+    hl::InitDistanceSums(&d->sums, d->layers * d->heads);
+    const int32_t h = g_next_handle++;
+    g_distances[h] = std::move(d);
+    *out_acc = h;
+    return Ok();
+  });
+}
+
+int32_t hl_distances_add(int32_t acc, int32_t result) {
+  return Guard([&] {
+    // Holds the table lock while adding (seconds for 144 heads × 512 tokens): the result must stay alive.
+    std::lock_guard<std::mutex> lock(g_mutex);
+    auto dit = g_distances.find(acc);
+    if (dit == g_distances.end()) return Fail(hl::Code::kInvalidArgument, "hl_distances_add: unknown accumulator handle");
+    auto rit = g_results.find(result);
+    if (rit == g_results.end()) return Fail(hl::Code::kInvalidArgument, "hl_distances_add: unknown result handle");
+    Distances& d = *dit->second;
+    const Result& r = *rit->second;
+    if (r.model != d.model || r.layers != d.layers || r.heads != d.heads)
+      return Fail(hl::Code::kInvalidArgument, "hl_distances_add: the result comes from another model than the accumulator's");
+    const size_t n = static_cast<size_t>(r.run.n);
+    hl::AddHeadDistances(&d.sums, r.run.attention.data(), d.layers * d.heads, n);
+    hl::TokenClasses tokens;
+    hl::ClassifyTokens(&tokens, r.texts, r.segments, r.cls_token, r.sep_token);
+    hl::AddAllHeadSums(&d.stats, r.run.attention.data(), tokens, d.layers * d.heads, n);
+    d.tokens += n;
+    d.n_log_n += n ? static_cast<double>(n) * std::log(static_cast<double>(n)) : 0.0;
+    return Ok();
+  });
+}
+
+int32_t hl_distances_mds(int32_t acc, const char** json, size_t* length) {
+  return Guard([&] {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    auto it = g_distances.find(acc);
+    if (it == g_distances.end()) return Fail(hl::Code::kInvalidArgument, "hl_distances_mds: unknown accumulator handle");
+    if (!json || !length) return Fail(hl::Code::kInvalidArgument, "hl_distances_mds: NULL argument");
+    Distances& d = *it->second;
+    if (d.sums.texts == 0) return Fail(hl::Code::kInvalidArgument, "hl_distances_mds: no results added yet (hl_distances_add)");
+    hl::MdsResult mds;
+    if (!hl::Mds2d(&mds, d.sums.sum.data(), d.sums.heads))
+      return Fail(hl::Code::kInternal, "hl_distances_mds: the eigen-decomposition did not converge");
+    nlohmann::json j = hl::DistancesJson(d.sums, mds, d.layers, d.heads);
+    std::vector<hl::HeadStats> aggregate(d.stats.size());
+    for (size_t h = 0; h < d.stats.size(); ++h) hl::HeadStatsFromSums(&aggregate[h], d.stats[h]);
+    j["aggregate"] = hl::StatsJson(aggregate, d.tokens, d.n_log_n / static_cast<double>(d.tokens), d.layers, d.heads);
+    d.json = Dump(j);
+    *json = d.json.c_str();
+    *length = d.json.size();
+    return Ok();
+  });
+}
+
+int32_t hl_distances_free(int32_t acc) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  if (!g_distances.erase(acc)) return Fail(hl::Code::kInvalidArgument, "hl_distances_free: unknown accumulator handle");
   return Ok();
 }
 

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# ctest analyze_cli: hl-analyze on a 3-text TSV with the tiny fixture model (converted here), its files parsed and
+# checked; then its errors (missing file, empty file, bad model, bad command line).
+# Usage: analyze_cli_test.sh HL_CONVERT HL_ANALYZE FIXTURES_DIR WORK_DIR
+set -euo pipefail
+convert=$1 analyze=$2 fixtures=$3 work=$4
+[ -d "$fixtures/tiny-mlm" ] || { echo "missing fixture $fixtures/tiny-mlm: run bash tools/test.sh (it generates it)"; exit 1; }
+rm -rf "$work" && mkdir -p "$work"
+"$convert" "$fixtures/tiny-mlm" "$work/tiny.hlm" >/dev/null
+
+printf 'The cat sat on the mat.\tThe dog sat on the log, unhappily.\n\nA single sentence with strawberries, and more strawberries.\r\nthe end.\tof the story\tan ignored third column\n' > "$work/pairs.tsv"
+summary=$("$analyze" "$work/tiny.hlm" "$work/pairs.tsv" --out "$work/out" --max-tokens 64)
+echo "$summary"
+[[ "$summary" == "hl-analyze: 3 texts"*"1 blank lines skipped"* ]] || { echo "unexpected summary line"; exit 1; }
+
+/usr/bin/python3 - "$work/out" <<'PY'
+import csv, json, math, sys
+out = sys.argv[1]
+s = json.load(open(f"{out}/stats.json"))
+L, A = s["layers"], s["heads_per_layer"]
+H = L * A
+assert (L, A) == (2, 2), (L, A)
+assert len(s["texts"]) == 3
+assert s["texts"][0]["b"].startswith("The dog") and s["texts"][1]["b"] is None and s["texts"][2]["b"] == "of the story"
+assert [t["line"] for t in s["texts"]] == [1, 3, 4]
+for t in s["texts"]:
+    assert len(t["tokens"]) == t["n"] == t["stats"]["n"]
+    assert t["tokens"][0]["text"] == "[CLS]"
+    assert len(t["stats"]["heads"]) == H
+    assert abs(t["stats"]["uniform_entropy"] - math.log(t["n"])) < 1e-12
+    for h in t["stats"]["heads"]:
+        assert 0 <= h["next"] <= 1 and 0 <= h["entropy"] <= math.log(t["n"]) + 1e-9
+        assert abs(h["delimiter"] - h["cls"] - h["sep"]) < 1e-12
+# text 1 has "strawberries" twice in one sentence, text 0 "sat"/"on"/"the" in both sentences
+assert all(h["identical_count"] > 0 for h in s["texts"][1]["stats"]["heads"])
+assert all(h["other_sentence_count"] > 0 for h in s["texts"][0]["stats"]["heads"])
+assert all(h["other_sentence"] is None and h["other_sentence_count"] == 0 for h in s["texts"][1]["stats"]["heads"])
+agg = s["aggregate"]
+assert agg["n"] == sum(t["n"] for t in s["texts"]) and len(agg["heads"]) == H
+# token-weighted aggregate: next of head 0 = Σ n·next / Σ n
+want = sum(t["n"] * t["stats"]["heads"][0]["next"] for t in s["texts"]) / agg["n"]
+assert abs(agg["heads"][0]["next"] - want) < 1e-12, (agg["heads"][0]["next"], want)
+d = s["distances"]
+assert d["texts"] == 3 and d["rows"] == agg["n"] and d["heads"] == H
+D = d["distance"]
+assert len(D) == H * H and len(d["points"]) == H and len(d["labels"]) == H and len(d["dominant"]) == H
+for i in range(H):
+    assert D[i * H + i] == 0
+    for j in range(H):
+        assert D[i * H + j] == D[j * H + i] and D[i * H + j] >= 0
+        if i != j: assert D[i * H + j] > 0
+assert 0 <= d["stress"] < 1
+rows = list(csv.DictReader(open(f"{out}/heads.csv")))
+assert len(rows) == H and rows[3]["layer"] == "1" and rows[3]["head"] == "1"
+assert abs(float(rows[0]["next"]) - agg["heads"][0]["next"]) < 1e-8
+assert abs(float(rows[2]["x"]) - d["points"][2][0]) < 1e-6 * max(1, abs(d["points"][2][0]))
+per = list(csv.DictReader(open(f"{out}/per_text.csv")))
+assert len(per) == 3 * H and per[-1]["text"] == "2" and per[-1]["line"] == "4"
+assert per[H]["other_sentence"] == ""  # NaN: text 1 has no B
+print("analyze_cli: files ok")
+PY
+
+# errors: exit status and a message naming the problem
+expect_fail() {  # expect_fail STATUS TEXT command...
+  local want=$1 text=$2; shift 2
+  set +e; err=$("$@" 2>&1 >/dev/null); rc=$?; set -e
+  [ "$rc" = "$want" ] || { echo "expected status $want, got $rc: $*"; echo "$err"; exit 1; }
+  [[ "$err" == *"$text"* ]] || { echo "expected '$text' in: $err"; exit 1; }
+}
+: > "$work/empty.tsv"
+printf '\n  \n' > "$work/blank.tsv"
+head -c 1000 "$work/tiny.hlm" > "$work/truncated.hlm"
+expect_fail 1 "cannot open $work/nope.tsv" "$analyze" "$work/tiny.hlm" "$work/nope.tsv" --out "$work/e"
+expect_fail 1 "has no texts" "$analyze" "$work/tiny.hlm" "$work/empty.tsv" --out "$work/e"
+expect_fail 1 "has no texts" "$analyze" "$work/tiny.hlm" "$work/blank.tsv" --out "$work/e"
+expect_fail 1 "cannot open model $work/nope.hlm" "$analyze" "$work/nope.hlm" "$work/pairs.tsv" --out "$work/e"
+expect_fail 1 "not a usable Headlight model" "$analyze" "$work/pairs.tsv" "$work/pairs.tsv" --out "$work/e"
+expect_fail 1 "truncated" "$analyze" "$work/truncated.hlm" "$work/pairs.tsv" --out "$work/e"
+expect_fail 2 "--out" "$analyze" "$work/tiny.hlm" "$work/pairs.tsv"
+expect_fail 2 "--max-tokens" "$analyze" "$work/tiny.hlm" "$work/pairs.tsv" --out "$work/e" --max-tokens -3
+[ ! -e "$work/e" ] || { echo "a failed run left $work/e behind"; exit 1; }
+echo "analyze_cli: errors ok"

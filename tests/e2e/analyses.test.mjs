@@ -1,0 +1,92 @@
+// The analysis panels in Chromium (patterns, layer charts, head map): they render, their clicks open the right head, and
+// the page's statistics equal the native batch CLI's (tools/analyze) on the same text.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { openPage, root, screenshotPath, start, typeText } from './browser.mjs';
+
+let env, page;
+before(async () => {
+  env = await start();
+  page = await openPage(env.browser, env.url);
+});
+after(async () => { await env?.close(); });
+
+const tab = async (name) => { await page.click(`nav.views [data-view=${name}]`); await page.waitForFunction((v) => window.headlight.state.view === v, name); };
+const headState = () => page.evaluate(() => ({ view: window.headlight.state.view, ...window.headlight.view.state() }));
+
+test('patterns: six cards; a head opens in the head view with the token that shows the pattern locked', async () => {
+  await tab('patterns');
+  assert.equal(await page.locator('#view .hl-pattern').count(), 6);
+  await page.screenshot({ path: screenshotPath('patterns'), fullPage: true });
+  const first = page.locator('#view .hl-pattern[data-pattern=next] .hl-pattern-head').first();
+  const [layer, head] = [Number(await first.getAttribute('data-layer')), Number(await first.getAttribute('data-head'))];
+  // The best next-token head on Vig's pair, by the page's own statistics.
+  const best = await page.evaluate(() => window.headlight.result.stats.heads.reduce((a, b) => (b.next > a.next ? b : a)));
+  assert.deepEqual([layer, head], [best.layer, best.head]);
+  await first.click();
+  const s = await headState();
+  assert.equal(s.view, 'head');
+  assert.deepEqual([s.layer, s.heads], [layer, [head]]);
+  assert.equal(s.locked.side, 'left');
+  // The locked token is the row with the largest weight on its next token.
+  const row = await page.evaluate(([l, h]) => {
+    const r = window.headlight.result;
+    let bi = -1, bw = -1;
+    for (let i = 0; i + 1 < r.n; ++i) { const w = r.attention[((l * r.heads + h) * r.n + i) * r.n + i + 1]; if (w > bw) { bw = w; bi = i; } }
+    return bi;
+  }, [layer, head]);
+  assert.equal(s.locked.index, row);
+  assert.equal(await page.locator('#view path.hl-head-line').count(), await page.evaluate(() => window.headlight.result.n));
+});
+
+test('layer charts: a dot per head in each of the seven charts; a click opens that head', async () => {
+  await tab('layers');
+  const { L, A } = await page.evaluate(() => ({ L: window.headlight.result.layers, A: window.headlight.result.heads }));
+  const charts = page.locator('#view svg.hl-layers-chart');
+  assert.equal(await charts.count(), 7);
+  for (let c = 0; c < 6; ++c) assert.equal(await charts.nth(c).locator('circle.hl-layers-dot').count(), L * A);
+  assert.equal(await charts.nth(6).locator('circle.hl-layers-dot').count(), 2 * L * A);  // entropy and [CLS] entropy
+  await page.screenshot({ path: screenshotPath('layer-charts'), fullPage: true });
+  await charts.nth(1).locator('circle[data-layer="2"][data-head="1"]').click();
+  const s = await headState();
+  assert.deepEqual([s.view, s.layer, s.heads], ['head', 2, [1]]);
+});
+
+test('head map: computed over the built-in sample and the text, one point per head; a click opens it', async () => {
+  await tab('headmap');
+  await page.waitForSelector('#view circle.hl-headmap-point', { timeout: 120000 });
+  const { L, A } = await page.evaluate(() => ({ L: window.headlight.result.layers, A: window.headlight.result.heads }));
+  assert.equal(await page.locator('#view circle.hl-headmap-point').count(), L * A);
+  await page.screenshot({ path: screenshotPath('head-map'), fullPage: true });
+  await page.locator('#view circle.hl-headmap-point[data-layer="1"][data-head="3"]').click();
+  const s = await headState();
+  assert.deepEqual([s.view, s.layer, s.heads], ['head', 1, [3]]);
+});
+
+test('the page and tools/analyze give the same statistics on the same text (1e-6)', async () => {
+  const pair = ['The cat sat on the mat.', 'The cat was tired, so it slept on the mat.'];
+  await typeText(page, 'a', pair[0]);
+  await typeText(page, 'b', pair[1]);
+  const pageStats = await page.evaluate(() => window.headlight.result.stats);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hl-analyze-'));
+  writeFileSync(path.join(dir, 'pairs.tsv'), `${pair.join('\t')}\n`);
+  execFileSync(path.join(root, 'build/native/hl-analyze'),
+    [path.join(root, 'models/headlight-mini/headlight-mini.hlm'), path.join(dir, 'pairs.tsv'), '--out', path.join(dir, 'out')]);
+  const cli = JSON.parse(readFileSync(path.join(dir, 'out/stats.json'), 'utf8'));
+  const cliHeads = cli.texts[0].stats.heads;
+  assert.equal(cliHeads.length, pageStats.heads.length);
+  let worst = 0, where = '';
+  for (let k = 0; k < cliHeads.length; ++k) {
+    for (const key of ['next', 'previous', 'self', 'cls', 'sep', 'punct', 'entropy', 'cls_entropy', 'identical', 'other_sentence', 'subword']) {
+      const a = pageStats.heads[k][key], b = cliHeads[k][key];
+      if (a === null || b === null) { assert.equal(a, b, `${key} of head ${k}`); continue; }
+      if (Math.abs(a - b) > worst) { worst = Math.abs(a - b); where = `${key} of head ${k}`; }
+    }
+  }
+  assert.ok(worst <= 1e-6, `largest difference ${worst} (${where})`);
+});

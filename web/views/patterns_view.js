@@ -1,0 +1,56 @@
+// The pattern panel: for each of Vig's six patterns, the heads that show it most on the typed text; a click opens the
+// head in the head view with the token that shows the pattern best locked.
+import { PATTERNS, exampleToken, topHeads } from '../analyses/patterns.js';
+import { helpBox } from './help.js';
+
+/**
+ * container: a DOM element; data: the engine result with .stats (per-head statistics); options: {onOpen(layer, head,
+ * locked), specials: [CLS text, SEP text], k (heads per pattern)}. Returns {destroy()}.
+ */
+export function patternsView(container, data, options = {}) {
+  const opt = { onOpen: () => {}, specials: ['[CLS]', '[SEP]'], k: 3, ...options };
+  const root = document.createElement('div');
+  root.className = 'hl-patterns';
+  root.append(helpBox('What am I looking at?', [
+    'Jesse Vig (“Deconstructing BERT”, 2019) found heads that attend in recognisable ways: to the next word, to the ' +
+    'previous word, to other copies of the same word, to the same word in the other sentence, to the other pieces of ' +
+    'a split word, and to the delimiters [CLS] and [SEP].',
+    'Each card scores every head of this model on the text you typed: the mean attention that goes where the pattern ' +
+    'says (for example, from each token to the token after it). 1.0 would mean the head does nothing else. Click a ' +
+    'head to open it in the head view with the token that shows the pattern best selected.',
+  ]));
+  const grid = document.createElement('div');
+  grid.className = 'hl-patterns-grid';
+  for (const p of PATTERNS) {
+    const card = document.createElement('section');
+    card.className = 'hl-pattern';
+    card.dataset.pattern = p.key;
+    const h = document.createElement('h3');
+    h.textContent = p.name;
+    const why = document.createElement('p');
+    why.textContent = p.explain;
+    card.append(h, why);
+    const top = topHeads(data.stats, p.key, opt.k);
+    if (!top.length) {
+      const none = document.createElement('p');
+      none.className = 'hl-pattern-none';
+      none.textContent = 'Does not occur in this text (no token to which it applies).';
+      card.append(none);
+    }
+    for (const t of top) {
+      const b = document.createElement('button');
+      b.className = 'hl-pattern-head';
+      b.dataset.layer = t.layer;
+      b.dataset.head = t.head;
+      const ex = exampleToken(data, t.layer, t.head, p.key, opt.specials);
+      b.textContent = `layer ${t.layer}, head ${t.head}: ${t.value.toFixed(2)}` + (ex ? ` (e.g. “${data.tokens[ex.index].text}”)` : '');
+      b.title = 'open this head in the head view';
+      b.addEventListener('click', () => opt.onOpen(t.layer, t.head, ex ? { side: 'left', index: ex.index } : null));
+      card.append(b);
+    }
+    grid.append(card);
+  }
+  root.append(grid);
+  container.append(root);
+  return { destroy() { root.remove(); } };
+}
