@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
-  '.wasm': 'application/wasm', '.json': 'application/json', '.hlm': 'application/octet-stream', '.png': 'image/png', '.svg': 'image/svg+xml' };
+  '.wasm': 'application/wasm', '.json': 'application/json', '.hlm': 'application/octet-stream', '.png': 'image/png', '.svg': 'image/svg+xml',
+  '.tsv': 'text/tab-separated-values; charset=utf-8' };
 // URL prefix → folder: the page, the models (committed ones, and models/local/ written by tools/fetch-model).
 const MOUNTS = [['/models/', path.join(root, 'models')], ['/', path.join(root, 'web')]];
 

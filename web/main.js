@@ -10,7 +10,6 @@ import { matrixView } from './views/matrix_view.js';
 import { patternsView } from './views/patterns_view.js';
 import { layerCharts } from './views/layer_charts.js';
 import { headMap } from './views/head_map.js';
-import { SAMPLE_PAIRS } from './analyses/sample_pairs.js';
 
 const $ = (id) => document.getElementById(id);
 const client = new EngineClient();
@@ -130,6 +129,17 @@ function openHead(layer, head, locked) {
   selectView('head');
 }
 
+// The built-in sample (analyses/sample_pairs.tsv, also readable by tools/analyze): [[a, b|null]].
+let sampleCache = null;
+async function samplePairs() {
+  if (!sampleCache) {
+    const res = await fetch('analyses/sample_pairs.tsv');
+    if (!res.ok) throw new Error(`could not read analyses/sample_pairs.tsv: HTTP ${res.status}`);
+    sampleCache = (await res.text()).split('\n').filter((l) => l.trim()).map((l) => { const [a, b] = l.split('\t'); return [a, b || null]; });
+  }
+  return sampleCache;
+}
+
 // The head map needs every sample pair run through the model: computed in the Worker once per (model, text).
 let headMapCache = null;  // {key, map}
 let headMapBusy = false;  // one computation at a time; a newer text is picked up when it ends
@@ -145,11 +155,13 @@ async function drawHeadMap(div) {
     const bar = document.createElement('progress');
     bar.max = 1; bar.value = 0;
     const note = document.createElement('p');
-    note.textContent = `Running the ${SAMPLE_PAIRS.length} built-in sentence pairs and your text through the model…`;
+    note.textContent = 'Reading the built-in sample…';
     div.append(note, bar);
     const b = $('b').value.trim() === '' ? null : $('b').value;
     try {
-      const map = await client.headmap([...SAMPLE_PAIRS, [$('a').value, b]], (stage, f) => { bar.value = f ?? 0; note.textContent = stage; });
+      const sample = await samplePairs();
+      note.textContent = `Running the ${sample.length} built-in sentence pairs and your text through the model…`;
+      const map = await client.headmap([...sample, [$('a').value, b]], (stage, f) => { bar.value = f ?? 0; note.textContent = stage; });
       headMapCache = { key, map };
     } catch (e) {
       note.textContent = `The head map could not be computed: ${e.message}`;
