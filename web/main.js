@@ -16,6 +16,7 @@ const client = new EngineClient();
 
 // Everything the drawing depends on (besides the engine's result) lives here.
 const state = { view: 'head', layer: 0, heads: null, head: 0, filter: 'all', locked: null, token: 1, wordLevel: false, hideSpecial: false };
+const STATS_VIEWS = ['patterns', 'layers'];  // the views that need the per-head statistics of the run
 let result = null;        // the engine's last result for the current text
 let shown = null;         // result after the word-level / hide-special toggles (memoised)
 let view = null;          // the drawn view: {update, destroy, ...}
@@ -104,6 +105,9 @@ function draw() {
     picker(host);
     host.append(div);
     view = matrixView(div, d, { layer: state.layer, head: state.head });
+  } else if (STATS_VIEWS.includes(state.view) && !result.stats) {
+    host.textContent = 'Computing the statistics…';  // runs without them are faster: fetched on first need
+    schedule(false);
   } else if (state.view === 'patterns') {
     host.append(div);
     view = patternsView(div, result, { onOpen: openHead, specials: specials() });
@@ -215,7 +219,7 @@ function schedule(fromKey = true) {
   timer = setTimeout(async () => {
     try {
       const b = $('b').value.trim() === '' ? null : $('b').value;
-      const r = await client.run($('a').value, b);
+      const r = await client.run($('a').value, b, { stats: STATS_VIEWS.includes(state.view) });
       if (!r) return;  // superseded by a newer keystroke
       debug.runs += 1;
       if (!result || r.n !== result.n || r.tokens.some((t, i) => t.text !== result.tokens[i].text)) state.locked = null;

@@ -21,6 +21,7 @@ const headState = () => page.evaluate(() => ({ view: window.headlight.state.view
 
 test('patterns: six cards; a head opens in the head view with the token that shows the pattern locked', async () => {
   await tab('patterns');
+  await page.waitForSelector('#view .hl-pattern');  // the first visit re-runs the text with statistics
   assert.equal(await page.locator('#view .hl-pattern').count(), 6);
   await page.screenshot({ path: screenshotPath('patterns'), fullPage: true });
   const first = page.locator('#view .hl-pattern[data-pattern=next] .hl-pattern-head').first();
@@ -46,6 +47,7 @@ test('patterns: six cards; a head opens in the head view with the token that sho
 
 test('layer charts: a dot per head in each of the seven charts; a click opens that head', async () => {
   await tab('layers');
+  await page.waitForSelector('#view svg.hl-layers-chart');
   const { L, A } = await page.evaluate(() => ({ L: window.headlight.result.layers, A: window.headlight.result.heads }));
   const charts = page.locator('#view svg.hl-layers-chart');
   assert.equal(await charts.count(), 7);
@@ -72,6 +74,8 @@ test('the page and tools/analyze give the same statistics on the same text (1e-6
   const pair = ['The cat sat on the mat.', 'The cat was tired, so it slept on the mat.'];
   await typeText(page, 'a', pair[0]);
   await typeText(page, 'b', pair[1]);
+  await tab('layers');  // a statistics view: the page's runs then carry the statistics
+  await page.waitForFunction(() => window.headlight.result.stats && window.headlight.result.n > 20);
   const pageStats = await page.evaluate(() => window.headlight.result.stats);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hl-analyze-'));
   writeFileSync(path.join(dir, 'pairs.tsv'), `${pair.join('\t')}\n`);

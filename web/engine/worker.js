@@ -1,5 +1,5 @@
 // The engine's Web Worker: loads the wasm build the page can run (threads if cross-origin isolated), answers tagged messages.
-// In:  {type:'init', id, threads} | {type:'load', id, bytes} | {type:'run', id, a, b, topK, maxTokens} | {type:'convert', id, files, int8}
+// In:  {type:'init', id, threads} | {type:'load', id, bytes} | {type:'run', id, a, b, topK, maxTokens, stats} | {type:'convert', id, files, int8}
 //      | {type:'headmap', id, texts: [[a, b|null]]}
 // Out: {type:'ready'|'loaded'|'result'|'converted'|'headmap', id, ...} | {type:'error', id, error:{name,message,hint}}
 //      | {type:'progress', id, stage, fraction?}
@@ -34,7 +34,7 @@ self.onmessage = async ({ data: msg }) => {
         break;
       }
       case 'run': {
-        const r = engine.run(model, msg.a, msg.b ?? null, { topK: msg.topK ?? 5, maxTokens: msg.maxTokens ?? 0, stats: true });
+        const r = engine.run(model, msg.a, msg.b ?? null, { topK: msg.topK ?? 5, maxTokens: msg.maxTokens ?? 0, stats: msg.stats ?? false });
         reply('result', { result: r }, [r.attention.buffer, r.queries.buffer, r.keys.buffer, r.hidden.buffer]);
         break;
       }
