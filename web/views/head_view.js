@@ -3,6 +3,7 @@
 import * as d3 from '../vendor/d3.js';
 import { headColour } from './palette.js';
 import { pairFilter } from '../analyses/attention_data.js';
+import { measureText } from './labels.js';
 
 const ROW = 22;               // px per token row
 const PAD = 12;               // px between a token column and the line area
@@ -54,9 +55,7 @@ export function headView(container, data, options = {}) {
   const tip = root.append('div').attr('class', 'hl-tooltip').style('display', 'none');
 
   // Geometry from the longest token (measured with the page's font).
-  const ctx = document.createElement('canvas').getContext('2d');
-  ctx.font = '13px system-ui, sans-serif';
-  const colW = Math.min(220, Math.max(40, d3.max(tokens, (t) => ctx.measureText(t.text).width) ?? 40) + 10);
+  const colW = Math.min(220, Math.max(40, d3.max(tokens, (t) => measureText(t.text, '13px system-ui, sans-serif')) ?? 40) + 10);
   const y = (i) => 14 + i * ROW;
   let width = 0, x0 = 0, x1 = 0;
 

@@ -1,5 +1,6 @@
 // Matrix view: one head's attention as a heatmap (rows = from, columns = to) on a canvas, token labels around it, hover/keyboard tooltip.
 import * as d3 from '../vendor/d3.js';
+import { measureText, placeTip, truncateLabel } from './labels.js';
 
 // Labels are SVG text in this font; the same string measures them (canvas measureText) so the margins fit.
 const FONT = '11px system-ui, -apple-system, "Segoe UI", sans-serif';
@@ -59,9 +60,9 @@ export function matrixView(container, data, options = {}) {
     const side = n * cell;
     // Labels: every step-th token, so that they never overlap; font shrinks a little for small cells.
     const step = Math.max(1, Math.ceil(LABEL_PX / cell));
-    const labels = tokens.map((t) => truncate(t.text));
+    const labels = tokens.map((t) => truncateLabel(t.text, LABEL_CHARS));
     const shown = d3.range(0, n, step);
-    const labelW = Math.ceil(Math.max(24, ...shown.map((k) => measure(labels[k])))) + 10;
+    const labelW = Math.ceil(Math.max(24, ...shown.map((k) => measureText(labels[k], FONT)))) + 10;
     const left = labelW, top = labelW;   // top labels are the same strings, rotated
     cur = { tokens, n, values: vals, vmax, cell, left, top, labels, step };
 
@@ -287,27 +288,8 @@ function checkOptions(o, data) {
   return o;
 }
 
-let measureCtx = null;
-function measure(text) {
-  measureCtx ??= document.createElement('canvas').getContext('2d');
-  measureCtx.font = FONT;
-  return measureCtx.measureText(text).width;
-}
 
-function truncate(text) {
-  const chars = Array.from(text);   // by code point: never split an emoji's surrogate pair
-  return chars.length > LABEL_CHARS ? chars.slice(0, LABEL_CHARS - 1).join('') + '…' : text;
-}
 
 function clamp(k, n) { return Math.max(0, Math.min(n - 1, k)); }
 function fmt(v, digits) { return Number(v).toFixed(digits); }
 
-// Fixed-position tooltip next to the point, flipped to stay inside the window.
-function placeTip(el, cx, cy) {
-  const r = el.getBoundingClientRect();
-  let left = cx + 14, top = cy + 14;
-  if (left + r.width > window.innerWidth - 4) left = Math.max(4, cx - 14 - r.width);
-  if (top + r.height > window.innerHeight - 4) top = Math.max(4, cy - 14 - r.height);
-  el.style.left = `${left}px`;
-  el.style.top = `${top}px`;
-}

@@ -1,5 +1,6 @@
 // Neuron view (after BertViz): for one layer, head and query token i, the vectors behind row i of the attention: q_i, every k_j, q_i∘k_j, q_i·k_j and softmax.
 import * as d3 from '../vendor/d3.js';
+import { measureText, placeTip, truncateLabel } from './labels.js';
 
 // Labels are SVG text in this font; the same string measures them (canvas measureText), so the column fits its longest label.
 const FONT_PX = 12;
@@ -27,8 +28,8 @@ export function neuronView(container, data, options = {}) {
   // Geometry (x in px): label column | k cells | q∘k cells | q·k | softmax bar + value. Cells shrink as D grows (D = 64 → 4 px).
   const cellW = Math.max(4, Math.min(18, Math.floor(288 / D)));
   const cellGap = cellW >= 8 ? 1 : 0;
-  const labels = tokens.map((t) => truncate(t.text));
-  const labelW = Math.ceil(Math.max(60, ...labels.map(measure))) + 14;
+  const labels = tokens.map((t) => truncateLabel(t.text, LABEL_CHARS));
+  const labelW = Math.ceil(Math.max(60, ...labels.map((t) => measureText(t, FONT)))) + 14;
   const blockW = D * cellW;
   const x = {};
   x.k = labelW + 12;
@@ -269,28 +270,9 @@ function checkOptions(o, data) {
   return o;
 }
 
-let measureCtx = null;
-function measure(text) {
-  measureCtx ??= document.createElement('canvas').getContext('2d');
-  measureCtx.font = FONT;
-  return measureCtx.measureText(text).width;
-}
 
-function truncate(text) {
-  const chars = Array.from(text);   // by code point: never split an emoji's surrogate pair
-  return chars.length > LABEL_CHARS ? chars.slice(0, LABEL_CHARS - 1).join('') + '…' : text;
-}
 
 const SUB = '₀₁₂₃₄₅₆₇₈₉';
 function sub(k) { return String(k).replace(/\d/g, (c) => SUB[c]); }
 function fmt(v, digits = 3) { return Number(v).toFixed(digits); }
 
-// Fixed-position tooltip next to the pointer, flipped to stay inside the window.
-function placeTip(el, cx, cy) {
-  const r = el.getBoundingClientRect();
-  let left = cx + 14, top = cy + 14;
-  if (left + r.width > window.innerWidth - 4) left = Math.max(4, cx - 14 - r.width);
-  if (top + r.height > window.innerHeight - 4) top = Math.max(4, cy - 14 - r.height);
-  el.style.left = `${left}px`;
-  el.style.top = `${top}px`;
-}
