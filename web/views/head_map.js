@@ -21,6 +21,8 @@ export function headMap(container, map, options = {}) {
     `Here the sample is the ${map.texts - 1} built-in sentence pairs plus the text you typed. Colour is the layer; the ` +
     'label is a head\'s dominant behaviour by Clark\'s thresholds (broad attention, previous/next token, [CLS], [SEP], ' +
     `punctuation). Stress ${map.stress.toFixed(3)} says how much the plane distorts the distances (0 = not at all).`,
+    'Heads that Jesse Vig (“Deconstructing BERT”, 2019) would call next-word or previous-word heads sit apart from the ' +
+    'broad ones; the Patterns tab lists them by name.',
   ]));
   const x = d3.scaleLinear(d3.extent(points, (p) => p[0]), [M, W - M - 60]).nice();
   const y = d3.scaleLinear(d3.extent(points, (p) => p[1]), [H - M, M]).nice();

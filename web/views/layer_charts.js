@@ -22,6 +22,7 @@ export function layerCharts(container, data, options = {}) {
     'Each dot is one head of this model on the text you typed; the line joins the layer means. The last chart is each ' +
     'head\'s entropy: low means the head looks at few tokens, high (near the dashed uniform line, ln n) means it spreads ' +
     'its attention evenly; hollow dots are the entropy of [CLS]\'s own row. Click a dot to open that head.',
+    'Jesse Vig (“Deconstructing BERT”, 2019) drew the same behaviours head by head: the Patterns tab finds them.',
   ]));
   const grid = root.append('div').attr('class', 'hl-layers-grid');
   const layers = d3.range(d3.max(stats.heads, (h) => h.layer) + 1);

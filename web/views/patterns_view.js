@@ -18,6 +18,8 @@ export function patternsView(container, data, options = {}) {
     'Each card scores every head of this model on the text you typed: the mean attention that goes where the pattern ' +
     'says (for example, from each token to the token after it). 1.0 would mean the head does nothing else. Click a ' +
     'head to open it in the head view with the token that shows the pattern best selected.',
+    'Clark, Khandelwal, Levy and Manning (“What Does BERT Look At?”, 2019) measured the positional and delimiter ' +
+    'patterns over a whole corpus: see the Layer charts and Head map tabs.',
   ]));
   const grid = document.createElement('div');
   grid.className = 'hl-patterns-grid';
