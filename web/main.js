@@ -2,6 +2,7 @@
 import { EngineClient } from './engine/client.js';
 import { builtinModels, fetchModel, readChosenFiles } from './page/models.js';
 import { EXAMPLES } from './page/examples.js';
+import { fromQuery, toQuery } from './page/share.js';
 import { mergeWordPieces, hideSpecial } from './analyses/attention_data.js';
 import { headView } from './views/head_view.js';
 import { modelView } from './views/model_view.js';
@@ -84,7 +85,7 @@ function draw() {
   if (state.view === 'head') {
     host.append(div);
     view = headView(div, d, { layer: state.layer, heads: state.heads, filter: state.filter, locked: state.locked,
-      onChange: (s) => { Object.assign(state, s); if (s.heads.length === 1) state.head = s.heads[0]; } });
+      onChange: (s) => { Object.assign(state, s); if (s.heads.length === 1) state.head = s.heads[0]; syncUrl(); } });
   } else if (state.view === 'model') {
     host.append(div);
     view = modelView(div, d, { selected: { layer: state.layer, head: state.head },
@@ -119,6 +120,7 @@ function draw() {
     drawHeadMap(div);
   }
   $('special-note').hidden = !state.hideSpecial;
+  syncUrl();
   debug.drawMs = performance.now() - t0;
   if (keyAt) {  // keystroke → drawn, up to the next frame (the browser paints right after the callback)
     const t0 = keyAt;
@@ -180,6 +182,13 @@ async function drawHeadMap(div) {
   view = headMap(div, map, { labels: map.aggregate.heads.map((h) => h.dominant), onOpen: (l, h) => openHead(l, h, null) });
 }
 
+// The address bar always holds a link that restores what is on screen (models opened from disk cannot be linked).
+let modelLink = null;
+function syncUrl() {
+  const query = toQuery({ a: $('a').value, b: $('b').value, model: modelLink, state });
+  history.replaceState(null, '', `${location.pathname}?${query}`);
+}
+
 function selectView(name) {
   state.view = name;
   for (const b of document.querySelectorAll('nav.views [role=tab]')) b.setAttribute('aria-selected', String(b.dataset.view === name));
@@ -222,7 +231,7 @@ function schedule(fromKey = true) {
       const r = await client.run($('a').value, b, { stats: STATS_VIEWS.includes(state.view) });
       if (!r) return;  // superseded by a newer keystroke
       debug.runs += 1;
-      if (!result || r.n !== result.n || r.tokens.some((t, i) => t.text !== result.tokens[i].text)) state.locked = null;
+      if (result && (r.n !== result.n || r.tokens.some((t, i) => t.text !== result.tokens[i].text))) state.locked = null;
       result = r;
       shown = null;
       setStatus(`${modelInfo.meta?.name ?? 'model'}: ${r.n} tokens, ${r.layers} layers × ${r.heads} heads, ` +
@@ -239,9 +248,10 @@ function schedule(fromKey = true) {
 let engineNote = '';
 async function loadBytes(bytes, name) {
   setStatus(`Preparing ${name}…`);
+  const switching = modelInfo !== null;  // the first model keeps the state a shared link asked for
   modelInfo = await client.load(bytes);
   result = null;
-  state.heads = null;
+  if (switching) Object.assign(state, { heads: null, locked: null });
   schedule(false);
 }
 
@@ -250,11 +260,19 @@ async function main() {
     const ready = await client.init();
     engineNote = ready.variant === 'mt' ? `${ready.threads} threads` : 'single thread';
     const { models, defaultId } = await builtinModels();
-    const param = new URLSearchParams(location.search).get('model');
-    if (param) models.unshift({ id: 'url', name: param, url: param });
+    const link = fromQuery(location.search);  // a shared link: text, model, view and drawing state
+    const param = link.model;
+    const builtin = models.some((m) => m.id === param);
+    if (param && !builtin) models.unshift({ id: 'url', name: param, url: param });
     for (const m of models) $('model').append(new Option(m.name, m.id));
-    $('model').value = param ? 'url' : defaultId;
+    $('model').value = param ? (builtin ? param : 'url') : defaultId;
+    if (link.a !== null) { $('a').value = link.a; $('b').value = link.b ?? ''; }
+    Object.assign(state, link.state);
+    $('word-level').checked = state.wordLevel;
+    $('hide-special').checked = state.hideSpecial;
+    for (const b of document.querySelectorAll('nav.views [role=tab]')) b.setAttribute('aria-selected', String(b.dataset.view === state.view));
     const open = async (m) => {
+      modelLink = m.id === 'url' ? m.url : m.id;
       $('progress').hidden = false;
       setStatus(`Downloading ${m.name} (engine: ${engineNote})…`);
       await loadBytes(await fetchModel(m, (f) => { $('progress').value = f; }), m.name);
@@ -262,6 +280,7 @@ async function main() {
     };
     $('model').addEventListener('change', () => {
       const id = $('model').value;
+      if (opened.has(id)) modelLink = null;
       (opened.has(id) ? loadBytes(opened.get(id).slice(), id.slice(5)) : open(models.find((m) => m.id === id))).catch(showError);
     });
     for (const id of ['open-files', 'open-folder']) $(id).addEventListener('change', (e) => openFiles(e.target.files).catch(showError));
@@ -299,6 +318,7 @@ async function openFiles(files) {
     }
   }
   const id = `file:${chosen.name}`;
+  modelLink = null;
   if (!opened.has(id)) $('model').append(new Option(chosen.name, id));
   opened.set(id, bytes.slice());
   $('model').value = id;

@@ -285,3 +285,25 @@ test('a Hugging Face folder opened from disk is converted in the browser and run
   await page.selectOption('#model', 'headlight-mini');
   await page.waitForFunction(() => window.headlight.result?.layers === 4, null, { timeout: 60000 });
 });
+
+test('the address bar is a link that restores the text, view, layer, heads and locked token', async () => {
+  await typeText(page, 'a', VIG[0]);
+  await typeText(page, 'b', VIG[1]);
+  await tab('head');
+  await page.selectOption('#view select[aria-label=layer]', '1');
+  await page.dblclick('#view .hl-head-square >> nth=1');
+  await page.click('#view .hl-token-left >> nth=4');
+  await page.mouse.move(5, 5);
+  const want = await page.evaluate(() => ({ s: window.headlight.view.state(), lines: document.querySelectorAll('#view path.hl-head-line').length }));
+  const link = page.url();
+  assert.match(link, /layer=1/);
+  const other = await openPage(env.browser, link);
+  const got = await other.evaluate(() => ({ s: window.headlight.view.state(), lines: document.querySelectorAll('#view path.hl-head-line').length,
+    a: document.querySelector('#a').value, b: document.querySelector('#b').value }));
+  assert.deepEqual(got, { ...want, a: VIG[0], b: VIG[1] });
+  assert.deepEqual(got.s, { layer: 1, heads: [1], filter: 'all', locked: { side: 'left', index: 4 } });
+  await other.close();
+  const matrix = await openPage(env.browser, `${env.url}?a=Hello+world.&view=matrix&layer=3&head=2`);
+  assert.deepEqual(await matrix.evaluate(() => [window.headlight.state.view, window.headlight.state.layer, window.headlight.state.head]), ['matrix', 3, 2]);
+  await matrix.close();
+});

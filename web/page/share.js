@@ -1,0 +1,46 @@
+// The page's state as a URL query and back, so that a link restores exactly what was on screen (text, model, view,
+// layer, heads, filter, locked token, toggles). Pure functions: no DOM.
+
+const VIEWS = ['head', 'model', 'neuron', 'matrix', 'patterns', 'layers', 'headmap'];
+const FILTERS = ['all', 'AA', 'AB', 'BA', 'BB'];
+
+/** {a, b, model, state} → query string (without "?"); defaults are left out to keep links short. */
+export function toQuery({ a, b, model, state }) {
+  const q = new URLSearchParams();
+  q.set('a', a);
+  if (b) q.set('b', b);
+  if (model) q.set('model', model);
+  if (state.view !== 'head') q.set('view', state.view);
+  q.set('layer', String(state.layer));
+  if (state.heads) q.set('heads', state.heads.join(','));
+  q.set('head', String(state.head));
+  if (state.filter !== 'all') q.set('filter', state.filter);
+  if (state.locked) q.set('lock', `${state.locked.side}:${state.locked.index}`);
+  if (state.view === 'neuron') q.set('token', String(state.token));
+  if (state.wordLevel) q.set('words', '1');
+  if (state.hideSpecial) q.set('hide', '1');
+  return q.toString();
+}
+
+const count = (s) => (/^\d{1,4}$/.test(s ?? '') ? Number(s) : undefined);
+
+/**
+ * query string → {a, b, model, state: a partial state with only what the link sets}; values that do not parse are
+ * dropped (the page then keeps its defaults; indices past the model's size are clamped when drawn).
+ */
+export function fromQuery(search) {
+  const q = new URLSearchParams(search);
+  const state = {};
+  if (VIEWS.includes(q.get('view'))) state.view = q.get('view');
+  for (const key of ['layer', 'head', 'token']) if (count(q.get(key)) !== undefined) state[key] = count(q.get(key));
+  if (q.has('heads')) {
+    const heads = q.get('heads') === '' ? [] : q.get('heads').split(',').map(count);
+    if (heads.every((h) => h !== undefined)) state.heads = [...new Set(heads)].sort((x, y) => x - y);
+  }
+  if (FILTERS.includes(q.get('filter'))) state.filter = q.get('filter');
+  const lock = /^(left|right):(\d{1,4})$/.exec(q.get('lock') ?? '');
+  if (lock) state.locked = { side: lock[1], index: Number(lock[2]) };
+  if (q.get('words') === '1') state.wordLevel = true;
+  if (q.get('hide') === '1') state.hideSpecial = true;
+  return { a: q.get('a'), b: q.get('b'), model: q.get('model'), state };
+}
