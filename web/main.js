@@ -3,6 +3,8 @@ import { EngineClient } from './engine/client.js';
 import { builtinModels, fetchModel, readChosenFiles } from './page/models.js';
 import { EXAMPLES } from './page/examples.js';
 import { fromQuery, toQuery } from './page/share.js';
+import { download, svgToPng, viewToSvg } from './page/export.js';
+import { headColour } from './views/palette.js';
 import { mergeWordPieces, hideSpecial } from './analyses/attention_data.js';
 import { headView } from './views/head_view.js';
 import { modelView } from './views/model_view.js';
@@ -291,6 +293,10 @@ async function main() {
       schedule();
     });
     for (const id of ['a', 'b']) $(id).addEventListener('input', () => schedule());
+    $('export-svg').addEventListener('click', () => {
+      try { download(new Blob([exportView().svg], { type: 'image/svg+xml' }), exportName('svg')); } catch (e) { showError(e); }
+    });
+    $('export-png').addEventListener('click', () => svgToPng(exportView()).then((b) => download(b, exportName('png'))).catch(showError));
     for (const b of document.querySelectorAll('nav.views [role=tab]')) b.addEventListener('click', () => selectView(b.dataset.view));
     $('word-level').addEventListener('change', (e) => { state.wordLevel = e.target.checked; state.locked = null; shown = null; draw(); });
     $('hide-special').addEventListener('change', (e) => { state.hideSpecial = e.target.checked; state.locked = null; shown = null; draw(); });
@@ -300,6 +306,22 @@ async function main() {
     showError(e);
   }
 }
+
+// The drawing as SVG/PNG, with a legend saying what it shows (model, view, layer, heads, text).
+const VIEW_NAMES = { head: 'head view', model: 'model view', neuron: 'neuron view', matrix: 'attention matrix', patterns: 'patterns',
+  layers: 'layer charts', headmap: 'head map' };
+function exportView() {
+  if (!result) throw new Error('nothing drawn yet');
+  const heads = state.view === 'head' ? state.heads : ['neuron', 'matrix'].includes(state.view) ? [state.head]
+    : state.view === 'model' ? Array.from({ length: result.heads }, (_, h) => h) : [];
+  const layer = ['head', 'neuron', 'matrix'].includes(state.view) ? ` · layer ${state.layer}` : '';
+  const text = [$('a').value, $('b').value].filter((t) => t.trim()).map((t) => `“${t.length > 60 ? `${t.slice(0, 59)}…` : t}”`).join(' / ');
+  return viewToSvg($('view'), {
+    title: `${modelInfo.meta?.name ?? 'model'} · ${VIEW_NAMES[state.view]}${layer} · ${text}`,
+    heads: heads.map((h) => ({ label: `head ${h}`, colour: headColour(h) })),
+  });
+}
+const exportName = (ext) => `headlight-${state.view}${['head', 'neuron', 'matrix'].includes(state.view) ? `-L${state.layer}` : ''}.${ext}`;
 
 const opened = new Map();  // 'file:NAME' → model bytes the user opened (kept: the Worker takes the copy it is sent)
 async function openFiles(files) {

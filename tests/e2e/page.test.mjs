@@ -307,3 +307,49 @@ test('the address bar is a link that restores the text, view, layer, heads and l
   assert.deepEqual(await matrix.evaluate(() => [window.headlight.state.view, window.headlight.state.layer, window.headlight.state.head]), ['matrix', 3, 2]);
   await matrix.close();
 });
+
+test('SVG and PNG exports of the view: valid, non-empty, with the legend and the drawn lines', async () => {
+  await typeText(page, 'a', VIG[0]);
+  await typeText(page, 'b', VIG[1]);
+  await tab('head');
+  await page.click('#view .hl-head-all');
+  await page.focus('#view svg.hl-head-svg');
+  await page.keyboard.press('Escape');  // no locked token: every line drawn
+  const [svgDl] = await Promise.all([page.waitForEvent('download'), page.click('#export-svg')]);
+  assert.match(svgDl.suggestedFilename(), /^headlight-head-L\d\.svg$/);
+  const svg = readFileSync(await svgDl.path(), 'utf8');
+  const check = await page.evaluate((text) => {
+    const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+    return { error: doc.querySelector('parsererror')?.textContent ?? null, root: doc.documentElement.localName,
+      lines: doc.querySelectorAll('path.hl-head-line').length, legend: doc.querySelector('text')?.textContent,
+      onPage: document.querySelectorAll('#view path.hl-head-line').length, b: doc.querySelectorAll('b').length };
+  }, svg);
+  assert.equal(check.error, null);
+  assert.equal(check.root, 'svg');
+  assert.equal(check.lines, check.onPage);
+  assert.equal(check.lines, 19 * 19 * 4);
+  assert.match(check.legend, /headlight-mini · head view · layer \d · “I went to the store\.”/);
+  assert.equal(check.b, 0);
+  const [pngDl] = await Promise.all([page.waitForEvent('download'), page.click('#export-png')]);
+  const png = readFileSync(await pngDl.path());
+  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const [w, h] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+  assert.ok(w > 600 && h > 400, `${w}×${h}`);
+  // Not blank: some pixels are neither white nor transparent.
+  const coloured = await page.evaluate(async (b64) => {
+    const bmp = await createImageBitmap(await (await fetch(`data:image/png;base64,${b64}`)).blob());
+    const c = new OffscreenCanvas(bmp.width, bmp.height).getContext('2d');
+    c.drawImage(bmp, 0, 0);
+    const d = c.getImageData(0, 0, bmp.width, bmp.height).data;
+    let k = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && (d[i] < 240 || d[i + 1] < 240 || d[i + 2] < 240)) k += 1;
+    return k;
+  }, png.toString('base64'));
+  assert.ok(coloured > 5000, `${coloured} coloured pixels`);
+  for (const v of ['model', 'matrix']) {
+    await tab(v);
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-svg')]);
+    assert.ok(readFileSync(await dl.path(), 'utf8').includes('<image'), `${v}: its canvas is in the SVG`);
+  }
+  await tab('head');
+});
