@@ -6,7 +6,8 @@ export async function builtinModels() {
   const res = await fetch('models/builtin.json');
   if (!res.ok) throw new Error(`could not read models/builtin.json: HTTP ${res.status} (serve the page with \`npm start\`)`);
   const manifest = await res.json();
-  const models = manifest.models.map((m) => ({ id: m.id, name: m.name, url: `models/${m.file}`, bytes: m.bytes, sha256: m.sha256 }));
+  const models = manifest.models.map((m) => ({ id: m.id, name: m.name, url: `models/${m.file}`, bytes: m.bytes, sha256: m.sha256,
+    parts: m.parts?.map((p) => ({ url: `models/${p.file}`, bytes: p.bytes, sha256: p.sha256 })) }));
   return { models, defaultId: manifest.default ?? models[0]?.id };
 }
 
@@ -16,8 +17,26 @@ async function sha256Hex(bytes) {
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** Downloads a model with progress (onProgress(fraction)), checking the size and sha256 its manifest gives. */
+/**
+ * Downloads a model with progress (onProgress(fraction)), checking the size and sha256 its manifest gives. A model
+ * split into parts by `npm run build` (model.parts: [{url, bytes, sha256}]) is fetched part by part and joined.
+ */
 export async function fetchModel(model, onProgress) {
+  if (!model.parts) return fetchChecked(model, onProgress);
+  const bytes = new Uint8Array(model.bytes);
+  let at = 0;
+  for (const part of model.parts) {
+    const got = await fetchChecked(part, (f) => onProgress((at + f * part.bytes) / model.bytes));
+    if (at + got.length > bytes.length) throw new Error(`the parts of ${model.url} add up to more than its ${model.bytes} bytes`);
+    bytes.set(got, at);
+    at += got.length;
+  }
+  if (at !== model.bytes) throw new Error(`the parts of ${model.url} add up to ${at} bytes, models/builtin.json says ${model.bytes}`);
+  await checkBytes(model, bytes);  // the whole file's sha256
+  return bytes;
+}
+
+async function fetchChecked(model, onProgress) {
   const res = await fetch(model.url);
   if (!res.ok) throw new Error(`could not download the model ${model.url}: HTTP ${res.status}`);
   const total = Number(res.headers.get('content-length')) || model.bytes || 0;
@@ -34,6 +53,11 @@ export async function fetchModel(model, onProgress) {
   const bytes = new Uint8Array(got);
   let at = 0;
   for (const c of chunks) { bytes.set(c, at); at += c.length; }
+  await checkBytes(model, bytes);
+  return bytes;
+}
+
+async function checkBytes(model, bytes) {
   if (model.bytes !== undefined && bytes.length !== model.bytes)
     throw new Error(`the model ${model.url} has ${bytes.length} bytes, models/builtin.json says ${model.bytes}: the download was cut or the file is stale; reload the page`);
   if (model.sha256) {
@@ -41,7 +65,6 @@ export async function fetchModel(model, onProgress) {
     if (sha !== null && sha !== model.sha256)
       throw new Error(`the model ${model.url} does not match its sha256 in models/builtin.json (got ${sha}); reload the page, or rebuild the checkout`);
   }
-  return bytes;
 }
 
 const HF_FILES = { 'config.json': 'config', 'vocab.txt': 'vocab', 'tokenizer_config.json': 'tokenizerConfig',

@@ -1,0 +1,47 @@
+// npm run build: writes dist/, the page as plain static files (web/ + models/builtin.json and its models), ready for any
+// static host. Models larger than --part-size (default 95 MB, under common 100 MB per-file limits) are split into
+// numbered parts that the page's loader fetches and joins, checking each part's and the whole file's sha256.
+// Usage: node tools/build_dist.mjs [--out dist] [--part-size BYTES]   (run after tools/build.sh wasm-st wasm-mt)
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const arg = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const out = path.resolve(root, arg('--out', 'dist'));
+const partSize = Number(arg('--part-size', 95 * 1000 * 1000));
+if (!(partSize > 0)) throw new Error(`--part-size must be a positive number of bytes, got ${arg('--part-size')}`);
+for (const need of ['web/engine/wasm/headlight-st.wasm', 'web/engine/wasm/headlight-mt.wasm', 'web/vendor/d3.js'])
+  if (!existsSync(path.join(root, need))) throw new Error(`${need} is missing: run \`bash tools/build.sh wasm-st wasm-mt\` first`);
+
+const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+rmSync(out, { recursive: true, force: true });
+cpSync(path.join(root, 'web'), out, { recursive: true, filter: (src) => !/-node\.(wasm|worker\.js)$/.test(src) });
+
+const manifest = JSON.parse(readFileSync(path.join(root, 'models/builtin.json'), 'utf8'));
+let bytesOut = 0;
+for (const m of manifest.models) {
+  const data = readFileSync(path.join(root, 'models', m.file));
+  if (data.length !== m.bytes || sha256(data) !== m.sha256) throw new Error(`models/${m.file} does not match models/builtin.json`);
+  const dir = path.join(out, 'models', path.dirname(m.file));
+  mkdirSync(dir, { recursive: true });
+  if (m.card) cpSync(path.join(root, 'models', m.card), path.join(out, 'models', m.card));
+  if (data.length <= partSize) {
+    writeFileSync(path.join(out, 'models', m.file), data);
+  } else {
+    m.parts = [];
+    for (let k = 0, at = 0; at < data.length; ++k, at += partSize) {
+      const part = data.subarray(at, Math.min(data.length, at + partSize));
+      const file = `${m.file}.part${k}`;
+      writeFileSync(path.join(out, 'models', file), part);
+      m.parts.push({ file, bytes: part.length, sha256: sha256(part) });
+    }
+  }
+  bytesOut += data.length;
+}
+writeFileSync(path.join(out, 'models/builtin.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+const parts = manifest.models.filter((m) => m.parts).map((m) => `${m.id}: ${m.parts.length} parts`);
+console.log(`build_dist: ${path.relative(root, out)}/ (${manifest.models.length} model(s), ${(bytesOut / 1e6).toFixed(1)} MB` +
+  `${parts.length ? `; ${parts.join(', ')}` : ''})`);
