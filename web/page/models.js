@@ -1,5 +1,6 @@
 // Where models come from: models/builtin.json (size + sha256 checked), ?model=URL, or files the user opens (a .hlm, or a
 // Hugging Face folder converted in the engine Worker).
+import { sha256Hex } from './sha256.js';
 
 /** The built-in models: [{id, name, url, bytes, sha256}] and the default id. */
 export async function builtinModels() {
@@ -11,11 +12,6 @@ export async function builtinModels() {
   return { models, defaultId: manifest.default ?? models[0]?.id };
 }
 
-async function sha256Hex(bytes) {
-  if (!globalThis.crypto?.subtle) return null;  // not a secure context: nothing to check with
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 /**
  * Downloads a model with progress (onProgress(fraction)), checking the size and sha256 its manifest gives. A model
@@ -62,7 +58,7 @@ async function checkBytes(model, bytes) {
     throw new Error(`the model ${model.url} has ${bytes.length} bytes, models/builtin.json says ${model.bytes}: the download was cut or the file is stale; reload the page`);
   if (model.sha256) {
     const sha = await sha256Hex(bytes);
-    if (sha !== null && sha !== model.sha256)
+    if (sha !== model.sha256)
       throw new Error(`the model ${model.url} does not match its sha256 in models/builtin.json (got ${sha}); reload the page, or rebuild the checkout`);
   }
 }
