@@ -4,27 +4,32 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { openPage, root, start } from '../../tests/e2e/browser.mjs';
+import { openPage, root, start, typeText } from '../../tests/e2e/browser.mjs';
 
 const SIZES = [10, 64, 256], KEYS = 20;
 const words = readFileSync(path.join(root, 'models/headlight-mini/heldout-pairs.tsv'), 'utf8').split(/\s+/).filter(Boolean);
 const quantile = (xs, q) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]; };
 
-const env = await start();
-const page = await openPage(env.browser, env.url);
-await page.fill('#b', '');
-const rows = [];
-for (const target of SIZES) {
-  // Find a word count giving exactly `target` tokens (keystrokes then add one character to the last word).
-  let k = Math.max(1, Math.round(target * 0.8)), n = 0;
+// Types the first k words of the held-out text as sentence A, moving k until the run has `target` tokens (or 60
+// tries); returns the token count reached.
+async function typeTokens(page, target, k) {
+  let n = 0;
   for (let tries = 0; tries < 60; ++tries) {
-    const before = await page.evaluate(() => window.headlight.runs);
-    await page.fill('#a', words.slice(0, k).join(' '));
-    await page.waitForFunction((r) => window.headlight.runs > r, before);
+    await typeText(page, 'a', words.slice(0, k).join(' '));
     n = await page.evaluate(() => window.headlight.result.n);
     if (n === target) break;
     k += n < target ? 1 : -1;
   }
+  return n;
+}
+
+const env = await start();
+const page = await openPage(env.browser, env.url);
+await typeText(page, 'b', '');
+const rows = [];
+for (const target of SIZES) {
+  // Keystrokes then add one character to the last word.
+  const n = await typeTokens(page, target, Math.max(1, Math.round(target * 0.8)));
   await page.focus('#a');
   await page.keyboard.press('End');
   const ms = [], drawMs = [], engineMs = [];
@@ -53,16 +58,8 @@ if (existsSync(base)) {
   const big = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
   await big.goto(`${env.url}?model=/models/local/bench-base-mlm.hlm`);
   await big.waitForFunction(() => window.headlight?.runs > 0 && window.headlight.result.layers === 12, null, { timeout: 120000 });
-  let k = 100;
-  for (let tries = 0; tries < 60; ++tries) {
-    const before = await big.evaluate(() => window.headlight.runs);
-    await big.fill('#b', '');
-    await big.fill('#a', words.slice(0, k).join(' '));
-    await big.waitForFunction((r) => window.headlight.runs > r, before, { timeout: 60000 });
-    const n = await big.evaluate(() => window.headlight.result.n);
-    if (n === 128) break;
-    k += n < 128 ? 1 : -1;
-  }
+  await typeText(big, 'b', '');
+  await typeTokens(big, 128, 100);
   for (const v of ['model', 'head', 'neuron', 'matrix']) {
     const ms = [];
     for (let i = 0; i < 5; ++i) {

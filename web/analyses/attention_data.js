@@ -20,8 +20,8 @@ export function headMatrix(data, layer, head) {
   return data.attention.subarray(offset, offset + size);
 }
 
-// Token indices of each word: a token plus the "##" pieces after it in its segment; specials stand alone.
-function wordGroups(tokens, special) {
+/** Token indices of each word: a token plus the "##" pieces after it in its segment; specials (a Set of texts) stand alone. */
+export function wordGroups(tokens, special) {
   const groups = [];
   tokens.forEach((t, i) => {
     const last = groups[groups.length - 1];

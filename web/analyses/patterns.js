@@ -1,5 +1,6 @@
 // Vig's six patterns and Clark et al.'s layer profiles from the engine's per-head statistics (result.stats), plus the
 // token that shows a head's pattern best, so the page can open the head with that token locked. Pure functions.
+import { wordGroups } from './attention_data.js';
 
 /** Vig's six patterns: the statistic that scores each, and what it means in plain words. */
 export const PATTERNS = [
@@ -32,16 +33,11 @@ export function layerProfile(stats, key) {
   });
 }
 
-// Word index of each token: a token plus the "##" pieces after it in the same segment; specials are -1.
+// Word index of each token (attention_data's grouping); specials are -1.
 function wordsOf(tokens, specials) {
-  const word = [];
-  let w = -1;
-  tokens.forEach((t, i) => {
-    if (specials.includes(t.text)) { word.push(-1); return; }
-    const joins = t.text.startsWith('##') && i > 0 && word[i - 1] >= 0 && tokens[i - 1].segment === t.segment;
-    if (!joins) w += 1;
-    word.push(w);
-  });
+  const special = new Set(specials);
+  const word = new Array(tokens.length);
+  wordGroups(tokens, special).forEach((group, w) => { for (const i of group) word[i] = special.has(tokens[i].text) ? -1 : w; });
   return word;
 }
 
