@@ -236,8 +236,10 @@ function schedule(fromKey = true) {
       if (result && (r.n !== result.n || r.tokens.some((t, i) => t.text !== result.tokens[i].text))) state.locked = null;
       result = r;
       shown = null;
+      const empty = r.tokens.every((t) => t.start < 0);  // nothing but [CLS]/[SEP]: the text had no word
       setStatus(`${modelInfo.meta?.name ?? 'model'}: ${r.n} tokens, ${r.layers} layers × ${r.heads} heads, ` +
-        `${r.timings_ms.total.toFixed(1)} ms (${engineNote})`);
+        `${r.timings_ms.total.toFixed(1)} ms (${engineNote})` +
+        (empty ? '. The text is empty: type a sentence to see what each head attends to.' : ''));
       showMasks(r);
       showTruncation(r);
       draw();

@@ -30,8 +30,10 @@ export async function openPage(browser, url, { width = 1280, height = 900 } = {}
   return page;
 }
 
-/** Types into a textarea (replacing its text) and waits until the page has drawn a run for the new text. */
+/** Types into a textarea (replacing its text) and waits until the page has drawn a run for the new text (no-op when
+ * the text is already there: no input event, so no run to wait for). */
 export async function typeText(page, id, text) {
+  if ((await page.inputValue(`#${id}`)) === text) return;
   const before = await page.evaluate(() => window.headlight.runs);
   await page.fill(`#${id}`, text);
   await page.waitForFunction((n) => window.headlight.runs > n, before, { timeout: 60000 });

@@ -211,6 +211,17 @@ test('[MASK] shows the top-5 predictions with probabilities', async () => {
   for (const p of preds) assert.match(p, /^\S+ \d+\.\d%$/);
 });
 
+test('empty or blank text says to type a sentence; any Unicode runs', async () => {
+  await typeText(page, 'b', '');
+  await typeText(page, 'a', '   ');
+  assert.match(await page.textContent('#status'), /2 tokens.*The text is empty: type a sentence/);
+  await typeText(page, 'a', '😀 漢字テスト مرحبا بالعالم שלום Ünïcödé \u200b\u202e');
+  const r = await page.evaluate(() => ({ n: window.headlight.result.n, status: document.querySelector('#status').textContent }));
+  assert.ok(r.n > 8, `${r.n} tokens`);
+  assert.doesNotMatch(r.status, /empty/);
+  assert.deepEqual(page.errors, []);
+});
+
 test('typed HTML stays text', async () => {
   await page.evaluate(() => { window.__pwned = 0; });
   await typeText(page, 'a', '<img src=x onerror="window.__pwned=1"><b>bold</b> [MASK] <script>window.__pwned=2</script>');
