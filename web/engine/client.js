@@ -2,11 +2,12 @@
 import { errorFromJSON } from './errors.js';
 
 export class EngineClient {
-  constructor() {
-    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  /** workerUrl: engine/worker.js (given by bundles, whose import.meta.url is the bundle's, not this file's). */
+  constructor(workerUrl = new URL('./worker.js', import.meta.url)) {
+    this.worker = startWorker(workerUrl);
     this.pending = new Map();
     this.nextId = 1;
-    this.latestRun = 0;
+    this.latestRun = new Map();  // channel → ticket of its newest run
     this.worker.onmessage = ({ data }) => {
       const p = this.pending.get(data.id);
       if (!p) return;
@@ -30,7 +31,8 @@ export class EngineClient {
   }
 
   init(threads = navigator.hardwareConcurrency || 1) { return this.call({ type: 'init', threads }); }
-  async load(bytes) { return (await this.call({ type: 'load', bytes }, [bytes.buffer])).info; }
+  /** key: the Worker's model slot (one per model when several elements share this client). */
+  async load(bytes, key = undefined) { return (await this.call({ type: 'load', bytes, key }, [bytes.buffer])).info; }
   /** A Hugging Face folder's files → Headlight model bytes; onProgress(stage text) while the Worker works. */
   async convert(files, { int8 = true } = {}, onProgress = null) {
     const transfer = files.safetensors ? [files.safetensors.buffer] : [];
@@ -38,12 +40,23 @@ export class EngineClient {
   }
 
   /** Clark et al.'s head map over texts [[a, b|null]]: {distance, points, stress, ...}; onProgress(stage, fraction). */
-  async headmap(texts, onProgress = null) { return (await this.call({ type: 'headmap', texts }, [], onProgress)).map; }
+  async headmap(texts, onProgress = null, key = undefined) { return (await this.call({ type: 'headmap', texts, key }, [], onProgress)).map; }
 
-  // Resolves to null when a newer run() started before this one finished (its result is stale).
-  async run(a, b = null, options = {}) {
-    const ticket = ++this.latestRun;
+  // Resolves to null when a newer run() on the same channel started before this one finished (its result is stale).
+  // options: {topK, maxTokens, stats, key (model slot), channel (one per element sharing this client)}.
+  async run(a, b = null, { channel = 'main', ...options } = {}) {
+    const ticket = (this.latestRun.get(channel) ?? 0) + 1;
+    this.latestRun.set(channel, ticket);
     const { result } = await this.call({ type: 'run', a, b, ...options });
-    return ticket === this.latestRun ? result : null;
+    return ticket === this.latestRun.get(channel) ? result : null;
   }
+}
+
+// A module Worker must come from the page's origin: a script served from elsewhere (a CDN) is started through a
+// same-origin blob that imports it (the host must then send CORS headers for the engine's files).
+function startWorker(url) {
+  const href = new URL(url, location.href);
+  if (href.origin === location.origin || href.protocol === 'blob:') return new Worker(href, { type: 'module' });
+  const blob = new Blob([`import ${JSON.stringify(href.href)};`], { type: 'text/javascript' });
+  return new Worker(URL.createObjectURL(blob), { type: 'module' });
 }

@@ -1,13 +1,14 @@
 // The engine's Web Worker: loads the wasm build the page can run (threads if cross-origin isolated), answers tagged messages.
-// In:  {type:'init', id, threads} | {type:'load', id, bytes} | {type:'run', id, a, b, topK, maxTokens, stats} | {type:'convert', id, files, int8}
-//      | {type:'headmap', id, texts: [[a, b|null]]}
+// In:  {type:'init', id, threads} | {type:'load', id, bytes, key?} | {type:'run', id, a, b, topK, maxTokens, stats, key?} | {type:'convert', id, files, int8}
+//      | {type:'headmap', id, texts: [[a, b|null]], key?}
+// `key` names a model slot (default 'main'): several <headlight-attention> elements with different models share one Worker.
 // Out: {type:'ready'|'loaded'|'result'|'converted'|'headmap', id, ...} | {type:'error', id, error:{name,message,hint}}
 //      | {type:'progress', id, stage, fraction?}
 import { Engine } from './headlight.js';
 import { errorToJSON } from './errors.js';
 
 let engine = null;
-let model = null;
+const models = new Map();  // key → loaded model
 let threads = 1;
 
 async function init(wantThreads) {
@@ -19,6 +20,12 @@ async function init(wantThreads) {
   return { variant, threads, crossOriginIsolated: self.crossOriginIsolated };
 }
 
+function modelFor(msg) {
+  const model = models.get(msg.key ?? 'main');
+  if (!model) throw new Error(`no model is loaded${msg.key ? ` under "${msg.key}"` : ''}: load one before running`);
+  return model;
+}
+
 self.onmessage = async ({ data: msg }) => {
   const reply = (type, body = {}, transfer = []) => self.postMessage({ type, id: msg.id, ...body }, transfer);
   try {
@@ -27,14 +34,15 @@ self.onmessage = async ({ data: msg }) => {
         reply('ready', await init(msg.threads ?? 1));
         break;
       case 'load': {
+        const key = msg.key ?? 'main';
         const next = engine.loadModel(new Uint8Array(msg.bytes), { threads });  // a bad file leaves the old model in use
-        if (model) engine.freeModel(model);
-        model = next;
-        reply('loaded', { info: model.info });
+        if (models.has(key)) engine.freeModel(models.get(key));
+        models.set(key, next);
+        reply('loaded', { info: next.info });
         break;
       }
       case 'run': {
-        const r = engine.run(model, msg.a, msg.b ?? null, { topK: msg.topK ?? 5, maxTokens: msg.maxTokens ?? 0, stats: msg.stats ?? false });
+        const r = engine.run(modelFor(msg), msg.a, msg.b ?? null, { topK: msg.topK ?? 5, maxTokens: msg.maxTokens ?? 0, stats: msg.stats ?? false });
         reply('result', { result: r }, [r.attention.buffer, r.queries.buffer, r.keys.buffer, r.hidden.buffer]);
         break;
       }
@@ -45,7 +53,7 @@ self.onmessage = async ({ data: msg }) => {
         break;
       }
       case 'headmap': {  // head distances over the texts, then MDS (Clark et al.'s head map)
-        const acc = engine.distances(model);
+        const acc = engine.distances(modelFor(msg));
         try {
           msg.texts.forEach(([a, b], k) => {
             acc.add(a, b ?? null);
