@@ -7,6 +7,8 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { appFiles } from './app_files.mjs';
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const arg = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
@@ -42,6 +44,10 @@ for (const m of manifest.models) {
   bytesOut += data.length;
 }
 writeFileSync(path.join(out, 'models/builtin.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+// The service worker's list of the app's files (web/sw.js caches them at install), over what was written: models/ gives
+// only builtin.json (the page caches the model files itself, after their sha256 check).
+const files = [...appFiles(out), 'models/builtin.json'].sort();
+writeFileSync(path.join(out, 'app-files.json'), `${JSON.stringify(files)}\n`);
 const parts = manifest.models.filter((m) => m.parts).map((m) => `${m.id}: ${m.parts.length} parts`);
 console.log(`build_dist: ${path.relative(root, out)}/ (${manifest.models.length} model(s), ${(bytesOut / 1e6).toFixed(1)} MB` +
   `${parts.length ? `; ${parts.join(', ')}` : ''})`);

@@ -5,6 +5,8 @@ import { createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { appFiles } from './app_files.mjs';
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
   '.wasm': 'application/wasm', '.json': 'application/json', '.hlm': 'application/octet-stream', '.png': 'image/png', '.svg': 'image/svg+xml',
@@ -17,8 +19,18 @@ const MOUNTS = [['/models/', path.join(root, 'models')], ['/', path.join(root, '
  * folder] pairs, first match wins) replaces the page's own layout (the tests' harness pages use it).
  */
 export function serve({ port = 8080, isolation = true, mounts = MOUNTS } = {}) {
+  const isolationHeaders = !isolation ? {} : { 'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-embedder-policy': 'require-corp', 'cross-origin-resource-policy': 'same-origin' };
   const server = createServer((req, res) => {
     const url = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    // The service worker's list of the app's files (web/sw.js), computed per request so that files added to web/ while the
+    // server runs are listed. Only for the page's own layout: there models/ is a separate mount, so builtin.json is added.
+    if (url === '/app-files.json' && mounts === MOUNTS) {
+      const body = Buffer.from(`${JSON.stringify([...appFiles(path.join(root, 'web')), 'models/builtin.json'].sort())}\n`);
+      res.writeHead(200, { 'content-type': TYPES['.json'], 'content-length': body.length, 'cache-control': 'no-cache',
+        ...isolationHeaders }).end(body);
+      return;
+    }
     const mount = mounts.find(([p]) => url.startsWith(p));
     if (!mount) { res.writeHead(404, { 'content-type': 'text/plain' }).end('not found'); return; }
     const [prefix, dir] = mount;
@@ -27,13 +39,8 @@ export function serve({ port = 8080, isolation = true, mounts = MOUNTS } = {}) {
     try { if (statSync(file).isDirectory()) file = path.join(file, 'index.html'); } catch { /* 404 below */ }
     let size;
     try { size = statSync(file).size; } catch { res.writeHead(404, { 'content-type': 'text/plain' }).end('not found'); return; }
-    const headers = { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-length': size, 'cache-control': 'no-cache' };
-    if (isolation) {
-      headers['cross-origin-opener-policy'] = 'same-origin';
-      headers['cross-origin-embedder-policy'] = 'require-corp';
-      headers['cross-origin-resource-policy'] = 'same-origin';
-    }
-    res.writeHead(200, headers);
+    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-length': size,
+      'cache-control': 'no-cache', ...isolationHeaders });
     createReadStream(file).pipe(res);
   });
   return new Promise((resolve, reject) => {

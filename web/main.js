@@ -1,6 +1,7 @@
 // The page's controller: state in one object, the engine in a Worker, a run per (debounced) keystroke, one view drawn.
 import { EngineClient } from './engine/client.js';
 import { builtinModels, fetchModel, readChosenFiles } from './page/models.js';
+import { registerServiceWorker } from './page/offline.js';
 import { EXAMPLES } from './page/examples.js';
 import { fromQuery, toQuery } from './page/share.js';
 import { download, svgToPng, viewToSvg } from './page/export.js';
@@ -25,7 +26,9 @@ let shown = null;         // result after the word-level / hide-special toggles 
 let view = null;          // the drawn view: {update, destroy, ...}
 let modelInfo = null;
 let keyAt = 0;            // performance.now() of the keystroke the next drawing answers
-const debug = { state, latencyMs: [], drawMs: 0, get result() { return result; }, get shown() { return shown; }, get view() { return view; }, runs: 0 };
+// modelNote: where the current model's bytes came from, when there is something to say (models.js's onNote)
+const debug = { state, latencyMs: [], drawMs: 0, get result() { return result; }, get shown() { return shown; }, get view() { return view; }, runs: 0,
+  modelNote: null };
 window.headlight = debug;
 
 function setStatus(text, error = false) {
@@ -238,7 +241,7 @@ function schedule(fromKey = true) {
       shown = null;
       const empty = r.tokens.every((t) => t.start < 0);  // nothing but [CLS]/[SEP]: the text had no word
       setStatus(`${modelInfo.meta?.name ?? 'model'}: ${r.n} tokens, ${r.layers} layers × ${r.heads} heads, ` +
-        `${r.timings_ms.total.toFixed(1)} ms (${engineNote})` +
+        `${r.timings_ms.total.toFixed(1)} ms (${engineNote})` + (debug.modelNote ? `. ${debug.modelNote}` : '') +
         (empty ? '. The text is empty: type a sentence to see what each head attends to.' : ''));
       showMasks(r);
       showTruncation(r);
@@ -250,7 +253,8 @@ function schedule(fromKey = true) {
 }
 
 let engineNote = '';
-async function loadBytes(bytes, name) {
+async function loadBytes(bytes, name, note = null) {
+  debug.modelNote = note;  // shown in the status line after each run
   setStatus(`Preparing ${name}…`);
   const switching = modelInfo !== null;  // the first model keeps the state a shared link asked for
   modelInfo = await client.load(bytes);
@@ -261,6 +265,7 @@ async function loadBytes(bytes, name) {
 
 async function main() {
   try {
+    registerServiceWorker();  // not awaited: the app's files are cached in the background, for offline use
     const ready = await client.init();
     engineNote = ready.variant === 'mt' ? `${ready.threads} threads` : 'single thread';
     const { models, defaultId } = await builtinModels();
@@ -279,7 +284,9 @@ async function main() {
       modelLink = m.id === 'url' ? m.url : m.id;
       $('progress').hidden = false;
       setStatus(`Downloading ${m.name} (engine: ${engineNote})…`);
-      await loadBytes(await fetchModel(m, (f) => { $('progress').value = f; }), m.name);
+      let note = null;  // from the offline cache, or a corrupt cached copy downloaded again
+      const bytes = await fetchModel(m, (f) => { $('progress').value = f; }, (text) => { note = text; });
+      await loadBytes(bytes, m.name, note);
       $('progress').hidden = true;
     };
     $('model').addEventListener('change', () => {

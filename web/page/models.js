@@ -2,13 +2,14 @@
 // Hugging Face folder converted in the engine Worker).
 import { sha256Hex } from './sha256.js';
 
-/** The built-in models: [{id, name, url, bytes, sha256}] and the default id. */
-export async function builtinModels() {
-  const res = await fetch('models/builtin.json');
+/** The built-in models: [{id, name, url, bytes, sha256}] and the default id; `base`: the URL models/ is under. */
+export async function builtinModels(base = document.baseURI) {
+  const at = (file) => new URL(`models/${file}`, base).href;
+  const res = await fetch(at('builtin.json'));
   if (!res.ok) throw new Error(`could not read models/builtin.json: HTTP ${res.status} (serve the page with \`npm start\`)`);
   const manifest = await res.json();
-  const models = manifest.models.map((m) => ({ id: m.id, name: m.name, url: `models/${m.file}`, bytes: m.bytes, sha256: m.sha256,
-    parts: m.parts?.map((p) => ({ url: `models/${p.file}`, bytes: p.bytes, sha256: p.sha256 })) }));
+  const models = manifest.models.map((m) => ({ id: m.id, name: m.name, url: at(m.file), bytes: m.bytes, sha256: m.sha256,
+    parts: m.parts?.map((p) => ({ url: at(p.file), bytes: p.bytes, sha256: p.sha256 })) }));
   return { models, defaultId: manifest.default ?? models[0]?.id };
 }
 
@@ -16,24 +17,131 @@ export async function builtinModels() {
 /**
  * Downloads a model with progress (onProgress(fraction)), checking the size and sha256 its manifest gives. A model
  * split into parts by `npm run build` (model.parts: [{url, bytes, sha256}]) is fetched part by part and joined.
+ * Where Cache Storage exists (secure contexts), checked downloads are kept for offline use (see fetchChecked);
+ * onNote(text), when given, is called once when there is something to say about where the bytes came from
+ * ("headlight-mini.hlm: from the offline cache", "the cached copy of … was corrupt (sha256 mismatch): downloaded it again").
  */
-export async function fetchModel(model, onProgress) {
-  if (!model.parts) return fetchChecked(model, onProgress);
+export async function fetchModel(model, onProgress, onNote = null) {
+  const name = fileName(model.url);
+  if (!model.parts) {
+    const got = await fetchChecked(model, onProgress);
+    tell(onNote, name, [got]);
+    return got.bytes;
+  }
   const bytes = new Uint8Array(model.bytes);
+  const results = [];
   let at = 0;
   for (const part of model.parts) {
     const got = await fetchChecked(part, (f) => onProgress((at + f * part.bytes) / model.bytes));
-    if (at + got.length > bytes.length) throw new Error(`the parts of ${model.url} add up to more than its ${model.bytes} bytes`);
-    bytes.set(got, at);
-    at += got.length;
+    results.push(got);
+    if (at + got.bytes.length > bytes.length) throw new Error(`the parts of ${model.url} add up to more than its ${model.bytes} bytes`);
+    bytes.set(got.bytes, at);
+    at += got.bytes.length;
   }
   if (at !== model.bytes) throw new Error(`the parts of ${model.url} add up to ${at} bytes, models/builtin.json says ${model.bytes}`);
   await checkBytes(model, bytes);  // the whole file's sha256
+  tell(onNote, name, results);
   return bytes;
 }
 
+// One note for a model's pieces (the whole file, or its parts): corrupt cached copies replaced, and whether it all came
+// from the cache. Nothing is said for a plain download.
+function tell(onNote, name, results) {
+  const notes = results.filter((r) => r.corrupt).map((r) => `the cached copy of ${r.name} was corrupt (${r.corrupt}): downloaded it again`);
+  if (results.every((r) => r.from === 'cache')) {
+    const parts = results.length > 1 ? `, ${results.length} parts` : '';
+    notes.push(`${name}: from the offline cache${parts}${results.some((r) => r.unchecked) ? ' (no sha256 to check it against)' : ''}`);
+  }
+  if (notes.length && onNote) onNote(notes.join('; '));
+}
+
+const MODEL_CACHE = 'headlight-models-v1';  // Cache Storage: model URL → its bytes (content-type octet-stream, content-length)
+
+/**
+ * One file (a model or a part: {url, bytes?, sha256?}) → {bytes, name, from: 'cache'|'network', corrupt?: reason, unchecked?}.
+ * With a sha256 the offline cache is looked at first: a copy that passes the size and sha256 checks is used as is (no
+ * download, works offline); one that fails them is deleted and the file downloaded again, bypassing the HTTP cache.
+ * Without a sha256 (a ?model=URL) nothing can tell a changed file from the cached one, so the network comes first and the
+ * cached copy is used only when the network fails, checked against the length it was stored with (and model.bytes when
+ * known), not against its content. Every checked download is put in the cache; a cache that fails (quota, storage off)
+ * only costs the offline copy, with a console.warn.
+ */
 async function fetchChecked(model, onProgress) {
-  const res = await fetch(model.url);
+  const name = fileName(model.url);
+  const cache = await modelCache();
+  let corrupt = null;
+  if (cache && model.sha256) {
+    const hit = await fromCache(cache, model);
+    if (hit.bytes) { onProgress(1); return { bytes: hit.bytes, name, from: 'cache' }; }
+    corrupt = hit.corrupt ?? null;
+  }
+  let bytes;
+  try {
+    bytes = await download(model, onProgress, { reload: corrupt !== null, hasCache: cache !== null });
+  } catch (e) {
+    if (!(e.network && cache && !model.sha256)) throw e;
+    const hit = await fromCache(cache, model);
+    if (!hit.bytes) throw e;
+    onProgress(1);
+    return { bytes: hit.bytes, name, from: 'cache', unchecked: true };
+  }
+  if (cache) {
+    try {
+      const headers = { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) };
+      await cache.put(model.url, new Response(bytes, { headers }));  // the Response copies the bytes (they go to the Worker)
+    } catch (e) {
+      console.warn(`${model.url} was not kept for offline use (${e.name}: ${e.message})`);
+    }
+  }
+  return { bytes, name, from: 'network', corrupt };
+}
+
+// The model cache, or null where Cache Storage is missing (non-secure contexts: models are then downloaded every time) or
+// refused (e.g. storage disabled, said in the console).
+async function modelCache() {
+  if (!globalThis.caches) return null;
+  try {
+    return await caches.open(MODEL_CACHE);
+  } catch (e) {
+    console.warn(`the offline model cache is not available (${e.name}: ${e.message}): models are downloaded every time`);
+    return null;
+  }
+}
+
+// The cached copy of model.url: {bytes} when it passes the checks, {corrupt: reason} when it does not (the entry is then
+// deleted), {} when there is none.
+async function fromCache(cache, model) {
+  let bad = null;
+  let bytes = null;
+  try {
+    const res = await cache.match(model.url);
+    if (!res) return {};
+    const stored = Number(res.headers.get('content-length'));
+    bytes = new Uint8Array(await res.arrayBuffer());
+    if (stored && bytes.length !== stored) bad = `${bytes.length} bytes, stored with ${stored}`;
+  } catch (e) {
+    bad = `unreadable: ${e.message}`;
+  }
+  bad ??= (await mismatch(model, bytes))?.reason;
+  if (!bad) return { bytes };
+  try {
+    await cache.delete(model.url);
+  } catch (e) {
+    console.warn(`could not delete the corrupt cached copy of ${model.url} (${e.message})`);
+  }
+  return { corrupt: bad };
+}
+
+// The file from the network with progress; checked. Errors say what failed; one the network raised (no answer at all:
+// offline, server down) has .network set.
+async function download(model, onProgress, { reload = false, hasCache = false } = {}) {
+  let res;
+  try {
+    res = await fetch(model.url, reload ? { cache: 'reload' } : {});
+  } catch (e) {
+    throw Object.assign(new Error(`could not download the model ${model.url} (${e.message}): the network is off or the server is ` +
+      `unreachable${hasCache ? ', and the offline cache has no copy of it' : ''}`), { network: true });
+  }
   if (!res.ok) throw new Error(`could not download the model ${model.url}: HTTP ${res.status}`);
   const total = Number(res.headers.get('content-length')) || model.bytes || 0;
   const reader = res.body.getReader();
@@ -53,13 +161,31 @@ async function fetchChecked(model, onProgress) {
   return bytes;
 }
 
-async function checkBytes(model, bytes) {
+// What is wrong with bytes against the manifest's size and sha256: null, or {what: 'size'|'sha256', reason, sha?}.
+async function mismatch(model, bytes) {
   if (model.bytes !== undefined && bytes.length !== model.bytes)
-    throw new Error(`the model ${model.url} has ${bytes.length} bytes, models/builtin.json says ${model.bytes}: the download was cut or the file is stale; reload the page`);
+    return { what: 'size', reason: `size mismatch: ${bytes.length} bytes, models/builtin.json says ${model.bytes}` };
   if (model.sha256) {
     const sha = await sha256Hex(bytes);
-    if (sha !== model.sha256)
-      throw new Error(`the model ${model.url} does not match its sha256 in models/builtin.json (got ${sha}); reload the page, or rebuild the checkout`);
+    if (sha !== model.sha256) return { what: 'sha256', reason: 'sha256 mismatch', sha };
+  }
+  return null;
+}
+
+async function checkBytes(model, bytes) {
+  const bad = await mismatch(model, bytes);
+  if (bad?.what === 'size')
+    throw new Error(`the model ${model.url} has ${bytes.length} bytes, models/builtin.json says ${model.bytes}: the download was cut or the file is stale; reload the page`);
+  if (bad?.what === 'sha256')
+    throw new Error(`the model ${model.url} does not match its sha256 in models/builtin.json (got ${bad.sha}); reload the page, or rebuild the checkout`);
+}
+
+// The last segment of a model's URL, for notes: 'headlight-mini.hlm', 'headlight-mini.hlm.part1'.
+function fileName(url) {
+  try {
+    return decodeURIComponent(new URL(url, globalThis.location?.href).pathname.split('/').pop()) || url;
+  } catch {
+    return url;
   }
 }
 
