@@ -5,6 +5,8 @@ import { registerServiceWorker } from './page/offline.js';
 import { EXAMPLES } from './page/examples.js';
 import { fromQuery, toQuery } from './page/share.js';
 import { download, svgToPng, viewToSvg } from './page/export.js';
+import { makeSnapshot, snapshotText } from './page/snapshot.js';
+import { standaloneHtml } from './page/standalone.js';
 import { headColour } from './views/palette.js';
 import { mergeWordPieces, hideSpecial } from './analyses/attention_data.js';
 import { headView } from './views/head_view.js';
@@ -306,6 +308,10 @@ async function main() {
       try { download(new Blob([exportView().svg], { type: 'image/svg+xml' }), exportName('svg')); } catch (e) { showError(e); }
     });
     $('export-png').addEventListener('click', () => svgToPng(exportView()).then((b) => download(b, exportName('png'))).catch(showError));
+    $('export-snapshot').addEventListener('click', () => snapshot()
+      .then((text) => download(new Blob([text], { type: 'application/json' }), exportName('json'))).catch(showError));
+    $('export-html').addEventListener('click', () => standalone().then((html) => download(new Blob([html], { type: 'text/html' }), exportName('html')))
+      .catch(showError));
     for (const b of document.querySelectorAll('nav.views [role=tab]')) b.addEventListener('click', () => selectView(b.dataset.view));
     $('word-level').addEventListener('change', (e) => { state.wordLevel = e.target.checked; state.locked = null; shown = null; draw(); });
     $('hide-special').addEventListener('change', (e) => { state.hideSpecial = e.target.checked; state.locked = null; shown = null; draw(); });
@@ -330,6 +336,25 @@ function exportView() {
     heads: heads.map((h) => ({ label: `head ${h}`, colour: headColour(h) })),
   });
 }
+// Snapshot: the current text's tokens and attention (8 bits) with the drawing state; the component draws it model-free.
+async function snapshot() {
+  if (!result) throw new Error('nothing drawn yet');
+  const [cls, sep] = specials();
+  const { view: v, layer, heads, head, filter, locked, token, wordLevel, hideSpecial } = state;
+  const view = { view: ['head', 'model', 'matrix'].includes(v) ? v : 'head', layer, heads, head, filter, locked, token, wordLevel, hideSpecial };
+  return snapshotText(await makeSnapshot(result, { model: { name: modelInfo.meta?.name ?? 'model', cls, sep },
+    text: { a: $('a').value, b: $('b').value }, view }));
+}
+
+// One HTML file: the component's bundle (built next to this page) and the snapshot, for opening from disk.
+async function standalone() {
+  const res = await fetch('headlight-attention.js');
+  if (!res.ok) throw new Error(`could not read headlight-attention.js: HTTP ${res.status} (run \`npm run build\` or \`npm start\`)`);
+  const text = [$('a').value, $('b').value].filter((t) => t.trim()).join(' / ');
+  return standaloneHtml({ bundle: await res.text(), snapshot: await snapshot(),
+    title: `${modelInfo.meta?.name ?? 'model'}: “${text.length > 80 ? `${text.slice(0, 79)}…` : text}”` });
+}
+
 const exportName = (ext) => `headlight-${state.view}${['head', 'neuron', 'matrix'].includes(state.view) ? `-L${state.layer}` : ''}.${ext}`;
 
 const opened = new Map();  // 'file:NAME' → model bytes the user opened (kept: the Worker takes the copy it is sent)

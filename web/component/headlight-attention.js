@@ -1,0 +1,291 @@
+// <headlight-attention>: a live attention diagram (or a saved snapshot) for any HTML page: one script tag, Shadow DOM,
+// one engine Worker and one model download shared by every element, each starting when scrolled into view.
+import { engine, loadModel, ROOT } from './pool.js';
+import { makeSnapshot, readSnapshot, snapshotText } from '../page/snapshot.js';
+import { hideSpecial, mergeWordPieces } from '../analyses/attention_data.js';
+import { headView } from '../views/head_view.js';
+import { modelView } from '../views/model_view.js';
+import { neuronView } from '../views/neuron_view.js';
+import { matrixView } from '../views/matrix_view.js';
+
+/* global __HL_CSS__ */
+const VIEW_CSS = typeof __HL_CSS__ !== 'undefined' ? __HL_CSS__ : null;  // the bundle inlines views/views.css
+// The frame resets every inherited property (all: initial), so the host page's fonts and colours stay outside too.
+const FRAME_CSS = `
+:host { display: block !important; }
+:host([hidden]) { display: none !important; }
+.hl-frame { all: initial; display: flex; flex-direction: column; height: 100%; font: 13px/1.4 system-ui, sans-serif; color: #222;
+  background: #fff; --muted: #5a5a5a; --line: #d8d8d8; --accent: #0072B2; }
+.hl-status { margin: 0 0 .3rem; color: var(--muted); font-size: 12px; min-height: 1.2em; }
+.hl-status.hl-error { color: #b00020; white-space: pre-wrap; }
+.hl-body { flex: 1 1 auto; min-height: 0; overflow: auto; position: relative; }
+.hl-picker { display: flex; gap: 1rem; margin: .3rem 0; font-size: 12px; }
+.hl-note { background: #fff4d6; padding: .3rem .5rem; border-radius: 4px; margin: .3rem 0; font-size: 12px; }`;
+
+const VIEWS = ['head', 'model', 'neuron', 'matrix'];
+const ATTRS = ['sentence-a', 'sentence-b', 'model', 'view', 'layer', 'heads', 'token', 'height', 'snapshot'];
+const DEFAULTS = { view: 'head', layer: 0, heads: null, head: 0, filter: 'all', locked: null, token: 1, wordLevel: false, hideSpecial: false };
+let channels = 0;
+
+const int = (s) => (/^\s*\d{1,4}\s*$/.test(s ?? '') ? Number(s) : undefined);
+
+export class HeadlightAttention extends HTMLElement {
+  static get observedAttributes() { return ATTRS; }
+
+  #frame; #status; #body;
+  #observer = null;
+  #started = false;
+  #gen = 0;                 // bumped by each (re)load: a slower older load must not draw over a newer one
+  #channel = `el${++channels}`;
+  #source = null;           // {kind: 'snapshot', snap} | {kind: 'live', model: {key, info, name}}
+  #result = null;           // what is drawn before the word/special toggles: a snapshot's data or the engine's result
+  #state = { ...DEFAULTS };
+  #view = null;
+  #phase = 'idle';          // idle → loading → ready | error
+
+  constructor() {
+    super();
+    const root = this.attachShadow({ mode: 'open' });
+    const style = document.createElement('style');
+    style.textContent = FRAME_CSS + (VIEW_CSS ?? '');
+    root.append(style);
+    if (!VIEW_CSS) {  // unbundled (development): the views' stylesheet from the page's folder
+      const link = document.createElement('link');
+      link.rel = 'stylesheet';
+      link.href = new URL('views/views.css', ROOT).href;
+      root.append(link);
+    }
+    this.#frame = document.createElement('div');
+    this.#frame.className = 'hl-frame';
+    this.#status = document.createElement('p');
+    this.#status.className = 'hl-status';
+    this.#status.setAttribute('role', 'status');
+    this.#body = document.createElement('div');
+    this.#body.className = 'hl-body';
+    this.#frame.append(this.#status, this.#body);
+    root.append(this.#frame);
+  }
+
+  /** 'idle' (waiting to be scrolled into view), 'loading', 'ready' or 'error'. */
+  get status() { return this.#phase; }
+  /** The drawn data ({n, layers, heads, tokens, attention}) and the view's handle (tests, scripts). */
+  get data() { return this.#result; }
+  get view() { return this.#view; }
+  get state() { return structuredClone(this.#state); }
+
+  /** The current drawing as a snapshot file's text (see page/snapshot.js). */
+  async exportSnapshot() {
+    if (!this.#result) throw new Error('nothing is drawn yet');
+    const model = this.#source.kind === 'snapshot' ? this.#source.snap.model : this.#modelNames();
+    return snapshotText(await makeSnapshot(this.#result, { model, text: this.#text(), view: this.#state }));
+  }
+
+  connectedCallback() {
+    this.#applyHeight();
+    if (this.#started || this.#observer) return;
+    if (!('IntersectionObserver' in window)) { this.#start(); return; }
+    this.#setStatus('Headlight starts when it is scrolled into view.');
+    this.#observer = new IntersectionObserver((entries) => {
+      if (!entries.some((e) => e.isIntersecting)) return;
+      this.#observer.disconnect();
+      this.#observer = null;
+      this.#start();
+    }, { rootMargin: '200px' });
+    this.#observer.observe(this);
+  }
+
+  disconnectedCallback() {
+    this.#observer?.disconnect();
+    this.#observer = null;
+  }
+
+  attributeChangedCallback(name, old, value) {
+    if (old === value) return;
+    if (name === 'height') { this.#applyHeight(); return; }
+    if (!this.#started) return;
+    if (name === 'snapshot' || name === 'model') this.#load();
+    else if (name === 'sentence-a' || name === 'sentence-b') { if (this.#source?.kind === 'live') this.#run(this.#gen); }
+    else { this.#state = this.#fromAttributes(this.#state); this.#draw(); }
+  }
+
+  #start() {
+    this.#started = true;
+    this.#load();
+  }
+
+  #setStatus(text, error = false) {
+    this.#status.textContent = text;  // text, never HTML
+    this.#status.classList.toggle('hl-error', error);
+  }
+
+  #fail(e, gen) {
+    if (gen !== this.#gen) return;
+    this.#phase = 'error';
+    this.#setStatus(`Headlight: ${e.message}${e.hint ? `\n${e.hint}` : ''}`, true);
+    this.dispatchEvent(new CustomEvent('headlight-error', { detail: { message: e.message } }));
+  }
+
+  #applyHeight() {
+    const h = this.getAttribute('height');
+    this.#frame.style.height = h === null ? '' : /^\d+(\.\d+)?$/.test(h.trim()) ? `${h.trim()}px` : h;
+  }
+
+  #text() { return { a: this.getAttribute('sentence-a') ?? '', b: this.getAttribute('sentence-b') ?? '' }; }
+
+  #modelNames() {
+    const t = this.#source?.model?.info?.tokenizer ?? {};
+    return { name: this.#source?.model?.name ?? 'model', cls: t.cls ?? '[CLS]', sep: t.sep ?? '[SEP]' };
+  }
+
+  // The drawing state from the attributes, over `base` (defaults, or what a snapshot was saved with).
+  #fromAttributes(base) {
+    const s = { ...base };
+    const view = this.getAttribute('view');
+    if (VIEWS.includes(view)) s.view = view;
+    if (int(this.getAttribute('layer')) !== undefined) s.layer = int(this.getAttribute('layer'));
+    const heads = this.getAttribute('heads');
+    if (heads === 'all') s.heads = null;
+    else if (heads !== null) {
+      const hs = heads.split(',').map(int);
+      if (hs.every((h) => h !== undefined)) { s.heads = [...new Set(hs)].sort((x, y) => x - y); s.head = s.heads[0] ?? 0; }
+    }
+    const token = int(this.getAttribute('token'));
+    if (token !== undefined) { s.token = token; s.locked = { side: 'left', index: token }; }
+    return s;
+  }
+
+  async #load() {
+    const gen = ++this.#gen;
+    this.#phase = 'loading';
+    const inline = this.querySelector(':scope > script[type="application/json"]');
+    const url = this.getAttribute('snapshot');
+    try {
+      if (inline || url) {
+        this.#setStatus('Reading the snapshot…');
+        let text = inline?.textContent;
+        if (!inline) {
+          const res = await fetch(new URL(url, document.baseURI));
+          if (!res.ok) throw new Error(`could not read the snapshot ${url}: HTTP ${res.status}`);
+          text = await res.text();
+        }
+        const snap = await readSnapshot(text);
+        if (gen !== this.#gen) return;
+        this.#source = { kind: 'snapshot', snap };
+        this.#result = snap.data;
+        this.#state = this.#fromAttributes({ ...DEFAULTS, ...snap.view });
+        this.#draw();
+        this.#ready(`${snap.model.name} · ${snap.data.n} tokens · snapshot (attention to 8 bits; no model loaded)`);
+      } else {
+        this.#setStatus('Loading the engine…');
+        const model = await loadModel(this.getAttribute('model') ?? '',
+          (f) => { if (gen === this.#gen) this.#setStatus(`Downloading the model… ${Math.round(100 * f)}%`); });
+        if (gen !== this.#gen) return;
+        this.#source = { kind: 'live', model };
+        this.#state = this.#fromAttributes(DEFAULTS);
+        await this.#run(gen);
+      }
+    } catch (e) {
+      this.#fail(e, gen);
+    }
+  }
+
+  async #run(gen) {
+    const { a, b } = this.#text();
+    const { model } = this.#source;
+    try {
+      if (!a.trim()) throw new Error('the sentence-a attribute is empty: give the element a sentence to show');
+      const c = await engine();
+      const r = await c.run(a, b.trim() ? b : null, { key: model.key, channel: this.#channel });
+      if (!r || gen !== this.#gen) return;  // superseded by a newer text or model
+      if (this.#result && (r.n !== this.#result.n)) this.#state.locked = this.#fromAttributes(DEFAULTS).locked;
+      this.#result = r;
+      this.#draw();
+      const cut = r.truncation.a_dropped + r.truncation.b_dropped;
+      this.#ready(`${model.name} · ${r.n} tokens · ${r.timings_ms.total.toFixed(0)} ms in your browser` +
+        (cut ? ` · ${cut} word pieces past the model's ${model.info.config.max_position_embeddings} positions cut` : ''));
+    } catch (e) {
+      this.#fail(e, gen);
+    }
+  }
+
+  #ready(text) {
+    this.#phase = 'ready';
+    this.#setStatus(text);
+    this.dispatchEvent(new CustomEvent('headlight-ready'));
+  }
+
+  #draw() {
+    const r = this.#result;
+    if (!r) return;
+    this.#view?.destroy();
+    this.#view = null;
+    this.#body.replaceChildren();
+    const s = this.#state;
+    const names = this.#source.kind === 'snapshot' ? this.#source.snap.model : this.#modelNames();
+    let d = r;
+    if (s.wordLevel) d = mergeWordPieces(d, { specials: [names.cls, names.sep] });
+    if (s.hideSpecial) d = hideSpecial(d, { specials: [names.cls, names.sep] });
+    s.layer = Math.min(s.layer, d.layers - 1);
+    s.head = Math.min(s.head, d.heads - 1);
+    s.heads = (s.heads ?? Array.from({ length: d.heads }, (_, h) => h)).filter((h) => h < d.heads);
+    if (s.locked && s.locked.index >= d.n) s.locked = null;
+    s.token = Math.min(s.token, r.n - 1);
+    let view = s.view;
+    if (view === 'neuron' && !(r.queries && r.keys)) {
+      this.#note('The neuron view needs the model (a snapshot has no q and k vectors): this is the head view.');
+      view = 'head';
+    } else if (view === 'neuron' && (s.wordLevel || s.hideSpecial)) {
+      this.#note('The neuron view always shows word pieces and [CLS]/[SEP]: q and k belong to tokens.');
+    }
+    const div = document.createElement('div');
+    if (view === 'head') {
+      this.#body.append(div);
+      this.#view = headView(div, d, { layer: s.layer, heads: s.heads, filter: s.filter, locked: s.locked,
+        onChange: (next) => { Object.assign(s, next); if (next.heads.length === 1) s.head = next.heads[0]; } });
+    } else if (view === 'model') {
+      this.#body.append(div);
+      this.#view = modelView(div, d, { selected: { layer: s.layer, head: s.head },
+        onSelect: (l, h) => { Object.assign(s, { view: 'head', layer: l, head: h, heads: [h], locked: null }); this.#draw(); } });
+    } else if (view === 'neuron') {
+      this.#picker(r, true);
+      this.#body.append(div);
+      this.#view = neuronView(div, r, { layer: s.layer, head: s.head, token: s.token, onSelectToken: (j) => { s.token = j; this.#draw(); } });
+    } else {
+      this.#picker(d, false);
+      this.#body.append(div);
+      this.#view = matrixView(div, d, { layer: s.layer, head: s.head });
+    }
+  }
+
+  #note(text) {
+    const p = document.createElement('p');
+    p.className = 'hl-note';
+    p.textContent = text;
+    this.#body.append(p);
+  }
+
+  // Layer / head (/ token) selects above the single-head views.
+  #picker(d, token) {
+    const s = this.#state;
+    const bar = document.createElement('div');
+    bar.className = 'hl-picker';
+    const select = (label, names, value, set) => {
+      const l = document.createElement('label');
+      l.textContent = `${label} `;
+      const sel = document.createElement('select');
+      sel.setAttribute('aria-label', label.toLowerCase());
+      names.forEach((name, i) => sel.append(new Option(name, String(i))));
+      sel.value = String(value);
+      sel.addEventListener('change', () => { set(Number(sel.value)); this.#draw(); });
+      l.append(sel);
+      bar.append(l);
+    };
+    const range = (k) => Array.from({ length: k }, (_, i) => String(i));
+    select('Layer', range(d.layers), s.layer, (v) => { s.layer = v; });
+    select('Head', range(d.heads), s.head, (v) => { s.head = v; s.heads = [v]; });
+    if (token) select('Token', d.tokens.map((t, i) => `${i}: ${t.text}`), s.token, (v) => { s.token = v; });
+    this.#body.append(bar);
+  }
+}
+
+if (!customElements.get('headlight-attention')) customElements.define('headlight-attention', HeadlightAttention);

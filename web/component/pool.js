@@ -1,0 +1,53 @@
+// What all <headlight-attention> elements on a page share: one engine Worker (started by the first live element)
+// and one download + load per model, however many elements show it.
+import { EngineClient } from '../engine/client.js';
+import { builtinModels, fetchModel } from '../page/models.js';
+
+/* global __HL_BUNDLED__ */
+// Where engine/, models/ and views/ are: this file is web/component/pool.js, or inlined in web/headlight-attention.js
+// (the bundle tools/bundle_component.mjs writes defines __HL_BUNDLED__).
+export const ROOT = new URL(typeof __HL_BUNDLED__ !== 'undefined' ? './' : '../', import.meta.url);
+
+let client = null;
+let ready = null;             // the engine's init promise
+const models = new Map();     // model attribute → {promise: Promise<{key, info, name}>, fraction, listeners: Set}
+export const counts = { workers: 0, downloads: 0 };  // for tests and the curious: how much is really shared
+
+/** The shared engine client, started on first use (threads where the page is cross-origin isolated). */
+export async function engine() {
+  if (!client) {
+    client = new EngineClient(new URL('engine/worker.js', ROOT));
+    counts.workers += 1;
+    ready = client.init();
+  }
+  await ready;
+  return client;
+}
+
+/**
+ * spec: '' (the built-in default), a built-in model's id, or the URL of a .hlm file (relative to the page).
+ * Resolves to {key (the Worker's model slot), info, name}; onProgress(fraction) follows the one shared download.
+ */
+export function loadModel(spec, onProgress = () => {}) {
+  let entry = models.get(spec);
+  if (!entry) {
+    entry = { fraction: 0, listeners: new Set() };
+    entry.promise = (async () => {
+      const c = await engine();
+      const { models: builtins, defaultId } = await builtinModels(ROOT.href);
+      const m = builtins.find((x) => x.id === (spec || defaultId)) ??
+        (spec ? { id: spec, name: spec.split('/').pop(), url: new URL(spec, document.baseURI).href } : null);
+      if (!m) throw new Error('models/builtin.json lists no models: is headlight-attention.js next to its models/ folder?');
+      counts.downloads += 1;
+      const bytes = await fetchModel(m, (f) => { entry.fraction = f; for (const l of entry.listeners) l(f); });
+      const key = `model:${spec || defaultId}`;
+      const info = await c.load(bytes, key);
+      return { key, info, name: info.meta?.name ?? m.name };
+    })();
+    entry.promise.catch(() => models.delete(spec));  // a failed download may be retried by the next element
+    models.set(spec, entry);
+  }
+  entry.listeners.add(onProgress);
+  onProgress(entry.fraction);
+  return entry.promise.finally(() => entry.listeners.delete(onProgress));
+}
