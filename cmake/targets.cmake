@@ -7,7 +7,7 @@ if(EMSCRIPTEN)
   # Emscripten's Node glue and pthread worker scripts are CommonJS; the repo's package.json says "module".
   file(WRITE "${CMAKE_BINARY_DIR}/package.json" "{\"type\": \"commonjs\"}\n")
   # The engine module: ES module for the page (web/engine/), CommonJS twin for Node (tests, bench).
-  set(HL_EXPORTS "['_hl_version','_hl_alloc','_hl_free','_hl_model_load','_hl_model_info','_hl_model_free','_hl_run','_hl_run_ids','_hl_result_get','_hl_result_free','_hl_result_stats','_hl_distances_new','_hl_distances_add','_hl_distances_mds','_hl_distances_free','_hl_convert','_hl_last_error','_malloc','_free']")
+  set(HL_EXPORTS "['_hl_version','_hl_alloc','_hl_free','_hl_model_load','_hl_model_info','_hl_model_free','_hl_run','_hl_run_ids','_hl_step_begin','_hl_step_buffers','_hl_step_next','_hl_step_free','_hl_result_get','_hl_result_free','_hl_result_stats','_hl_distances_new','_hl_distances_add','_hl_distances_mds','_hl_distances_free','_hl_convert','_hl_last_error','_malloc','_free']")
   set(HL_MODULE_FLAGS -O3 -sMODULARIZE=1 -sEXPORT_NAME=createHeadlight "-sEXPORTED_FUNCTIONS=${HL_EXPORTS}"
       "-sEXPORTED_RUNTIME_METHODS=['UTF8ToString','stringToUTF8','lengthBytesUTF8','HEAPU8','HEAP32','HEAPF32']"
       -sINITIAL_MEMORY=64MB -sTOTAL_STACK=1MB)

@@ -28,6 +28,7 @@ for v in "${variants[@]}"; do
       cp build/$v/headlight-*.worker.js web/engine/wasm/ 2>/dev/null || true
       node tools/vendor_d3.mjs >/dev/null   # the page's one library, D3, as web/vendor/d3.js (generated, not committed)
       node tools/bundle_component.mjs >/dev/null   # <headlight-attention> as one file, web/headlight-attention.js (generated)
+      node tools/embed_wgsl.mjs >/dev/null   # the WebGPU shaders (web/engine/gpu/*.wgsl) as web/engine/gpu/shaders.js (generated)
       ;;
     *) echo "build.sh: unknown variant $v (native, wasm-st, wasm-mt, asan)"; exit 2 ;;
   esac

@@ -32,6 +32,8 @@ let keyAt = 0;            // performance.now() of the keystroke the next drawing
 const debug = { state, latencyMs: [], drawMs: 0, get result() { return result; }, get shown() { return shown; }, get view() { return view; }, runs: 0,
   modelNote: null };
 window.headlight = debug;
+// A run outside the page's own (tests compare attention paths with it): {gpu: 'on' | 'off' | 'auto', ...}.
+debug.run = (a, b = null, options = {}) => client.run(a, b, { ...options, channel: 'debug' });
 
 function setStatus(text, error = false) {
   $('status').textContent = text;
@@ -228,6 +230,11 @@ function showTruncation(r) {
   $('notice').textContent = `The text is longer than the model's ${modelInfo.config.max_position_embeddings} positions: cut in ${where.join(' and ')}.`;
 }
 
+// Where attention heads run: ?gpu=on (WebGPU, also on a software adapter), off (wasm), or auto (WebGPU for long inputs on
+// a real GPU); see engine/worker.js.
+const GPU_MODE = ['on', 'off', 'auto'].includes(new URLSearchParams(location.search).get('gpu'))
+  ? new URLSearchParams(location.search).get('gpu') : 'auto';
+
 let timer = 0;
 function schedule(fromKey = true) {
   if (fromKey && !keyAt) keyAt = performance.now();
@@ -235,7 +242,7 @@ function schedule(fromKey = true) {
   timer = setTimeout(async () => {
     try {
       const b = $('b').value.trim() === '' ? null : $('b').value;
-      const r = await client.run($('a').value, b, { stats: STATS_VIEWS.includes(state.view) });
+      const r = await client.run($('a').value, b, { stats: STATS_VIEWS.includes(state.view), gpu: GPU_MODE });
       if (!r) return;  // superseded by a newer keystroke
       debug.runs += 1;
       if (result && (r.n !== result.n || r.tokens.some((t, i) => t.text !== result.tokens[i].text))) state.locked = null;
@@ -243,7 +250,7 @@ function schedule(fromKey = true) {
       shown = null;
       const empty = r.tokens.every((t) => t.start < 0);  // nothing but [CLS]/[SEP]: the text had no word
       setStatus(`${modelInfo.meta?.name ?? 'model'}: ${r.n} tokens, ${r.layers} layers × ${r.heads} heads, ` +
-        `${r.timings_ms.total.toFixed(1)} ms (${engineNote})` + (debug.modelNote ? `. ${debug.modelNote}` : '') +
+        `${r.timings_ms.total.toFixed(1)} ms (${engineNote}; attention: ${r.attentionPath})` + (debug.modelNote ? `. ${debug.modelNote}` : '') +
         (empty ? '. The text is empty: type a sentence to see what each head attends to.' : ''));
       showMasks(r);
       showTruncation(r);

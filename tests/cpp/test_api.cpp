@@ -1,5 +1,8 @@
 // The extern "C" boundary: ownership, handles, status codes, last-error messages and result fields.
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <vector>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -85,4 +88,98 @@ TEST_CASE("C API: out of memory is a status, not a crash", "[api]") {
   int32_t model = -1;
   REQUIRE(hl_model_load(nullptr, 1u << 30, 1, &model) == HL_STATUS_INVALID_ARGUMENT);
   REQUIRE(std::string(hl_last_error()).find("allocation failed") != std::string::npos);
+}
+
+namespace {
+
+// The caller's side of a stepped run, as plain loops: probs [A][n][n] = softmax(q·k/√D) per head, context [n][H].
+void AttentionByLoops(const float* qkv, float* probs, float* ctx, int n, int A, int D) {
+  const int H = A * D;
+  std::vector<float> row(n);
+  for (int h = 0; h < A; ++h)
+    for (int i = 0; i < n; ++i) {
+      float mx = -1e30f;
+      for (int j = 0; j < n; ++j) {
+        double s = 0;
+        for (int d = 0; d < D; ++d) s += double(qkv[i * 3 * H + h * D + d]) * qkv[j * 3 * H + H + h * D + d];
+        row[j] = float(s / std::sqrt(double(D)));
+        mx = std::max(mx, row[j]);
+      }
+      double z = 0;
+      for (int j = 0; j < n; ++j) z += std::exp(double(row[j] - mx));
+      for (int j = 0; j < n; ++j) probs[(h * n + i) * n + j] = float(std::exp(double(row[j] - mx)) / z);
+      for (int d = 0; d < D; ++d) {
+        double c = 0;
+        for (int j = 0; j < n; ++j) c += double(probs[(h * n + i) * n + j]) * qkv[j * 3 * H + 2 * H + h * D + d];
+        ctx[i * H + h * D + d] = float(c);
+      }
+    }
+}
+
+std::vector<float> Field(int32_t result, int32_t field) {
+  const void* p;
+  size_t bytes;
+  REQUIRE(hl_result_get(result, field, &p, &bytes) == HL_STATUS_OK);
+  const float* f = static_cast<const float*>(p);
+  return std::vector<float>(f, f + bytes / sizeof(float));
+}
+
+}  // namespace
+
+TEST_CASE("C API: a stepped run with the caller's attention equals hl_run; the model is held while it is open", "[api]") {
+  const std::vector<uint8_t> bytes = hltest::ConvertFixture("tiny-mlm", true);
+  int32_t model = -1;
+  REQUIRE(LoadBytes(bytes, &model) == HL_STATUS_OK);
+  const char* info;
+  size_t info_len;
+  REQUIRE(hl_model_info(model, &info, &info_len) == HL_STATUS_OK);
+  const auto mi = nlohmann::json::parse(std::string(info, info_len));
+  const int L = mi["config"]["num_layers"], A = mi["config"]["num_heads"], H = mi["config"]["hidden_size"], D = H / A;
+  const std::string a = "The cat sat on the [MASK].", b = "It was tired.";
+
+  int32_t want = 0;
+  REQUIRE(hl_run(model, a.data(), a.size(), b.data(), b.size(), 1, 3, 0, &want) == HL_STATUS_OK);
+  int32_t step = 0;
+  REQUIRE(hl_step_begin(model, a.data(), a.size(), b.data(), b.size(), 1, 3, 0, &step) == HL_STATUS_OK);
+  int32_t other = 0;
+  REQUIRE(hl_run(model, "x", 1, nullptr, 0, 0, 1, 0, &other) == HL_STATUS_INVALID_ARGUMENT);
+  REQUIRE(std::string(hl_last_error()).find("stepped run") != std::string::npos);
+  int32_t got = 0;
+  for (int l = 0; got == 0; ++l) {
+    REQUIRE(l < L);
+    int32_t layer = -1, n = 0;
+    const float* qkv;
+    float *probs, *ctx;
+    REQUIRE(hl_step_buffers(step, &layer, &n, &qkv, &probs, &ctx) == HL_STATUS_OK);
+    REQUIRE(layer == l);
+    AttentionByLoops(qkv, probs, ctx, n, A, D);
+    REQUIRE(hl_step_next(step, l % 2, &got) == HL_STATUS_OK);  // odd layers: the engine's own heads
+  }
+  REQUIRE(hl_step_buffers(step, nullptr, nullptr, nullptr, nullptr, nullptr) == HL_STATUS_INVALID_ARGUMENT);  // gone
+  for (int32_t field : {HL_FIELD_ATTENTION, HL_FIELD_QUERIES, HL_FIELD_KEYS, HL_FIELD_HIDDEN}) {
+    const std::vector<float> x = Field(got, field), y = Field(want, field);
+    REQUIRE(x.size() == y.size());
+    float worst = 0;
+    for (size_t k = 0; k < x.size(); ++k) worst = std::max(worst, std::abs(x[k] - y[k]));
+    INFO("field " << field << " worst " << worst);
+    REQUIRE(worst < 2e-4f);  // the engine's SIMD attention against double loops, carried through int8 layers
+  }
+  const void* p;
+  size_t nbytes;
+  REQUIRE(hl_result_get(got, HL_FIELD_SUMMARY_JSON, &p, &nbytes) == HL_STATUS_OK);
+  const auto sum = nlohmann::json::parse(std::string(static_cast<const char*>(p), nbytes));
+  REQUIRE(sum["tokens"][1]["text"] == "the");
+  REQUIRE(sum["mlm"].size() == 1);
+  REQUIRE(hl_result_free(got) == HL_STATUS_OK);
+  REQUIRE(hl_result_free(want) == HL_STATUS_OK);
+
+  // An abandoned step frees the model for other runs; a model freed with a step open takes the step with it.
+  REQUIRE(hl_step_begin(model, a.data(), a.size(), nullptr, 0, 0, 3, 0, &step) == HL_STATUS_OK);
+  REQUIRE(hl_step_free(step) == HL_STATUS_OK);
+  REQUIRE(hl_run(model, "x", 1, nullptr, 0, 0, 1, 0, &other) == HL_STATUS_OK);
+  REQUIRE(hl_result_free(other) == HL_STATUS_OK);
+  REQUIRE(hl_step_begin(model, a.data(), a.size(), nullptr, 0, 0, 3, 0, &step) == HL_STATUS_OK);
+  REQUIRE(hl_model_free(model) == HL_STATUS_OK);
+  int32_t none = 0;
+  REQUIRE(hl_step_next(step, 0, &none) == HL_STATUS_INVALID_ARGUMENT);
 }

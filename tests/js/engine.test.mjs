@@ -61,3 +61,49 @@ test('pthreads build runs with 2 threads and agrees with the single-thread build
   assert.ok(r.n > 5 && r.length > 0);
   assert.ok(r.maxDiff < 1e-5, `max |Δ| ${r.maxDiff}`);
 });
+
+// The WebGPU path's contract, with the attention done by plain JS loops: runStepped hands each layer's qkv out and takes
+// probs and context back; layers answered with null use the engine's own heads.
+function attentionByLoops(qkv, n, A, D) {
+  const H = A * D, probs = new Float32Array(A * n * n), context = new Float32Array(n * H);
+  for (let h = 0; h < A; ++h) for (let i = 0; i < n; ++i) {
+    const row = new Float64Array(n);
+    for (let j = 0; j < n; ++j) {
+      let s = 0;
+      for (let d = 0; d < D; ++d) s += qkv[i * 3 * H + h * D + d] * qkv[j * 3 * H + H + h * D + d];
+      row[j] = s / Math.sqrt(D);
+    }
+    const m = Math.max(...row);
+    let z = 0;
+    for (let j = 0; j < n; ++j) { row[j] = Math.exp(row[j] - m); z += row[j]; }
+    for (let j = 0; j < n; ++j) probs[(h * n + i) * n + j] = row[j] / z;
+    for (let d = 0; d < D; ++d) {
+      let c = 0;
+      for (let j = 0; j < n; ++j) c += probs[(h * n + i) * n + j] * qkv[j * 3 * H + 2 * H + h * D + d];
+      context[i * H + h * D + d] = c;
+    }
+  }
+  return { probs, context };
+}
+
+test('runStepped with the caller\'s attention equals run; a failing attention leaves the model usable', async () => {
+  const e = await nodeEngine('st');
+  const model = e.loadModel(e.convert(checkpoint('tiny-mlm'), { int8: true }));
+  const a = 'The cat sat on the [MASK].', b = 'It was tired.';
+  const want = e.run(model, a, b);
+  let calls = 0;
+  const got = await e.runStepped(model, a, b, async (qkv, n, A, D) => (calls++ % 2 ? null : attentionByLoops(qkv, n, A, D)));
+  assert.equal(calls, model.info.config.num_layers);
+  assert.deepEqual(got.tokens, want.tokens);
+  assert.deepEqual(got.mlm.map((m) => m.predictions.map((p) => p.token)), want.mlm.map((m) => m.predictions.map((p) => p.token)));
+  for (const f of ['attention', 'queries', 'keys', 'hidden']) {
+    let worst = 0;
+    for (let k = 0; k < want[f].length; ++k) worst = Math.max(worst, Math.abs(got[f][k] - want[f][k]));
+    assert.ok(worst < 2e-4, `${f}: worst ${worst}`);  // SIMD f32 against double loops, through int8 layers
+  }
+  await assert.rejects(e.runStepped(model, a, b, async () => { throw new Error('GPU lost'); }), /GPU lost/);
+  await assert.rejects(e.runStepped(model, a, b, async () => ({ probs: new Float32Array(1), context: new Float32Array(1) })),
+    /returned 1 probabilities/);
+  assert.equal(e.run(model, a, b).n, want.n);  // the abandoned steps freed the model
+  e.freeModel(model);
+});

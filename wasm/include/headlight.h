@@ -43,6 +43,19 @@ int32_t hl_run(int32_t model, const char* a, size_t a_length, const char* b, siz
                int32_t max_tokens, int32_t* out_result);
 /* Runs given token ids / types (int32 [n]); the summary then has no tokens' text or spans. */
 int32_t hl_run_ids(int32_t model, const int32_t* ids, const int32_t* types, size_t n, int32_t top_k, int32_t* out_result);
+/* A run that stops before each layer's attention heads so that the caller computes them (the page's WebGPU path).
+   hl_step_begin takes hl_run's arguments and runs up to layer 0's attention. hl_step_buffers points at the current
+   layer's qkv f32 [n][3H] (Q | K | V per token; read it), probs f32 [A][n][n] and context f32 [n][H] (write them:
+   softmax(q·k/sqrt(D)) rows per head, and per head probs·V into columns h·D..(h+1)·D-1). hl_step_next takes them (or,
+   with engine_heads != 0, computes this layer's heads itself) and goes on: *out_result stays 0 until the last layer is
+   done, then it is a result handle as from hl_run and the step is gone. hl_step_free abandons a step. While a step is
+   open its model refuses other runs. */
+int32_t hl_step_begin(int32_t model, const char* a, size_t a_length, const char* b, size_t b_length, int32_t has_b,
+                      int32_t top_k, int32_t max_tokens, int32_t* out_step);
+int32_t hl_step_buffers(int32_t step, int32_t* out_layer, int32_t* out_n, const float** qkv, float** probs, float** context);
+int32_t hl_step_next(int32_t step, int32_t engine_heads, int32_t* out_result);
+int32_t hl_step_free(int32_t step);
+
 /* Points at one field of a result; valid until the result is freed. */
 int32_t hl_result_get(int32_t result, int32_t field, const void** data, size_t* bytes);
 int32_t hl_result_free(int32_t result);

@@ -66,25 +66,69 @@ export class Engine {
     });
   }
 
-  // Runs A (and B) with hl_run and calls fn(result handle); the result is freed afterwards.
-  withResult(model, a, b, topK, maxTokens, fn) {
+  /** Like run(), with each layer's attention computed by `attend(qkv, n, heads, headSize)` → Promise<{probs [A][n][n],
+   *  context [n][H]}> (the WebGPU path), or by the engine where attend returns null. qkv [n][3H] is a view of the
+   *  engine's memory: read it before the first await. */
+  async runStepped(model, a, b, attend, { topK = 5, maxTokens = 0, stats = false } = {}) {
+    const { num_heads: A, hidden_size: H } = model.info.config;
     const ea = this.encoder.encode(a), eb = b === null ? new Uint8Array(0) : this.encoder.encode(b);
+    let step = this.withScratch(4, (out) => this.withText(ea, eb, (pa, pb) => {
+      this.check(this.m._hl_step_begin(model.handle, pa, ea.length, pb, eb.length, b === null ? 0 : 1, topK, maxTokens, out));
+      return this.m.HEAP32[out >> 2];
+    }));
+    try {
+      for (;;) {
+        const [, n, qkv, probsAt, contextAt] = this.withScratch(20, (out) => {
+          this.check(this.m._hl_step_buffers(step, out, out + 4, out + 8, out + 12, out + 16));
+          return Array.from(this.m.HEAP32.subarray(out >> 2, (out >> 2) + 5), (v) => v >>> 0);
+        });
+        const got = await attend(this.m.HEAPF32.subarray(qkv >> 2, (qkv >> 2) + 3 * n * H), n, A, H / A);
+        if (got) {
+          if (got.probs.length !== A * n * n || got.context.length !== n * H)
+            throw new Error(`the attention path returned ${got.probs.length} probabilities and ${got.context.length} context values for n = ${n}`);
+          this.m.HEAPF32.set(got.probs, probsAt >> 2);  // fresh views: the heap may have grown meanwhile
+          this.m.HEAPF32.set(got.context, contextAt >> 2);
+        }
+        const result = this.withScratch(4, (out) => { this.check(this.m._hl_step_next(step, got ? 0 : 1, out)); return this.m.HEAP32[out >> 2]; });
+        if (!result) continue;
+        step = 0;  // hl_step_next ended it
+        try {
+          const r = this.readResult(result, a, b);
+          if (stats) r.stats = this.json((out) => this.m._hl_result_stats(result, out, out + 4));
+          return r;
+        } finally {
+          this.m._hl_result_free(result);
+        }
+      }
+    } finally {
+      if (step) this.m._hl_step_free(step);  // a failed attention or step leaves the model free for other runs
+    }
+  }
+
+  // Copies A and B (UTF-8) into the heap for fn(pa, pb); freed afterwards.
+  withText(ea, eb, fn) {
     const pa = this.m._malloc(ea.length + 1), pb = this.m._malloc(eb.length + 1);
     try {
       this.m.HEAPU8.set(ea, pa);
       this.m.HEAPU8.set(eb, pb);
-      const handle = this.withScratch(4, (out) => {
-        this.check(this.m._hl_run(model.handle, pa, ea.length, pb, eb.length, b === null ? 0 : 1, topK, maxTokens, out));
-        return this.m.HEAP32[out >> 2];
-      });
-      try {
-        return fn(handle);
-      } finally {
-        this.m._hl_result_free(handle);
-      }
+      return fn(pa, pb);
     } finally {
       this.m._free(pa);
       this.m._free(pb);
+    }
+  }
+
+  // Runs A (and B) with hl_run and calls fn(result handle); the result is freed afterwards.
+  withResult(model, a, b, topK, maxTokens, fn) {
+    const ea = this.encoder.encode(a), eb = b === null ? new Uint8Array(0) : this.encoder.encode(b);
+    const handle = this.withScratch(4, (out) => this.withText(ea, eb, (pa, pb) => {
+      this.check(this.m._hl_run(model.handle, pa, ea.length, pb, eb.length, b === null ? 0 : 1, topK, maxTokens, out));
+      return this.m.HEAP32[out >> 2];
+    }));
+    try {
+      return fn(handle);
+    } finally {
+      this.m._hl_result_free(handle);
     }
   }
 

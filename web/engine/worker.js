@@ -2,10 +2,13 @@
 // In:  {type:'init', id, threads} | {type:'load', id, bytes, key?} | {type:'run', id, a, b, topK, maxTokens, stats, key?} | {type:'convert', id, files, int8}
 //      | {type:'headmap', id, texts: [[a, b|null]], key?}
 // `key` names a model slot (default 'main'): several <headlight-attention> elements with different models share one Worker.
+// `gpu` ('auto' | 'on' | 'off', default 'auto') picks where a run's attention heads are computed: WebGPU or the engine.
+// Messages are handled one at a time, in order: a WebGPU run awaits the GPU, and nothing may use its model meanwhile.
 // Out: {type:'ready'|'loaded'|'result'|'converted'|'headmap', id, ...} | {type:'error', id, error:{name,message,hint}}
 //      | {type:'progress', id, stage, fraction?}
 import { Engine } from './headlight.js';
 import { errorToJSON } from './errors.js';
+import { MAX_TOKENS, openGpu } from './gpu/attention.js';
 
 let engine = null;
 const models = new Map();  // key → loaded model
@@ -20,13 +23,46 @@ async function init(wantThreads) {
   return { variant, threads, crossOriginIsolated: self.crossOriginIsolated };
 }
 
+// WebGPU for the attention heads. 'auto' uses it for inputs of GPU_MIN_TOKENS or more on a real (not fallback/software)
+// adapter; the threshold is a guess, not a measurement: no GPU was at hand to measure where it starts to win.
+const GPU_MIN_TOKENS = 256;
+let gpu = null;  // Promise<the GPU or null>, opened on the first run that may use it
+async function attentionPath(mode) {
+  if (mode === 'off') return null;
+  gpu ??= openGpu().catch((e) => { console.warn(`headlight: WebGPU is not usable (${e.message}): attention runs in wasm`); return null; });
+  const g = await gpu;
+  if (!g && mode === 'on') throw new Error('WebGPU was asked for (gpu=on) but this browser gives no usable adapter');
+  if (!g || (mode === 'auto' && g.info.fallback)) return null;
+  return g;
+}
+
+async function run(msg) {
+  const model = modelFor(msg);
+  const options = { topK: msg.topK ?? 5, maxTokens: msg.maxTokens ?? 0, stats: msg.stats ?? false };
+  const g = await attentionPath(msg.gpu ?? 'auto');
+  if (!g) return { ...engine.run(model, msg.a, msg.b ?? null, options), attentionPath: 'wasm' };
+  let used = 0, layers = 0;
+  const min = msg.gpu === 'on' ? 1 : GPU_MIN_TOKENS;
+  const r = await engine.runStepped(model, msg.a, msg.b ?? null, (qkv, n, heads, headSize) => {
+    layers += 1;
+    if (n < min || n > MAX_TOKENS) return null;  // the engine's own heads
+    used += 1;
+    return g.attention(qkv, n, heads, headSize);
+  }, options);
+  const where = `WebGPU${g.info.fallback ? ' (software adapter)' : g.info.vendor ? ` (${g.info.vendor})` : ''}`;
+  return { ...r, attentionPath: used === layers ? where : used ? `${where} in ${used} of ${layers} layers` : 'wasm' };
+}
+
 function modelFor(msg) {
   const model = models.get(msg.key ?? 'main');
   if (!model) throw new Error(`no model is loaded${msg.key ? ` under "${msg.key}"` : ''}: load one before running`);
   return model;
 }
 
-self.onmessage = async ({ data: msg }) => {
+let queue = Promise.resolve();
+self.onmessage = ({ data: msg }) => { queue = queue.then(() => handle(msg)); };
+
+async function handle(msg) {
   const reply = (type, body = {}, transfer = []) => self.postMessage({ type, id: msg.id, ...body }, transfer);
   try {
     switch (msg.type) {
@@ -42,7 +78,7 @@ self.onmessage = async ({ data: msg }) => {
         break;
       }
       case 'run': {
-        const r = engine.run(modelFor(msg), msg.a, msg.b ?? null, { topK: msg.topK ?? 5, maxTokens: msg.maxTokens ?? 0, stats: msg.stats ?? false });
+        const r = await run(msg);
         reply('result', { result: r }, [r.attention.buffer, r.queries.buffer, r.keys.buffer, r.hidden.buffer]);
         break;
       }
@@ -72,4 +108,4 @@ self.onmessage = async ({ data: msg }) => {
   } catch (e) {
     reply('error', { error: errorToJSON(e) });
   }
-};
+}

@@ -41,6 +41,15 @@ struct Result {
 };
 std::map<int32_t, std::unique_ptr<Result>> g_results;
 
+// A stepped run (hl_step_*): the model it runs on and the result it fills.
+struct Step {
+  int32_t model = 0;
+  hl::BertModel* m = nullptr;
+  std::unique_ptr<Result> r;
+  hl::Steps st;
+};
+std::map<int32_t, std::unique_ptr<Step>> g_steps;
+
 struct Distances {
   int32_t model = 0;
   size_t layers = 0, heads = 0;  // L, A
@@ -192,7 +201,9 @@ int32_t hl_model_info(int32_t model, const char** json, size_t* length) {
 
 int32_t hl_model_free(int32_t model) {
   std::lock_guard<std::mutex> lock(g_mutex);
-  if (!g_models.erase(model)) return Fail(hl::Code::kInvalidArgument, "hl_model_free: unknown model handle");
+  if (!g_models.count(model)) return Fail(hl::Code::kInvalidArgument, "hl_model_free: unknown model handle");
+  for (auto it = g_steps.begin(); it != g_steps.end();) it = it->second->model == model ? g_steps.erase(it) : std::next(it);
+  g_models.erase(model);
   g_model_info.erase(model);
   return Ok();
 }
@@ -217,6 +228,84 @@ int32_t hl_run(int32_t model, const char* a, size_t a_length, const char* b, siz
     for (const hl::Token& t : r->run.encoding.tokens) r->ids.push_back(t.id);
     return StoreResult(m, model, std::move(r), out_result);
   });
+}
+
+int32_t hl_step_begin(int32_t model, const char* a, size_t a_length, const char* b, size_t b_length, int32_t has_b,
+                      int32_t top_k, int32_t max_tokens, int32_t* out_step) {
+  return Guard([&] {
+    auto step = std::make_unique<Step>();
+    {
+      std::lock_guard<std::mutex> lock(g_mutex);
+      step->m = FindModel(model);
+    }
+    if (!step->m) return Fail(hl::Code::kInvalidArgument, "hl_step_begin: unknown model handle (load a model first)");
+    if (!out_step || (!a && a_length) || (has_b && !b && b_length))
+      return Fail(hl::Code::kInvalidArgument, "hl_step_begin: NULL argument");
+    step->model = model;
+    step->r = std::make_unique<Result>();
+    hl::RunOptions opt;
+    opt.top_k = top_k;
+    opt.max_tokens = max_tokens > 0 ? static_cast<size_t>(max_tokens) : 0;
+    hl::Status s = step->m->BeginSteps(std::string_view(a ? a : "", a_length), std::string_view(b ? b : "", b_length),
+                                       has_b != 0, opt, &step->r->run, &step->st);
+    if (!s.ok()) return Fail(s);
+    std::lock_guard<std::mutex> lock(g_mutex);
+    const int32_t h = g_next_handle++;
+    g_steps[h] = std::move(step);
+    *out_step = h;
+    return Ok();
+  });
+}
+
+int32_t hl_step_buffers(int32_t step, int32_t* out_layer, int32_t* out_n, const float** qkv, float** probs, float** context) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  auto it = g_steps.find(step);
+  if (it == g_steps.end()) return Fail(hl::Code::kInvalidArgument, "hl_step_buffers: unknown step handle");
+  if (!out_layer || !out_n || !qkv || !probs || !context) return Fail(hl::Code::kInvalidArgument, "hl_step_buffers: NULL argument");
+  Step& s = *it->second;
+  s.m->StepBuffers(s.st, qkv, probs, context);
+  *out_layer = static_cast<int32_t>(s.st.layer);
+  *out_n = static_cast<int32_t>(s.st.n);
+  return Ok();
+}
+
+int32_t hl_step_next(int32_t step, int32_t engine_heads, int32_t* out_result) {
+  return Guard([&] {
+    Step* s;
+    {
+      std::lock_guard<std::mutex> lock(g_mutex);
+      auto it = g_steps.find(step);
+      s = it == g_steps.end() ? nullptr : it->second.get();
+    }
+    if (!s) return Fail(hl::Code::kInvalidArgument, "hl_step_next: unknown step handle");
+    if (!out_result) return Fail(hl::Code::kInvalidArgument, "hl_step_next: NULL argument");
+    *out_result = 0;
+    bool done = false;
+    hl::Status st = s->m->NextStep(&s->st, engine_heads != 0, &done);
+    if (!st.ok()) {
+      hl_step_free(step);
+      return Fail(st);
+    }
+    if (!done) return Ok();
+    std::unique_ptr<Result> r = std::move(s->r);
+    for (const hl::Token& t : r->run.encoding.tokens) r->ids.push_back(t.id);
+    const int32_t model = s->model;
+    hl::BertModel* m = s->m;
+    {
+      std::lock_guard<std::mutex> lock(g_mutex);
+      g_steps.erase(step);
+    }
+    return StoreResult(m, model, std::move(r), out_result);
+  });
+}
+
+int32_t hl_step_free(int32_t step) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  auto it = g_steps.find(step);
+  if (it == g_steps.end()) return Fail(hl::Code::kInvalidArgument, "hl_step_free: unknown step handle");
+  it->second->m->EndSteps();
+  g_steps.erase(it);
+  return Ok();
 }
 
 int32_t hl_run_ids(int32_t model, const int32_t* ids, const int32_t* types, size_t n, int32_t top_k, int32_t* out_result) {

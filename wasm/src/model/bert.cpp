@@ -195,17 +195,34 @@ Status BertModel::Build(const ModelFileView& view, const LoadOptions& options) {
   return Status::Ok();
 }
 
-Status BertModel::Run(std::string_view a, std::string_view b, bool has_b, const RunOptions& options, RunResult* out) {
-  const auto t0 = Clock::now();
-  const size_t limit = options.max_tokens ? std::min<size_t>(options.max_tokens, config_.max_position_embeddings)
-                                          : static_cast<size_t>(config_.max_position_embeddings);
-  Encoding enc;
-  HL_RETURN_IF_ERROR(tokenizer_->Encode(a, b, has_b, limit, &enc));
-  std::vector<int32_t> ids(enc.tokens.size()), types(enc.tokens.size());
-  for (size_t i = 0; i < enc.tokens.size(); ++i) {
-    ids[i] = enc.tokens[i].id;
-    types[i] = std::min<int32_t>(enc.tokens[i].segment, config_.type_vocab_size - 1);
+namespace {
+// Tokenizes A (and B) within the model's positions: ids and token types [n].
+Status Tokenize(const Tokenizer& tok, const BertConfig& config, std::string_view a, std::string_view b, bool has_b,
+                const RunOptions& options, Encoding* enc, std::vector<int32_t>* ids, std::vector<int32_t>* types) {
+  const size_t limit = options.max_tokens ? std::min<size_t>(options.max_tokens, config.max_position_embeddings)
+                                          : static_cast<size_t>(config.max_position_embeddings);
+  HL_RETURN_IF_ERROR(tok.Encode(a, b, has_b, limit, enc));
+  ids->resize(enc->tokens.size());
+  types->resize(enc->tokens.size());
+  for (size_t i = 0; i < enc->tokens.size(); ++i) {
+    (*ids)[i] = enc->tokens[i].id;
+    (*types)[i] = std::min<int32_t>(enc->tokens[i].segment, config.type_vocab_size - 1);
   }
+  return Status::Ok();
+}
+}  // namespace
+
+Status BertModel::CheckNotStepping() const {
+  if (stepping_) return InvalidArgument("the model is in the middle of a stepped run (WebGPU attention): finish or free it first");
+  return Status::Ok();
+}
+
+Status BertModel::Run(std::string_view a, std::string_view b, bool has_b, const RunOptions& options, RunResult* out) {
+  HL_RETURN_IF_ERROR(CheckNotStepping());
+  const auto t0 = Clock::now();
+  Encoding enc;
+  std::vector<int32_t> ids, types;
+  HL_RETURN_IF_ERROR(Tokenize(*tokenizer_, config_, a, b, has_b, options, &enc, &ids, &types));
   const double tokenize_ms = MsSince(t0);
   HL_RETURN_IF_ERROR(Forward(ids.data(), types.data(), ids.size(), options, out));
   out->encoding = std::move(enc);
@@ -215,6 +232,7 @@ Status BertModel::Run(std::string_view a, std::string_view b, bool has_b, const 
 }
 
 Status BertModel::RunIds(const int32_t* ids, const int32_t* types, size_t n, const RunOptions& options, RunResult* out) {
+  HL_RETURN_IF_ERROR(CheckNotStepping());
   if (n == 0) return InvalidArgument("no tokens to run");
   if (n > static_cast<size_t>(config_.max_position_embeddings))
     return InvalidArgument(std::to_string(n) + " tokens exceed the model's " + std::to_string(config_.max_position_embeddings) +
@@ -232,6 +250,17 @@ Status BertModel::RunIds(const int32_t* ids, const int32_t* types, size_t n, con
 }
 
 Status BertModel::Forward(const int32_t* ids, const int32_t* types, size_t n, const RunOptions& options, RunResult* out) {
+  const bool ref = options.reference_kernels;
+  HL_RETURN_IF_ERROR(BeginForward(ids, types, n, ref, out));
+  for (size_t l = 0; l < static_cast<size_t>(config_.num_layers); ++l) {
+    HL_RETURN_IF_ERROR(AttentionBlock(*layers_[l], static_cast<int32_t>(l), n, ref, out));
+    HL_RETURN_IF_ERROR(FeedForwardBlock(*layers_[l], n, ref, &out->timings));
+  }
+  return EndForward(ids, n, options, out);
+}
+
+// Sizes the workspace and the hand-over buffers, then x = LN(embeddings).
+Status BertModel::BeginForward(const int32_t* ids, const int32_t* types, size_t n, bool ref, RunResult* out) {
   const size_t L = config_.num_layers, A = config_.num_heads, D = config_.head_size(), H = config_.hidden_size;
   HL_RETURN_IF_ERROR(ws_->Reserve(n, config_));
   out->n = static_cast<int32_t>(n);
@@ -245,20 +274,67 @@ Status BertModel::Forward(const int32_t* ids, const int32_t* types, size_t n, co
   } catch (const std::bad_alloc&) {
     return OutOfMemory("not enough memory to hand over the attention of " + std::to_string(n) + " tokens");
   }
-  const bool ref = options.reference_kernels;
   float* x = ws_->x.as<float>();  // [n][H]
-
   auto t = Clock::now();
   Embeddings(x, ids, types, n);
   SelectKernels(ref).layernorm(x, x, emb_ln_gamma_.f32, emb_ln_beta_.f32, config_.layer_norm_eps, n, H);
   out->timings.embeddings = MsSince(t);
+  return Status::Ok();
+}
 
-  for (size_t l = 0; l < L; ++l) {
-    HL_RETURN_IF_ERROR(AttentionBlock(*layers_[l], static_cast<int32_t>(l), n, ref, out));
-    HL_RETURN_IF_ERROR(FeedForwardBlock(*layers_[l], n, ref, &out->timings));
-  }
-  std::memcpy(out->hidden.data(), x, n * H * sizeof(float));
+// The final hidden states, then the masked-LM head.
+Status BertModel::EndForward(const int32_t* ids, size_t n, const RunOptions& options, RunResult* out) {
+  std::memcpy(out->hidden.data(), ws_->x.as<float>(), n * config_.hidden_size * sizeof(float));
   if (has_mlm_) HL_RETURN_IF_ERROR(MaskedLmHead(ids, n, options, out));
+  return Status::Ok();
+}
+
+Status BertModel::BeginSteps(std::string_view a, std::string_view b, bool has_b, const RunOptions& options, RunResult* out,
+                             Steps* st) {
+  HL_RETURN_IF_ERROR(CheckNotStepping());
+  if (options.reference_kernels) return InvalidArgument("stepped runs use the fast kernels only");
+  st->t0 = Clock::now();
+  st->options = options;
+  st->out = out;
+  st->layer = 0;
+  HL_RETURN_IF_ERROR(Tokenize(*tokenizer_, config_, a, b, has_b, options, &out->encoding, &st->ids, &st->types));
+  st->n = st->ids.size();
+  const double tokenize_ms = MsSince(st->t0);
+  HL_RETURN_IF_ERROR(BeginForward(st->ids.data(), st->types.data(), st->n, false, out));
+  out->timings.tokenize = tokenize_ms;
+  HL_RETURN_IF_ERROR(ProjectQkv(*layers_[0], st->n, false, &out->timings));
+  stepping_ = true;
+  st->handed = Clock::now();
+  return Status::Ok();
+}
+
+void BertModel::StepBuffers(const Steps& st, const float** qkv, float** probs, float** context) {
+  const size_t A = config_.num_heads, n = st.n;
+  *qkv = ws_->qkv.as<float>();
+  *probs = st.out->attention.data() + st.layer * A * n * n;
+  *context = ws_->ctx.as<float>();
+}
+
+Status BertModel::NextStep(Steps* st, bool engine_heads, bool* done) {
+  if (!stepping_) return InvalidArgument("no stepped run is open on this model");
+  RunResult* out = st->out;
+  if (engine_heads) AttentionHeads(static_cast<int32_t>(st->layer), st->n, false, out);
+  else out->timings.attention += MsSince(st->handed);  // the caller's attention, transfers included
+  Layer& ly = *layers_[st->layer];
+  const size_t L = config_.num_layers;
+  Status s = AttentionOutput(ly, static_cast<int32_t>(st->layer), st->n, false, out);
+  if (s.ok()) s = FeedForwardBlock(ly, st->n, false, &out->timings);
+  if (s.ok() && ++st->layer < L) s = ProjectQkv(*layers_[st->layer], st->n, false, &out->timings);
+  if (!s.ok() || st->layer < L) {
+    if (!s.ok()) stepping_ = false;
+    *done = false;
+    st->handed = Clock::now();
+    return s;
+  }
+  stepping_ = false;
+  *done = true;
+  HL_RETURN_IF_ERROR(EndForward(st->ids.data(), st->n, st->options, out));
+  out->timings.total = MsSince(st->t0);
   return Status::Ok();
 }
 
@@ -318,13 +394,17 @@ void RunHead(void* arg, size_t h) {
 
 // Self-attention of layer l, then add & norm: x = LN(x + O·context)
 Status BertModel::AttentionBlock(Layer& ly, int32_t l, size_t n, bool ref, RunResult* out) {
-  const size_t H = config_.hidden_size, A = config_.num_heads, D = config_.head_size();
-  float* x = ws_->x.as<float>();      // [n][H]
-  float* qkv = ws_->qkv.as<float>();  // [n][3H]
-  Timings* tm = &out->timings;
+  HL_RETURN_IF_ERROR(ProjectQkv(ly, n, ref, &out->timings));
+  AttentionHeads(l, n, ref, out);
+  return AttentionOutput(ly, l, n, ref, out);
+}
 
-  // The layers that quantize their input share one quantization of x (V always does; Q and K unless
-  // the model's qk_input is f32, see Build).
+// qkv [n][3H] = [Q | K | V](x). The layers that quantize their input share one quantization of x (V always does; Q and
+// K unless the model's qk_input is f32, see Build).
+Status BertModel::ProjectQkv(Layer& ly, size_t n, bool ref, Timings* tm) {
+  const size_t H = config_.hidden_size;
+  const float* x = ws_->x.as<float>();  // [n][H]
+  float* qkv = ws_->qkv.as<float>();    // [n][3H]
   auto t0 = Clock::now();
   if (ref) {
     ly.query.Run__ref(qkv, x, n);
@@ -337,14 +417,28 @@ Status BertModel::AttentionBlock(Layer& ly, int32_t l, size_t n, bool ref, RunRe
     HL_RETURN_IF_ERROR(ly.value.Run(qkv + 2 * H, x, &ws_->xq, n, pool_));
   }
   tm->linear += MsSince(t0);
+  return Status::Ok();
+}
 
-  // Per head: probs [n][n] straight into the hand-over buffer, context into ctx[:, h·D:(h+1)·D].
-  t0 = Clock::now();
-  HeadTask task{qkv, ws_->ctx.as<float>(), out->attention.data() + static_cast<size_t>(l) * A * n * n, ws_->scratch.as<float>(),
-                n, H, D, ops::attention_head_scratch_floats(n, D), 1.0f / std::sqrt(static_cast<float>(D)), ref};
+// Per head: probs [n][n] straight into the hand-over buffer, context into ctx[:, h·D:(h+1)·D].
+void BertModel::AttentionHeads(int32_t l, size_t n, bool ref, RunResult* out) {
+  const size_t H = config_.hidden_size, A = config_.num_heads, D = config_.head_size();
+  const auto t0 = Clock::now();
+  HeadTask task{ws_->qkv.as<float>(), ws_->ctx.as<float>(), out->attention.data() + static_cast<size_t>(l) * A * n * n,
+                ws_->scratch.as<float>(), n, H, D, ops::attention_head_scratch_floats(n, D),
+                1.0f / std::sqrt(static_cast<float>(D)), ref};
   if (pool_ && !ref) pthreadpool_parallelize_1d(pool_, RunHead, &task, A, 0);
   else for (size_t h = 0; h < A; ++h) RunHead(&task, h);
-  // Hand over q and k per head: [A][n][D] slices of qkv.
+  out->timings.attention += MsSince(t0);
+}
+
+// Hands over q and k per head ([A][n][D] slices of qkv), then x = LN(x + O·context).
+Status BertModel::AttentionOutput(Layer& ly, int32_t l, size_t n, bool ref, RunResult* out) {
+  const size_t H = config_.hidden_size, A = config_.num_heads, D = config_.head_size();
+  const float* qkv = ws_->qkv.as<float>();  // [n][3H]
+  float* x = ws_->x.as<float>();            // [n][H]
+  Timings* tm = &out->timings;
+  auto t0 = Clock::now();
   float* qo = out->queries.data() + static_cast<size_t>(l) * A * n * D;
   float* ko = out->keys.data() + static_cast<size_t>(l) * A * n * D;
   for (size_t h = 0; h < A; ++h)

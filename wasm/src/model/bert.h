@@ -2,6 +2,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <chrono>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,17 @@ struct RunResult {
   Timings timings;
 };
 
+// A run that stops before each layer's attention heads so that the caller computes them (the page's WebGPU path):
+// BeginSteps embeds and projects layer 0's Q, K, V; the caller fills StepBuffers' probs and context; NextStep goes on to
+// the next layer's attention, or to the end (*done). While a stepped run is open the model refuses other runs.
+struct Steps {
+  RunOptions options;
+  RunResult* out = nullptr;
+  std::vector<int32_t> ids, types;  // [n]
+  size_t n = 0, layer = 0;          // layer: whose attention the caller computes now
+  std::chrono::steady_clock::time_point t0, handed;  // run start; when this layer's Q, K, V were handed out
+};
+
 class BertModel {
  public:
   ~BertModel();
@@ -58,6 +70,16 @@ class BertModel {
   Status Run(std::string_view a, std::string_view b, bool has_b, const RunOptions& options, RunResult* out);
   // Runs on given ids / token types (n ≤ max positions); out->encoding is left empty.
   Status RunIds(const int32_t* ids, const int32_t* types, size_t n, const RunOptions& options, RunResult* out);
+
+  // A stepped run (see Steps): tokenizes and runs up to layer 0's attention.
+  Status BeginSteps(std::string_view a, std::string_view b, bool has_b, const RunOptions& options, RunResult* out, Steps* st);
+  // Layer st.layer's attention: reads qkv [n][3H] (Q | K | V per row), writes probs [A][n][n] and context [n][H].
+  void StepBuffers(const Steps& st, const float** qkv, float** probs, float** context);
+  // Takes the layer's probs and context (or computes them itself when engine_heads: short inputs, where the GPU would
+  // not win); continues to the next layer's attention or to the end (*done = true).
+  Status NextStep(Steps* st, bool engine_heads, bool* done);
+  // Abandons an open stepped run (its result is incomplete); the model runs again.
+  void EndSteps() { stepping_ = false; }
 
   const BertConfig& config() const { return config_; }
   const Tokenizer& tokenizer() const { return *tokenizer_; }
@@ -76,6 +98,12 @@ class BertModel {
   void Embeddings(float* x, const int32_t* ids, const int32_t* types, size_t n) const;
   Status Project(Linear& lin, float* y, const float* x, size_t n, bool ref, Timings* t);
   Status AttentionBlock(Layer& layer, int32_t l, size_t n, bool ref, RunResult* out);
+  Status ProjectQkv(Layer& layer, size_t n, bool ref, Timings* t);
+  void AttentionHeads(int32_t l, size_t n, bool ref, RunResult* out);
+  Status AttentionOutput(Layer& layer, int32_t l, size_t n, bool ref, RunResult* out);
+  Status BeginForward(const int32_t* ids, const int32_t* types, size_t n, bool ref, RunResult* out);
+  Status EndForward(const int32_t* ids, size_t n, const RunOptions& options, RunResult* out);
+  Status CheckNotStepping() const;
   Status FeedForwardBlock(Layer& layer, size_t n, bool ref, Timings* t);
   Status MaskedLmHead(const int32_t* ids, size_t n, const RunOptions& options, RunResult* out);
 
@@ -94,6 +122,7 @@ class BertModel {
   const float *mlm_ln_gamma_ = nullptr, *mlm_ln_beta_ = nullptr, *mlm_bias_ = nullptr;
 
   std::unique_ptr<Workspace> ws_;
+  bool stepping_ = false;  // a stepped run holds the workspace (x carries the hidden state between steps)
   std::unique_ptr<RowQuantizer> quantizer_;
 };
 
