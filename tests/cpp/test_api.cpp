@@ -20,6 +20,15 @@ int32_t LoadBytes(const std::vector<uint8_t>& bytes, int32_t* model) {
   return hl_model_load(p, bytes.size(), 1, model);  // takes ownership of p
 }
 
+// The tiny-mlm fixture converted to int8 and loaded; returns hl_model_info's JSON.
+nlohmann::json LoadTinyMlm(int32_t* model) {
+  REQUIRE(LoadBytes(hltest::ConvertFixture("tiny-mlm", true), model) == HL_STATUS_OK);
+  const char* info;
+  size_t info_len;
+  REQUIRE(hl_model_info(*model, &info, &info_len) == HL_STATUS_OK);
+  return nlohmann::json::parse(std::string(info, info_len));
+}
+
 }  // namespace
 
 TEST_CASE("C API: bad input gives a status and a message", "[api]") {
@@ -39,13 +48,8 @@ TEST_CASE("C API: bad input gives a status and a message", "[api]") {
 }
 
 TEST_CASE("C API: convert, load, run a pair, read every field", "[api]") {
-  const std::vector<uint8_t> bytes = hltest::ConvertFixture("tiny-mlm", true);
   int32_t model = -1;
-  REQUIRE(LoadBytes(bytes, &model) == HL_STATUS_OK);
-  const char* info;
-  size_t info_len;
-  REQUIRE(hl_model_info(model, &info, &info_len) == HL_STATUS_OK);
-  const auto mi = nlohmann::json::parse(std::string(info, info_len));
+  const nlohmann::json mi = LoadTinyMlm(&model);
   REQUIRE(mi["int8"] == true);
   const int L = mi["config"]["num_layers"], A = mi["config"]["num_heads"], H = mi["config"]["hidden_size"];
 
@@ -127,13 +131,8 @@ std::vector<float> Field(int32_t result, int32_t field) {
 }  // namespace
 
 TEST_CASE("C API: a stepped run with the caller's attention equals hl_run; the model is held while it is open", "[api]") {
-  const std::vector<uint8_t> bytes = hltest::ConvertFixture("tiny-mlm", true);
   int32_t model = -1;
-  REQUIRE(LoadBytes(bytes, &model) == HL_STATUS_OK);
-  const char* info;
-  size_t info_len;
-  REQUIRE(hl_model_info(model, &info, &info_len) == HL_STATUS_OK);
-  const auto mi = nlohmann::json::parse(std::string(info, info_len));
+  const nlohmann::json mi = LoadTinyMlm(&model);
   const int L = mi["config"]["num_layers"], A = mi["config"]["num_heads"], H = mi["config"]["hidden_size"], D = H / A;
   const std::string a = "The cat sat on the [MASK].", b = "It was tired.";
 
