@@ -1,0 +1,114 @@
+// npm run bench:browser — Headlight against onnxruntime-web 1.30 in headless Chromium, on the same int8 weights (the
+// .hlm and its ONNX export, tools/onnx/export_onnx.py) and the same token ids, same thread counts, n = 32, 128, 512:
+// median and p90 over --runs runs (after a warm-up), model ready time (from bytes in memory: wasm start + load), peak
+// memory (the renderer process's VmHWM: each configuration runs in its own browser context, hence its own renderer),
+// and Headlight's hand-over of the results to the page. Prints markdown; writes build/bench_browser.json.
+// Usage: node tools/bench/browser.mjs [--runs 20] [--n 32,128,512] [--threads 1,2] [--models base,builtin]
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { root, start } from '../../tests/e2e/browser.mjs';
+import { nodeEngine } from '../eval/node_engine.mjs';
+
+const args = process.argv.slice(2);
+const arg = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const runs = Number(arg('--runs', 20));
+const lengths = arg('--n', '32,128,512').split(',').map(Number);
+const threadCounts = arg('--threads', '1,2').split(',').map(Number);
+const MODELS = {
+  base: { name: 'bert-base shape (random weights)', dir: 'build/fixtures', file: 'base-mlm.int8.hlm',
+    how: 'npm test or npm run bench makes it (tests/fixtures/make_fixtures.sh, tools/bench/run.sh)' },
+  builtin: { name: 'headlight-mini (built-in)', dir: 'models/headlight-mini', file: 'headlight-mini.hlm', how: 'it is committed' },
+};
+const models = arg('--models', 'base,builtin').split(',').map((k) => ({ key: k, ...MODELS[k] }));
+const TEXT = ('The quick brown [MASK] jumps over the lazy dog while the children watch from the window. ' +
+  'At the store, I bought fresh strawberries, two loaves of bread and a newspaper for my grandmother. ' +
+  'Attention heads in a transformer learn to look at the next word, the previous word, or the separator. ').repeat(60);
+
+const builds = (threads) => [threads > 1 ? 'mt' : 'st', threads > 1 ? 'mt-relaxed' : 'st-relaxed']
+  .filter((b) => existsSync(path.join(root, `web/engine/wasm/headlight-${b}.mjs`)));
+if (!builds(1).includes('st')) throw new Error('web/engine/wasm/ has no engine build: run `bash tools/build.sh`');
+
+// The ONNX exports, remade when the .hlm is newer.
+const onnxDir = path.join(root, 'build/bench-onnx');
+mkdirSync(onnxDir, { recursive: true });
+const node = await nodeEngine('st');
+for (const m of models) {
+  const hlm = path.join(root, m.dir, m.file);
+  if (!existsSync(hlm)) throw new Error(`${path.join(m.dir, m.file)} is missing: ${m.how}`);
+  m.onnx = m.file.replace(/\.hlm$/, '.onnx');
+  const onnx = path.join(onnxDir, m.onnx);
+  if (!existsSync(onnx) || statSync(onnx).mtimeMs < statSync(hlm).mtimeMs)
+    execFileSync('/usr/bin/python3', [path.join(root, 'tools/onnx/export_onnx.py'), hlm, onnx], { stdio: 'inherit' });
+  // The same token ids for both: Headlight's tokenizer, cut to each n.
+  const model = node.loadModel(new Uint8Array(readFileSync(hlm)));
+  m.inputs = lengths.map((n) => {
+    const r = node.run(model, TEXT, null, { maxTokens: n });
+    return { n: r.n, ids: r.tokens.map((t) => t.id), types: r.tokens.map((t) => t.segment) };
+  });
+  node.freeModel(model);
+}
+
+const stat = (ms) => { const s = [...ms].sort((a, b) => a - b); return { median: s[s.length >> 1], p90: s[Math.min(s.length - 1, Math.ceil(0.9 * s.length) - 1)] }; };
+const env = await start({ mounts: [['/bench/', path.join(root, 'tools/bench/browser')], ['/ort/', path.join(root, 'node_modules/onnxruntime-web/dist')],
+  ['/onnx/', onnxDir], ['/fixtures/', path.join(root, 'build/fixtures')], ['/models/', path.join(root, 'models')], ['/', path.join(root, 'web')]] });
+const results = [];
+let browser;
+const cdp = await env.browser.newBrowserCDPSession();
+// The highest peak resident memory (VmHWM) among the live renderer processes: the one running the configuration.
+async function rendererPeakBytes() {
+  const { processInfo } = await cdp.send('SystemInfo.getProcessInfo');
+  let peak = 0;
+  for (const p of processInfo.filter((x) => x.type === 'renderer')) {
+    try { peak = Math.max(peak, 1024 * Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p.id}/status`, 'utf8'))[1])); } catch { /* gone */ }
+  }
+  return peak || null;
+}
+try {
+  for (const m of models) {
+    const modelUrl = `/${m.dir.replace(/^build\//, '')}/${m.file}`;
+    for (const threads of threadCounts) {
+      const configs = [...builds(threads).map((b) => ({ engine: 'headlight', build: b, threads, modelUrl, text: TEXT, lengths, runs })),
+        { engine: 'ort', threads, onnxUrl: `/onnx/${m.onnx}`, inputs: m.inputs, runs }];
+      for (const c of configs) {
+        const label = c.engine === 'ort' ? 'onnxruntime-web' : `Headlight ${c.build}`;
+        process.stderr.write(`bench:browser: ${m.name}, ${label}, ${threads} thread(s)…\n`);
+        const context = await env.browser.newContext();
+        const page = await context.newPage();
+        page.on('console', (msg) => { if (msg.type() === 'error') console.error(`page: ${msg.text()}`); });
+        await page.goto(`${env.url}bench/index.html`);
+        browser ??= await page.evaluate(() => ({ userAgent: navigator.userAgent, cores: navigator.hardwareConcurrency, isolated: self.crossOriginIsolated }));
+        if (!browser.isolated) throw new Error('the bench page is not cross-origin isolated: threads cannot run');
+        const out = await page.evaluate((msg) => window.benchOne(msg), c);
+        const peak = await rendererPeakBytes();
+        await context.close();
+        if (out.error) throw new Error(`${m.name}, ${label}, ${threads} threads: ${out.error}`);
+        for (const row of out.done.rows) {
+          if (!m.inputs.some((x) => x.n === row.n)) throw new Error(`${label} ran ${row.n} tokens, not one of ${m.inputs.map((x) => x.n)}`);
+          const hand = out.handovers.find((h) => h.n === row.n);
+          const copy = row.engineMs ? stat(row.ms.map((x, k) => x - row.engineMs[k])).median : null;
+          results.push({ model: m.name, engine: label, threads, n: row.n, ...stat(row.ms), readyMs: out.done.readyMs,
+            peakBytes: peak, handoverMs: copy === null ? null : copy + (hand?.ms ?? 0) });
+        }
+      }
+    }
+  }
+} finally {
+  await env.close();
+}
+
+const f = (x, d = 1) => (x === null || x === undefined ? '' : x.toFixed(d));
+console.log(`\nChromium ${browser.userAgent.match(/Chrome\/([\d.]+)/)?.[1] ?? '?'}, ${os.cpus()[0].model}, ${browser.cores} cores; ` +
+  `${runs} runs after a warm-up; ${new Date().toISOString().slice(0, 10)}\n`);
+console.log('| model | threads | n | engine | median (ms) | p90 (ms) | p90/median | onnxruntime-web ÷ this | ready (ms) | renderer peak (MiB) | hand-over (ms, % of run) |');
+console.log('|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+for (const r of results) {
+  const ort = results.find((x) => x.model === r.model && x.threads === r.threads && x.n === r.n && x.engine === 'onnxruntime-web');
+  const hand = r.handoverMs === null ? '' : `${f(r.handoverMs)} (${f(100 * r.handoverMs / r.median, 0)}%)`;
+  console.log(`| ${r.model} | ${r.threads} | ${r.n} | ${r.engine} | ${f(r.median)} | ${f(r.p90)} | ${f(r.p90 / r.median, 2)} | ` +
+    `${f(ort.median / r.median, 2)}× | ${f(r.readyMs, 0)} | ${r.peakBytes ? f(r.peakBytes / 2 ** 20, 0) : ''} | ${hand} |`);
+}
+writeFileSync(path.join(root, 'build/bench_browser.json'), `${JSON.stringify({ browser, runs, results }, null, 2)}\n`);
+console.log('\n(written to build/bench_browser.json)');

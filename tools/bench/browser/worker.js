@@ -1,0 +1,70 @@
+// The side-by-side benchmark's Worker (tools/bench/browser.mjs): loads one engine — a Headlight wasm build or
+// onnxruntime-web — with one model, then times runs at each length. Runs in a Worker as the page's engine does.
+// In:  {engine: 'headlight', build, threads, modelUrl, text, lengths, runs}
+//    | {engine: 'ort', threads, onnxUrl, inputs: [{n, ids, types}], runs}
+// Out: {done: {readyMs, rows: [{n, ms: [...], engineMs?]}} | {handover: {n, sentAt}, attention} | {error}
+const now = () => performance.now();
+
+async function headlight({ build, threads, modelUrl, text, lengths, runs }) {
+  const bytes = new Uint8Array(await (await fetch(modelUrl)).arrayBuffer());  // the download is not timed
+  const t0 = now();
+  const { Engine } = await import('/engine/headlight.js');
+  const { default: create } = await import(`/engine/wasm/headlight-${build}.mjs`);
+  const engine = new Engine(await create({ locateFile: (f) => new URL(`/engine/wasm/${f}`, self.location.href).href }));
+  const model = engine.loadModel(bytes, { threads });
+  const readyMs = now() - t0;
+  const rows = [];
+  for (const n of lengths) {
+    const ms = [], engineMs = [];
+    let got = 0;
+    for (let k = 0; k <= runs; ++k) {  // run 0 warms caches and sizes the workspaces
+      const t = now();
+      const r = engine.run(model, text, null, { topK: 5, maxTokens: n });
+      const took = now() - t;
+      got = r.n;
+      if (k === 0) continue;
+      ms.push(took);
+      engineMs.push(r.timings_ms.total);  // inside the engine; the rest is copying the results out of the heap
+      if (k === runs) {  // hand-over to the page: the transfer of the attention tensor, timed by the page
+        self.postMessage({ handover: { n: got, sentAt: performance.timeOrigin + now() }, attention: r.attention }, [r.attention.buffer]);
+      }
+    }
+    rows.push({ n: got, ms, engineMs });
+  }
+  return { readyMs, rows };
+}
+
+async function ort({ threads, onnxUrl, inputs, runs }) {
+  const bytes = new Uint8Array(await (await fetch(onnxUrl)).arrayBuffer());
+  const t0 = now();
+  const ortModule = await import('/ort/ort.wasm.min.mjs');
+  ortModule.env.wasm.numThreads = threads;
+  ortModule.env.wasm.wasmPaths = '/ort/';
+  ortModule.env.wasm.proxy = false;
+  const session = await ortModule.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const readyMs = now() - t0;
+  const rows = [];
+  for (const { n, ids, types } of inputs) {
+    const tensor = (xs) => new ortModule.Tensor('int64', BigInt64Array.from(xs, BigInt), [1, n]);
+    const feeds = { input_ids: tensor(ids), token_type_ids: tensor(types), attention_mask: tensor(ids.map(() => 1)) };
+    const ms = [];
+    for (let k = 0; k <= runs; ++k) {
+      const t = now();
+      const out = await session.run(feeds);  // every output: attention of every layer, hidden states, MLM logits
+      const took = now() - t;
+      for (const v of Object.values(out)) v.dispose?.();
+      if (k > 0) ms.push(took);
+    }
+    rows.push({ n, ms });
+  }
+  await session.release();
+  return { readyMs, rows };
+}
+
+self.onmessage = async ({ data }) => {
+  try {
+    self.postMessage({ done: await (data.engine === 'ort' ? ort(data) : headlight(data)) });
+  } catch (e) {
+    self.postMessage({ error: String(e?.stack ?? e) });
+  }
+};
