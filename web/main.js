@@ -8,7 +8,8 @@ import { download, svgToPng, viewToSvg } from './page/export.js';
 import { makeSnapshot, snapshotText } from './page/snapshot.js';
 import { standaloneHtml } from './page/standalone.js';
 import { headColour } from './views/palette.js';
-import { mergeWordPieces, hideSpecial } from './analyses/attention_data.js';
+import { toggled } from './analyses/attention_data.js';
+import { fitState, picker } from './views/picker.js';
 import { headView } from './views/head_view.js';
 import { modelView } from './views/model_view.js';
 import { neuronView } from './views/neuron_view.js';
@@ -47,34 +48,8 @@ function specials() {
 }
 
 function transformed() {
-  if (!shown) {
-    let d = result;
-    if (state.wordLevel) d = mergeWordPieces(d, { specials: specials() });
-    if (state.hideSpecial) d = hideSpecial(d, { specials: specials() });
-    shown = d;
-  }
+  shown ??= toggled(result, state, specials());
   return shown;
-}
-
-// A layer / head (/ token) picker above the single-head views.
-function picker(host, { token = false } = {}) {
-  const bar = document.createElement('div');
-  bar.className = 'picker';
-  const select = (label, count, value, names, set) => {
-    const l = document.createElement('label');
-    l.textContent = `${label} `;
-    const s = document.createElement('select');
-    s.setAttribute('aria-label', label.toLowerCase());
-    for (let i = 0; i < count; ++i) s.append(new Option(names ? names[i] : String(i), String(i)));
-    s.value = String(value);
-    s.addEventListener('change', () => { set(Number(s.value)); draw(); });
-    l.append(s);
-    bar.append(l);
-  };
-  select('Layer', result.layers, state.layer, null, (v) => { state.layer = v; });
-  select('Head', result.heads, state.head, null, (v) => { state.head = v; });
-  if (token) select('Token', result.n, state.token, result.tokens.map((t, i) => `${i}: ${t.text}`), (v) => { state.token = v; });
-  host.append(bar);
 }
 
 function draw() {
@@ -85,11 +60,8 @@ function draw() {
   const host = $('view');
   host.replaceChildren();
   const d = transformed();
-  state.layer = Math.min(state.layer, d.layers - 1);
-  state.head = Math.min(state.head, d.heads - 1);
-  if (state.heads === null) state.heads = Array.from({ length: d.heads }, (_, h) => h);
-  state.heads = state.heads.filter((h) => h < d.heads);
-  if (state.locked && state.locked.index >= d.n) state.locked = null;
+  fitState(state, d, result);
+  const pick = (key, v) => { state[key] = v; draw(); };
   const div = document.createElement('div');
   if (state.view === 'head') {
     host.append(div);
@@ -100,8 +72,7 @@ function draw() {
     view = modelView(div, d, { selected: { layer: state.layer, head: state.head },
       onSelect: (l, h) => { Object.assign(state, { layer: l, head: h, heads: [h], locked: null }); selectView('head'); } });
   } else if (state.view === 'neuron') {
-    state.token = Math.min(state.token, result.n - 1);
-    picker(host, { token: true });
+    host.append(picker(result, state, pick));
     if (state.wordLevel || state.hideSpecial) {
       const note = document.createElement('p');
       note.className = 'notice';
@@ -112,7 +83,7 @@ function draw() {
     view = neuronView(div, result, { layer: state.layer, head: state.head, token: state.token,
       onSelectToken: (j) => { state.token = j; draw(); } });
   } else if (state.view === 'matrix') {
-    picker(host);
+    host.append(picker(result, { layer: state.layer, head: state.head }, pick));
     host.append(div);
     view = matrixView(div, d, { layer: state.layer, head: state.head });
   } else if (STATS_VIEWS.includes(state.view) && !result.stats) {
@@ -232,8 +203,7 @@ function showTruncation(r) {
 
 // Where attention heads run: ?gpu=on (WebGPU, also on a software adapter), off (wasm), or auto (WebGPU for long inputs on
 // a real GPU); see engine/worker.js.
-const GPU_MODE = ['on', 'off', 'auto'].includes(new URLSearchParams(location.search).get('gpu'))
-  ? new URLSearchParams(location.search).get('gpu') : 'auto';
+const GPU_MODE = ['on', 'off', 'auto'].find((m) => m === new URLSearchParams(location.search).get('gpu')) ?? 'auto';
 
 let timer = 0;
 function schedule(fromKey = true) {
@@ -347,8 +317,7 @@ function exportView() {
 async function snapshot() {
   if (!result) throw new Error('nothing drawn yet');
   const [cls, sep] = specials();
-  const { view: v, layer, heads, head, filter, locked, token, wordLevel, hideSpecial } = state;
-  const view = { view: ['head', 'model', 'matrix'].includes(v) ? v : 'head', layer, heads, head, filter, locked, token, wordLevel, hideSpecial };
+  const view = { ...state, view: ['head', 'model', 'matrix'].includes(state.view) ? state.view : 'head' };  // the views it can draw
   return snapshotText(await makeSnapshot(result, { model: { name: modelInfo.meta?.name ?? 'model', cls, sep },
     text: { a: $('a').value, b: $('b').value }, view }));
 }

@@ -131,7 +131,7 @@ test('model view: a thumbnail per head; clicking one opens it in the head view',
 
 test('neuron view: q, k, q·k and softmax equal the engine\'s q, k and attention', async () => {
   await tab('neuron');
-  await page.selectOption('#view .picker select[aria-label=token]', '2');
+  await page.selectOption('#view .hl-picker select[aria-label=token]', '2');
   const diff = await page.evaluate(() => {
     const { result: r, state: s, view } = window.headlight;
     const v = view.values();

@@ -135,6 +135,14 @@ const PAIR_FILTERS = {
   BB: [1, 1],
 };
 
+/** The data a drawing shows after its toggles: word pieces merged first (wordLevel), then specials hidden (hideSpecial). */
+export function toggled(data, { wordLevel = false, hideSpecial: hide = false } = {}, specials = DEFAULT_SPECIALS) {
+  let d = data;
+  if (wordLevel) d = mergeWordPieces(d, { specials });
+  if (hide) d = hideSpecial(d, { specials });
+  return d;
+}
+
 /** (i, j) -> whether the link from token i to token j passes `filter` ('AB' = from sentence A to sentence B). */
 export function pairFilter(tokens, filter) {
   if (!Object.hasOwn(PAIR_FILTERS, filter)) {

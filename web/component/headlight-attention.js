@@ -2,7 +2,8 @@
 // one engine Worker and one model download shared by every element, each starting when scrolled into view.
 import { engine, loadModel, ROOT } from './pool.js';
 import { makeSnapshot, readSnapshot, snapshotText } from '../page/snapshot.js';
-import { hideSpecial, mergeWordPieces } from '../analyses/attention_data.js';
+import { toggled } from '../analyses/attention_data.js';
+import { fitState, picker } from '../views/picker.js';
 import { headView } from '../views/head_view.js';
 import { modelView } from '../views/model_view.js';
 import { neuronView } from '../views/neuron_view.js';
@@ -19,7 +20,7 @@ const FRAME_CSS = `
 .hl-status { margin: 0 0 .3rem; color: var(--muted); font-size: 12px; min-height: 1.2em; }
 .hl-status.hl-error { color: #b00020; white-space: pre-wrap; }
 .hl-body { flex: 1 1 auto; min-height: 0; overflow: auto; position: relative; }
-.hl-picker { display: flex; gap: 1rem; margin: .3rem 0; font-size: 12px; }
+.hl-picker { font-size: 12px; }
 .hl-note { background: #fff4d6; padding: .3rem .5rem; border-radius: 4px; margin: .3rem 0; font-size: 12px; }`;
 
 const VIEWS = ['head', 'model', 'neuron', 'matrix'];
@@ -222,14 +223,9 @@ export class HeadlightAttention extends HTMLElement {
     this.#body.replaceChildren();
     const s = this.#state;
     const names = this.#source.kind === 'snapshot' ? this.#source.snap.model : this.#modelNames();
-    let d = r;
-    if (s.wordLevel) d = mergeWordPieces(d, { specials: [names.cls, names.sep] });
-    if (s.hideSpecial) d = hideSpecial(d, { specials: [names.cls, names.sep] });
-    s.layer = Math.min(s.layer, d.layers - 1);
-    s.head = Math.min(s.head, d.heads - 1);
-    s.heads = (s.heads ?? Array.from({ length: d.heads }, (_, h) => h)).filter((h) => h < d.heads);
-    if (s.locked && s.locked.index >= d.n) s.locked = null;
-    s.token = Math.min(s.token, r.n - 1);
+    const d = toggled(r, s, [names.cls, names.sep]);
+    fitState(s, d, r);
+    const pick = (key, v) => { s[key] = v; if (key === 'head') s.heads = [v]; this.#draw(); };
     let view = s.view;
     if (view === 'neuron' && !(r.queries && r.keys)) {
       this.#note('The neuron view needs the model (a snapshot has no q and k vectors): this is the head view.');
@@ -247,12 +243,10 @@ export class HeadlightAttention extends HTMLElement {
       this.#view = modelView(div, d, { selected: { layer: s.layer, head: s.head },
         onSelect: (l, h) => { Object.assign(s, { view: 'head', layer: l, head: h, heads: [h], locked: null }); this.#draw(); } });
     } else if (view === 'neuron') {
-      this.#picker(r, true);
-      this.#body.append(div);
+      this.#body.append(picker(r, s, pick), div);
       this.#view = neuronView(div, r, { layer: s.layer, head: s.head, token: s.token, onSelectToken: (j) => { s.token = j; this.#draw(); } });
     } else {
-      this.#picker(d, false);
-      this.#body.append(div);
+      this.#body.append(picker(d, { layer: s.layer, head: s.head }, pick), div);
       this.#view = matrixView(div, d, { layer: s.layer, head: s.head });
     }
   }
@@ -262,29 +256,6 @@ export class HeadlightAttention extends HTMLElement {
     p.className = 'hl-note';
     p.textContent = text;
     this.#body.append(p);
-  }
-
-  // Layer / head (/ token) selects above the single-head views.
-  #picker(d, token) {
-    const s = this.#state;
-    const bar = document.createElement('div');
-    bar.className = 'hl-picker';
-    const select = (label, names, value, set) => {
-      const l = document.createElement('label');
-      l.textContent = `${label} `;
-      const sel = document.createElement('select');
-      sel.setAttribute('aria-label', label.toLowerCase());
-      names.forEach((name, i) => sel.append(new Option(name, String(i))));
-      sel.value = String(value);
-      sel.addEventListener('change', () => { set(Number(sel.value)); this.#draw(); });
-      l.append(sel);
-      bar.append(l);
-    };
-    const range = (k) => Array.from({ length: k }, (_, i) => String(i));
-    select('Layer', range(d.layers), s.layer, (v) => { s.layer = v; });
-    select('Head', range(d.heads), s.head, (v) => { s.head = v; s.heads = [v]; });
-    if (token) select('Token', d.tokens.map((t, i) => `${i}: ${t.text}`), s.token, (v) => { s.token = v; });
-    this.#body.append(bar);
   }
 }
 

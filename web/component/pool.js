@@ -11,13 +11,11 @@ export const ROOT = new URL(typeof __HL_BUNDLED__ !== 'undefined' ? './' : '../'
 let client = null;
 let ready = null;             // the engine's init promise
 const models = new Map();     // model attribute → {promise: Promise<{key, info, name}>, fraction, listeners: Set}
-export const counts = { workers: 0, downloads: 0 };  // for tests and the curious: how much is really shared
 
 /** The shared engine client, started on first use (threads where the page is cross-origin isolated). */
 export async function engine() {
   if (!client) {
     client = new EngineClient(new URL('engine/worker.js', ROOT));
-    counts.workers += 1;
     ready = client.init();
   }
   await ready;
@@ -38,7 +36,6 @@ export function loadModel(spec, onProgress = () => {}) {
       const m = builtins.find((x) => x.id === (spec || defaultId)) ??
         (spec ? { id: spec, name: spec.split('/').pop(), url: new URL(spec, document.baseURI).href } : null);
       if (!m) throw new Error('models/builtin.json lists no models: is headlight-attention.js next to its models/ folder?');
-      counts.downloads += 1;
       const bytes = await fetchModel(m, (f) => { entry.fraction = f; for (const l of entry.listeners) l(f); });
       const key = `model:${spec || defaultId}`;
       const info = await c.load(bytes, key);
