@@ -20,7 +20,7 @@ const post = (body, css = '') => `<!doctype html><html><head><meta charset="utf-
 // Rules aimed at everything the component draws (and inherited properties it would otherwise pick up from the host).
 const HOSTILE = `* { font-family: "Comic Sans MS", cursive !important; color: red !important; line-height: 3 !important;
   letter-spacing: 4px !important; text-transform: uppercase !important; }
-body { font-size: 30px !important; } svg, canvas, path, text, select, button, p, div { display: none !important; stroke: red !important; }
+html { font-size: 10px !important; } body { font-size: 30px !important; } svg, canvas, path, text, select, button, p, div { display: none !important; stroke: red !important; }
 .hl-frame, .hl-head, .hl-head-line, .hl-status, .hl-token { display: none !important; fill: red !important; }`;
 const PAIR = 'sentence-a="The cat sat on the mat." sentence-b="It was very tired."';
 

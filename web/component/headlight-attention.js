@@ -17,11 +17,11 @@ const FRAME_CSS = `
 :host([hidden]) { display: none !important; }
 .hl-frame { all: initial; display: flex; flex-direction: column; height: 100%; font: 13px/1.4 system-ui, sans-serif; color: #222;
   background: #fff; --muted: #5a5a5a; --line: #d8d8d8; --accent: #0072B2; }
-.hl-status { margin: 0 0 .3rem; color: var(--muted); font-size: 12px; min-height: 1.2em; }
+.hl-status { margin: 0 0 4.8px; color: var(--muted); font-size: 12px; min-height: 1.2em; }
 .hl-status.hl-error { color: #b00020; white-space: pre-wrap; }
 .hl-body { flex: 1 1 auto; min-height: 0; overflow: auto; position: relative; }
 .hl-picker { font-size: 12px; }
-.hl-note { background: #fff4d6; padding: .3rem .5rem; border-radius: 4px; margin: .3rem 0; font-size: 12px; }`;
+.hl-note { background: #fff4d6; padding: 4.8px 8px; border-radius: 4px; margin: 4.8px 0; font-size: 12px; }`;
 
 const VIEWS = ['head', 'model', 'neuron', 'matrix'];
 const ATTRS = ['sentence-a', 'sentence-b', 'model', 'view', 'layer', 'heads', 'token', 'height', 'snapshot'];
