@@ -1,6 +1,6 @@
 // npm run bench:sizes — what a blog post downloads: the component script, the wasm builds, the built-in model, and
 // snapshot files (Vig's pair and 128 tokens on the built-in model; 128 tokens on the bert-base-shaped fixture).
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -14,7 +14,7 @@ const fileRow = (label, rel) => {
   const file = path.join(root, rel);
   if (!existsSync(file)) return `| ${label} | (missing ${rel}: run npm run build) | |`;
   const bytes = readFileSync(file);
-  return `| ${label} (\`${rel}\`) | ${statSync(file).size.toLocaleString('en')} B (${kb(bytes.length)}) | ${kb(gzipSync(bytes, { level: 9 }).length)} |`;
+  return `| ${label} (\`${rel}\`) | ${bytes.length.toLocaleString('en')} B (${kb(bytes.length)}) | ${kb(gzipSync(bytes, { level: 9 }).length)} |`;
 };
 console.log('| file | size | gzip -9 (as most hosts send it) |');
 console.log('|---|---:|---:|');
