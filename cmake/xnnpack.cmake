@@ -5,12 +5,16 @@
 #   native   host build (gcc/clang), Release -O2 -fPIC
 #   wasm     Emscripten, -msimd128, single thread (pthreadpool = single-thread shim)
 #   wasm-mt  Emscripten, -msimd128 -pthread (when HEADLIGHT_THREADS is ON)
+#   wasm-relaxed, wasm-mt-relaxed   the same + -mrelaxed-simd (when HEADLIGHT_RELAXED_SIMD is ON)
 
 if(EMSCRIPTEN)
   if(HEADLIGHT_THREADS)
     set(HL_XNNPACK_VARIANT wasm-mt)
   else()
     set(HL_XNNPACK_VARIANT wasm)
+  endif()
+  if(HEADLIGHT_RELAXED_SIMD)
+    string(APPEND HL_XNNPACK_VARIANT -relaxed)   # wasm-relaxed, wasm-mt-relaxed: + -mrelaxed-simd, clang-16
   endif()
 else()
   set(HL_XNNPACK_VARIANT native)

@@ -1,7 +1,8 @@
 // npm run build: writes dist/, the page as plain static files (web/ + models/builtin.json and its models), ready for any
 // static host. Models larger than --part-size (default 95 MB, under common 100 MB per-file limits) are split into
 // numbered parts that the page's loader fetches and joins, checking each part's and the whole file's sha256.
-// Usage: node tools/build_dist.mjs [--out dist] [--part-size BYTES]   (run after tools/build.sh wasm-st wasm-mt)
+// Usage: node tools/build_dist.mjs [--out dist] [--part-size BYTES]   (run after tools/build.sh wasm-st wasm-mt wasm-st-relaxed
+// wasm-mt-relaxed)
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,8 +16,9 @@ const arg = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) +
 const out = path.resolve(root, arg('--out', 'dist'));
 const partSize = Number(arg('--part-size', 95 * 1000 * 1000));
 if (!(partSize > 0)) throw new Error(`--part-size must be a positive number of bytes, got ${arg('--part-size')}`);
-for (const need of ['web/engine/wasm/headlight-st.wasm', 'web/engine/wasm/headlight-mt.wasm', 'web/vendor/d3.js'])
-  if (!existsSync(path.join(root, need))) throw new Error(`${need} is missing: run \`bash tools/build.sh wasm-st wasm-mt\` first`);
+for (const need of ['web/engine/wasm/headlight-st.wasm', 'web/engine/wasm/headlight-mt.wasm', 'web/engine/wasm/headlight-st-relaxed.wasm',
+  'web/engine/wasm/headlight-mt-relaxed.wasm', 'web/vendor/d3.js'])
+  if (!existsSync(path.join(root, need))) throw new Error(`${need} is missing: run \`bash tools/build.sh wasm-st wasm-mt wasm-st-relaxed wasm-mt-relaxed\` first`);
 
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 rmSync(out, { recursive: true, force: true });

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(emscripten catch2 nlohmann-json3-dev python3-torch python3-numpy python3-onnx libopenblas0-openmp unicode-data
+APT_PACKAGES=(emscripten clang-16 catch2 nlohmann-json3-dev python3-torch python3-numpy python3-onnx libopenblas0-openmp unicode-data
               chromium fonts-dejavu-core xz-utils ca-certificates cmake ninja-build g++ python3)
 
 SUDO=""

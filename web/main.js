@@ -246,7 +246,7 @@ async function main() {
   try {
     registerServiceWorker();  // not awaited: the app's files are cached in the background, for offline use
     const ready = await client.init();
-    engineNote = ready.variant === 'mt' ? `${ready.threads} threads` : 'single thread';
+    engineNote = (ready.variant.startsWith('mt') ? `${ready.threads} threads` : 'single thread') + (ready.relaxedSimd ? ', relaxed SIMD' : '');
     const { models, defaultId } = await builtinModels();
     const link = fromQuery(location.search);  // a shared link: text, model, view and drawing state
     const param = link.model;

@@ -19,7 +19,8 @@ const fileRow = (label, rel) => {
 console.log('| file | size | gzip -9 (as most hosts send it) |');
 console.log('|---|---:|---:|');
 for (const [label, rel] of [['component script', 'web/headlight-attention.js'], ['wasm, single thread', 'web/engine/wasm/headlight-st.wasm'],
-  ['wasm, threads', 'web/engine/wasm/headlight-mt.wasm'], ['built-in model', 'models/headlight-mini/headlight-mini.hlm']]) console.log(fileRow(label, rel));
+  ['wasm, threads', 'web/engine/wasm/headlight-mt.wasm'], ['wasm, single thread, relaxed SIMD', 'web/engine/wasm/headlight-st-relaxed.wasm'],
+  ['wasm, threads, relaxed SIMD', 'web/engine/wasm/headlight-mt-relaxed.wasm'], ['built-in model', 'models/headlight-mini/headlight-mini.hlm']]) console.log(fileRow(label, rel));
 
 const engine = await nodeEngine('st');
 const words = readFileSync(path.join(root, 'models/headlight-mini/heldout-pairs.tsv'), 'utf8').replaceAll('[MASK]', 'thing').split(/\s+/);

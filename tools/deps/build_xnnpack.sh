@@ -5,6 +5,10 @@
 #   bash tools/deps/build_xnnpack.sh native    # x86-64 (or host), Release -O2, -fPIC
 #   bash tools/deps/build_xnnpack.sh wasm      # Emscripten, wasm SIMD (-msimd128), single thread
 #   bash tools/deps/build_xnnpack.sh wasm-mt   # Emscripten, wasm SIMD + pthreads (-pthread)
+#   bash tools/deps/build_xnnpack.sh wasm-relaxed      # as wasm, + relaxed SIMD (-mrelaxed-simd; clang-16 through
+#   bash tools/deps/build_xnnpack.sh wasm-mt-relaxed   #   tools/emcc-relaxed/emcc), as wasm-mt + relaxed SIMD
+#   (relaxed: XNNPACK picks its wasmsdot/wasmusdot int8 GEMM kernels at run time where the engine's relaxed dot product
+#   passes its probe, else its plain ones; the f32 GEMMs stay plain: third_party/patches/xnnpack-0004-*)
 #
 # Sources: the Debian tarballs of third_party/SOURCES.txt (tools/deps/fetch_sources.sh), with
 # third_party/patches/<package>-*.patch applied. Cached: when the stamp in the install dir
@@ -20,8 +24,8 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SCRIPT="$REPO/tools/deps/build_xnnpack.sh"
 VARIANT="${1:-}"
 case "$VARIANT" in
-  native|wasm|wasm-mt) ;;
-  *) echo "usage: $0 native|wasm|wasm-mt" >&2; exit 2 ;;
+  native|wasm|wasm-mt|wasm-relaxed|wasm-mt-relaxed) ;;
+  *) echo "usage: $0 native|wasm|wasm-mt|wasm-relaxed|wasm-mt-relaxed" >&2; exit 2 ;;
 esac
 
 DEPS_DIR="${HEADLIGHT_DEPS_DIR:-$REPO/.deps}"
@@ -40,7 +44,14 @@ if [[ "$VARIANT" == wasm* ]]; then
   export NODE_PATH="${NODE_PATH:-/usr/share/nodejs}"   # emscripten's JS optimizer needs Debian's acorn
   command -v emcc >/dev/null || die "emcc not found: apt-get install emscripten"
   command -v emcmake >/dev/null || die "emcmake not found: apt-get install emscripten"
-  COMPILER_ID="$(emcc --version 2>/dev/null | head -n1)"
+  EMCC=emcc; EMXX=em++
+  if [[ "$VARIANT" == *-relaxed ]]; then
+    # clang-16 under Emscripten 3.1.6: see tools/emcc-relaxed/emcc (clang 14's relaxed-SIMD opcodes are pre-standard).
+    command -v clang-16 >/dev/null || die "clang-16 not found: apt-get install clang-16 (tools/setup.sh)"
+    EMCC="$REPO/tools/emcc-relaxed/emcc"; EMXX="$REPO/tools/emcc-relaxed/em++"
+  fi
+  COMPILER_ID="$("$EMCC" --version 2>/dev/null | head -n1)"
+  [[ "$VARIANT" == *-relaxed ]] && COMPILER_ID="$COMPILER_ID / $(clang-16 --version | head -n1) / $(cat "$REPO"/tools/emcc-relaxed/* | sha256sum | cut -c1-16)"
 else
   COMPILER_ID="$("${CC:-cc}" --version 2>/dev/null | head -n1) / $("${CXX:-c++}" --version 2>/dev/null | head -n1)"
 fi
@@ -140,17 +151,18 @@ case "$VARIANT" in
     cmake "${CMAKE_ARGS[@]}" -DCMAKE_POSITION_INDEPENDENT_CODE=ON > "$WORK/configure.log" 2>&1 \
       || { tail -n 40 "$WORK/configure.log" >&2; die "cmake configure failed (log: $WORK/configure.log)"; }
     ;;
-  wasm|wasm-mt)
+  wasm|wasm-mt|wasm-relaxed|wasm-mt-relaxed)
     WFLAGS="-msimd128"
-    [ "$VARIANT" = wasm-mt ] && WFLAGS="$WFLAGS -pthread"
+    [[ "$VARIANT" == *-relaxed ]] && WFLAGS="$WFLAGS -mrelaxed-simd"
+    [[ "$VARIANT" == wasm-mt* ]] && WFLAGS="$WFLAGS -pthread"
     emcmake cmake "${CMAKE_ARGS[@]}" \
-      -DEMSCRIPTEN_SYSTEM_PROCESSOR=wasm32 \
+      -DEMSCRIPTEN_SYSTEM_PROCESSOR=wasm32 "-DCMAKE_C_COMPILER=$EMCC" "-DCMAKE_CXX_COMPILER=$EMXX" \
       "-DCMAKE_C_FLAGS=$WFLAGS" "-DCMAKE_CXX_FLAGS=$WFLAGS" \
       > "$WORK/configure.log" 2>&1 \
       || { tail -n 40 "$WORK/configure.log" >&2; die "emcmake cmake failed (log: $WORK/configure.log)"; }
     grep -q "XNNPACK_TARGET_PROCESSOR: wasm32" "$WORK/configure.log" \
       || die "XNNPACK did not configure for wasm32 (log: $WORK/configure.log)"
-    if [ "$VARIANT" = wasm-mt ]; then
+    if [[ "$VARIANT" == wasm-mt* ]]; then
       grep -q "pthreadpool: Emscripten threads ON" "$WORK/configure.log" \
         || die "pthreadpool is not using threads (log: $WORK/configure.log)"
     fi

@@ -1,0 +1,65 @@
+// The engine build the page picks in Chromium (which has relaxed SIMD): the relaxed-SIMD one, threaded when the page is
+// cross-origin isolated, single-thread when not; and the plain build when the relaxed one cannot be loaded (as where the
+// browser lacks relaxed SIMD, e.g. Safari), with the same attention, to the bit.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { serve } from '../../tools/serve.mjs';
+import { start } from './browser.mjs';
+
+let env;
+before(async () => { env = await start(); });
+after(async () => { await env?.close(); });
+
+// A fresh context at url, without the service worker (it could answer the engine's requests from its cache, past the
+// routes; the page runs without one where the browser has none); `blockRelaxed` answers 404 for the relaxed builds'
+// files. Resolves once the first run is drawn.
+async function open(url, { blockRelaxed = false } = {}) {
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.addInitScript(() => { delete Navigator.prototype.serviceWorker; });
+  const requested = [];
+  context.on('request', (r) => {  // each module once (pthread workers load it again)
+    const name = r.url().match(/headlight-[a-z-]+\.mjs$/)?.[0];
+    if (name && !requested.includes(name)) requested.push(name);
+  });
+  if (blockRelaxed) await context.route(/headlight-[a-z]+-relaxed\.(mjs|wasm)$/, (route) => route.fulfill({ status: 404, body: 'not here' }));
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  await page.goto(url);
+  await page.waitForFunction(() => window.headlight?.runs > 0 && window.headlight.view, null, { timeout: 60000 });
+  const got = await page.evaluate(() => ({ status: document.querySelector('#status').textContent,
+    attention: Array.from(window.headlight.result.attention), n: window.headlight.result.n }));
+  await context.close();
+  return { ...got, requested, errors };
+}
+
+test('cross-origin isolated: the relaxed-SIMD threaded build; without it, the plain one with the same attention', async () => {
+  const relaxed = await open(env.url);
+  assert.deepEqual(relaxed.errors, []);
+  assert.match(relaxed.status, /\d+ threads, relaxed SIMD[;)]/);
+  assert.deepEqual(relaxed.requested, ['headlight-mt-relaxed.mjs']);
+
+  const plain = await open(env.url, { blockRelaxed: true });
+  assert.deepEqual(plain.errors, []);
+  assert.match(plain.status, /\d+ threads[;)]/);
+  assert.doesNotMatch(plain.status, /relaxed/);
+  assert.deepEqual(plain.requested, ['headlight-mt-relaxed.mjs', 'headlight-mt.mjs']);
+
+  assert.equal(relaxed.n, plain.n);
+  let maxDiff = 0;
+  for (let i = 0; i < plain.attention.length; i++) maxDiff = Math.max(maxDiff, Math.abs(plain.attention[i] - relaxed.attention[i]));
+  assert.equal(maxDiff, 0, `max |Δ attention| ${maxDiff}`);
+});
+
+test('not isolated: the relaxed-SIMD single-thread build', async () => {
+  const { server, url } = await serve({ port: 0, isolation: false });
+  try {
+    const r = await open(url);
+    assert.deepEqual(r.errors, []);
+    assert.match(r.status, /single thread, relaxed SIMD[;)]/);
+    assert.deepEqual(r.requested, ['headlight-st-relaxed.mjs']);
+  } finally {
+    server.close();
+  }
+});
