@@ -79,3 +79,53 @@ TEST_CASE("fully-connected layers match their references around tile sizes", "[l
     }
   }
 }
+
+// Headlight's int8 GEMM (wasm SIMD builds) sums the same integers as XNNPACK's wasm qd8_f32_qc8w kernels and applies the
+// same float epilogue, so the two, and the plain reference, must agree bit for bit. Sizes straddle the 4-row tile, the
+// 8-column panel, odd k (a zero-padded pair) and the row blocks (84 rows at k = 768).
+TEST_CASE("int8 GEMM: Headlight's kernel, XNNPACK's and the reference give the same bits", "[linear]") {
+  std::mt19937 rng(3);
+  hl::RowQuantizer rq;
+  REQUIRE(rq.Init().ok());
+  struct Shape { size_t n, k, out; };
+  std::vector<Shape> shapes;
+  for (size_t n : {1, 2, 3, 4, 5, 7, 8, 9, 13})
+    for (size_t k : {1, 2, 3, 7, 16, 17, 64})
+      for (size_t out : {1, 7, 8, 9, 16, 17, 33}) shapes.push_back({n, k, out});
+  shapes.push_back({85, 768, 24});
+  shapes.push_back({169, 768, 9});
+  for (const Shape& s : shapes) {
+    INFO("n=" << s.n << " k=" << s.k << " out=" << s.out);
+    std::vector<float> x = Random(rng, s.n * s.k, 1.0f), w = Random(rng, s.out * s.k, 0.2f), b = Random(rng, s.out, 0.1f);
+    for (size_t c = 0; c < s.k; ++c) w[c] = c % 2 ? 10.0f : -10.0f;  // a row that quantizes to ±127: extreme products
+    std::vector<int8_t> q(s.out * s.k);
+    std::vector<float> scales(s.out);
+    hl::quantize_rows_qs8__ref(q.data(), scales.data(), w.data(), s.out, s.k);
+    hl::QuantizedRows xq;
+    REQUIRE(rq.Run(&xq, x.data(), s.n, s.k, nullptr).ok());
+    const size_t stride = s.out + 3;
+    std::vector<float> y_ref(s.n * stride, -7.0f);
+    hl::gemm_qd8_f32_qc8w__ref(y_ref.data(), stride, xq.q.as<int8_t>(), xq.params.data(), q.data(), scales.data(), b.data(), s.n,
+                               s.out, s.k);
+    for (hl::QuantizedGemm g : {hl::QuantizedGemm::kXnnpack, hl::QuantizedGemm::kAuto}) {
+      hl::SetQuantizedGemm(g);
+      const bool headlight = hl::UsesHeadlightGemm();
+      INFO((headlight ? "Headlight's kernel" : "XNNPACK's kernel"));
+      hl::Linear lin;
+      REQUIRE(lin.Init(s.k, s.out, stride, nullptr, q.data(), scales.data(), b.data(), hl::Int8Input::kQuantized).ok());
+      std::vector<float> y(s.n * stride, -7.0f);
+      REQUIRE(lin.Run(y.data(), x.data(), &xq, s.n, nullptr).ok());
+#if defined(__wasm_simd128__)
+      REQUIRE(y == y_ref);  // padding columns included: untouched
+#else
+      // Natively XNNPACK's x86 kernels apply the scales in another order: "{ 7.51088f, … } == { 7.51088f, … }" failed
+      // bit for bit (n=1 k=1 out=1). Same integer sums, so a few ulp.
+      for (size_t i = 0; i < y.size(); ++i) REQUIRE(std::fabs(y[i] - y_ref[i]) <= 1e-6f * (1.0f + std::fabs(y_ref[i])));
+#endif
+    }
+    hl::SetQuantizedGemm(hl::QuantizedGemm::kAuto);
+  }
+#if defined(__wasm_simd128__) && !defined(__wasm_relaxed_simd__)
+  CHECK(hl::UsesHeadlightGemm());  // plain wasm SIMD builds run Headlight's kernel
+#endif
+}

@@ -9,6 +9,7 @@
 
 #include "common/file_io.h"
 #include "model/bert.h"
+#include "ops/linear.h"
 
 #ifdef __EMSCRIPTEN__
 #include <emscripten/heap.h>
@@ -37,7 +38,7 @@ static double Median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: hl-bench <model.hlm> [--threads N] [--runs R] [--n 32,128,512]\n");
+    std::fprintf(stderr, "usage: hl-bench <model.hlm> [--threads N] [--runs R] [--n 32,128,512] [--gemm auto|xnnpack]\n");
     return 2;
   }
   int threads = 1, runs = 7;
@@ -48,6 +49,10 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--n") && i + 1 < argc) {
       lengths.clear();
       for (char* p = std::strtok(argv[++i], ","); p; p = std::strtok(nullptr, ",")) lengths.push_back(std::strtoul(p, nullptr, 10));
+    } else if (!std::strcmp(argv[i], "--gemm") && i + 1 < argc) {  // int8 layers: XNNPACK's kernels instead of Headlight's
+      const char* g = argv[++i];
+      if (std::strcmp(g, "auto") && std::strcmp(g, "xnnpack")) { std::fprintf(stderr, "hl-bench: --gemm auto|xnnpack\n"); return 2; }
+      hl::SetQuantizedGemm(std::strcmp(g, "xnnpack") ? hl::QuantizedGemm::kAuto : hl::QuantizedGemm::kXnnpack);
     }
   }
   hl::AlignedBuffer file;
@@ -78,10 +83,10 @@ int main(int argc, char** argv) {
     }
     std::printf("{\"platform\":\"%s\",\"threads\":%d,\"n\":%d,\"runs\":%d,\"tokenize_ms\":%.3f,\"linear_ms\":%.3f,"
                 "\"attention_ms\":%.3f,\"norm_act_ms\":%.3f,\"mlm_ms\":%.3f,\"total_ms\":%.3f,\"file_bytes\":%zu,\"peak_mib\":%.1f,"
-                "\"int8\":%s,\"qk_input\":\"%s\"}\n",
+                "\"int8\":%s,\"qk_input\":\"%s\",\"gemm\":\"%s\"}\n",
                 kPlatform, model->num_threads(), r.n, runs, Median(tok), Median(lin), Median(att), Median(norm), Median(mlm),
                 Median(total), file_bytes, PeakMiB(), model->is_int8() ? "true" : "false",
-                model->meta().value("qk_input", "int8").c_str());
+                model->meta().value("qk_input", "int8").c_str(), hl::UsesHeadlightGemm() ? "headlight" : "xnnpack");
     std::fflush(stdout);
   }
   return 0;

@@ -6,6 +6,10 @@
 #include <limits>
 #include <string>
 
+#if defined(__wasm_relaxed_simd__)
+#include <wasm_simd128.h>
+#endif
+
 namespace hl {
 namespace {
 
@@ -16,7 +20,37 @@ Status XnnError(const char* what, xnn_status s) {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
+QuantizedGemm g_quantized_gemm = QuantizedGemm::kAuto;
+
+#if defined(__wasm_relaxed_simd__)
+// XNNPACK's test (src/configs/hardware-config.c) for its wasmsdot/wasmusdot int8 kernels: the relaxed dot of -128s with
+// these bytes must give the exact signed sums, or those of an unsigned-by-signed (VNNI vpdpbusd) lowering. V8 on x86
+// without AVX-VNNI lowers it to saturating pmaddubsw, fails both, and XNNPACK keeps its plain kernels.
+bool RelaxedDotIsExact() {
+  const volatile v128_t b = wasm_i8x16_const(-128, -128, -128, -128, -128, -128, -1, -1, -1, -1, -128, -128, -1, -1, -1, -1);
+  const v128_t r = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wasm_i8x16_const_splat(-128), b, wasm_i32x4_const_splat(0));
+  const bool sdot = !wasm_v128_any_true(wasm_v128_xor(r, wasm_i32x4_const(65536, 33024, 33024, 512)));
+  const bool usdot = !wasm_v128_any_true(wasm_v128_xor(r, wasm_i32x4_const(-65536, -98048, -98048, -130560)));
+  return sdot || usdot;
+}
+#endif
+
 }  // namespace
+
+void SetQuantizedGemm(QuantizedGemm g) { g_quantized_gemm = g; }
+
+bool UsesHeadlightGemm() {
+#if defined(__wasm_simd128__)
+  if (g_quantized_gemm == QuantizedGemm::kXnnpack) return false;
+#if defined(__wasm_relaxed_simd__)
+  static const bool relaxed_exact = RelaxedDotIsExact();
+  if (relaxed_exact) return false;
+#endif
+  return true;
+#else
+  return false;
+#endif
+}
 
 Status InitXnnpack() {
   static xnn_status status = xnn_initialize(/*allocator=*/nullptr);
@@ -27,6 +61,7 @@ Status InitXnnpack() {
 Status QuantizedRows::Reserve(size_t rows, size_t cols) {
   if (q.size() < rows * cols && !q.allocate(rows * cols)) return OutOfMemory("activation buffer");
   params.resize(rows + XNN_EXTRA_QUANTIZATION_PARAMS);
+  widened = false;
   n = rows;
   k = cols;
   return Status::Ok();
@@ -94,6 +129,9 @@ Status Linear::Init(size_t in, size_t out, size_t y_stride, const float* w_f32, 
     s = xnn_create_fully_connected_nc_f32_qc8w(in, out, in, y_stride, scales, w_i8, nullptr, -kInf, kInf, 0, nullptr, nullptr,
                                                &op_);
     if (s != xnn_status_success) return XnnError("xnn_create_fully_connected_nc_f32_qc8w", s);
+  } else if (w_i8 && UsesHeadlightGemm()) {
+    headlight_gemm_ = true;
+    HL_RETURN_IF_ERROR(pack_qc8w_8c2(&packed_, w_i8, scales, bias, out, in));
   } else if (w_i8) {
     s = xnn_create_fully_connected_nc_qd8_f32_qc8w(in, out, in, y_stride, scales, w_i8, bias, -kInf, kInf, 0, nullptr,
                                                    nullptr, &op_);
@@ -149,11 +187,19 @@ Status Linear::RunF32Int8(float* y, const float* x, size_t n, pthreadpool_t pool
   return Status::Ok();
 }
 
-Status Linear::Run(float* y, const float* x, const QuantizedRows* xq, size_t n, pthreadpool_t pool) {
+Status Linear::Run(float* y, const float* x, QuantizedRows* xq, size_t n, pthreadpool_t pool) {
   xnn_status s;
   if (w_i8_ && input_ == Int8Input::kF32) return RunF32Int8(y, x, n, pool);
   if (w_i8_) {
     if (!xq || xq->n != n || xq->k != in_) return Internal("Linear::Run: activations not quantized for this shape");
+#if defined(__wasm_simd128__)
+    if (headlight_gemm_) {
+      if (!xq->widened) HL_RETURN_IF_ERROR(widen_qd8_rows(&xq->wide, xq->q.as<int8_t>(), xq->params.data(), n, in_));
+      xq->widened = true;
+      gemm_qd8_f32_qc8w__wasmsimd(y, y_stride_, xq->wide, xq->params.data(), packed_, pool);
+      return Status::Ok();
+    }
+#endif
     s = xnn_reshape_fully_connected_nc_qd8_f32_qc8w(op_, n, pool);
     if (s != xnn_status_success) return XnnError("reshape qd8 fully-connected", s);
     s = xnn_setup_fully_connected_nc_qd8_f32_qc8w(op_, xq->q.as<int8_t>(), y, xq->params.data());

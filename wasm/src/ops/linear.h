@@ -1,6 +1,6 @@
 // Fully-connected layers y[n][out] = x[n][in]·Wᵀ + b through XNNPACK (f32; int8 weights with dynamically
-// quantized int8 activations, qd8_f32_qc8w; int8 weights with f32 activations, f32_qc8w), each with a plain
-// reference beside it.
+// quantized int8 activations, qd8_f32_qc8w — in wasm SIMD builds through Headlight's own kernel, ops/gemm_qd8.h;
+// int8 weights with f32 activations, f32_qc8w), each with a plain reference beside it.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -11,6 +11,7 @@
 
 #include "common/buffer.h"
 #include "common/status.h"
+#include "ops/gemm_qd8.h"
 
 namespace hl {
 
@@ -21,6 +22,8 @@ struct QuantizedRows {
   AlignedBuffer q;                                   // int8 [n][k]
   std::vector<xnn_quantization_params> params;       // [n + XNN_EXTRA_QUANTIZATION_PARAMS]
   size_t n = 0, k = 0;
+  WidenedRows wide;       // q − zero point as int16, for gemm_qd8_f32_qc8w__wasmsimd: made by the first Linear that needs it
+  bool widened = false;   // since the last quantization
   Status Reserve(size_t n, size_t k);
 };
 
@@ -38,6 +41,14 @@ class RowQuantizer {
 };
 // The same quantization, written plainly: params as XNNPACK's xnn_f32_qd8_asymmetric_quantization_params.
 void quantize_rows_qd8__ref(QuantizedRows* out, const float* x, size_t n, size_t k);
+
+// Which kernel the int8 layers with quantized input use. kAuto: Headlight's gemm_qd8_f32_qc8w__wasmsimd in wasm SIMD
+// builds, unless a relaxed-SIMD build's engine has an exact relaxed int8 dot product (then XNNPACK's relaxed kernels,
+// which it picks by the same probe, are faster); XNNPACK's otherwise. Read by Linear::Init (hl-bench --gemm, tests).
+enum class QuantizedGemm { kAuto, kXnnpack };
+void SetQuantizedGemm(QuantizedGemm g);
+// Whether Linear::Init would use Headlight's kernel now.
+bool UsesHeadlightGemm();
 
 // What an int8-weight layer does with its f32 input: quantize it per row (qd8: int8×int8 sums, fastest)
 // or keep it f32 (f32_qc8w: weights widened inside the GEMM, no rounding of the activations).
@@ -59,8 +70,9 @@ class Linear {
   size_t in() const { return in_; }
   size_t out() const { return out_; }
 
-  // quantizes_input(): `xq` holds x quantized by RowQuantizer; otherwise `x` [n][in]. y [n][y_stride].
-  Status Run(float* y, const float* x, const QuantizedRows* xq, size_t n, pthreadpool_t pool);
+  // quantizes_input(): `xq` holds x quantized by RowQuantizer (Run may add its widened rows); otherwise `x` [n][in].
+  // y [n][y_stride].
+  Status Run(float* y, const float* x, QuantizedRows* xq, size_t n, pthreadpool_t pool);
   // Plain loops: a quantizing layer quantizes x itself with quantize_rows_qd8__ref and sums in int32;
   // the others sum in double.
   void Run__ref(float* y, const float* x, size_t n) const;
@@ -74,6 +86,8 @@ class Linear {
   Status RunF32(float* y, const float* x, size_t n, pthreadpool_t pool);
   Status RunF32Int8(float* y, const float* x, size_t n, pthreadpool_t pool);
 
+  PackedQc8w packed_;                         // int8 with quantized input, Headlight's kernel: the packed weights
+  bool headlight_gemm_ = false;
   xnn_operator_t op_ = nullptr;               // int8: the operator; f32: the first K block's (with bias)
   std::vector<xnn_operator_t> f32_blocks_;    // f32: operators of K blocks 1.. (no bias), writing partial_
   AlignedBuffer partial_;                     // f32: [n][out] output of one K block
