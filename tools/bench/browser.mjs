@@ -51,6 +51,7 @@ for (const m of models) {
   node.freeModel(model);
 }
 
+const STAGES = ['tokenize', 'embeddings', 'linear', 'attention', 'norm_act', 'mlm', 'total'];  // the engine's timings_ms
 const stat = (ms) => { const s = [...ms].sort((a, b) => a - b); return { median: s[s.length >> 1], p90: s[Math.min(s.length - 1, Math.ceil(0.9 * s.length) - 1)] }; };
 const env = await start({ mounts: [['/bench/', path.join(root, 'tools/bench/browser')], ['/ort/', path.join(root, 'node_modules/onnxruntime-web/dist')],
   ['/onnx/', onnxDir], ['/fixtures/', path.join(root, 'build/fixtures')], ['/models/', path.join(root, 'models')], ['/', path.join(root, 'web')]] });
@@ -89,8 +90,9 @@ try {
           if (!m.inputs.some((x) => x.n === row.n)) throw new Error(`${label} ran ${row.n} tokens, not one of ${m.inputs.map((x) => x.n)}`);
           const hand = out.handovers.find((h) => h.n === row.n);
           const copy = row.engineMs ? stat(row.ms.map((x, k) => x - row.engineMs[k])).median : null;
+          const stages = row.stages && Object.fromEntries(STAGES.map((k) => [k, stat(row.stages.map((t) => t[k])).median]));
           results.push({ model: m.name, engine: label, threads, n: row.n, ...stat(row.ms), readyMs: out.done.readyMs,
-            peakBytes: peak, handoverMs: copy === null ? null : copy + (hand?.ms ?? 0) });
+            peakBytes: peak, handoverMs: copy === null ? null : copy + (hand?.ms ?? 0), stages });
         }
       }
     }
@@ -110,5 +112,13 @@ for (const r of results) {
   console.log(`| ${r.model} | ${r.threads} | ${r.n} | ${r.engine} | ${f(r.median)} | ${f(r.p90)} | ${f(r.p90 / r.median, 2)} | ` +
     `${f(ort.median / r.median, 2)}× | ${f(r.readyMs, 0)} | ${r.peakBytes ? f(r.peakBytes / 2 ** 20, 0) : ''} | ${hand} |`);
 }
+// The profile: where Headlight's run time goes, stage by stage (medians; linear = the int8 GEMMs with their activation
+// quantization, attention = scores, softmax and context of every head, norm_act = layer norms, GELU and residual adds).
+console.log(`\nHeadlight's stages (median ms): ${STAGES.join(', ')}; and the share of the linear layers\n`);
+console.log(`| model | threads | n | engine | ${STAGES.join(' | ')} | linear share |`);
+console.log(`|---|---:|---:|---|${STAGES.map(() => '---:').join('|')}|---:|`);
+for (const r of results.filter((x) => x.stages))
+  console.log(`| ${r.model} | ${r.threads} | ${r.n} | ${r.engine} | ${STAGES.map((k) => f(r.stages[k])).join(' | ')} | ` +
+    `${f(100 * r.stages.linear / r.stages.total, 0)}% |`);
 writeFileSync(path.join(root, 'build/bench_browser.json'), `${JSON.stringify({ browser, runs, results }, null, 2)}\n`);
 console.log('\n(written to build/bench_browser.json)');

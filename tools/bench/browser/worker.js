@@ -2,7 +2,7 @@
 // onnxruntime-web — with one model, then times runs at each length. Runs in a Worker as the page's engine does.
 // In:  {engine: 'headlight', build, threads, modelUrl, text, lengths, runs}
 //    | {engine: 'ort', threads, onnxUrl, inputs: [{n, ids, types}], runs}
-// Out: {done: {readyMs, rows: [{n, ms: [...], engineMs?]}} | {handover: {n, sentAt}, attention} | {error}
+// Out: {done: {readyMs, rows: [{n, ms: [...], engineMs?, stages?: [timings_ms]}]}} | {handover: {n, sentAt}, attention} | {error}
 const now = () => performance.now();
 
 async function headlight({ build, threads, modelUrl, text, lengths, runs }) {
@@ -15,7 +15,7 @@ async function headlight({ build, threads, modelUrl, text, lengths, runs }) {
   const readyMs = now() - t0;
   const rows = [];
   for (const n of lengths) {
-    const ms = [], engineMs = [];
+    const ms = [], engineMs = [], stages = [];
     let got = 0;
     for (let k = 0; k <= runs; ++k) {  // run 0 warms caches and sizes the workspaces
       const t = now();
@@ -25,11 +25,12 @@ async function headlight({ build, threads, modelUrl, text, lengths, runs }) {
       if (k === 0) continue;
       ms.push(took);
       engineMs.push(r.timings_ms.total);  // inside the engine; the rest is copying the results out of the heap
+      stages.push(r.timings_ms);          // where the engine's time went: tokenize, embeddings, linear, attention, …
       if (k === runs) {  // hand-over to the page: the transfer of the attention tensor, timed by the page
         self.postMessage({ handover: { n: got, sentAt: performance.timeOrigin + now() }, attention: r.attention }, [r.attention.buffer]);
       }
     }
-    rows.push({ n: got, ms, engineMs });
+    rows.push({ n: got, ms, engineMs, stages });
   }
   return { readyMs, rows };
 }
