@@ -2,24 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 import { nodeEngine } from '../../tools/eval/node_engine.mjs';
+import { checkpoint, root } from './fixtures.mjs';
 import { BadModelError, InvalidArgumentError } from '../../web/engine/errors.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-function checkpoint(name) {
-  const dir = path.join(root, 'build', 'fixtures', name);
-  return {
-    config: readFileSync(path.join(dir, 'config.json'), 'utf8'),
-    vocab: readFileSync(path.join(dir, 'vocab.txt'), 'utf8'),
-    tokenizerConfig: readFileSync(path.join(dir, 'tokenizer_config.json'), 'utf8'),
-    safetensors: new Uint8Array(readFileSync(path.join(dir, 'model.safetensors'))),
-  };
-}
 
 test('convert + load + run a pair: shapes, spans in UTF-16, MLM, rows sum to 1', async () => {
   const e = await nodeEngine('st');

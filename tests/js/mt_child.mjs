@@ -1,21 +1,12 @@
-// Child process for engine.test.mjs: runs the pthreads build next to the single-thread one and prints the
-// comparison as JSON, then exits explicitly (Emscripten's pthread workers would keep Node alive).
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
+// Child process for engine.test.mjs and relaxed.test.mjs: runs a pthreads build (argv[2], default 'mt') with 2 threads next
+// to the plain single-thread build on the tiny model (argv[3]: 'int8' or 'f32', default f32) and prints the comparison as
+// JSON, then exits explicitly (Emscripten's pthread workers would keep Node alive).
 import { nodeEngine } from '../../tools/eval/node_engine.mjs';
+import { checkpoint } from './fixtures.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-const dir = path.join(root, 'build', 'fixtures', 'tiny-mlm');
-const files = {
-  config: readFileSync(path.join(dir, 'config.json'), 'utf8'),
-  vocab: readFileSync(path.join(dir, 'vocab.txt'), 'utf8'),
-  safetensors: new Uint8Array(readFileSync(path.join(dir, 'model.safetensors'))),
-};
-const st = await nodeEngine('st'), mt = await nodeEngine('mt');
-const bytes = st.convert(files, { int8: false });
+const [variant = 'mt', weights = 'f32'] = process.argv.slice(2);
+const st = await nodeEngine('st'), mt = await nodeEngine(variant);
+const bytes = st.convert(checkpoint('tiny-mlm'), { int8: weights === 'int8' });
 const m1 = st.loadModel(bytes), m2 = mt.loadModel(bytes, { threads: 2 });
 const text = 'the quick brown fox jumps over the lazy dog';
 const r1 = st.run(m1, text), r2 = mt.run(m2, text);

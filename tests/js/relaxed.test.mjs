@@ -5,25 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 import { nodeEngine } from '../../tools/eval/node_engine.mjs';
+import { checkpoint, root } from './fixtures.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const built = (v) => existsSync(path.join(root, 'build', `wasm-${v}`, `headlight-${v}-node.cjs`));
 const skip = !built('st-relaxed') || !built('mt-relaxed') ? 'relaxed builds missing: bash tools/build.sh wasm-st-relaxed wasm-mt-relaxed' : false;
-
-function checkpoint(name) {
-  const dir = path.join(root, 'build', 'fixtures', name);
-  return {
-    config: readFileSync(path.join(dir, 'config.json'), 'utf8'),
-    vocab: readFileSync(path.join(dir, 'vocab.txt'), 'utf8'),
-    tokenizerConfig: readFileSync(path.join(dir, 'tokenizer_config.json'), 'utf8'),
-    safetensors: new Uint8Array(readFileSync(path.join(dir, 'model.safetensors'))),
-  };
-}
 
 const maxAbsDiff = (x, y) => {
   assert.equal(x.length, y.length);
@@ -61,7 +50,7 @@ test('relaxed and plain single-thread builds give the same results (int8 and f32
 });
 
 test('relaxed pthreads build runs with 2 threads and gives the plain single-thread build\'s results', { skip }, () => {
-  const out = execFileSync(process.execPath, [path.join(root, 'tests/js/relaxed_child.mjs')], { encoding: 'utf8', timeout: 120000 });
+  const out = execFileSync(process.execPath, [path.join(root, 'tests/js/mt_child.mjs'), 'mt-relaxed', 'int8'], { encoding: 'utf8', timeout: 120000 });
   const r = JSON.parse(out.trim().split('\n').pop());
   assert.equal(r.threads, 2);
   assert.ok(r.n > 5 && r.length > 0);
