@@ -32,7 +32,7 @@ async function headlight({ build, threads, modelUrl, text, lengths, runs }) {
     }
     rows.push({ n: got, ms, engineMs, stages });
   }
-  return { readyMs, rows };
+  return { readyMs, rows, int8Gemm: model.info.int8_gemm };
 }
 
 async function ort({ threads, onnxUrl, inputs, runs }) {

@@ -18,6 +18,7 @@
 #include "common/buffer.h"
 #include "model/bert.h"
 #include "model/convert.h"
+#include "ops/linear.h"
 
 namespace {
 
@@ -82,6 +83,9 @@ std::string ModelInfo(const hl::BertModel& m) {
                    {"meta", m.meta()},
                    {"int8", m.is_int8()},
                    {"threads", m.num_threads()},
+                   // the int8 layers' kernel: "headlight" (ops/gemm_qd8.h) or "xnnpack" (natively; relaxed builds with
+                   // an exact relaxed dot product)
+                   {"int8_gemm", m.is_int8() ? (hl::UsesHeadlightGemm() ? "headlight" : "xnnpack") : "none"},
                    {"has_mlm_head", m.has_mlm_head()},
                    {"file_bytes", m.file_size()},
                    {"tokenizer", {{"lowercase", t.lowercase}, {"vocab_size", m.tokenizer().vocab_size()},

@@ -49,6 +49,18 @@ void apply_activation(Activation act, float* x, size_t count, bool ref) {
   }
 }
 
+// fn(begin, end) over [0, count) in tiles of `tile`, on the pool's threads (in order on this one without a pool).
+// The row-wise and element-wise kernels give the same bits however the range is split.
+template <typename Fn>
+void ParallelTiles(pthreadpool_t pool, size_t count, size_t tile, const Fn& fn) {
+  if (!pool || count <= tile) { fn(size_t{0}, count); return; }
+  struct Ctx { const Fn* fn; size_t count; } ctx{&fn, count};
+  pthreadpool_parallelize_1d_tile_1d(pool, [](void* c, size_t begin, size_t len) {
+    const Ctx& x = *static_cast<const Ctx*>(c);
+    (*x.fn)(begin, begin + len);
+  }, &ctx, count, tile, 0);
+}
+
 }  // namespace
 
 struct BertModel::Layer {
@@ -451,9 +463,16 @@ Status BertModel::AttentionOutput(Layer& ly, int32_t l, size_t n, bool ref, RunR
   float* proj = ws_->proj.as<float>();
   HL_RETURN_IF_ERROR(Project(ly.attn_out, proj, ws_->ctx.as<float>(), n, ref, tm));
   t0 = Clock::now();
-  SelectKernels(ref).add_layernorm(x, proj, x, ly.ln1_gamma, ly.ln1_beta, config_.layer_norm_eps, n, H);
+  AddLayerNorm(x, proj, ly.ln1_gamma, ly.ln1_beta, n, ref);
   tm->norm_act += MsSince(t0);
   return Status::Ok();
+}
+
+void BertModel::AddLayerNorm(float* x, const float* proj, const float* gamma, const float* beta, size_t n, bool ref) {
+  const size_t H = config_.hidden_size;
+  ParallelTiles(ref ? nullptr : pool_, n, 8, [&](size_t b, size_t e) {
+    SelectKernels(ref).add_layernorm(x + b * H, proj + b * H, x + b * H, gamma, beta, config_.layer_norm_eps, e - b, H);
+  });
 }
 
 // Feed-forward, then add & norm: x = LN(x + W2·act(W1·x))
@@ -464,11 +483,11 @@ Status BertModel::FeedForwardBlock(Layer& ly, size_t n, bool ref, Timings* tm) {
   float* proj = ws_->proj.as<float>();
   HL_RETURN_IF_ERROR(Project(ly.ff_in, ff, x, n, ref, tm));
   auto t0 = Clock::now();
-  apply_activation(config_.hidden_act, ff, n * F, ref);
+  ParallelTiles(ref ? nullptr : pool_, n * F, 16384, [&](size_t b, size_t e) { apply_activation(config_.hidden_act, ff + b, e - b, ref); });
   tm->norm_act += MsSince(t0);
   HL_RETURN_IF_ERROR(Project(ly.ff_out, proj, ff, n, ref, tm));
   t0 = Clock::now();
-  SelectKernels(ref).add_layernorm(x, proj, x, ly.ln2_gamma, ly.ln2_beta, config_.layer_norm_eps, n, H);
+  AddLayerNorm(x, proj, ly.ln2_gamma, ly.ln2_beta, n, ref);
   tm->norm_act += MsSince(t0);
   return Status::Ok();
 }

@@ -97,6 +97,8 @@ class BertModel {
   Status Forward(const int32_t* ids, const int32_t* types, size_t n, const RunOptions& options, RunResult* out);
   void Embeddings(float* x, const int32_t* ids, const int32_t* types, size_t n) const;
   Status Project(Linear& lin, float* y, const float* x, size_t n, bool ref, Timings* t);
+  // x [n][H] = LayerNorm(x + proj), rows split over the pool (not with ref).
+  void AddLayerNorm(float* x, const float* proj, const float* gamma, const float* beta, size_t n, bool ref);
   Status AttentionBlock(Layer& layer, int32_t l, size_t n, bool ref, RunResult* out);
   Status ProjectQkv(Layer& layer, size_t n, bool ref, Timings* t);
   void AttentionHeads(int32_t l, size_t n, bool ref, RunResult* out);
