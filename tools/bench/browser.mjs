@@ -3,7 +3,9 @@
 // median and p90 over --runs runs (after a warm-up), model ready time (from bytes in memory: wasm start + load), peak
 // memory (the renderer process's VmHWM: each configuration runs in its own browser context, hence its own renderer),
 // and Headlight's hand-over of the results to the page. Prints markdown; writes build/bench_browser.json.
-// Usage: node tools/bench/browser.mjs [--runs 20] [--n 32,128,512] [--threads 1,2] [--models base,builtin]
+// Usage: node tools/bench/browser.mjs [--runs 20] [--rounds 1] [--n 32,128,512] [--threads 1,2] [--models base,builtin]
+// With --rounds R, each row's median and p90 are over all R × runs runs: on a machine whose speed drifts (this project's
+// shared VM), a slow minute then lands on every engine, not on whichever ran in it.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,6 +17,7 @@ import { nodeEngine } from '../eval/node_engine.mjs';
 const args = process.argv.slice(2);
 const arg = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const runs = Number(arg('--runs', 20));
+const rounds = Number(arg('--rounds', 1));  // the whole sequence again, engines in reverse order on odd rounds
 const lengths = arg('--n', '32,128,512').split(',').map(Number);
 const threadCounts = arg('--threads', '1,2').split(',').map(Number);
 const MODELS = {
@@ -80,34 +83,49 @@ try {
       modelUrl: modelUrl(m), text: TEXT, lengths: [lengths[0]], runs: 3 });
     await context.close();
   }
-  for (const m of models) {
-    for (const threads of threadCounts) {
-      const configs = [...builds(threads).map((b) => ({ engine: 'headlight', build: b, threads, modelUrl: modelUrl(m), text: TEXT, lengths, runs })),
-        { engine: 'ort', threads, onnxUrl: `/onnx/${m.onnx}`, inputs: m.inputs, runs }];
-      for (const c of configs) {
-        let label = c.engine === 'ort' ? 'onnxruntime-web' : `Headlight ${c.build}`;
-        process.stderr.write(`bench:browser: ${m.name}, ${label}, ${threads} thread(s)…\n`);
-        const context = await env.browser.newContext();
-        const page = await context.newPage();
-        page.on('console', (msg) => { if (msg.type() === 'error') console.error(`page: ${msg.text()}`); });
-        await page.goto(`${env.url}bench/index.html`);
-        browser ??= await page.evaluate(() => ({ userAgent: navigator.userAgent, cores: navigator.hardwareConcurrency, isolated: self.crossOriginIsolated }));
-        if (!browser.isolated) throw new Error('the bench page is not cross-origin isolated: threads cannot run');
-        const out = await page.evaluate((msg) => window.benchOne(msg), c);
-        const peak = await rendererPeakBytes();
-        await context.close();
-        if (out.error) throw new Error(`${m.name}, ${label}, ${threads} threads: ${out.error}`);
-        if (out.done.int8Gemm) label += ` (${out.done.int8Gemm} GEMM)`;  // which int8 kernel ran: ops/gemm_qd8.h or XNNPACK's
-        for (const row of out.done.rows) {
-          if (!m.inputs.some((x) => x.n === row.n)) throw new Error(`${label} ran ${row.n} tokens, not one of ${m.inputs.map((x) => x.n)}`);
-          const hand = out.handovers.find((h) => h.n === row.n);
-          const copy = row.engineMs ? stat(row.ms.map((x, k) => x - row.engineMs[k])).median : null;
-          const stages = row.stages && Object.fromEntries(STAGES.map((k) => [k, stat(row.stages.map((t) => t[k])).median]));
-          results.push({ model: m.name, engine: label, threads, n: row.n, ...stat(row.ms), readyMs: out.done.readyMs,
-            peakBytes: peak, handoverMs: copy === null ? null : copy + (hand?.ms ?? 0), stages });
+  const raw = new Map();  // "model|engine|threads|n" → samples from every round
+  for (let round = 0; round < rounds; ++round) {
+    for (const m of models) {
+      for (const threads of threadCounts) {
+        const configs = [...builds(threads).map((b) => ({ engine: 'headlight', build: b, threads, modelUrl: modelUrl(m), text: TEXT, lengths, runs })),
+          { engine: 'ort', threads, onnxUrl: `/onnx/${m.onnx}`, inputs: m.inputs, runs }];
+        if (round % 2) configs.reverse();
+        for (const c of configs) {
+          let label = c.engine === 'ort' ? 'onnxruntime-web' : `Headlight ${c.build}`;
+          process.stderr.write(`bench:browser: round ${round + 1}/${rounds}, ${m.name}, ${label}, ${threads} thread(s)…\n`);
+          const context = await env.browser.newContext();
+          const page = await context.newPage();
+          page.on('console', (msg) => { if (msg.type() === 'error') console.error(`page: ${msg.text()}`); });
+          await page.goto(`${env.url}bench/index.html`);
+          browser ??= await page.evaluate(() => ({ userAgent: navigator.userAgent, cores: navigator.hardwareConcurrency, isolated: self.crossOriginIsolated }));
+          if (!browser.isolated) throw new Error('the bench page is not cross-origin isolated: threads cannot run');
+          const out = await page.evaluate((msg) => window.benchOne(msg), c);
+          const peak = await rendererPeakBytes();
+          await context.close();
+          if (out.error) throw new Error(`${m.name}, ${label}, ${threads} threads: ${out.error}`);
+          if (out.done.int8Gemm) label += ` (${out.done.int8Gemm} GEMM)`;  // which int8 kernel ran: ops/gemm_qd8.h or XNNPACK's
+          for (const row of out.done.rows) {
+            if (!m.inputs.some((x) => x.n === row.n)) throw new Error(`${label} ran ${row.n} tokens, not one of ${m.inputs.map((x) => x.n)}`);
+            const key = [m.name, label, threads, row.n].join('|');
+            if (!raw.has(key)) raw.set(key, { model: m.name, engine: label, threads, n: row.n, ms: [], copy: [], stages: [], ready: [], peak: [], hand: [] });
+            const r = raw.get(key);
+            r.ms.push(...row.ms);
+            if (row.engineMs) r.copy.push(...row.ms.map((x, k) => x - row.engineMs[k]));
+            if (row.stages) r.stages.push(...row.stages);
+            r.ready.push(out.done.readyMs);
+            if (peak) r.peak.push(peak);
+            const hand = out.handovers.find((h) => h.n === row.n);
+            if (hand) r.hand.push(hand.ms);
+          }
         }
       }
     }
+  }
+  for (const r of raw.values()) {
+    const copy = r.copy.length ? stat(r.copy).median : null;
+    results.push({ model: r.model, engine: r.engine, threads: r.threads, n: r.n, ...stat(r.ms), readyMs: stat(r.ready).median,
+      peakBytes: r.peak.length ? Math.max(...r.peak) : null, handoverMs: copy === null ? null : copy + (r.hand.length ? stat(r.hand).median : 0),
+      stages: r.stages.length ? Object.fromEntries(STAGES.map((k) => [k, stat(r.stages.map((t) => t[k])).median])) : null });
   }
 } finally {
   await env.close();
@@ -115,7 +133,7 @@ try {
 
 const f = (x, d = 1) => (x === null || x === undefined ? '' : x.toFixed(d));
 console.log(`\nChromium ${browser.userAgent.match(/Chrome\/([\d.]+)/)?.[1] ?? '?'}, ${os.cpus()[0].model}, ${browser.cores} cores; ` +
-  `${runs} runs after a warm-up; ${new Date().toISOString().slice(0, 10)}\n`);
+  `${rounds} × ${runs} runs after a warm-up; ${new Date().toISOString().slice(0, 10)}\n`);
 console.log('| model | threads | n | engine | median (ms) | p90 (ms) | p90/median | onnxruntime-web ÷ this | ready (ms) | renderer peak (MiB) | hand-over (ms, % of run) |');
 console.log('|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
@@ -132,5 +150,5 @@ console.log(`|---|---:|---:|---|${STAGES.map(() => '---:').join('|')}|---:|`);
 for (const r of results.filter((x) => x.stages))
   console.log(`| ${r.model} | ${r.threads} | ${r.n} | ${r.engine} | ${STAGES.map((k) => f(r.stages[k])).join(' | ')} | ` +
     `${f(100 * r.stages.linear / r.stages.total, 0)}% |`);
-writeFileSync(path.join(root, 'build/bench_browser.json'), `${JSON.stringify({ browser, runs, results }, null, 2)}\n`);
+writeFileSync(path.join(root, 'build/bench_browser.json'), `${JSON.stringify({ browser, runs, rounds, results }, null, 2)}\n`);
 console.log('\n(written to build/bench_browser.json)');
