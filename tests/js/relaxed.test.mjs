@@ -56,3 +56,13 @@ test('relaxed pthreads build runs with 2 threads and gives the plain single-thre
   assert.ok(r.n > 5 && r.length > 0);
   assert.equal(r.maxDiff, 0, `max |Δ| ${r.maxDiff}`);
 });
+
+// The Worker's feature test (web/engine/simd_probe.js) must say yes exactly where the relaxed builds load: Node 20 runs
+// relaxed SIMD only behind its flag, so the probe is false without it and true with it, like the builds' own modules.
+test('the Worker\'s relaxed-SIMD probe agrees with the engine', () => {
+  const probe = (flags) => execFileSync(process.execPath, [...flags, '--input-type=module', '-e',
+    `import { hasRelaxedSimd } from ${JSON.stringify(path.join(root, 'web/engine/simd_probe.js'))}; console.log(hasRelaxedSimd());`],
+  { encoding: 'utf8' }).trim();
+  assert.equal(probe([]), 'false');
+  assert.equal(probe(['--experimental-wasm-relaxed-simd']), 'true');
+});
