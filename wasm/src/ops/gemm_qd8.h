@@ -21,7 +21,7 @@ constexpr size_t kGemmMR = 4;  // rows per kernel call
 //   scale_bias  float [panels][2][8]               (the 8 columns' scales, then their biases; padding 0)
 struct PackedQc8w {
   AlignedBuffer w, scale_bias;
-  size_t k = 0, kp = 0, out = 0, panels = 0;
+  size_t kp = 0, out = 0, panels = 0;
 };
 // bias may be null (no bias).
 Status pack_qc8w_8c2(PackedQc8w* p, const int8_t* w, const float* scales, const float* bias, size_t out, size_t k);

@@ -221,14 +221,7 @@ void Linear::Run__ref(float* y, const float* x, size_t n) const {
   } else if (w_i8_) {
     QuantizedRows xq;
     quantize_rows_qd8__ref(&xq, x, n, in_);
-    const int8_t* q = xq.q.as<int8_t>();
-    for (size_t i = 0; i < n; ++i)
-      for (size_t o = 0; o < out_; ++o) {
-        int32_t acc = 0;
-        for (size_t c = 0; c < in_; ++c)
-          acc += (static_cast<int32_t>(q[i * in_ + c]) - xq.params[i].zero_point) * static_cast<int32_t>(w_i8_[o * in_ + c]);
-        y[i * y_stride_ + o] = static_cast<float>(acc) * xq.params[i].scale * scales_[o] + (bias_ ? bias_[o] : 0.0f);
-      }
+    gemm_qd8_f32_qc8w__ref(y, y_stride_, xq.q.as<int8_t>(), xq.params.data(), w_i8_, scales_, bias_, n, out_, in_);
   } else {
     for (size_t i = 0; i < n; ++i)
       for (size_t o = 0; o < out_; ++o) {
