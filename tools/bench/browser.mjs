@@ -13,6 +13,7 @@ import path from 'node:path';
 
 import { root, start } from '../../tests/e2e/browser.mjs';
 import { nodeEngine } from '../eval/node_engine.mjs';
+import { BENCH_TEXT as TEXT } from './bench_text.mjs';
 
 const args = process.argv.slice(2);
 const arg = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
@@ -28,9 +29,6 @@ const MODELS = {
   builtin: { name: 'headlight-mini (built-in)', dir: 'models/headlight-mini', file: 'headlight-mini.hlm', how: 'it is committed' },
 };
 const models = arg('--models', 'base,builtin').split(',').map((k) => ({ key: k, ...MODELS[k] }));
-const TEXT = ('The quick brown [MASK] jumps over the lazy dog while the children watch from the window. ' +
-  'At the store, I bought fresh strawberries, two loaves of bread and a newspaper for my grandmother. ' +
-  'Attention heads in a transformer learn to look at the next word, the previous word, or the separator. ').repeat(60);
 
 const builds = (threads) => [threads > 1 ? 'mt' : 'st', threads > 1 ? 'mt-relaxed' : 'st-relaxed']
   .filter((b) => existsSync(path.join(root, `web/engine/wasm/headlight-${b}.mjs`)));

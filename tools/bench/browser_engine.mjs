@@ -5,11 +5,11 @@
 // Usage: node tools/bench/browser_engine.mjs [--model build/fixtures/base-mlm.int8.hlm] [--runs 5] [--n 32,128,512]
 //        [--builds st:1,mt:2,st-relaxed:1,mt-relaxed:2]  (build:threads; needs tools/build.sh's wasm builds and, for the
 //        default model, tests/fixtures/make_fixtures.sh). Prints a markdown table; writes build/browser_engine.json.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { root, start } from '../../tests/e2e/browser.mjs';
+import { BENCH_TEXT as TEXT } from './bench_text.mjs';
 
 const args = process.argv.slice(2);
 const arg = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
@@ -26,39 +26,6 @@ for (const { build } of builds) {
     throw new Error(`web/engine/wasm/headlight-${build}.mjs is missing: run \`bash tools/build.sh wasm-${build}\``);
 }
 
-// Ordinary English that tokenizes to well over 512 word pieces when repeated (as tools/bench/bench.cpp).
-const TEXT = ('The quick brown [MASK] jumps over the lazy dog while the children watch from the window. ' +
-  'At the store, I bought fresh strawberries, two loaves of bread and a newspaper for my grandmother. ' +
-  'Attention heads in a transformer learn to look at the next word, the previous word, or the separator. ').repeat(60);
-
-// A page and a module worker that loads one build, the model, and times the runs.
-const dir = mkdtempSync(path.join(os.tmpdir(), 'hl-browser-bench-'));
-writeFileSync(path.join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>engine bench</title>\n');
-writeFileSync(path.join(dir, 'worker.js'), `import { Engine } from '/engine/headlight.js';
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-self.onmessage = async ({ data: { build, threads, modelUrl, lengths, runs, text } }) => {
-  try {
-    const { default: create } = await import(\`/engine/wasm/headlight-\${build}.mjs\`);
-    const engine = new Engine(await create({ locateFile: (f) => new URL(\`/engine/wasm/\${f}\`, self.location.href).href }));
-    const model = engine.loadModel(new Uint8Array(await (await fetch(modelUrl)).arrayBuffer()), { threads });
-    const rows = [];
-    for (const n of lengths) {
-      const t = [];
-      let got = 0;
-      for (let k = 0; k <= runs; ++k) {  // the first run warms caches and workspaces
-        const r = engine.run(model, text, null, { topK: 5, maxTokens: n });
-        got = r.n;
-        if (k > 0) t.push(r.timings_ms);
-      }
-      const m = (key) => median(t.map((x) => x[key]));
-      rows.push({ n: got, linear: m('linear'), attention: m('attention'), total: m('total') });
-    }
-    self.postMessage({ rows, config: model.info.config });
-  } catch (e) {
-    self.postMessage({ error: String(e?.stack ?? e) });
-  }
-};
-`);
 
 // In the page: the browser, and how it implements relaxed SIMD's int8 dot product (implementations may differ where the
 // "i7" operand has its top bit set), which decides the int8 kernels XNNPACK picks in the relaxed builds (its
@@ -92,7 +59,10 @@ function probeBrowser() {
     relaxedDot };
 }
 
-const env = await start({ mounts: [['/bench/', dir], ['/fixtures/', path.dirname(modelFile)], ['/', path.join(root, 'web')]] });
+// The side-by-side benchmark's page and Worker (tools/bench/browser/): one Headlight build per Worker, the engine's own
+// stage timings per run.
+const env = await start({ mounts: [['/bench/', path.join(root, 'tools/bench/browser')], ['/fixtures/', path.dirname(modelFile)],
+  ['/', path.join(root, 'web')]] });
 const results = [];
 let browserInfo = null;
 try {
@@ -101,24 +71,22 @@ try {
   await page.goto(`${env.url}bench/index.html`);
   browserInfo = await page.evaluate(probeBrowser);
   if (!browserInfo.crossOriginIsolated) throw new Error('the bench page is not cross-origin isolated: the threaded builds cannot run');
+  // The encoder's linear layers (Q, K, V, output, two FFN) at n tokens.
+  const linearMacs = ({ num_layers: L, hidden_size: H, intermediate_size: I }, n) => n * L * (4 * H * H + 2 * H * I);
+  const median = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
   for (const { build, threads } of builds) {
-    const out = await page.evaluate((msg) => new Promise((resolve) => {
-      const w = new Worker('/bench/worker.js', { type: 'module' });
-      w.onmessage = ({ data }) => { w.terminate(); resolve(data); };
-      w.onerror = (e) => { w.terminate(); resolve({ error: e.message ?? String(e) }); };
-      w.postMessage(msg);
-    }), { build, threads, modelUrl: `/fixtures/${encodeURIComponent(path.basename(modelFile))}`, lengths, runs, text: TEXT });
+    const out = await page.evaluate((msg) => window.benchOne(msg), { engine: 'headlight', build, threads,
+      modelUrl: `/fixtures/${encodeURIComponent(path.basename(modelFile))}`, lengths, runs, text: TEXT });
     if (out.error) throw new Error(`${build} (${threads} threads): ${out.error}`);
-    const { num_layers: L, hidden_size: H, intermediate_size: I } = out.config;
-    for (const r of out.rows) {
-      const macs = r.n * L * (4 * H * H + 2 * H * I);  // the encoder's linear layers (Q, K, V, output, two FFN)
-      results.push({ build, threads, ...r, linear_gmacs: macs / (r.linear * 1e6) });
+    for (const row of out.done.rows) {
+      const m = (key) => median(row.stages.map((t) => t[key]));
+      const r = { n: row.n, linear: m('linear'), attention: m('attention'), total: m('total') };
+      results.push({ build, threads, ...r, linear_gmacs: linearMacs(out.done.config, r.n) / (r.linear * 1e6) });
     }
     console.error(`browser_engine: ${build} with ${threads} thread(s) done`);
   }
 } finally {
   await env.close();
-  rmSync(dir, { recursive: true, force: true });
 }
 
 const f = (x) => x.toFixed(1);

@@ -2,7 +2,7 @@
 // onnxruntime-web — with one model, then times runs at each length. Runs in a Worker as the page's engine does.
 // In:  {engine: 'headlight', build, threads, modelUrl, text, lengths, runs}
 //    | {engine: 'ort', threads, onnxUrl, inputs: [{n, ids, types}], runs}
-// Out: {done: {readyMs, rows: [{n, ms: [...], engineMs?, stages?: [timings_ms]}]}} | {handover: {n, sentAt}, attention} | {error}
+// Out: {done: {readyMs, rows: [{n, ms: [...], engineMs?, stages?: [timings_ms]}], int8Gemm?, config?}} | {handover: {n, sentAt}, attention} | {error}
 const now = () => performance.now();
 
 async function headlight({ build, threads, modelUrl, text, lengths, runs }) {
@@ -32,7 +32,7 @@ async function headlight({ build, threads, modelUrl, text, lengths, runs }) {
     }
     rows.push({ n: got, ms, engineMs, stages });
   }
-  return { readyMs, rows, int8Gemm: model.info.int8_gemm };
+  return { readyMs, rows, int8Gemm: model.info.int8_gemm, config: model.info.config };
 }
 
 async function ort({ threads, onnxUrl, inputs, runs }) {
