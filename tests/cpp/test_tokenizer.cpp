@@ -24,7 +24,7 @@ namespace {
 using nlohmann::json;
 
 const std::string kFixtureDir = std::string(HL_SOURCE_DIR) + "/tests/fixtures/tokenizer/";
-const std::string kReferenceDir = std::string(HL_SOURCE_DIR) + "/../shared/reference/";
+const std::string kReferenceDir = std::string(HL_SOURCE_DIR) + "/tests/fixtures/reference/";
 
 bool ReadFile(const std::string& path, std::string* out) {
   std::ifstream f(path, std::ios::binary);

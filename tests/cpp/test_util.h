@@ -14,7 +14,6 @@
 namespace hltest {
 
 inline std::string Fixture(const std::string& name) { return std::string(HL_FIXTURES_DIR) + "/" + name; }
-inline std::string SharedReference(const std::string& name) { return std::string(HL_SOURCE_DIR) + "/../shared/reference/" + name; }
 
 // A fixture the test script generates; failing loudly (never skipping) when it is absent.
 inline std::string RequireFixture(const std::string& name) {

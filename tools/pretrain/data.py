@@ -41,6 +41,12 @@ def cache_root():
     return os.environ.get("HEADLIGHT_CACHE") or os.path.expanduser("~/.cache/headlight")
 
 
+def portable_path(path):
+    """A path as written into committed records: under the cache it reads $HEADLIGHT_CACHE/..., never this machine's."""
+    root, full = os.path.abspath(cache_root()), os.path.abspath(path)
+    return "$HEADLIGHT_CACHE" + full[len(root):] if full == root or full.startswith(root + os.sep) else path
+
+
 def load_vocab(path):
     with open(path, encoding="utf-8") as f:
         vocab = [line.rstrip("\n") for line in f]

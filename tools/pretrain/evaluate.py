@@ -37,6 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 import bert_ref  # noqa: E402
+import data  # noqa: E402
 import wordpiece  # noqa: E402
 
 VIG = ("I went to the store.", "At the store, I bought fresh strawberries.")
@@ -260,7 +261,7 @@ def main():
     model = bert_ref.load(args.model)
     tok = Tok(os.path.join(args.model, "vocab.txt"))
     docs = read_docs(args.heldout)
-    res = {"model": os.path.abspath(args.model), "heldout": args.heldout, "seq": args.seq, "mask_rate": args.mask_rate,
+    res = {"model": data.portable_path(args.model), "heldout": data.portable_path(args.heldout), "seq": args.seq, "mask_rate": args.mask_rate,
            "seed": args.seed}
     training = os.path.join(args.model, "training.json")
     if os.path.exists(training):

@@ -61,7 +61,9 @@ def write_hf(model, state, out):
     safetensors_io.save(tmp, tensors, metadata={"format": "pt"})
     os.replace(tmp, os.path.join(out, "model.safetensors"))
     training = {k: state[k] for k in ("step", "total_steps", "tokens_seen", "padded_tokens_seen", "wall_s", "cpu_s",
-                                      "phases", "config", "args")}
+                                      "phases", "config")}
+    training["args"] = {k: data.portable_path(v) if k in ("out", "train", "heldout", "vocab") and v else v
+                        for k, v in state["args"].items()}
     with open(os.path.join(out, "training.json"), "w") as f:
         json.dump(training, f, indent=2)
         f.write("\n")

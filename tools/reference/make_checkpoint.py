@@ -8,7 +8,7 @@ Usage:
 Writes DIR/config.json, DIR/vocab.txt, DIR/tokenizer_config.json, DIR/model.safetensors, then prints
 attention-entropy and MLM-logit statistics on a random input (with [MASK]s).
 
-Shapes: base = the fields of /work/shared/reference/bert-base-uncased/config.json (read at run time);
+Shapes: base = the fields of tests/fixtures/reference/bert-base-uncased/config.json (read at run time);
         tiny = L2 H128 A2 FF512, mini = L4 H256 A4 FF1024, same vocabulary and other fields.
 
 Why not HF's N(0, 0.02) init: with it every attention row is almost uniform and the MLM logits are almost
@@ -88,7 +88,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bert_ref  # noqa: E402
 import safetensors_io  # noqa: E402
 
-SHARED = "/work/shared/reference/bert-base-uncased"
+# Hugging Face's bert-base-uncased config and vocabulary, committed with their licence (tests/fixtures/reference/SOURCES.md).
+BERT_BASE_UNCASED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "fixtures", "reference",
+                                 "bert-base-uncased")
 SHAPES = {
     "tiny": dict(num_hidden_layers=2, hidden_size=128, num_attention_heads=2, intermediate_size=512),
     "mini": dict(num_hidden_layers=4, hidden_size=256, num_attention_heads=4, intermediate_size=1024),
@@ -120,7 +122,7 @@ def read_vocab(path):
 
 
 def build_config(shape, vocab_size, hidden_act=None):
-    base_path = os.path.join(SHARED, "config.json")
+    base_path = os.path.join(BERT_BASE_UNCASED, "config.json")
     if not os.path.exists(base_path):
         raise SystemExit(f"need {base_path} (the bert-base-uncased config) to derive the shapes")
     with open(base_path) as f:
@@ -667,7 +669,7 @@ def main(argv=None):
     ap.add_argument("--shape", choices=sorted(SHAPES), default="tiny")
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--vocab", default=os.path.join(SHARED, "vocab.txt"))
+    ap.add_argument("--vocab", default=os.path.join(BERT_BASE_UNCASED, "vocab.txt"))
     ap.add_argument("--head", choices=sorted(ARCHITECTURES), default="masked_lm")
     pg = ap.add_mutually_exclusive_group()
     pg.add_argument("--no-prefix", action="store_true", help="no 'bert.' on encoder tensor names")
