@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything Headlight needs on a fresh Debian 12 machine (apt + npm + XNNPACK sources); idempotent and fast when done.
-set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(emscripten clang-16 catch2 nlohmann-json3-dev python3-torch python3-numpy python3-onnx libopenblas0-openmp unicode-data

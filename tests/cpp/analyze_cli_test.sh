@@ -2,7 +2,7 @@
 # ctest analyze_cli: hl-analyze on a 3-text TSV with the tiny fixture model (converted here), its files parsed and
 # checked; then its errors (missing file, empty file, bad model, bad command line).
 # Usage: analyze_cli_test.sh HL_CONVERT HL_ANALYZE FIXTURES_DIR WORK_DIR
-set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../../tools/common.sh"
 convert=$1 analyze=$2 fixtures=$3 work=$4
 [ -d "$fixtures/tiny-mlm" ] || { echo "missing fixture $fixtures/tiny-mlm: run bash tools/test.sh (it generates it)"; exit 1; }
 rm -rf "$work" && mkdir -p "$work"

@@ -2,7 +2,7 @@
 # npm run bench: per-stage timings of the bert-base-shaped int8 model at n = 32, 128, 512, natively and as wasm
 # under Node with 1 and 2 threads (wasm also with f32 query/key input), median of several runs, plus file sizes
 # and peak memory. Writes build/bench.jsonl and prints the table.
-set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
 cd "$(dirname "$0")/../.."
 RUNS=${RUNS:-5}
 bash tools/setup.sh >/dev/null

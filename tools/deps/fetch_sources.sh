@@ -4,7 +4,7 @@
 # sha256. Uses `apt-get source --download-only` through a private apt configuration kept in the
 # cache dir (deb-src trixie + sid); the system's apt configuration is never touched.
 # Idempotent: tarballs already present with the right checksum are not downloaded again.
-set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SOURCES_TXT="$REPO/third_party/SOURCES.txt"
@@ -74,9 +74,9 @@ apt-get "${APT_OPTS[@]}" -qq update || die "apt-get update (private config in $A
 for i in "${missing[@]}"; do
   pkg="${PKGS[$i]}"; ver="${VERS[$i]}"; file="${FILES[$i]}"; sha="${SHAS[$i]}"
   # Find the Debian version (with revision) whose upstream part is $ver.
-  full="$(apt-cache "${APT_OPTS[@]}" showsrc "$pkg" 2>/dev/null \
-          | awk -v v="$ver" '/^Version: /{ u=$2; sub(/-[^-]*$/, "", u); sub(/^[0-9]+:/, "", u); if (u == v) print $2 }' \
-          | head -n1)"
+  # (awk reads to the end: a reader that exits early would fail the pipe under pipefail)
+  full="$(apt-cache "${APT_OPTS[@]}" showsrc "$pkg" \
+          | awk -v v="$ver" '/^Version: /{ u=$2; sub(/-[^-]*$/, "", u); sub(/^[0-9]+:/, "", u); if (u == v && !f) f = $2 } END { print f }')"
   [ -n "$full" ] || die "no source package $pkg with upstream version $ver in Debian trixie/sid (was it removed from the archive?)"
   echo "fetch_sources: downloading $pkg=$full"
   rm -rf "$APTDIR/dl"; mkdir -p "$APTDIR/dl"

@@ -7,7 +7,7 @@
 # Debian packages with `apt-get download NAME=VERSION` and unpacked with `dpkg-deb -x` (never installed).
 # A file already in the cache with the right sha256 is not fetched again. Needs: npm, apt-get, dpkg-deb,
 # sha256sum and Debian's /usr/bin/python3 (stdlib only for this step).
-set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 corpus="${HEADLIGHT_CACHE:-$HOME/.cache/headlight}/corpus"

@@ -2,7 +2,7 @@
 # Learns the WordPiece vocabulary from the built corpus and fills the per-source sizes into sources.tsv.
 #
 #   tools/pretrain/build_vocab.sh [VOCAB_SIZE]     # default 16000; run build_corpus.sh first
-set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 corpus="${HEADLIGHT_CACHE:-$HOME/.cache/headlight}/corpus"
 python="${PYTHON:-/usr/bin/python3}"

@@ -6,7 +6,7 @@
 # (tools/eval/fidelity.mjs: int8 against f32 in the wasm engine on the 200 held-out pairs), training.json, the card
 # README.md (tools/pretrain/model_card.py), and updates models/builtin.json. Needs the run's checkpoint
 # (${HEADLIGHT_CACHE:-~/.cache/headlight}/pretrain/RUN_NAME), the corpus, and the native + wasm builds.
-set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
 cd "$(dirname "$0")/../.."
 RUN=${1:?usage: tools/pretrain/ship.sh RUN_NAME [MODEL_ID]}
 ID=${2:-headlight-mini}
