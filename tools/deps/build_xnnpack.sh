@@ -11,17 +11,21 @@
 #   passes its probe, else its plain ones; the f32 GEMMs stay plain: third_party/patches/xnnpack-0004-*)
 #
 # Sources: the Debian tarballs of third_party/SOURCES.txt (tools/deps/fetch_sources.sh), with
-# third_party/patches/<package>-*.patch applied. Cached: when the stamp in the install dir
-# matches the hash of SOURCES.txt, the patches, this script and the compiler, it exits at once.
+# third_party/patches/<package>-*.patch applied. Only the objects listed in third_party/xnnpack-subset/FAMILY.txt
+# (native, wasm, wasm-relaxed: what the engine's XNNPACK calls link in; tools/deps/xnnpack_subset.sh writes them) are
+# compiled and archived, about half of XNNPACK's production build. Cached: when the stamp in the install dir matches the
+# hash of SOURCES.txt, the patches, the subset list, this script and the compiler, it exits at once.
 #
 # Environment: HEADLIGHT_DEPS_DIR (install root), HEADLIGHT_CACHE (tarballs + build trees,
 # default ~/.cache/headlight), HEADLIGHT_JOBS (default 2), HEADLIGHT_KEEP_BUILD=1 (keep the build
-# tree after success), CC/CXX (native compiler), HEADLIGHT_FORCE=1 (ignore the stamp).
-set -euo pipefail
+# tree after success), CC/CXX (native compiler), HEADLIGHT_FORCE=1 (ignore the stamp),
+# HEADLIGHT_XNNPACK_FULL=1 (the whole production build, as tools/deps/xnnpack_subset.sh needs).
+source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
 
 START=$(date +%s)
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SCRIPT="$REPO/tools/deps/build_xnnpack.sh"
+first_line() { local out; out="$("$@")"; echo "${out%%$'\n'*}"; }   # no `| head`: under pipefail its early exit fails the pipe
 VARIANT="${1:-}"
 case "$VARIANT" in
   native|wasm|wasm-mt|wasm-relaxed|wasm-mt-relaxed) ;;
@@ -50,10 +54,19 @@ if [[ "$VARIANT" == wasm* ]]; then
     command -v clang-16 >/dev/null || die "clang-16 not found: apt-get install clang-16 (tools/setup.sh)"
     EMCC="$REPO/tools/emcc-relaxed/emcc"; EMXX="$REPO/tools/emcc-relaxed/em++"
   fi
-  COMPILER_ID="$("$EMCC" --version 2>/dev/null | head -n1)"
-  [[ "$VARIANT" == *-relaxed ]] && COMPILER_ID="$COMPILER_ID / $(clang-16 --version | head -n1) / $(cat "$REPO"/tools/emcc-relaxed/* | sha256sum | cut -c1-16)"
+  COMPILER_ID="$(first_line "$EMCC" --version)"
+  if [[ "$VARIANT" == *-relaxed ]]; then
+    COMPILER_ID="$COMPILER_ID / $(first_line clang-16 --version) / $(cat "$REPO"/tools/emcc-relaxed/* | sha256sum | cut -c1-16)"
+  fi
 else
-  COMPILER_ID="$("${CC:-cc}" --version 2>/dev/null | head -n1) / $("${CXX:-c++}" --version 2>/dev/null | head -n1)"
+  COMPILER_ID="$(first_line "${CC:-cc}" --version) / $(first_line "${CXX:-c++}" --version)"
+fi
+# The objects to build: wasm and wasm-mt link the same ones (as do both relaxed variants); none listed = everything.
+SUBSET="$REPO/third_party/xnnpack-subset/${VARIANT/-mt/}.txt"
+if [ "${HEADLIGHT_XNNPACK_FULL:-0}" = 1 ]; then
+  SUBSET=""
+elif [ ! -f "$SUBSET" ]; then
+  die "$SUBSET is missing (bash tools/deps/xnnpack_subset.sh ${VARIANT/-mt/} writes it; HEADLIGHT_XNNPACK_FULL=1 builds everything)"
 fi
 command -v cmake >/dev/null || die "cmake not found"
 command -v ninja >/dev/null || die "ninja not found"
@@ -73,7 +86,8 @@ while IFS= read -r p; do PATCHES+=("$p"); done < <(ls "$REPO"/third_party/patche
 HASH="$( {
   echo "variant=$VARIANT"
   echo "compiler=$COMPILER_ID"
-  sha256sum "$REPO/third_party/SOURCES.txt" "$SCRIPT" | cut -d' ' -f1
+  sha256sum "$REPO/third_party/SOURCES.txt" "$SCRIPT" ${SUBSET:+"$SUBSET"} | cut -d' ' -f1
+  echo "subset=${SUBSET:+$(basename "$SUBSET")}"
   for p in "${PATCHES[@]}"; do echo "$(basename "$p") $(sha256sum "$p" | cut -d' ' -f1)"; done
 } | sha256sum | cut -d' ' -f1)"
 
@@ -122,6 +136,7 @@ CMAKE_ARGS=(
   -DCMAKE_INSTALL_INCLUDEDIR=include
   "-DPython_EXECUTABLE=$(command -v python3)"
   -DXNNPACK_LIBRARY_TYPE=static
+  -DCMAKE_OPTIMIZE_DEPENDENCIES=ON   # else ninja builds every library an object's target links before compiling it
   -DXNNPACK_BUILD_TESTS=OFF
   -DXNNPACK_BUILD_BENCHMARKS=OFF
   -DXNNPACK_BUILD_ALL_MICROKERNELS=OFF
@@ -171,10 +186,36 @@ esac
 grep -E "XNNPACK_TARGET_PROCESSOR|pthreadpool: " "$WORK/configure.log" | sed "s/^/build_xnnpack[$VARIANT]:   /" || true
 
 # ---- build + install
+build() {  # cmake --build / ninja arguments; the output goes to the log, its tail to stderr on failure
+  "$@" >> "$WORK/build.log" 2>&1 || { tail -n 40 "$WORK/build.log" >&2; die "build failed (log: $WORK/build.log)"; }
+}
 log "building with ninja -j$JOBS (log: $WORK/build.log)"
-cmake --build "$WORK/build" -j "$JOBS" --target XNNPACK microkernels-prod pthreadpool cpuinfo \
-  > "$WORK/build.log" 2>&1 \
-  || { tail -n 40 "$WORK/build.log" >&2; die "build failed (log: $WORK/build.log)"; }
+if [ -z "$SUBSET" ]; then
+  build cmake --build "$WORK/build" -j "$JOBS" --target XNNPACK microkernels-prod pthreadpool cpuinfo
+else
+  # The listed objects by their ninja targets (an object's archive name is its source's file name + .o).
+  ninja -C "$WORK/build" -t targets all > "$WORK/targets.txt" || die "ninja -t targets failed in $WORK/build"
+  mapfile -t OBJECTS < <(awk -v list="$SUBSET" '
+    BEGIN { while ((getline line < list) > 0) if (line !~ /^#/ && line != "") want[line] = 1 }
+    /^CMakeFiles\/(microkernels-prod|XNNPACK|[a-z-]+)\.dir\/.*\.o: / {
+      obj = substr($1, 1, length($1) - 1); n = split(obj, parts, "/")
+      if (parts[n] in want) { print obj; found[parts[n]] = 1 } }
+    END { for (w in want) if (!(w in found)) { print "MISSING " w; bad = 1 } }' "$WORK/targets.txt")
+  missing=$(printf '%s\n' "${OBJECTS[@]}" | awk '/^MISSING /{ print $2 }')
+  [ -z "$missing" ] || die "objects listed in $SUBSET are not in this XNNPACK build: $missing (run tools/deps/xnnpack_subset.sh)"
+  log "${#OBJECTS[@]} objects listed in third_party/xnnpack-subset/$(basename "$SUBSET")"
+  build cmake --build "$WORK/build" -j "$JOBS" --target pthreadpool cpuinfo
+  build ninja -C "$WORK/build" -j "$JOBS" "${OBJECTS[@]}"
+  AR="$(awk -F= '/^CMAKE_AR:/ { print $2 }' "$WORK/build/CMakeCache.txt")"   # emar for wasm: a name on PATH
+  AR="$(command -v "$AR")" || die "no archiver: CMAKE_AR in $WORK/build/CMakeCache.txt is '$AR'"
+  kernels=() library=()
+  for o in "${OBJECTS[@]}"; do
+    if [[ "$o" == CMakeFiles/microkernels-prod.dir/* ]]; then kernels+=("$WORK/build/$o"); else library+=("$WORK/build/$o"); fi
+  done
+  rm -f "$WORK/build/libmicrokernels-prod.a" "$WORK/build/libXNNPACK.a"
+  build "$AR" qcs "$WORK/build/libmicrokernels-prod.a" "${kernels[@]}"
+  build "$AR" qcs "$WORK/build/libXNNPACK.a" "${library[@]}"
+fi
 
 log "installing into $PREFIX"
 rm -rf "$PREFIX"
@@ -192,6 +233,7 @@ done
   echo "compiler: $COMPILER_ID"
   [[ "$VARIANT" == wasm* ]] && echo "flags: $WFLAGS $FLAGS" || echo "flags: $FLAGS -fPIC"
   echo "link order: -lXNNPACK -lmicrokernels-prod -lpthreadpool -lcpuinfo"
+  if [ -n "$SUBSET" ]; then echo "subset: third_party/xnnpack-subset/$(basename "$SUBSET")"; else echo "subset: none"; fi
   echo "sources:"; grep -v '^#' "$REPO/third_party/SOURCES.txt" | awk 'NF { print "  " $3 }'
   echo "patches:"; for p in "${PATCHES[@]}"; do echo "  $(basename "$p")"; done
 } > "$PREFIX/BUILDINFO.txt"
