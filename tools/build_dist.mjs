@@ -1,14 +1,15 @@
 // npm run build: writes dist/, the page as plain static files (web/ + models/builtin.json and its models), ready for any
 // static host. Models larger than --part-size (default 95 MB, under common 100 MB per-file limits) are split into
 // numbered parts that the page's loader fetches and joins, checking each part's and the whole file's sha256.
-// Usage: node tools/build_dist.mjs [--out dist] [--part-size BYTES]   (run after tools/build.sh wasm-st wasm-mt wasm-st-relaxed
-// wasm-mt-relaxed)
+// Usage: node tools/build_dist.mjs [--out dist] [--part-size BYTES]   (after tools/build.sh wasm-st wasm-mt wasm-st-relaxed
+// wasm-mt-relaxed: every engine build must be current, tools/engine_builds.mjs)
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { appFiles } from './app_files.mjs';
+import { buildFiles, currentBuilds, VARIANTS } from './engine_builds.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -16,13 +17,20 @@ const arg = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) +
 const out = path.resolve(root, arg('--out', 'dist'));
 const partSize = Number(arg('--part-size', 95 * 1000 * 1000));
 if (!(partSize > 0)) throw new Error(`--part-size must be a positive number of bytes, got ${arg('--part-size')}`);
-for (const need of ['web/engine/wasm/headlight-st.wasm', 'web/engine/wasm/headlight-mt.wasm', 'web/engine/wasm/headlight-st-relaxed.wasm',
-  'web/engine/wasm/headlight-mt-relaxed.wasm', 'web/vendor/d3.js'])
-  if (!existsSync(path.join(root, need))) throw new Error(`${need} is missing: run \`bash tools/build.sh wasm-st wasm-mt wasm-st-relaxed wasm-mt-relaxed\` first`);
+const wasmDir = path.join(root, 'web/engine/wasm');
+const { builds, problems } = currentBuilds(wasmDir, root);
+if (VARIANTS.some((v) => !builds[v]))
+  throw new Error(`engine builds missing or stale: ${problems.join('; ')}`);
+for (const need of ['web/vendor/d3.js', 'web/headlight-attention.js', 'web/engine/gpu/shaders.js'])
+  if (!existsSync(path.join(root, need))) throw new Error(`${need} is missing: run \`bash tools/build.sh wasm-st\` first`);
+const engineFiles = new Set(['builds.json', ...VARIANTS.flatMap(buildFiles)]);
 
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 rmSync(out, { recursive: true, force: true });
-cpSync(path.join(root, 'web'), out, { recursive: true, filter: (src) => !/-node\.(wasm|worker\.js)$/.test(src) });
+// engine/wasm/: the listed builds' files and their list, nothing else that may lie there.
+cpSync(path.join(root, 'web'), out, { recursive: true,
+  filter: (src) => path.dirname(src) !== wasmDir || engineFiles.has(path.basename(src)) });
+writeFileSync(path.join(out, 'engine/wasm/builds.json'), `${JSON.stringify({ builds }, null, 1)}\n`);
 
 const manifest = JSON.parse(readFileSync(path.join(root, 'models/builtin.json'), 'utf8'));
 let bytesOut = 0;

@@ -246,7 +246,8 @@ async function main() {
   try {
     registerServiceWorker();  // not awaited: the app's files are cached in the background, for offline use
     const ready = await client.init();
-    engineNote = (ready.variant.startsWith('mt') ? `${ready.threads} threads` : 'single thread') + (ready.relaxedSimd ? ', relaxed SIMD' : '');
+    engineNote = (ready.variant.startsWith('mt') ? `${ready.threads} threads` : 'single thread') + (ready.relaxedSimd ? ', relaxed SIMD' : '')
+      + (ready.note ? `; ${ready.note}` : '');
     const { models, defaultId } = await builtinModels();
     const link = fromQuery(location.search);  // a shared link: text, model, view and drawing state
     const param = link.model;

@@ -1,6 +1,7 @@
 // The engine build the page picks in Chromium (which has relaxed SIMD): the relaxed-SIMD one, threaded when the page is
 // cross-origin isolated, single-thread when not; and the plain build when the relaxed one cannot be loaded (as where the
-// browser lacks relaxed SIMD, e.g. Safari), with the same attention, to the bit.
+// browser lacks relaxed SIMD, e.g. Safari) or is not built yet (npm start builds it after serving), with the same
+// attention, to the bit, and the status saying so.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -13,8 +14,9 @@ after(async () => { await env?.close(); });
 
 // A fresh context at url, without the service worker (it could answer the engine's requests from its cache, past the
 // routes; the page runs without one where the browser has none); `blockRelaxed` answers 404 for the relaxed builds'
-// files. Resolves once the first run is drawn.
-async function open(url, { blockRelaxed = false } = {}) {
+// files, `listOnly` answers the list of builds (engine/wasm/builds.json) with only those builds. Resolves once the first
+// run is drawn.
+async function open(url, { blockRelaxed = false, listOnly = null } = {}) {
   const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
   await context.addInitScript(() => { delete Navigator.prototype.serviceWorker; });
   const requested = [];
@@ -23,6 +25,12 @@ async function open(url, { blockRelaxed = false } = {}) {
     if (name && !requested.includes(name)) requested.push(name);
   });
   if (blockRelaxed) await context.route(/headlight-[a-z]+-relaxed\.(mjs|wasm)$/, (route) => route.fulfill({ status: 404, body: 'not here' }));
+  if (listOnly) {
+    await context.route(/engine\/wasm\/builds\.json$/, async (route) => {
+      const { builds } = await (await route.fetch()).json();
+      await route.fulfill({ json: { builds: Object.fromEntries(listOnly.map((v) => [v, builds[v]])) } });
+    });
+  }
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
@@ -42,9 +50,15 @@ test('cross-origin isolated: the relaxed-SIMD threaded build; without it, the pl
 
   const plain = await open(env.url, { blockRelaxed: true });
   assert.deepEqual(plain.errors, []);
-  assert.match(plain.status, /\d+ threads[;)]/);
-  assert.doesNotMatch(plain.status, /relaxed/);
+  assert.match(plain.status, /\d+ threads; the relaxed-SIMD build did not load: plain SIMD[;)]/);
+  assert.doesNotMatch(plain.status, /relaxed SIMD[;)]/);
   assert.deepEqual(plain.requested, ['headlight-mt-relaxed.mjs', 'headlight-mt.mjs']);
+
+  const unbuilt = await open(env.url, { listOnly: ['mt', 'st'] });
+  assert.deepEqual(unbuilt.errors, []);
+  assert.match(unbuilt.status, /\d+ threads; the relaxed-SIMD build is not built yet: plain SIMD[;)]/);
+  assert.deepEqual(unbuilt.requested, ['headlight-mt.mjs'], 'a build that is not listed is never fetched');
+  assert.deepEqual(unbuilt.attention, plain.attention);
 
   assert.equal(relaxed.n, plain.n);
   let maxDiff = 0;

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { root, start } from '../../tests/e2e/browser.mjs';
+import { currentBuilds } from '../engine_builds.mjs';
 import { nodeEngine } from '../eval/node_engine.mjs';
 import { BENCH_TEXT as TEXT } from './bench_text.mjs';
 
@@ -30,9 +31,10 @@ const MODELS = {
 };
 const models = arg('--models', 'base,builtin').split(',').map((k) => ({ key: k, ...MODELS[k] }));
 
-const builds = (threads) => [threads > 1 ? 'mt' : 'st', threads > 1 ? 'mt-relaxed' : 'st-relaxed']
-  .filter((b) => existsSync(path.join(root, `web/engine/wasm/headlight-${b}.mjs`)));
-if (!builds(1).includes('st')) throw new Error('web/engine/wasm/ has no engine build: run `bash tools/build.sh`');
+const { builds: current, problems } = currentBuilds(path.join(root, 'web/engine/wasm'), root);  // never a stale build
+for (const p of problems) console.error(`bench: engine build ${p}: not measured`);
+const builds = (threads) => [threads > 1 ? 'mt' : 'st', threads > 1 ? 'mt-relaxed' : 'st-relaxed'].filter((b) => current[b]);
+if (!builds(1).includes('st')) throw new Error('web/engine/wasm/ has no current single-thread build: run `bash tools/build.sh wasm-st`');
 
 // The ONNX exports, remade when the .hlm is newer.
 const onnxDir = path.join(root, 'build/bench-onnx');

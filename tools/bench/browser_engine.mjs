@@ -9,6 +9,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { root, start } from '../../tests/e2e/browser.mjs';
+import { currentBuilds } from '../engine_builds.mjs';
 import { BENCH_TEXT as TEXT } from './bench_text.mjs';
 
 const args = process.argv.slice(2);
@@ -21,9 +22,10 @@ const builds = arg('--builds', 'st:1,mt:2,st-relaxed:1,mt-relaxed:2').split(',')
   return { build, threads: Number(threads) };
 });
 if (!existsSync(modelFile)) throw new Error(`${modelFile} is missing: run \`bash tests/fixtures/make_fixtures.sh\` (or pass --model)`);
+const { problems } = currentBuilds(path.join(root, 'web/engine/wasm'), root);  // a missing or stale build is refused
 for (const { build } of builds) {
-  if (!existsSync(path.join(root, `web/engine/wasm/headlight-${build}.mjs`)))
-    throw new Error(`web/engine/wasm/headlight-${build}.mjs is missing: run \`bash tools/build.sh wasm-${build}\``);
+  const problem = problems.find((p) => p.startsWith(`${build}:`));
+  if (problem) throw new Error(`engine build ${problem}`);
 }
 
 

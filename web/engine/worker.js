@@ -8,7 +8,7 @@
 // Out: {type:'ready'|'loaded'|'result'|'converted'|'headmap', id, ...} | {type:'error', id, error:{name,message,hint}}
 //      | {type:'progress', id, stage, fraction?}
 import { Engine } from './headlight.js';
-import { errorToJSON } from './errors.js';
+import { errorToJSON, UnsupportedError } from './errors.js';
 import { MAX_TOKENS, openGpu } from './gpu/attention.js';
 import { hasRelaxedSimd } from './simd_probe.js';
 
@@ -16,26 +16,46 @@ let engine = null;
 const models = new Map();  // key → loaded model
 let threads = 1;
 
-// `variant` is 'st' | 'mt', + '-relaxed' for the relaxed-SIMD builds (headlight-mt-relaxed.mjs, ...). A relaxed build that
-// fails to load (a deployment without it) falls back to the plain one.
+// The builds this server has (engine/wasm/builds.json: tools/serve.mjs lists only current ones, dist/ only complete ones),
+// as {variant: entry}; variant is 'st' | 'mt', + '-relaxed' for the relaxed-SIMD builds (headlight-mt-relaxed.mjs, ...).
+async function availableBuilds() {
+  const url = new URL('./wasm/builds.json', import.meta.url);
+  const res = await fetch(url);
+  if (!res.ok) throw new UnsupportedError(`the list of engine builds (${url.pathname}) did not load: HTTP ${res.status}`,
+    'Build the engine (npm start or npm run build) and serve the page with it.');
+  return (await res.json()).builds ?? {};
+}
+
+// Threads if cross-origin isolated, relaxed SIMD where the browser has it; a preferred build that is not built yet (npm
+// start builds the others after it starts serving) or fails to load falls back to the plain one, and `note` says so.
 async function init(wantThreads) {
   const threaded = self.crossOriginIsolated && wantThreads > 1;
   const base = threaded ? 'mt' : 'st';
+  const builds = await availableBuilds();
   const load = async (variant) => {
     const { default: create } = await import(`./wasm/headlight-${variant}.mjs`);
     return new Engine(await create({ locateFile: (f) => new URL(`./wasm/${f}`, import.meta.url).href }));
   };
-  let variant = hasRelaxedSimd() ? `${base}-relaxed` : base;
+  let variant = hasRelaxedSimd() ? `${base}-relaxed` : base, note = null;
+  if (!builds[base] && !builds[variant]) {
+    throw new UnsupportedError(`no engine build for this page: it needs "${base}"${variant !== base ? ` or "${variant}"` : ''}; ` +
+      `the server has ${Object.keys(builds).join(', ') || 'none'}`, 'Build it (bash tools/build.sh wasm-' + base + ') or wait for npm start to finish building it, then reload.');
+  }
+  if (!builds[variant]) {
+    note = 'the relaxed-SIMD build is not built yet: plain SIMD';
+    variant = base;
+  }
   try {
     engine = await load(variant);
   } catch (e) {
-    if (variant === base) throw e;
+    if (variant === base || !builds[base]) throw e;
     console.warn(`headlight: the relaxed-SIMD engine did not load (${e?.message ?? e}); using plain SIMD`);
+    note = 'the relaxed-SIMD build did not load: plain SIMD';
     variant = base;
     engine = await load(variant);
   }
   threads = threaded ? wantThreads : 1;
-  return { variant, relaxedSimd: variant.endsWith('-relaxed'), threads, crossOriginIsolated: self.crossOriginIsolated };
+  return { variant, relaxedSimd: variant.endsWith('-relaxed'), threads, crossOriginIsolated: self.crossOriginIsolated, note };
 }
 
 // WebGPU for the attention heads. 'auto' uses it for inputs of GPU_MIN_TOKENS or more on a real (not fallback/software)
