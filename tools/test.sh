@@ -1,28 +1,51 @@
 #!/usr/bin/env bash
-# The README's test command: installs what is missing, builds everything, generates fixtures, runs every test suite.
-set -euo pipefail
+# The README's test command and its parts: `bash tools/test.sh [cpp|wasm|js|e2e|tools]...` (default: every suite).
+# Each suite first builds what it needs (cached: only what changed is rebuilt) and generates the fixtures it reads.
+#   cpp    native Catch2 suite (ctest), then the malformed-input cases under ASan/UBSan
+#   wasm   the same Catch2 suite compiled to wasm, under Node: plain SIMD and relaxed SIMD
+#   js     node --test tests/js/: the engine module, analyses, page modules, relaxed builds, ONNX export
+#   e2e    the page, the component, offline, dist, WebGPU in headless Chromium (Playwright)
+#   tools  Python unittest of tests/tools/: fetch-model against a local hub, repository checks
+source "$(dirname "$0")/common.sh"
 cd "$(dirname "$0")/.."
 T0=$(date +%s)
 step() { echo; echo "=== $* ($(( $(date +%s) - T0 )) s)"; }
+ALL=(cpp wasm js e2e tools)
+suites=("$@")
+[ ${#suites[@]} -eq 0 ] && suites=("${ALL[@]}")
+for s in "${suites[@]}"; do
+  [[ " ${ALL[*]} " == *" $s "* ]] || { echo "test.sh: unknown suite '$s' (one of: ${ALL[*]})" >&2; exit 2; }
+done
+has() { [[ " ${suites[*]} " == *" $1 "* ]]; }
 
-step "setup";              bash tools/setup.sh
-step "build";              bash tools/build.sh native wasm-st wasm-mt wasm-st-relaxed wasm-mt-relaxed
-step "fixtures";           bash tests/fixtures/make_fixtures.sh
+# What the chosen suites need built, in the order of tools/build.sh's variants.
+need=()
+has cpp || has tools && need+=(native)
+has wasm || has js || has e2e && need+=(wasm-st wasm-st-relaxed)
+has js || has e2e && need+=(wasm-mt wasm-mt-relaxed)
+step "setup";    bash tools/setup.sh
+step "build";    bash tools/build.sh "${need[@]}"
+step "fixtures"; bash tests/fixtures/make_fixtures.sh
 
 failed=()
 run() { local name=$1; shift; step "$name"; if "$@"; then :; else failed+=("$name"); fi; }
-run "native tests (ctest)"     ctest --test-dir build/native --output-on-failure --timeout 900
-run "wasm tests under Node"    ctest --test-dir build/wasm-st --output-on-failure --timeout 900
-run "wasm tests under Node, relaxed SIMD" ctest --test-dir build/wasm-st-relaxed --output-on-failure --timeout 900
-step "ASan/UBSan build";       bash tools/build.sh asan
-run "malformed inputs under ASan/UBSan" timeout 1200 env ASAN_OPTIONS=allocator_may_return_null=1 build/asan/headlight_tests "[model_file],[convert],[api],[analysis],[linear],[tokenizer],[ops]"
-run "JS engine module and analyses (node --test)" timeout 600 node --test tests/js/
-run "the page in Chromium (Playwright)" timeout 900 node --test --test-concurrency=1 tests/e2e/
-run "tools (fetch-model against a local hub)" timeout 600 /usr/bin/python3 -m unittest discover -s tests/tools -v
+if has cpp; then
+  run "cpp: native tests (ctest)" ctest --test-dir build/native --output-on-failure --timeout 900
+  step "cpp: ASan/UBSan build"; bash tools/build.sh asan
+  run "cpp: malformed inputs under ASan/UBSan" timeout 1200 env ASAN_OPTIONS=allocator_may_return_null=1 \
+    build/asan/headlight_tests "[model_file],[convert],[api],[analysis],[linear],[tokenizer],[ops]"
+fi
+if has wasm; then
+  run "wasm: Catch2 suite under Node" ctest --test-dir build/wasm-st --output-on-failure --timeout 900
+  run "wasm: Catch2 suite under Node, relaxed SIMD" ctest --test-dir build/wasm-st-relaxed --output-on-failure --timeout 900
+fi
+has js && run "js: engine module and analyses (node --test)" timeout 600 node --test tests/js/
+has e2e && run "e2e: the page in Chromium (Playwright)" timeout 900 node --test --test-concurrency=1 tests/e2e/
+has tools && run "tools: Python tests (unittest)" timeout 600 /usr/bin/python3 -m unittest discover -s tests/tools -v
 
 step "summary"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED: ${failed[*]}"
   exit 1
 fi
-echo "all test suites passed in $(( $(date +%s) - T0 )) s"
+echo "test suites passed (${suites[*]}) in $(( $(date +%s) - T0 )) s"
