@@ -7,7 +7,22 @@ if(EMSCRIPTEN)
   # Emscripten's Node glue and pthread worker scripts are CommonJS; the repo's package.json says "module".
   file(WRITE "${CMAKE_BINARY_DIR}/package.json" "{\"type\": \"commonjs\"}\n")
   # The engine module: ES module for the page (web/engine/), CommonJS twin for Node (tests, bench).
-  set(HL_EXPORTS "['_hl_version','_hl_alloc','_hl_free','_hl_model_load','_hl_model_info','_hl_model_free','_hl_run','_hl_run_ids','_hl_step_begin','_hl_step_buffers','_hl_step_next','_hl_step_free','_hl_result_get','_hl_result_free','_hl_result_stats','_hl_distances_new','_hl_distances_add','_hl_distances_mds','_hl_distances_free','_hl_convert','_hl_last_error','_malloc','_free']")
+  # It exports the hl_* functions that wasm/include/headlight.h declares, read from it: a declaration is a line that
+  # starts with its return type and names the function before "(" (tests/js/contract.test.mjs reads it the same way).
+  set(HL_API_HEADER "${CMAKE_SOURCE_DIR}/wasm/include/headlight.h")
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${HL_API_HEADER}")
+  file(READ "${HL_API_HEADER}" HL_API_TEXT)
+  string(REGEX MATCHALL "\n[a-z][^\n(]*[ *]hl_[a-z0-9_]+\\(" HL_API_DECLS "${HL_API_TEXT}")
+  set(HL_EXPORTS)
+  foreach(decl IN LISTS HL_API_DECLS)
+    string(REGEX REPLACE ".*[ *](hl_[a-z0-9_]+)\\($" "\\1" fn "${decl}")
+    list(APPEND HL_EXPORTS "'_${fn}'")
+  endforeach()
+  if(NOT HL_EXPORTS)
+    message(FATAL_ERROR "no hl_* function declarations found in ${HL_API_HEADER}")
+  endif()
+  list(JOIN HL_EXPORTS "," HL_EXPORTS)
+  set(HL_EXPORTS "[${HL_EXPORTS}]")
   set(HL_MODULE_FLAGS -O3 -sMODULARIZE=1 -sEXPORT_NAME=createHeadlight "-sEXPORTED_FUNCTIONS=${HL_EXPORTS}"
       "-sEXPORTED_RUNTIME_METHODS=['UTF8ToString','stringToUTF8','lengthBytesUTF8','HEAPU8','HEAP32','HEAPF32']"
       -sINITIAL_MEMORY=64MB -sTOTAL_STACK=1MB)

@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { openPage, root, screenshotPath, start, typeText } from './browser.mjs';
+import { openPage, root, start, typeText } from './browser.mjs';
+import { shootScene, showScene } from './scenes.mjs';
 
 let env, page;
 before(async () => {
@@ -20,10 +21,9 @@ const tab = async (name) => { await page.click(`nav.views [data-view=${name}]`);
 const headState = () => page.evaluate(() => ({ view: window.headlight.state.view, ...window.headlight.view.state() }));
 
 test('patterns: six cards; a head opens in the head view with the token that shows the pattern locked', async () => {
-  await tab('patterns');
-  await page.waitForSelector('#view .hl-pattern');  // the first visit re-runs the text with statistics
+  await showScene(page, env.url, 'patterns');
+  await shootScene(page, 'patterns');
   assert.equal(await page.locator('#view .hl-pattern').count(), 6);
-  await page.screenshot({ path: screenshotPath('patterns'), fullPage: true });
   const first = page.locator('#view .hl-pattern[data-pattern=next] .hl-pattern-head').first();
   const [layer, head] = [Number(await first.getAttribute('data-layer')), Number(await first.getAttribute('data-head'))];
   // The best next-token head on Vig's pair, by the page's own statistics.
@@ -46,25 +46,23 @@ test('patterns: six cards; a head opens in the head view with the token that sho
 });
 
 test('layer charts: a dot per head in each of the seven charts; a click opens that head', async () => {
-  await tab('layers');
-  await page.waitForSelector('#view svg.hl-layers-chart');
+  await showScene(page, env.url, 'layer-charts');
+  await shootScene(page, 'layer-charts');
   const { L, A } = await page.evaluate(() => ({ L: window.headlight.result.layers, A: window.headlight.result.heads }));
   const charts = page.locator('#view svg.hl-layers-chart');
   assert.equal(await charts.count(), 7);
   for (let c = 0; c < 6; ++c) assert.equal(await charts.nth(c).locator('circle.hl-layers-dot').count(), L * A);
   assert.equal(await charts.nth(6).locator('circle.hl-layers-dot').count(), 2 * L * A);  // entropy and [CLS] entropy
-  await page.screenshot({ path: screenshotPath('layer-charts'), fullPage: true });
   await charts.nth(1).locator('circle[data-layer="2"][data-head="1"]').click();
   const s = await headState();
   assert.deepEqual([s.view, s.layer, s.heads], ['head', 2, [1]]);
 });
 
 test('head map: computed over the built-in sample and the text, one point per head; a click opens it', async () => {
-  await tab('headmap');
-  await page.waitForSelector('#view circle.hl-headmap-point', { timeout: 120000 });
+  await showScene(page, env.url, 'head-map');
+  await shootScene(page, 'head-map');
   const { L, A } = await page.evaluate(() => ({ L: window.headlight.result.layers, A: window.headlight.result.heads }));
   assert.equal(await page.locator('#view circle.hl-headmap-point').count(), L * A);
-  await page.screenshot({ path: screenshotPath('head-map'), fullPage: true });
   await page.locator('#view circle.hl-headmap-point[data-layer="1"][data-head="3"]').click();
   const s = await headState();
   assert.deepEqual([s.view, s.layer, s.heads], ['head', 1, [3]]);

@@ -7,7 +7,8 @@ import { chromium } from 'playwright-core';
 import { serve } from '../../tools/serve.mjs';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const SCREENSHOTS = path.join(root, 'docs', 'screenshots');
+// The tests' pictures; the README's (docs/screenshots/) are written by tools/screenshots.mjs alone.
+export const SCREENSHOTS = path.join(root, 'build', 'screenshots');
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync'];
@@ -26,9 +27,14 @@ export async function openPage(browser, url, { width = 1280, height = 900 } = {}
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
   page.errors = errors;
+  await goTo(page, url);
+  return page;
+}
+
+/** Loads url in an open page; resolves once its first drawing is done. */
+export async function goTo(page, url) {
   await page.goto(url);
   await page.waitForFunction(() => window.headlight?.runs > 0 && window.headlight.view, null, { timeout: 60000 });
-  return page;
 }
 
 /** Types into a textarea (replacing its text) and waits until the page has drawn a run for the new text (no-op when
@@ -41,7 +47,8 @@ export async function typeText(page, id, text) {
   await page.waitForFunction(() => !document.querySelector('#status').textContent.startsWith('Preparing'));
 }
 
-export function screenshotPath(name) {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  return path.join(SCREENSHOTS, `${name}.png`);
+/** dir/name.png, dir made if missing. */
+export function screenshotPath(name, dir = SCREENSHOTS) {
+  mkdirSync(dir, { recursive: true });
+  return path.join(dir, `${name}.png`);
 }

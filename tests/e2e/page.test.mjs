@@ -4,14 +4,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { openPage, root, screenshotPath, start, typeText } from './browser.mjs';
+import { openPage, root, start, typeText } from './browser.mjs';
+import { openScene, shootScene, showScene } from './scenes.mjs';
 
 const VIG = ['I went to the store.', 'At the store, I bought fresh strawberries.'];
 let env, page;
 
 before(async () => {
   env = await start();
-  page = await openPage(env.browser, env.url);
+  page = await openScene(env.browser, env.url, 'head-view');  // the page as it starts
 });
 after(async () => { await env?.close(); });
 
@@ -45,7 +46,7 @@ test('the page starts on the built-in model with Vig\'s pair drawn in the head v
   assert.equal(lines.mode, 'svg');
   assert.equal(lines.svg, (await expectedLines()).count);
   assert.equal(lines.svg, 19 * 19 * 4);
-  await page.screenshot({ path: screenshotPath('head-view'), fullPage: true });
+  await shootScene(page, 'head-view');
   assert.deepEqual(page.errors, []);
 });
 
@@ -112,8 +113,8 @@ test('the sentence-pair filter keeps only lines between the chosen sentences', a
 });
 
 test('model view: a thumbnail per head; clicking one opens it in the head view', async () => {
-  await tab('model');
-  await page.screenshot({ path: screenshotPath('model-view'), fullPage: true });
+  await showScene(page, env.url, 'model-view');
+  await shootScene(page, 'model-view');
   const at = await page.evaluate(() => window.headlight.view.thumbCenter(2, 3));
   await page.mouse.click(at.x, at.y);
   await page.waitForFunction(() => window.headlight.state.view === 'head');
@@ -130,8 +131,10 @@ test('model view: a thumbnail per head; clicking one opens it in the head view',
 });
 
 test('neuron view: q, k, q·k and softmax equal the engine\'s q, k and attention', async () => {
-  await tab('neuron');
-  await page.selectOption('#view .hl-picker select[aria-label=token]', '2');
+  await showScene(page, env.url, 'neuron-view');
+  await shootScene(page, 'neuron-view');
+  await page.selectOption('#view .hl-picker select[aria-label=token]', '5');
+  assert.equal(await page.evaluate(() => window.headlight.state.token), 5);
   const diff = await page.evaluate(() => {
     const { result: r, state: s, view } = window.headlight;
     const v = view.values();
@@ -154,11 +157,11 @@ test('neuron view: q, k, q·k and softmax equal the engine\'s q, k and attention
   assert.ok(diff.ddot < 1e-4, `q·k ${diff.ddot}`);
   assert.ok(diff.dsm < 1e-5, `softmax vs engine attention ${diff.dsm}`);  // softmax of f32 q·k/√D: float rounding only
   assert.equal(diff.dots, diff.n);
-  await page.screenshot({ path: screenshotPath('neuron-view'), fullPage: true });
 });
 
 test('matrix view: the values drawn are the engine\'s attention, with a tooltip on hover', async () => {
-  await tab('matrix');
+  await showScene(page, env.url, 'matrix-view');  // pointing at "went" → "store"
+  await shootScene(page, 'matrix-view');
   const d = await page.evaluate(() => {
     const { result: r, state: s, view } = window.headlight;
     let worst = 0;
@@ -167,10 +170,8 @@ test('matrix view: the values drawn are the engine\'s attention, with a tooltip 
     return worst;
   });
   assert.ok(d < 1e-6, `max diff ${d}`);
-  const c = await page.evaluate(() => window.headlight.view.cellCenter(2, 5));
-  await page.mouse.move(c.x, c.y);
-  await page.waitForFunction(() => /went/.test(document.querySelector('#view').textContent) && /store/.test(document.querySelector('#view').textContent));
-  await page.screenshot({ path: screenshotPath('matrix-view'), fullPage: true });
+  const w = await page.evaluate(() => window.headlight.view.valueAt(2, 5));
+  assert.equal(await page.textContent('#view .hl-matrix-tip'), `went → store: ${w.toFixed(3)}`);
 });
 
 test('word level: attention to a word sums its pieces, from a word averages them', async () => {
@@ -263,10 +264,10 @@ test('a malformed model file gives an error message and the page keeps working',
 });
 
 test('readable on a phone width', async () => {
-  const phone = await openPage(env.browser, env.url, { width: 390, height: 844 });
+  const phone = await openScene(env.browser, env.url, 'phone');
   const overflow = await phone.evaluate(() => document.querySelector('.inputs').scrollWidth <= window.innerWidth);
   assert.ok(overflow, 'inputs fit the phone width');
-  await phone.screenshot({ path: screenshotPath('phone'), fullPage: false });
+  await shootScene(phone, 'phone');
   await phone.close();
 });
 

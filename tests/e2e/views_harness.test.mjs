@@ -1,12 +1,10 @@
 // The D3 views in headless Chromium: the harness page (tests/e2e/harness/views.html) checked for values, hover, keyboard, HTML safety; screenshots to build/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 
-import { root, start } from './browser.mjs';
+import { root, screenshotPath, start } from './browser.mjs';
 
-const SHOTS = path.join(root, 'build', 'screenshots');
 let env, base, page;
 const pageErrors = [];
 
@@ -138,7 +136,7 @@ test('matrix view: hovering a cell shows "from → to: value" and the crosshair;
     return n;
   });
   assert.ok(overlayPainted > 0, 'the overlay shows no crosshair');
-  await page.screenshot({ path: path.join(mkdirShots(), 'matrix-hover.png'), clip: await clipOf('#matrix') });
+  await page.screenshot({ path: screenshotPath('matrix-hover'), clip: await clipOf('#matrix') });
   await page.mouse.move(5, 5);
   await tip.waitFor({ state: 'hidden' });
   assert.deepEqual(await page.evaluate(() => window.__views.hovers.at(-1)), [null, null, null]);
@@ -195,9 +193,8 @@ test('screenshots of both views (build/screenshots/)', async () => {
     window.__views.neuron.update({ token: 5 });
     window.__views.matrix.update({ layer: 1, head: 2 });
   });
-  const dir = mkdirShots();
-  await page.screenshot({ path: path.join(dir, 'neuron-harness.png'), clip: await clipOf('#neuron') });
-  await page.screenshot({ path: path.join(dir, 'matrix-harness.png'), clip: await clipOf('#matrix') });
+  await page.screenshot({ path: screenshotPath('neuron-harness'), clip: await clipOf('#neuron') });
+  await page.screenshot({ path: screenshotPath('matrix-harness'), clip: await clipOf('#matrix') });
   assert.deepEqual(pageErrors, []);
 });
 
@@ -214,18 +211,12 @@ test('at scale: neuron n = 128, D = 64; matrix n = 512 draws in well under a sec
   const c = await page.evaluate(() => window.__views.matrix.cellCenter(300, 200));
   await page.mouse.move(c.x, c.y);
   assert.match(await page.locator('#matrix .hl-matrix-tip').textContent(), / → .*: \d\.\d{3}$/);
-  const dir = mkdirShots();
-  await page.screenshot({ path: path.join(dir, 'matrix-512.png'), clip: await clipOf('#matrix') });
+  await page.screenshot({ path: screenshotPath('matrix-512'), clip: await clipOf('#matrix') });
   await openHarness('?n=128&d=64&layers=1&heads=1&seed=7');
   assert.equal(await page.$$eval('#neuron .hl-neuron-dot', (els) => els.length), 128);
-  await page.screenshot({ path: path.join(dir, 'neuron-128.png'), clip: await clipOf('#neuron') });
+  await page.screenshot({ path: screenshotPath('neuron-128'), clip: await clipOf('#neuron') });
   assert.deepEqual(pageErrors, []);
 });
-
-function mkdirShots() {
-  mkdirSync(SHOTS, { recursive: true });
-  return SHOTS;
-}
 async function clipOf(selector) {
   const b = await page.locator(selector).boundingBox();
   return { x: b.x, y: b.y, width: b.width, height: b.height };

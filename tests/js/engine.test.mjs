@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { nodeEngine } from '../../tools/eval/node_engine.mjs';
@@ -94,5 +95,20 @@ test('runStepped with the caller\'s attention equals run; a failing attention le
   await assert.rejects(e.runStepped(model, a, b, async () => ({ probs: new Float32Array(1), context: new Float32Array(1) })),
     /returned 1 probabilities/);
   assert.equal(e.run(model, a, b).n, want.n);  // the abandoned steps freed the model
+  e.freeModel(model);
+});
+
+test('runIds on run\'s token ids and types gives run\'s result, without spans; typed errors as run\'s', async () => {
+  const e = await nodeEngine('st');
+  const model = e.loadModel(readFileSync(path.join(root, 'models/headlight-mini/headlight-mini.hlm')));
+  const want = e.run(model, 'The man went to the [MASK].', 'He bought milk.', { topK: 3, stats: true });
+  const got = e.runIds(model, want.tokens.map((t) => t.id), want.tokens.map((t) => t.segment), { topK: 3, stats: true });
+  assert.equal(got.n, want.n);
+  assert.deepEqual(got.tokens.map((t) => [t.id, t.start, t.stop]), want.tokens.map((t) => [t.id, -1, -1]));
+  for (const f of ['attention', 'queries', 'keys', 'hidden']) assert.deepEqual(got[f], want[f], f);
+  assert.deepEqual(got.mlm, want.mlm);
+  assert.deepEqual(got.stats, want.stats);
+  assert.throws(() => e.runIds(model, [101, 102], [0]), InvalidArgumentError);
+  assert.throws(() => e.runIds({ handle: 4242 }, [101, 102], [0, 0]), (err) => err instanceof InvalidArgumentError && !!err.hint);
   e.freeModel(model);
 });

@@ -31,24 +31,6 @@ function hlmHeader(bytes) {
   return JSON.parse(new TextDecoder().decode(bytes.subarray(24, 24 + len)));
 }
 
-// Headlight on token ids (hl_run_ids; web/engine/headlight.js wraps only hl_run): the same result object as run().
-export function runIds(engine, model, ids, types, topK = 5) {
-  const m = engine.m, n = ids.length;
-  const pIds = m._malloc(4 * n), pTypes = m._malloc(4 * n);
-  try {
-    m.HEAP32.set(Int32Array.from(ids), pIds >> 2);
-    m.HEAP32.set(Int32Array.from(types), pTypes >> 2);
-    const handle = engine.withScratch(4, (out) => {
-      engine.check(m._hl_run_ids(model.handle, pIds, pTypes, n, topK, out));
-      return m.HEAP32[out >> 2];
-    });
-    try { return engine.readResult(handle, '', null); } finally { m._hl_result_free(handle); }
-  } finally {
-    m._free(pIds);
-    m._free(pTypes);
-  }
-}
-
 export async function onnxSession(onnxBytes) {
   ort.env.wasm.numThreads = 1;
   return ort.InferenceSession.create(onnxBytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
@@ -180,7 +162,7 @@ export async function checkOnnx({ hlmBytes, onnxBytes, inputs, pad = 3, engine =
         ids = r.tokens.map((t) => t.id);
         types = r.tokens.map((t) => Math.min(t.segment, header.config.type_vocab_size - 1));
       }
-      const hl = runIds(engine, model, ids, types, 5);
+      const hl = engine.runIds(model, ids, types, { topK: 5 });
       const { n, layers: L, heads: A, hidden_size: H } = hl;
       const ox = await runOnnx(session, ids, types, L);
       f.inputs += 1;

@@ -1,4 +1,8 @@
-/* headlight.h — the engine's whole C API: integer handles, flat buffers, a status on every call. */
+/* headlight.h — the engine's whole C API: integer handles, flat buffers, a status on every call.
+   The one home of the C/JS contract: hl::Code (wasm/src/common/status.h) takes its values from HL_STATUS_*, the
+   wasm modules export exactly the hl_* functions declared here (cmake/targets.cmake reads them from this file: a
+   declaration starts its line with its return type), and web/engine/errors.js and web/engine/headlight.js mirror the
+   status codes and result fields; tests/js/contract.test.mjs checks all of them against this file. */
 #ifndef HEADLIGHT_H_
 #define HEADLIGHT_H_
 

@@ -12,8 +12,10 @@ export class OutOfMemoryError extends HeadlightError {}
 export class UnsupportedError extends HeadlightError {}
 export class InternalError extends HeadlightError {}
 
-const BY_STATUS = [
-  null,
+// Index = the engine's status code: one entry per HL_STATUS_* of wasm/include/headlight.h, in its order, each class
+// named after its code (tests/js/contract.test.mjs checks both).
+export const BY_STATUS = [
+  null,  // HL_STATUS_OK
   [InvalidArgumentError, 'Check the input (text, model handle, options).'],
   [BadModelError, 'The model file is damaged or not a Headlight/BERT model: download or convert it again.'],
   [OutOfMemoryError, 'Try a shorter text, a smaller model, or close other tabs.'],
@@ -26,11 +28,16 @@ export function errorForStatus(status, message) {
   return new Cls(message || `engine status ${status}`, hint);
 }
 
+/** An error of class Cls (one of BY_STATUS's) raised on the JS side, with its code's hint. */
+export function errorOfClass(Cls, message) {
+  const [, hint] = BY_STATUS.find((e) => e?.[0] === Cls);
+  return new Cls(message, hint);
+}
+
 // Rebuilds a typed error from its structured-clone form (Worker messages).
 export function errorFromJSON({ name, message, hint }) {
-  const classes = { InvalidArgumentError, BadModelError, OutOfMemoryError, UnsupportedError, InternalError };
-  const e = new (classes[name] ?? HeadlightError)(message, hint);
-  return e;
+  const Cls = BY_STATUS.find((e) => e?.[0].name === name)?.[0] ?? HeadlightError;
+  return new Cls(message, hint);
 }
 export function errorToJSON(e) {
   return { name: e.name ?? 'Error', message: e.message ?? String(e), hint: e.hint };

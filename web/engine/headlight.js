@@ -1,7 +1,8 @@
 // The only code that touches the wasm heap: wraps the engine's extern "C" API with typed errors and copies results out.
-import { errorForStatus } from './errors.js';
+import { InvalidArgumentError, OutOfMemoryError, errorForStatus, errorOfClass } from './errors.js';
 
-const FIELD = { summary: 0, ids: 1, attention: 2, queries: 3, keys: 4, hidden: 5 };
+// hl_result_get's fields: the HL_FIELD_* of wasm/include/headlight.h (tests/js/contract.test.mjs checks them).
+export const FIELD = Object.freeze({ SUMMARY_JSON: 0, TOKEN_IDS: 1, ATTENTION: 2, QUERIES: 3, KEYS: 4, HIDDEN: 5 });
 
 // UTF-16 index of every UTF-8 byte offset of `text` (length = byte length + 1), to turn engine spans into JS spans.
 function utf8ToUtf16Offsets(text) {
@@ -29,17 +30,34 @@ export class Engine {
     if (status !== 0) throw errorForStatus(status, this.m.UTF8ToString(this.m._hl_last_error()));
   }
 
-  // Copies bytes into the heap (64-byte aligned); the caller frees or hands ownership over.
+  // n bytes of engine memory (64-byte aligned, at least 1 byte); the caller frees them with hl_free or hands them over.
+  alloc(n) {
+    const p = this.m._hl_alloc(Math.max(n, 1));
+    if (!p) throw errorOfClass(OutOfMemoryError, `could not allocate ${n} bytes in the engine`);
+    return p;
+  }
+
+  // Copies bytes (Uint8Array) into the heap; the caller frees or hands ownership over.
   put(bytes) {
-    const p = this.m._hl_alloc(bytes.length);
-    if (!p) throw errorForStatus(3, `could not allocate ${bytes.length} bytes in the engine`);
+    const p = this.alloc(bytes.length);
     this.m.HEAPU8.set(bytes, p);
     return p;
   }
 
   withScratch(n, fn) {
-    const p = this.m._malloc(n);
-    try { return fn(p); } finally { this.m._free(p); }
+    const p = this.alloc(n);
+    try { return fn(p); } finally { this.m._hl_free(p); }
+  }
+
+  // Copies each typed array into the heap for fn(...pointers); freed afterwards.
+  withCopies(arrays, fn) {
+    const ptrs = [];
+    try {
+      for (const a of arrays) ptrs.push(this.put(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));
+      return fn(...ptrs);
+    } finally {
+      for (const p of ptrs) this.m._hl_free(p);
+    }
   }
 
   /** Loads a Headlight model file (Uint8Array). Returns {handle, info}. */
@@ -59,11 +77,17 @@ export class Engine {
   /** Runs text A (and B if given). Returns tokens (with UTF-16 spans), attention [L][A][n][n], q/k, hidden, MLM, timings;
    *  with { stats: true } also `stats`, the per-head statistics of hl_result_stats (parsed JSON). */
   run(model, a, b = null, { topK = 5, maxTokens = 0, stats = false } = {}) {
-    return this.withResult(model, a, b, topK, maxTokens, (handle) => {
-      const r = this.readResult(handle, a, b);
-      if (stats) r.stats = this.json((out) => this.m._hl_result_stats(handle, out, out + 4));
-      return r;
-    });
+    return this.withResult(this.startText(model, a, b, topK, maxTokens), (handle) => this.readRun(handle, a, b, stats));
+  }
+
+  /** Runs given token ids and token types (arrays of n integers; hl_run_ids): run()'s result for them, with no
+   *  tokens' text or spans (each token's start and stop are -1). */
+  runIds(model, ids, types, { topK = 5, stats = false } = {}) {
+    if (ids.length !== types.length)
+      throw errorOfClass(InvalidArgumentError, `runIds: ${ids.length} token ids but ${types.length} token types`);
+    const start = (out) => this.withCopies([Int32Array.from(ids), Int32Array.from(types)],
+      (pIds, pTypes) => this.m._hl_run_ids(model.handle, pIds, pTypes, ids.length, topK, out));
+    return this.withResult(start, (handle) => this.readRun(handle, '', null, stats));
   }
 
   /** Like run(), with each layer's attention computed by `attend(qkv, n, heads, headSize)` → Promise<{probs [A][n][n],
@@ -72,7 +96,7 @@ export class Engine {
   async runStepped(model, a, b, attend, { topK = 5, maxTokens = 0, stats = false } = {}) {
     const { num_heads: A, hidden_size: H } = model.info.config;
     const ea = this.encoder.encode(a), eb = b === null ? new Uint8Array(0) : this.encoder.encode(b);
-    let step = this.withScratch(4, (out) => this.withText(ea, eb, (pa, pb) => {
+    let step = this.withScratch(4, (out) => this.withCopies([ea, eb], (pa, pb) => {
       this.check(this.m._hl_step_begin(model.handle, pa, ea.length, pb, eb.length, b === null ? 0 : 1, topK, maxTokens, out));
       return this.m.HEAP32[out >> 2];
     }));
@@ -93,9 +117,7 @@ export class Engine {
         if (!result) continue;
         step = 0;  // hl_step_next ended it
         try {
-          const r = this.readResult(result, a, b);
-          if (stats) r.stats = this.json((out) => this.m._hl_result_stats(result, out, out + 4));
-          return r;
+          return this.readRun(result, a, b, stats);
         } finally {
           this.m._hl_result_free(result);
         }
@@ -105,26 +127,20 @@ export class Engine {
     }
   }
 
-  // Copies A and B (UTF-8) into the heap for fn(pa, pb); freed afterwards.
-  withText(ea, eb, fn) {
-    const pa = this.m._malloc(ea.length + 1), pb = this.m._malloc(eb.length + 1);
-    try {
-      this.m.HEAPU8.set(ea, pa);
-      this.m.HEAPU8.set(eb, pb);
-      return fn(pa, pb);
-    } finally {
-      this.m._free(pa);
-      this.m._free(pb);
-    }
+  // The start of an hl_run of A (and B) for withResult: (out) → status, the result handle written at out.
+  startText(model, a, b, topK, maxTokens) {
+    const ea = this.encoder.encode(a), eb = b === null ? new Uint8Array(0) : this.encoder.encode(b);
+    return (out) => this.withCopies([ea, eb],
+      (pa, pb) => this.m._hl_run(model.handle, pa, ea.length, pb, eb.length, b === null ? 0 : 1, topK, maxTokens, out));
   }
 
-  // Runs A (and B) with hl_run and calls fn(result handle); the result is freed afterwards.
-  withResult(model, a, b, topK, maxTokens, fn) {
-    const ea = this.encoder.encode(a), eb = b === null ? new Uint8Array(0) : this.encoder.encode(b);
-    const handle = this.withScratch(4, (out) => this.withText(ea, eb, (pa, pb) => {
-      this.check(this.m._hl_run(model.handle, pa, ea.length, pb, eb.length, b === null ? 0 : 1, topK, maxTokens, out));
+  // Calls start(out) (an hl_run or hl_run_ids writing a result handle at out), then fn(result handle); the result is
+  // freed afterwards.
+  withResult(start, fn) {
+    const handle = this.withScratch(4, (out) => {
+      this.check(start(out));
       return this.m.HEAP32[out >> 2];
-    }));
+    });
     try {
       return fn(handle);
     } finally {
@@ -152,7 +168,8 @@ export class Engine {
     return {
       handle,
       add: (a, b = null) => {
-        this.withResult(model, a, b, 1, maxTokens, (result) => this.check(this.m._hl_distances_add(handle, result)));
+        const add = (result) => this.check(this.m._hl_distances_add(handle, result));
+        this.withResult(this.startText(model, a, b, 1, maxTokens), add);
       },
       mds: () => this.json((out) => this.m._hl_distances_mds(handle, out, out + 4)),
       free: () => this.check(this.m._hl_distances_free(handle)),
@@ -160,23 +177,27 @@ export class Engine {
   }
 
   // Copies one result field out of the heap (the heap may grow and move on the next call).
-  field(handle, name) {
+  field(handle, field) {
     return this.withScratch(8, (out) => {
-      this.check(this.m._hl_result_get(handle, FIELD[name], out, out + 4));
+      this.check(this.m._hl_result_get(handle, field, out, out + 4));
       const ptr = this.m.HEAP32[out >> 2] >>> 0, bytes = this.m.HEAP32[(out + 4) >> 2] >>> 0;
       return this.m.HEAPU8.slice(ptr, ptr + bytes);
     });
   }
 
-  readResult(handle, a, b) {
-    const summary = JSON.parse(this.decoder.decode(this.field(handle, 'summary')));
+  // run()'s result object for a result handle of text A (and B; '' and null for a run of ids).
+  readRun(handle, a, b, stats) {
+    const summary = JSON.parse(this.decoder.decode(this.field(handle, FIELD.SUMMARY_JSON)));
     const maps = [utf8ToUtf16Offsets(a), b === null ? null : utf8ToUtf16Offsets(b)];
     for (const t of summary.tokens) {
       if (t.begin >= 0 && maps[t.segment]) { t.start = maps[t.segment][t.begin]; t.stop = maps[t.segment][t.end]; }
       else { t.start = -1; t.stop = -1; }
     }
-    const f32 = (name) => new Float32Array(this.field(handle, name).buffer);
-    return { ...summary, attention: f32('attention'), queries: f32('queries'), keys: f32('keys'), hidden: f32('hidden') };
+    const f32 = (field) => new Float32Array(this.field(handle, field).buffer);
+    const r = { ...summary, attention: f32(FIELD.ATTENTION), queries: f32(FIELD.QUERIES), keys: f32(FIELD.KEYS),
+      hidden: f32(FIELD.HIDDEN) };
+    if (stats) r.stats = this.json((out) => this.m._hl_result_stats(handle, out, out + 4));
+    return r;
   }
 
   /** Converts a Hugging Face folder's files (Uint8Arrays / strings) to a Headlight model (Uint8Array). */

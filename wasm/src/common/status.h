@@ -4,16 +4,18 @@
 #include <string>
 #include <utility>
 
+#include "headlight.h"
+
 namespace hl {
 
-// Kept equal to the HL_STATUS_* values of wasm/include/headlight.h.
+// One enumerator per HL_STATUS_* code of headlight.h, named after it (tests/js/contract.test.mjs checks the names).
 enum class Code : int32_t {
-  kOk = 0,
-  kInvalidArgument = 1,  // caller passed something unusable (empty text, bad handle, bad option)
-  kBadModel = 2,         // model/checkpoint file malformed, truncated or inconsistent
-  kOutOfMemory = 3,      // an allocation failed
-  kUnsupported = 4,      // valid but not handled (e.g. unknown activation)
-  kInternal = 5,         // a bug or a library failure (XNNPACK status)
+  kOk = HL_STATUS_OK,
+  kInvalidArgument = HL_STATUS_INVALID_ARGUMENT,  // unusable input (empty text, bad handle, bad option)
+  kBadModel = HL_STATUS_BAD_MODEL,                // model/checkpoint file malformed, truncated or inconsistent
+  kOutOfMemory = HL_STATUS_OUT_OF_MEMORY,         // an allocation failed
+  kUnsupported = HL_STATUS_UNSUPPORTED,           // valid but not handled (e.g. unknown activation)
+  kInternal = HL_STATUS_INTERNAL,                 // a bug or a library failure (XNNPACK status)
 };
 
 class Status {
