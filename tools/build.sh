@@ -40,6 +40,7 @@ build_wasm() {  # wasm-st | wasm-mt | wasm-st-relaxed | wasm-mt-relaxed
     relaxed=(-DHEADLIGHT_RELAXED_SIMD=ON "-DCMAKE_C_COMPILER=$PWD/tools/emcc-relaxed/emcc"
              "-DCMAKE_CXX_COMPILER=$PWD/tools/emcc-relaxed/em++")
   fi
+  local sources; sources="$(node tools/engine_builds.mjs fingerprint)"   # what this build is made from
   bash tools/deps/build_xnnpack.sh "${v/-st/}"
   emcmake cmake -S . -B "build/$v" -G Ninja "${DEPS[@]}" -DCMAKE_BUILD_TYPE=Release -DHEADLIGHT_THREADS=$threads "${relaxed[@]}" \
     -DCMAKE_CROSSCOMPILING_EMULATOR="$emulator" >/dev/null
@@ -50,7 +51,7 @@ build_wasm() {  # wasm-st | wasm-mt | wasm-st-relaxed | wasm-mt-relaxed
     [ $page_only = 1 ] || modules+=("build/$v/headlight-$name-node.wasm" "build/$v/hl-bench.wasm")
     check_relaxed "${modules[@]}"
   fi
-  node tools/engine_builds.mjs record "$name" "build/$v"   # copies the page's files to web/engine/wasm/, lists them
+  node tools/engine_builds.mjs record "$name" "build/$v" "$sources"   # copies the page's files to web/engine/wasm/, lists them
 }
 
 built_wasm=0

@@ -1,6 +1,8 @@
 // The page's engine builds and their list, web/engine/wasm/builds.json: which wasm builds exist, their files, and the
 // sources they were built from, so that a missing or stale build is never served (tools/serve.mjs, tools/build_dist.mjs).
-// CLI: node tools/engine_builds.mjs record VARIANT BUILD_DIR   (tools/build.sh: copy a finished build in, list it)
+// CLI: node tools/engine_builds.mjs fingerprint                 (tools/build.sh, before it builds: the sources' hash)
+//      node tools/engine_builds.mjs record VARIANT BUILD_DIR FP  (tools/build.sh: copy a finished build in, list it as
+//                                                                 built from the sources whose fingerprint was FP)
 //      node tools/engine_builds.mjs check [VARIANT...]         (exit 1, saying why, unless each named build is current)
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -41,8 +43,12 @@ export function readManifest(wasmDir) {
   return m;
 }
 
-/** Copies a finished build's page files from buildDir into wasmDir and lists them there (each file replaced whole). */
-export function record(root, wasmDir, variant, buildDir) {
+/**
+ * Copies a finished build's page files from buildDir into wasmDir and lists them there (each file replaced whole), as
+ * built from the sources whose fingerprint was `sources` when the build started (a source edited during the build
+ * leaves it stale).
+ */
+export function record(root, wasmDir, variant, buildDir, sources = sourcesFingerprint(root)) {
   if (!VARIANTS.includes(variant)) throw new Error(`unknown engine build ${variant} (one of ${VARIANTS.join(', ')})`);
   mkdirSync(wasmDir, { recursive: true });
   const files = {};
@@ -54,7 +60,7 @@ export function record(root, wasmDir, variant, buildDir) {
     files[f] = sha256(readFileSync(path.join(wasmDir, f)));
   }
   const m = readManifest(wasmDir);
-  m.builds[variant] = { sources: sourcesFingerprint(root), files };
+  m.builds[variant] = { sources, files };
   writeFileSync(path.join(wasmDir, `${MANIFEST}.tmp`), `${JSON.stringify(m, null, 1)}\n`);
   renameSync(path.join(wasmDir, `${MANIFEST}.tmp`), path.join(wasmDir, MANIFEST));
 }
@@ -87,8 +93,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const wasmDir = path.join(root, 'web/engine/wasm');
   const [cmd, ...rest] = process.argv.slice(2);
-  if (cmd === 'record' && rest.length === 2) {
-    record(root, wasmDir, rest[0], path.resolve(rest[1]));
+  if (cmd === 'fingerprint' && rest.length === 0) {
+    console.log(sourcesFingerprint(root));
+  } else if (cmd === 'record' && rest.length === 3 && /^[0-9a-f]{64}$/.test(rest[2])) {
+    record(root, wasmDir, rest[0], path.resolve(rest[1]), rest[2]);
   } else if (cmd === 'check') {
     const { builds, problems } = currentBuilds(wasmDir, root);
     const want = rest.length ? rest : VARIANTS;
@@ -97,7 +105,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     if (missing.length) process.exit(1);
     console.log(`engine builds current: ${want.filter((v) => builds[v]).join(', ')}`);
   } else {
-    console.error('usage: node tools/engine_builds.mjs record VARIANT BUILD_DIR | check [VARIANT...]');
+    console.error('usage: node tools/engine_builds.mjs fingerprint | record VARIANT BUILD_DIR FINGERPRINT | check [VARIANT...]');
     process.exit(2);
   }
 }

@@ -68,3 +68,15 @@ test("serve.mjs's options: --help, --port, --no-isolation, and a clear message f
   assert.match(parseArgs(['--port']).error, /got nothing/);
   assert.match(parseArgs(['--verbose']).error, /unknown option --verbose/);
 });
+
+test('a build is listed as made from the sources it started from: an edit during the build leaves it stale', () => {
+  const s = sandbox();
+  try {
+    const atStart = sourcesFingerprint(s.root);
+    writeFileSync(path.join(s.root, 'wasm/src/bert.cpp'), 'int forward(); // edited while building\n');
+    record(s.root, s.wasmDir, 'mt', s.out, atStart);
+    assert.match(currentBuilds(s.wasmDir, s.root).problems.join('\n'), /^mt: stale/m);
+  } finally {
+    s.done();
+  }
+});
