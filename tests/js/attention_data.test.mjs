@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 import { nodeEngine } from '../../tools/eval/node_engine.mjs';
-import { headMatrix, mergeWordPieces, hideSpecial, pairFilter, strongLinks } from '../../web/analyses/attention_data.js';
+import { headMatrix, headRows, headVectors, mergeWordPieces, hideSpecial, pairFilter, strongLinks } from '../../web/analyses/attention_data.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -87,6 +87,53 @@ test('headMatrix: a view of one head, RangeError out of range', () => {
   assert.throws(() => headMatrix(d, 0, 3), (e) => e instanceof RangeError && /head 3/.test(e.message));
   assert.throws(() => headMatrix(d, -1, 0), RangeError);
   assert.throws(() => headMatrix(d, 0, 1.5), RangeError);
+});
+
+test('headRows: row i of one head is the weights from token i, views into data.attention', () => {
+  const L = 2, A = 3, n = 4;
+  const attention = Array.from({ length: L * A * n * n }, (_, k) => k);  // value = flat index, row-major [L][A][n][n]
+  const d = makeData(Array.from({ length: n }, (_, i) => tok(`t${i}`, 0)), L, A, attention);
+  for (let l = 0; l < L; l++) {
+    for (let h = 0; h < A; h++) {
+      const rows = headRows(d, l, h);
+      assert.equal(rows.length, n);
+      for (let i = 0; i < n; i++) {
+        assert.equal(rows[i].buffer, d.attention.buffer);
+        assert.deepEqual(Array.from(rows[i]), Array.from({ length: n }, (_, j) => ((l * A + h) * n + i) * n + j), `l${l} h${h} row ${i}`);
+      }
+    }
+  }
+  headRows(d, 1, 2)[3][1] = -1;  // a view: writing through it changes the data
+  assert.equal(d.attention[((1 * A + 2) * n + 3) * n + 1], -1);
+  assert.throws(() => headRows(d, 2, 0), (e) => e instanceof RangeError && /layer 2/.test(e.message));
+  assert.throws(() => headRows(d, 0, -1), RangeError);
+});
+
+test('headVectors: token i\'s query / key in one head, [L][A][n][D]; refused without vectors', () => {
+  const L = 2, A = 2, D = 3;
+  const tokens = [tok('[CLS]', 0), tok('a', 0, 0, 1), tok('[SEP]', 0)];
+  const n = tokens.length;
+  const d = makeData(tokens, L, A, new Array(L * A * n * n).fill(1 / n), D);
+  d.queries.forEach((_, k) => { d.queries[k] = k; });
+  d.keys.forEach((_, k) => { d.keys[k] = -k - 1; });
+  for (let l = 0; l < L; l++) {
+    for (let h = 0; h < A; h++) {
+      const q = headVectors(d, 'queries', l, h), k = headVectors(d, 'keys', l, h);
+      assert.equal(q.length, n);
+      for (let i = 0; i < n; i++) {
+        const want = Array.from({ length: D }, (_, e) => ((l * A + h) * n + i) * D + e);
+        assert.deepEqual(Array.from(q[i]), want);
+        assert.deepEqual(Array.from(k[i]), want.map((v) => -v - 1));
+        assert.equal(q[i].buffer, d.queries.buffer);
+      }
+    }
+  }
+  // After hideSpecial the vectors follow the kept tokens (n' = 1 here).
+  const h = hideSpecial(d);
+  assert.deepEqual(Array.from(headVectors(h, 'queries', 1, 1)[0]), Array.from(headVectors(d, 'queries', 1, 1)[1]));
+  assert.throws(() => headVectors(d, 'values', 0, 0), RangeError);
+  assert.throws(() => headVectors(d, 'keys', 0, 2), (e) => e instanceof RangeError && /head 2/.test(e.message));
+  assert.throws(() => headVectors(mergeWordPieces(d), 'queries', 0, 0), (e) => e instanceof TypeError && /no queries/.test(e.message));
 });
 
 test('mergeWordPieces: hand-computed column sums and row means', () => {

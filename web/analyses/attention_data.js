@@ -11,13 +11,33 @@ function checkIndex(name, value, count) {
   }
 }
 
-/** The [n][n] attention of one head: a view into data.attention (no copy); row i = from token i. */
-export function headMatrix(data, layer, head) {
+// The one place that knows the engine's layout: data.attention is [L][A][n][n], data.queries / data.keys are [L][A][n][D]
+// (row-major, Float32Array). Block (layer, head) of `array` as `rows` views of `cols` values each (no copy).
+function headBlock(data, array, layer, head, cols) {
   checkIndex('layer', layer, data.layers);
   checkIndex('head', head, data.heads);
-  const size = data.n * data.n;
+  const size = data.n * cols;
   const offset = (layer * data.heads + head) * size;
-  return data.attention.subarray(offset, offset + size);
+  return array.subarray(offset, offset + size);
+}
+
+const splitRows = (block, n, cols) => Array.from({ length: n }, (_, i) => block.subarray(i * cols, (i + 1) * cols));
+
+/** The [n][n] attention of one head: a view into data.attention (no copy); row i = from token i. */
+export function headMatrix(data, layer, head) {
+  return headBlock(data, data.attention, layer, head, data.n);
+}
+
+/** One head's attention as n rows (views, no copy): rows[i][j] = the weight from token i to token j. */
+export function headRows(data, layer, head) {
+  return splitRows(headMatrix(data, layer, head), data.n, data.n);
+}
+
+/** One head's query ('queries') or key ('keys') vectors: n views of head_size values (no copy), [i] = token i's. */
+export function headVectors(data, which, layer, head) {
+  if (which !== 'queries' && which !== 'keys') throw new RangeError(`headVectors: which is 'queries' or 'keys', not ${JSON.stringify(which)}`);
+  if (!data[which]) throw new TypeError(`headVectors: this data has no ${which} (word-level data and snapshots have none)`);
+  return splitRows(headBlock(data, data[which], layer, head, data.head_size), data.n, data.head_size);
 }
 
 /** Token indices of each word: a token plus the "##" pieces after it in its segment; specials (a Set of texts) stand alone. */

@@ -1,6 +1,6 @@
 // Vig's six patterns and Clark et al.'s layer profiles from the engine's per-head statistics (result.stats), plus the
 // token that shows a head's pattern best, so the page can open the head with that token locked. Pure functions.
-import { wordGroups } from './attention_data.js';
+import { headRows, wordGroups } from './attention_data.js';
 
 /** Vig's six patterns: the statistic that scores each, and what it means in plain words. */
 export const PATTERNS = [
@@ -46,8 +46,9 @@ function wordsOf(tokens, specials) {
  * data: {n, heads, tokens:[{text, segment}], attention: Float32Array [L][A][n][n]}; specials: [CLS text, SEP text].
  */
 export function exampleToken(data, layer, head, key, specials = ['[CLS]', '[SEP]']) {
-  const { n, heads: A, tokens, attention } = data;
-  const at = (i, j) => attention[((layer * A + head) * n + i) * n + j];
+  const { n, tokens } = data;
+  const rows = headRows(data, layer, head);
+  const at = (i, j) => rows[i][j];
   const word = wordsOf(tokens, specials);
   const special = (j) => specials.includes(tokens[j].text);
   const score = {
