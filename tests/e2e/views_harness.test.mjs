@@ -187,6 +187,41 @@ test('destroy() removes what a view added, and the view refuses further use', as
   assert.deepEqual(r, { filled: 2, left: 0, refused: 2 });
 });
 
+test('update(options, newData) redraws another text (other n and D) in the same elements; the values follow it', async () => {
+  const r = await page.evaluate(() => {
+    const { neuron, matrix, makeData, data, state } = window.__views;
+    const roots = () => [document.querySelector('#neuron .hl-neuron'), document.querySelector('#matrix .hl-matrix')];
+    const before = roots();
+    const other = makeData({ seed: 5, n: 7, layers: 1, heads: 2, d: 5 });
+    neuron.update({ layer: 0, head: 1, token: 4 }, other);
+    matrix.update({ layer: 0, head: 1 }, other);
+    const v = neuron.values();
+    const got = {
+      same: roots().every((el, k) => el === before[k]) && document.querySelectorAll('#neuron .hl-neuron, #matrix .hl-matrix').length === 2,
+      dots: Array.from(v.dots), softmax: Array.from(v.softmax),
+      rows: document.querySelectorAll('#neuron .hl-neuron-row').length,
+      kCells: document.querySelectorAll('#neuron .hl-neuron-row:first-child .hl-neuron-k rect').length,
+      labels: [...document.querySelectorAll('#neuron .hl-neuron-label text')].map((t) => t.textContent),
+      matrix: Array.from({ length: 7 }, (_, i) => Array.from({ length: 7 }, (_, j) => matrix.valueAt(i, j))).flat(),
+      other: { n: other.n, A: other.heads, D: other.head_size, tokens: other.tokens, attention: Array.from(other.attention),
+        queries: Array.from(other.queries), keys: Array.from(other.keys) },
+    };
+    neuron.update({ ...state }, data);  // back to the harness's data for the tests after this one
+    matrix.update({ layer: state.layer, head: state.head }, data);
+    got.back = document.querySelectorAll('#neuron .hl-neuron-row').length === data.n && roots().every((el, k) => el === before[k]);
+    return got;
+  });
+  const d = r.other;
+  assert.ok(r.same, 'a view replaced its root element');
+  assert.equal(r.rows, 7);
+  assert.equal(r.kCells, 5);
+  assert.deepEqual(r.labels, d.tokens.map((t) => t.text));
+  assertClose(r.dots, expectedDots(d, 0, 1, 4), 1e-5, 'dots on the new data');
+  assertClose(r.softmax, attRow(d, 0, 1, 4), 1e-5, 'softmax on the new data');
+  assertClose(r.matrix, d.attention.slice((0 * d.A + 1) * d.n * d.n, (0 * d.A + 2) * d.n * d.n), 1e-6, 'matrix on the new data');
+  assert.ok(r.back, 'going back to the first data');
+});
+
 test('screenshots of both views (build/screenshots/)', async () => {
   await page.evaluate(() => {
     document.activeElement?.blur();

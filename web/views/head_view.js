@@ -2,7 +2,7 @@
 // one colour per head, opacity and width by weight; layer select, head squares, pair filter, hover and lock.
 import * as d3 from '../vendor/d3.js';
 import { headColour } from './palette.js';
-import { pairFilter } from '../analyses/attention_data.js';
+import { headRows, pairFilter } from '../analyses/attention_data.js';
 import { measureText } from './labels.js';
 
 const ROW = 22;               // px per token row
@@ -15,31 +15,24 @@ const FILTERS = [['all', 'All'], ['AA', 'A→A'], ['AB', 'A→B'], ['BA', 'B→A
 /**
  * container: a DOM element; data: {n, layers, heads, tokens:[{text, segment}], attention: Float32Array [L][A][n][n]};
  * options: {layer, heads: number[] (selected), filter, threshold (minimum weight drawn), locked: {side, index} | null,
- * onChange(state)}. Returns {update(options), destroy(), state(), drawn(), linesOf(side, index)}.
+ * onChange(state)}. Returns {update(options, data?), destroy(), state(), drawn()}; update() with new data (another
+ * text or model) redraws the same elements.
  */
 export function headView(container, data, options = {}) {
-  const { n, layers: L, heads: A, tokens, attention } = data;
-  const opt = { layer: 0, heads: d3.range(A), filter: 'all', threshold: 0, locked: null, onChange: () => {}, ...options };
+  let n = 0, L = 0, A = 0, tokens = [];
+  const opt = { layer: 0, heads: d3.range(data.heads), filter: 'all', threshold: 0, locked: null, onChange: () => {}, ...options };
   let hover = null;   // {side: 'left' | 'right', index}
   let drawn = { lines: 0, mode: 'svg', threshold: 0 };
-  const hasB = tokens.some((t) => t.segment === 1);
 
   const root = d3.select(container).append('div').attr('class', 'hl-head');
   const bar = root.append('div').attr('class', 'hl-head-controls');
   const layerLabel = bar.append('label').text('Layer ');
   const layerSelect = layerLabel.append('select').attr('aria-label', 'layer')
     .on('change', (e) => { opt.layer = Number(e.target.value); changed(); });
-  layerSelect.selectAll('option').data(d3.range(L)).join('option').attr('value', (d) => d).text((d) => d);
   const squares = bar.append('div').attr('class', 'hl-head-squares').attr('role', 'group').attr('aria-label', 'heads');
-  squares.selectAll('button').data(d3.range(A)).join('button')
-    .attr('class', 'hl-head-square').attr('title', (h) => `head ${h}: click toggles, double-click shows only this head`)
-    .attr('aria-label', (h) => `head ${h}`).style('--c', (h) => headColour(h))
-    .on('click', (e, h) => { opt.heads = opt.heads.includes(h) ? opt.heads.filter((x) => x !== h) : [...opt.heads, h].sort((a, b) => a - b); changed(); })
-    .on('dblclick', (e, h) => { opt.heads = [h]; changed(); });
   bar.append('button').attr('class', 'hl-head-all').text('all').on('click', () => { opt.heads = d3.range(A); changed(); });
   bar.append('button').attr('class', 'hl-head-none').text('none').on('click', () => { opt.heads = []; changed(); });
-  const filterGroup = bar.append('div').attr('class', 'hl-head-filter').attr('role', 'radiogroup').attr('aria-label', 'sentence filter')
-    .style('display', hasB ? null : 'none');
+  const filterGroup = bar.append('div').attr('class', 'hl-head-filter').attr('role', 'radiogroup').attr('aria-label', 'sentence filter');
   filterGroup.selectAll('button').data(FILTERS).join('button').attr('data-filter', (d) => d[0]).text((d) => d[1])
     .on('click', (e, d) => { opt.filter = d[0]; changed(); });
   const info = bar.append('span').attr('class', 'hl-head-info');
@@ -54,23 +47,43 @@ export function headView(container, data, options = {}) {
   const rightG = svg.append('g').attr('class', 'hl-head-right');
   const tip = root.append('div').attr('class', 'hl-tooltip').style('display', 'none');
 
-  // Geometry from the longest token (measured with the page's font).
-  const colW = Math.min(220, Math.max(40, d3.max(tokens, (t) => measureText(t.text, '13px system-ui, sans-serif')) ?? 40) + 10);
+  let colW = 40;
   const y = (i) => 14 + i * ROW;
   let width = 0, x0 = 0, x1 = 0;
 
-  const tokenRows = (g, side) => g.selectAll('g').data(tokens).join('g')
+  // One row per token in each column, bound to {index, text, segment}; the handlers read the bound index.
+  const tokenRows = (g, side) => g.selectAll('g.hl-token').data(tokens.map((t, index) => ({ index, text: t.text, segment: t.segment })))
+    .join((enter) => enter.append('g')
+      .on('mouseenter', (e, t) => { hover = { side, index: t.index }; render(); })
+      .on('mouseleave', () => { hover = null; render(); })
+      .on('click', (e, t) => {
+        opt.locked = opt.locked && opt.locked.side === side && opt.locked.index === t.index ? null : { side, index: t.index };
+        changed();
+      })
+      .call((row) => { row.append('rect').attr('class', 'hl-token-bg'); row.append('text'); }))
     .attr('class', (t) => `hl-token hl-token-${side}${t.segment === 1 ? ' hl-seg-b' : ''}`)
-    .on('mouseenter', (e, t) => { hover = { side, index: tokens.indexOf(t) }; render(); })
-    .on('mouseleave', () => { hover = null; render(); })
-    .on('click', (e, t) => {
-      const index = tokens.indexOf(t);
-      opt.locked = opt.locked && opt.locked.side === side && opt.locked.index === index ? null : { side, index };
-      changed();
-    })
-    .call((row) => { row.append('rect').attr('class', 'hl-token-bg'); row.append('text').text((t) => t.text); });
-  tokenRows(leftG, 'left');
-  tokenRows(rightG, 'right');
+    .call((row) => row.select('text').text((t) => t.text));
+
+  // The parts that follow the data: the layer select, one square per head, the pair filter (with a sentence B only),
+  // the token columns and their width (from the longest token, measured with the page's font).
+  function setData(d) {
+    data = d;
+    ({ n, layers: L, heads: A, tokens } = d);
+    hover = null;
+    if (opt.locked && opt.locked.index >= n) opt.locked = null;
+    opt.layer = Math.min(opt.layer, L - 1);
+    opt.heads = opt.heads.filter((h) => h < A);
+    layerSelect.selectAll('option').data(d3.range(L)).join('option').attr('value', (l) => l).text((l) => l);
+    squares.selectAll('button').data(d3.range(A)).join((enter) => enter.append('button').attr('class', 'hl-head-square')
+      .on('click', (e, h) => { opt.heads = opt.heads.includes(h) ? opt.heads.filter((x) => x !== h) : [...opt.heads, h].sort((a, b) => a - b); changed(); })
+      .on('dblclick', (e, h) => { opt.heads = [h]; changed(); }))
+      .attr('title', (h) => `head ${h}: click toggles, double-click shows only this head`)
+      .attr('aria-label', (h) => `head ${h}`).style('--c', (h) => headColour(h));
+    filterGroup.style('display', tokens.some((t) => t.segment === 1) ? null : 'none');
+    tokenRows(leftG, 'left');
+    tokenRows(rightG, 'right');
+    colW = Math.min(220, Math.max(40, d3.max(tokens, (t) => measureText(t.text, '13px system-ui, sans-serif')) ?? 40) + 10);
+  }
 
   function layout() {
     width = Math.max(2 * colW + 160, Math.min(container.clientWidth || 600, 2 * colW + 420));
@@ -88,24 +101,24 @@ export function headView(container, data, options = {}) {
       .call((g) => g.select('text').attr('x', 4).attr('dy', '0.35em').attr('text-anchor', 'start'));
   }
 
-  const weight = (h, i, j) => attention[((opt.layer * A + h) * n + i) * n + j];
-
   // The lines to draw: {h, i, j, w} for the selected heads, the pair filter, the focused token and a threshold
   // that rises (THRESHOLDS) until at most MAX_LINES remain. Two passes, so 512 tokens allocate only what is drawn.
   function links() {
     const focus = hover ?? opt.locked;
     const keep = pairFilter(tokens, opt.filter);
+    const rows = opt.heads.map((h) => headRows(data, opt.layer, h));  // rows[k][i][j]: head opt.heads[k], from i to j
     const each = (fn) => {
-      for (const h of opt.heads) {
+      opt.heads.forEach((h, k) => {
         for (let i = 0; i < n; ++i) {
           if (focus && focus.side === 'left' && focus.index !== i) continue;
+          const row = rows[k][i];
           for (let j = 0; j < n; ++j) {
             if (focus && focus.side === 'right' && focus.index !== j) continue;
-            const w = weight(h, i, j);
+            const w = row[j];
             if (w > 0 && w >= opt.threshold && keep(i, j)) fn(h, i, j, w);
           }
         }
-      }
+      });
     };
     const above = new Array(THRESHOLDS.length).fill(0);  // above[k]: lines with w ≥ THRESHOLDS[k]
     each((h, i, j, w) => { for (let k = 0; k < THRESHOLDS.length && w >= THRESHOLDS[k]; ++k) above[k] += 1; });
@@ -205,12 +218,18 @@ export function headView(container, data, options = {}) {
   }
   const state = () => ({ layer: opt.layer, heads: [...opt.heads], filter: opt.filter, locked: opt.locked });
 
+  setData(data);
   layout();
   render();
   const onResize = () => { layout(); render(); };
   window.addEventListener('resize', onResize);
   return {
-    update(next) { Object.assign(opt, next); render(); },
+    update(next = {}, newData = data) {
+      Object.assign(opt, next);
+      if (newData !== data) setData(newData);
+      layout();  // also after the view was detached: the container's width may have changed meanwhile
+      render();
+    },
     destroy() { window.removeEventListener('resize', onResize); root.remove(); },
     state,
     drawn: () => ({ ...drawn }),

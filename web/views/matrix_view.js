@@ -1,6 +1,7 @@
 // Matrix view: one head's attention as a heatmap (rows = from, columns = to) on a canvas, token labels around it, hover/keyboard tooltip.
 import * as d3 from '../vendor/d3.js';
 import { measureText, placeTip, truncateLabel } from './labels.js';
+import { headMatrix } from '../analyses/attention_data.js';
 
 // Labels are SVG text in this font; the same string measures them (canvas measureText) so the margins fit.
 const FONT = '11px system-ui, -apple-system, "Segoe UI", sans-serif';
@@ -11,7 +12,7 @@ const HIGHLIGHT = '#e8590c';
 const NAN_COLOR = [221, 221, 221];  // cells that are not finite (e.g. filtered out upstream)
 
 /**
- * matrixView(container, data, options) → { update(newOptions), valueAt(i, j), cellAt(clientX, clientY), cellCenter(i, j), destroy() }
+ * matrixView(container, data, options) → { update(newOptions, newData?), valueAt(i, j), cellAt(clientX, clientY), cellCenter(i, j), destroy() }
  *   data: the engine's result { n, layers, heads, tokens: [{ text, segment }], attention: Float32Array [L][A][n][n] }.
  *   options: { layer, head, onHover?(i, j, w) — called when the highlighted cell changes, (null, null, null) when it goes,
  *              matrix?: Float32Array m·m — drawn instead of the attention slice (word-level, filtered...),
@@ -42,12 +43,7 @@ export function matrixView(container, data, options = {}) {
   const tip = root.append('div').attr('class', 'hl-matrix-tip').attr('role', 'tooltip')
     .style('position', 'fixed').style('pointer-events', 'none').property('hidden', true);
 
-  function values() {
-    if (opts.matrix) return opts.matrix;
-    const { n, heads: A } = data;
-    const base = (opts.layer * A + opts.head) * n * n;
-    return data.attention.subarray(base, base + n * n);
-  }
+  const values = () => opts.matrix ?? headMatrix(data, opts.layer, opts.head);
 
   function draw() {
     const tokens = opts.tokens ?? data.tokens;
@@ -240,10 +236,14 @@ export function matrixView(container, data, options = {}) {
   draw();
 
   const view = {
-    /** Redraws with these options merged over the current ones (pass matrix: null / tokens: null to go back to the attention slice). */
-    update(newOptions = {}) {
+    /**
+     * Redraws with these options merged over the current ones (pass matrix: null / tokens: null to go back to the
+     * attention slice), and with newData (another text or model) when given.
+     */
+    update(newOptions = {}, newData = data) {
       if (destroyed) throw new Error('matrixView: update() after destroy()');
-      opts = checkOptions({ ...opts, ...newOptions }, data);
+      opts = checkOptions({ ...opts, ...newOptions }, newData);
+      data = newData;
       active = null;
       tip.property('hidden', true);
       draw();

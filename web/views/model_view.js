@@ -1,15 +1,17 @@
 // The model view: every layer × head as a thumbnail of its attention matrix, on one canvas; click opens a head.
 import { headColour } from './palette.js';
+import { headMatrix } from '../analyses/attention_data.js';
 
 const LABEL_W = 56, LABEL_H = 20, GAP = 6;
 
 /**
  * container: a DOM element; data: {n, layers, heads, attention: Float32Array [L][A][n][n]};
  * options: {selected: {layer, head} | null, onSelect(layer, head), size (px per thumbnail; default fits the width)}.
- * Returns {update(options), destroy(), thumbAt(clientX, clientY), thumbCenter(layer, head), size()}.
+ * Returns {update(options, data?), destroy(), thumbAt(clientX, clientY), thumbCenter(layer, head), size()}; update() with new
+ * data (another text or model) redraws the same canvas.
  */
 export function modelView(container, data, options = {}) {
-  const { n, layers: L, heads: A, attention } = data;
+  let n = 0, L = 0, A = 0;
   const opt = { selected: null, onSelect: () => {}, size: 0, ...options };
   let focus = opt.selected ?? { layer: 0, head: 0 };
   const root = document.createElement('div');
@@ -18,7 +20,6 @@ export function modelView(container, data, options = {}) {
   canvas.className = 'hl-model-canvas';
   canvas.tabIndex = 0;
   canvas.setAttribute('role', 'grid');
-  canvas.setAttribute('aria-label', `${L} layers × ${A} heads: arrow keys move, Enter opens the head in the head view`);
   root.append(canvas);
   container.append(root);
   let size = 0;
@@ -27,9 +28,9 @@ export function modelView(container, data, options = {}) {
   function thumbnail(l, h) {
     const img = new ImageData(n, n);
     const rgb = hexRgb(headColour(h));
-    const base = (l * A + h) * n * n;
-    for (let k = 0; k < n * n; ++k) {
-      const v = Math.sqrt(Math.max(0, Math.min(1, attention[base + k])));
+    const m = headMatrix(data, l, h);
+    for (let k = 0; k < m.length; ++k) {
+      const v = Math.sqrt(Math.max(0, Math.min(1, m[k])));
       img.data[4 * k] = 255 + (rgb[0] - 255) * v;
       img.data[4 * k + 1] = 255 + (rgb[1] - 255) * v;
       img.data[4 * k + 2] = 255 + (rgb[2] - 255) * v;
@@ -40,8 +41,14 @@ export function modelView(container, data, options = {}) {
     c.getContext('2d').putImageData(img, 0, 0);
     return c;
   }
-  const thumbs = [];
-  for (let l = 0; l < L; ++l) for (let h = 0; h < A; ++h) thumbs.push(thumbnail(l, h));
+  let thumbs = [];
+  function setData(d) {
+    data = d;
+    ({ n, layers: L, heads: A } = d);
+    thumbs = Array.from({ length: L }, (_, l) => Array.from({ length: A }, (_, h) => thumbnail(l, h)));  // [layer][head]
+    focus = { layer: clamp(focus.layer, L), head: clamp(focus.head, A) };
+    canvas.setAttribute('aria-label', `${L} layers × ${A} heads: arrow keys move, Enter opens the head in the head view`);
+  }
 
   const origin = (l, h) => ({ x: LABEL_W + h * (size + GAP), y: LABEL_H + l * (size + GAP) });
 
@@ -66,7 +73,7 @@ export function modelView(container, data, options = {}) {
       c.fillText(`layer ${l}`, LABEL_W - 6, origin(l, 0).y + size / 2);
       for (let h = 0; h < A; ++h) {
         const o = origin(l, h);
-        c.drawImage(thumbs[l * A + h], o.x, o.y, size, size);
+        c.drawImage(thumbs[l][h], o.x, o.y, size, size);
         c.strokeStyle = '#ccc';
         c.lineWidth = 1;
         c.strokeRect(o.x - 0.5, o.y - 0.5, size + 1, size + 1);
@@ -112,11 +119,17 @@ export function modelView(container, data, options = {}) {
     }
   });
 
+  setData(data);
   draw();
   const onResize = () => draw();
   window.addEventListener('resize', onResize);
   return {
-    update(next) { Object.assign(opt, next); if (next.selected) focus = next.selected; draw(); },
+    update(next = {}, newData = data) {
+      Object.assign(opt, next);
+      if (next.selected) focus = next.selected;
+      if (newData !== data) setData(newData);
+      draw();
+    },
     destroy() { window.removeEventListener('resize', onResize); root.remove(); },
     thumbAt,
     thumbCenter(l, h) {

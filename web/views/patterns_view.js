@@ -5,7 +5,8 @@ import { helpBox } from './help.js';
 
 /**
  * container: a DOM element; data: the engine result with .stats (per-head statistics); options: {onOpen(layer, head,
- * locked), specials: [CLS text, SEP text], k (heads per pattern)}. Returns {destroy()}.
+ * locked), specials: [CLS text, SEP text], k (heads per pattern)}. Returns {update(options, data?), destroy()}: update()
+ * refills the cards for another text or model; the help box stays as it is (open or closed).
  */
 export function patternsView(container, data, options = {}) {
   const opt = { onOpen: () => {}, specials: ['[CLS]', '[SEP]'], k: 3, ...options };
@@ -23,7 +24,19 @@ export function patternsView(container, data, options = {}) {
   ]));
   const grid = document.createElement('div');
   grid.className = 'hl-patterns-grid';
-  for (const p of PATTERNS) {
+  root.append(grid);
+  container.append(root);
+  fill();
+  return {
+    update(next = {}, newData = data) { Object.assign(opt, next); data = newData; fill(); },
+    destroy() { root.remove(); },
+  };
+
+  // One card per pattern with its top heads on `data`.
+  function fill() {
+    grid.replaceChildren(...PATTERNS.map(patternCard));
+  }
+  function patternCard(p) {
     const card = document.createElement('section');
     card.className = 'hl-pattern';
     card.dataset.pattern = p.key;
@@ -50,9 +63,6 @@ export function patternsView(container, data, options = {}) {
       b.addEventListener('click', () => opt.onOpen(t.layer, t.head, ex ? { side: 'left', index: ex.index } : null));
       card.append(b);
     }
-    grid.append(card);
+    return card;
   }
-  root.append(grid);
-  container.append(root);
-  return { destroy() { root.remove(); } };
 }
