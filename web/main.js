@@ -1,4 +1,5 @@
-// The page's controller: state in one object, the engine in a Worker, a run per (debounced) keystroke, one view drawn.
+// The page's controller: state in one object, the engine in a Worker, a run per (debounced) keystroke, the views
+// (views/mount.js) updated with each run and each change of the state.
 import { EngineClient } from './engine/client.js';
 import { builtinModels, fetchModel, readChosenFiles } from './page/models.js';
 import { registerServiceWorker } from './page/offline.js';
@@ -8,30 +9,19 @@ import { download, svgToPng, viewToSvg } from './page/export.js';
 import { makeSnapshot, snapshotText } from './page/snapshot.js';
 import { standaloneHtml } from './page/standalone.js';
 import { headColour } from './views/palette.js';
-import { toggled } from './analyses/attention_data.js';
-import { fitState, picker } from './views/picker.js';
-import { headView } from './views/head_view.js';
-import { modelView } from './views/model_view.js';
-import { neuronView } from './views/neuron_view.js';
-import { matrixView } from './views/matrix_view.js';
-import { patternsView } from './views/patterns_view.js';
-import { layerCharts } from './views/layer_charts.js';
-import { headMap } from './views/head_map.js';
+import { ANALYSIS_VIEWS, mountViews } from './views/mount.js';
 
 const $ = (id) => document.getElementById(id);
 const client = new EngineClient();
 
 // Everything the drawing depends on (besides the engine's result) lives here.
 const state = { view: 'head', layer: 0, heads: null, head: 0, filter: 'all', locked: null, token: 1, wordLevel: false, hideSpecial: false };
-const STATS_VIEWS = ['patterns', 'layers'];  // the views that need the per-head statistics of the run
 let result = null;        // the engine's last result for the current text
-let shown = null;         // result after the word-level / hide-special toggles (memoised)
-let view = null;          // the drawn view: {update, destroy, ...}
 let modelInfo = null;
 let keyAt = 0;            // performance.now() of the keystroke the next drawing answers
 // modelNote: where the current model's bytes came from, when there is something to say (models.js's onNote)
-const debug = { state, latencyMs: [], drawMs: 0, get result() { return result; }, get shown() { return shown; }, get view() { return view; }, runs: 0,
-  modelNote: null };
+const debug = { state, latencyMs: [], drawMs: 0, get result() { return result; }, get shown() { return views.shown; }, get view() { return views.view; },
+  runs: 0, modelNote: null };
 window.headlight = debug;
 // A run outside the page's own (tests compare attention paths with it): {gpu: 'on' | 'off' | 'auto', ...}.
 debug.run = (a, b = null, options = {}) => client.run(a, b, { ...options, channel: 'debug' });
@@ -47,58 +37,29 @@ function specials() {
   return [t.cls ?? '[CLS]', t.sep ?? '[SEP]'];
 }
 
-function transformed() {
-  shown ??= toggled(result, state, specials());
-  return shown;
-}
+// The views, each built once in #view and updated by draw(); their own controls change `state` in place.
+const views = mountViews($('view'), {
+  specials,
+  noteClass: 'notice',
+  onChange: () => { syncTabs(); syncUrl(); },
+  needStats: () => schedule(false),  // runs without the statistics are faster: fetched on first need
+  kinds: ANALYSIS_VIEWS,
+  headMap: {
+    // The head map runs every sample pair through the model: computed in the Worker once per (model, text).
+    key: () => `${modelInfo.meta?.name}\u0000${$('a').value}\u0000${$('b').value}`,
+    async compute(progress) {
+      const b = $('b').value.trim() === '' ? null : $('b').value;
+      const pairs = [...await samplePairs(), [$('a').value, b]];
+      progress(`Running the ${pairs.length - 1} built-in sentence pairs and your text through the model…`, 0);
+      return client.headmap(pairs, progress);
+    },
+  },
+});
 
 function draw() {
   if (!result) return;
   const t0 = performance.now();
-  view?.destroy();
-  view = null;
-  const host = $('view');
-  host.replaceChildren();
-  const d = transformed();
-  fitState(state, d, result);
-  const pick = (key, v) => { state[key] = v; draw(); };
-  const div = document.createElement('div');
-  if (state.view === 'head') {
-    host.append(div);
-    view = headView(div, d, { layer: state.layer, heads: state.heads, filter: state.filter, locked: state.locked,
-      onChange: (s) => { Object.assign(state, s); if (s.heads.length === 1) state.head = s.heads[0]; syncUrl(); } });
-  } else if (state.view === 'model') {
-    host.append(div);
-    view = modelView(div, d, { selected: { layer: state.layer, head: state.head },
-      onSelect: (l, h) => { Object.assign(state, { layer: l, head: h, heads: [h], locked: null }); selectView('head'); } });
-  } else if (state.view === 'neuron') {
-    host.append(picker(result, state, pick));
-    if (state.wordLevel || state.hideSpecial) {
-      const note = document.createElement('p');
-      note.className = 'notice';
-      note.textContent = 'The neuron view always shows word pieces and [CLS]/[SEP]: q and k belong to tokens.';
-      host.append(note);
-    }
-    host.append(div);
-    view = neuronView(div, result, { layer: state.layer, head: state.head, token: state.token,
-      onSelectToken: (j) => { state.token = j; draw(); } });
-  } else if (state.view === 'matrix') {
-    host.append(picker(result, { layer: state.layer, head: state.head }, pick));
-    host.append(div);
-    view = matrixView(div, d, { layer: state.layer, head: state.head });
-  } else if (STATS_VIEWS.includes(state.view) && !result.stats) {
-    host.textContent = 'Computing the statistics…';  // runs without them are faster: fetched on first need
-    schedule(false);
-  } else if (state.view === 'patterns') {
-    host.append(div);
-    view = patternsView(div, result, { onOpen: openHead, specials: specials() });
-  } else if (state.view === 'layers') {
-    host.append(div);
-    view = layerCharts(div, result, { onOpen: (l, h) => openHead(l, h, null) });
-  } else {
-    host.append(div);
-    drawHeadMap(div);
-  }
+  views.render(result, state);
   $('special-note').hidden = !state.hideSpecial;
   syncUrl();
   debug.drawMs = performance.now() - t0;
@@ -107,12 +68,6 @@ function draw() {
     keyAt = 0;
     requestAnimationFrame(() => debug.latencyMs.push(performance.now() - t0));
   }
-}
-
-// Opens one head in the head view (from the analyses), with a token locked when the drawing is token-level.
-function openHead(layer, head, locked) {
-  Object.assign(state, { layer, head, heads: [head], filter: 'all', locked: state.wordLevel || state.hideSpecial ? null : locked });
-  selectView('head');
 }
 
 // The built-in sample (analyses/sample_pairs.tsv, also readable by tools/analyze): [[a, b|null]].
@@ -126,42 +81,6 @@ async function samplePairs() {
   return sampleCache;
 }
 
-// The head map needs every sample pair run through the model: computed in the Worker once per (model, text).
-let headMapCache = null;  // {key, map}
-let headMapBusy = false;  // one computation at a time; a newer text is picked up when it ends
-async function drawHeadMap(div) {
-  const key = `${modelInfo.meta?.name}\u0000${$('a').value}\u0000${$('b').value}`;
-  const own = view = { destroy() { div.remove(); } };
-  if (headMapCache?.key !== key && headMapBusy) {
-    div.textContent = 'Updating the head map for the new text…';
-    return;
-  }
-  if (headMapCache?.key !== key) {
-    headMapBusy = true;
-    const bar = document.createElement('progress');
-    bar.max = 1; bar.value = 0;
-    const note = document.createElement('p');
-    note.textContent = 'Reading the built-in sample…';
-    div.append(note, bar);
-    const b = $('b').value.trim() === '' ? null : $('b').value;
-    try {
-      const sample = await samplePairs();
-      note.textContent = `Running the ${sample.length} built-in sentence pairs and your text through the model…`;
-      const map = await client.headmap([...sample, [$('a').value, b]], (stage, f) => { bar.value = f ?? 0; note.textContent = stage; });
-      headMapCache = { key, map };
-    } catch (e) {
-      note.textContent = `The head map could not be computed: ${e.message}`;
-      return;
-    } finally {
-      headMapBusy = false;
-    }
-    if (view !== own) { if (state.view === 'headmap') draw(); return; }  // superseded while it computed
-    div.replaceChildren();
-  }
-  const { map } = headMapCache;
-  view = headMap(div, map, { labels: map.aggregate.heads.map((h) => h.dominant), onOpen: (l, h) => openHead(l, h, null) });
-}
-
 // The address bar always holds a link that restores what is on screen (models opened from disk cannot be linked).
 let modelLink = null;
 function syncUrl() {
@@ -169,9 +88,13 @@ function syncUrl() {
   history.replaceState(null, '', `${location.pathname}?${query}`);
 }
 
+function syncTabs() {
+  for (const b of document.querySelectorAll('nav.views [role=tab]')) b.setAttribute('aria-selected', String(b.dataset.view === state.view));
+}
+
 function selectView(name) {
   state.view = name;
-  for (const b of document.querySelectorAll('nav.views [role=tab]')) b.setAttribute('aria-selected', String(b.dataset.view === name));
+  syncTabs();
   draw();
 }
 
@@ -212,12 +135,11 @@ function schedule(fromKey = true) {
   timer = setTimeout(async () => {
     try {
       const b = $('b').value.trim() === '' ? null : $('b').value;
-      const r = await client.run($('a').value, b, { stats: STATS_VIEWS.includes(state.view), gpu: GPU_MODE });
+      const r = await client.run($('a').value, b, { stats: Boolean(ANALYSIS_VIEWS[state.view]?.needsStats), gpu: GPU_MODE });
       if (!r) return;  // superseded by a newer keystroke
       debug.runs += 1;
       if (result && (r.n !== result.n || r.tokens.some((t, i) => t.text !== result.tokens[i].text))) state.locked = null;
       result = r;
-      shown = null;
       const empty = r.tokens.every((t) => t.start < 0);  // nothing but [CLS]/[SEP]: the text had no word
       setStatus(`${modelInfo.meta?.name ?? 'model'}: ${r.n} tokens, ${r.layers} layers × ${r.heads} heads, ` +
         `${r.timings_ms.total.toFixed(1)} ms (${engineNote}; attention: ${r.attentionPath})` + (debug.modelNote ? `. ${debug.modelNote}` : '') +
@@ -259,7 +181,7 @@ async function main() {
     Object.assign(state, link.state);
     $('word-level').checked = state.wordLevel;
     $('hide-special').checked = state.hideSpecial;
-    for (const b of document.querySelectorAll('nav.views [role=tab]')) b.setAttribute('aria-selected', String(b.dataset.view === state.view));
+    syncTabs();
     const open = async (m) => {
       modelLink = m.id === 'url' ? m.url : m.id;
       $('progress').hidden = false;
@@ -291,8 +213,8 @@ async function main() {
     $('export-html').addEventListener('click', () => standalone().then((html) => download(new Blob([html], { type: 'text/html' }), exportName('html')))
       .catch(showError));
     for (const b of document.querySelectorAll('nav.views [role=tab]')) b.addEventListener('click', () => selectView(b.dataset.view));
-    $('word-level').addEventListener('change', (e) => { state.wordLevel = e.target.checked; state.locked = null; shown = null; draw(); });
-    $('hide-special').addEventListener('change', (e) => { state.hideSpecial = e.target.checked; state.locked = null; shown = null; draw(); });
+    $('word-level').addEventListener('change', (e) => { state.wordLevel = e.target.checked; state.locked = null; draw(); });
+    $('hide-special').addEventListener('change', (e) => { state.hideSpecial = e.target.checked; state.locked = null; draw(); });
     await open(models.find((m) => m.id === $('model').value));
   } catch (e) {
     $('progress').hidden = true;

@@ -95,6 +95,36 @@ test('elements share one engine Worker and one model download; each starts when 
   await page.close();
 });
 
+test('a new sentence, layer or view updates the element\'s views in place: the same elements, not new ones', async () => {
+  const page = await newPage('clean.html');
+  await ready(page, 'x');
+  const kept = (sel) => page.evaluate((s) => {
+    const els = document.getElementById('x').shadowRoot.querySelectorAll(s);
+    return els.length === 1 && els[0].hlKept === true;
+  }, sel);
+  const mark = (sel) => page.evaluate((s) => { document.getElementById('x').shadowRoot.querySelector(s).hlKept = true; }, sel);
+  const set = (name, value) => page.evaluate(([k, v]) => document.getElementById('x').setAttribute(k, v), [name, value]);
+  await mark('.hl-head');
+  await set('sentence-a', 'A brand new first sentence here.');
+  await page.waitForFunction(() => document.getElementById('x').data.tokens.some((t) => t.text === 'brand'));
+  assert.ok(await kept('.hl-head'), 'a new sentence rebuilt the head view');
+  const n = await page.evaluate(() => document.getElementById('x').data.n);
+  assert.equal(await shadowCount(page, 'x', '.hl-token-left'), n);
+  await set('layer', '2');
+  assert.ok(await kept('.hl-head'), 'the layer attribute rebuilt the head view');
+  assert.equal(await page.evaluate(() => document.getElementById('x').shadowRoot.querySelector('select[aria-label=layer]').value), '2');
+  await set('view', 'matrix');
+  await mark('.hl-matrix');
+  await set('layer', '1');
+  assert.ok(await kept('.hl-matrix'), 'the layer attribute rebuilt the matrix view');
+  assert.equal(await page.evaluate(() => document.getElementById('x').shadowRoot.querySelector('.hl-picker select[aria-label=layer]').value), '1');
+  await set('view', 'head');
+  assert.ok(await kept('.hl-head'), 'switching views rebuilt the head view');
+  assert.equal(await shadowCount(page, 'x', '.hl-matrix'), 0, 'the matrix view stayed in the element');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 // The page's head-view lines: [d, stroke, opacity, width] per line, in drawing order.
 const lines = (root) => [...root.querySelectorAll('path.hl-head-line')]
   .map((p) => [p.getAttribute('d'), p.getAttribute('stroke'), Number(p.getAttribute('stroke-opacity')), Number(p.getAttribute('stroke-width'))]);

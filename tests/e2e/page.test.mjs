@@ -205,6 +205,60 @@ test('word level: attention to a word sums its pieces, from a word averages them
   await page.uncheck('#word-level');
 });
 
+// Each view's root element carries a mark set once; a view destroyed and rebuilt would come back without it.
+const VIEW_ROOTS = { head: '.hl-head', model: '.hl-model', neuron: '.hl-neuron', matrix: '.hl-matrix' };
+const markView = (sel) => page.evaluate((s) => { document.querySelector(`#view ${s}`).hlKept = true; }, sel);
+const keptView = (sel) => page.evaluate((s) => {
+  const els = document.querySelectorAll(`#view ${s}`);
+  return els.length === 1 && els[0].hlKept === true;
+}, sel);
+
+test('views are built once: new text, another layer, a toggle and a tab switch update the same elements', async () => {
+  await typeText(page, 'a', VIG[0]);
+  await typeText(page, 'b', VIG[1]);
+  for (const [name, sel] of Object.entries(VIEW_ROOTS)) { await tab(name); await markView(sel); }
+  await tab('head');
+  await page.evaluate(() => { window.firstHeadView = window.headlight.view; });
+  await typeText(page, 'b', '');
+  await typeText(page, 'a', 'The cat sat on the mat.');
+  assert.ok(await keptView('.hl-head'), 'typing rebuilt the head view');
+  const n = await page.evaluate(() => window.headlight.result.n);
+  assert.equal(await page.locator('#view .hl-token-left').count(), n);
+  assert.equal((await drawnLines()).svg, (await expectedLines()).count);
+  await page.selectOption('#view select[aria-label=layer]', '3');
+  assert.ok(await keptView('.hl-head'), 'the layer select rebuilt the head view');
+  await page.check('#word-level');
+  assert.ok(await keptView('.hl-head'), 'the word-level toggle rebuilt the head view');
+  assert.equal(await page.locator('#view .hl-token-left').count(), await page.evaluate(() => window.headlight.shown.n));
+  await page.uncheck('#word-level');
+  for (const name of ['model', 'neuron', 'matrix']) {
+    await tab(name);
+    assert.ok(await keptView(VIEW_ROOTS[name]), `switching to the ${name} tab rebuilt it`);
+    if (name !== 'model') {
+      await page.selectOption('#view .hl-picker select[aria-label=layer]', '1');
+      assert.ok(await keptView(VIEW_ROOTS[name]), `the ${name} view's layer select rebuilt it`);
+      assert.equal(await page.evaluate(() => window.headlight.state.layer), 1);
+    }
+    await typeText(page, 'a', `The cat sat on the ${name}.`);
+    assert.ok(await keptView(VIEW_ROOTS[name]), `typing rebuilt the ${name} view`);
+  }
+  // the matrix drawn is the new text's layer-1 head
+  const worst = await page.evaluate(() => {
+    const { result: r, state: s, view } = window.headlight;
+    let w = 0;
+    for (let i = 0; i < r.n; ++i) for (let j = 0; j < r.n; ++j) w = Math.max(w, Math.abs(view.valueAt(i, j) - r.attention[((s.layer * r.heads + s.head) * r.n + i) * r.n + j]));
+    return w;
+  });
+  assert.ok(worst < 1e-6, `matrix after typing: max diff ${worst}`);
+  await tab('head');
+  assert.ok(await keptView('.hl-head'));
+  assert.ok(await page.evaluate(() => window.headlight.view === window.firstHeadView), 'the head view\'s handle changed');
+  await typeText(page, 'a', VIG[0]);
+  await typeText(page, 'b', VIG[1]);
+  await page.click('#view .hl-head-all');
+  await page.selectOption('#view select[aria-label=layer]', '0');
+});
+
 test('[MASK] shows the top-5 predictions with probabilities', async () => {
   await typeText(page, 'a', 'The man went to the [MASK] to buy a gallon of milk.');
   const preds = await page.$$eval('#mlm .mlm-pred', (ps) => ps.map((p) => p.textContent));

@@ -2,12 +2,7 @@
 // one engine Worker and one model download shared by every element, each starting when scrolled into view.
 import { engine, loadModel, ROOT } from './pool.js';
 import { makeSnapshot, readSnapshot, snapshotText } from '../page/snapshot.js';
-import { toggled } from '../analyses/attention_data.js';
-import { fitState, picker } from '../views/picker.js';
-import { headView } from '../views/head_view.js';
-import { modelView } from '../views/model_view.js';
-import { neuronView } from '../views/neuron_view.js';
-import { matrixView } from '../views/matrix_view.js';
+import { CORE_VIEWS, mountViews } from '../views/mount.js';
 
 /* global __HL_CSS__ */
 const VIEW_CSS = typeof __HL_CSS__ !== 'undefined' ? __HL_CSS__ : null;  // the bundle inlines views/views.css
@@ -23,7 +18,7 @@ const FRAME_CSS = `
 .hl-picker { font-size: 12px; }
 .hl-note { background: #fff4d6; padding: 4.8px 8px; border-radius: 4px; margin: 4.8px 0; font-size: 12px; }`;
 
-const VIEWS = ['head', 'model', 'neuron', 'matrix'];
+const VIEWS = Object.keys(CORE_VIEWS);  // head, model, neuron, matrix
 const ATTRS = ['sentence-a', 'sentence-b', 'model', 'view', 'layer', 'heads', 'token', 'height', 'snapshot'];
 const DEFAULTS = { view: 'head', layer: 0, heads: null, head: 0, filter: 'all', locked: null, token: 1, wordLevel: false, hideSpecial: false };
 let channels = 0;
@@ -41,7 +36,7 @@ export class HeadlightAttention extends HTMLElement {
   #source = null;           // {kind: 'snapshot', snap} | {kind: 'live', model: {key, info, name}}
   #result = null;           // what is drawn before the word/special toggles: a snapshot's data or the engine's result
   #state = { ...DEFAULTS };
-  #view = null;
+  #views;                   // the views, each built once in the body (views/mount.js)
   #phase = 'idle';          // idle → loading → ready | error
 
   constructor() {
@@ -65,20 +60,20 @@ export class HeadlightAttention extends HTMLElement {
     this.#body.className = 'hl-body';
     this.#frame.append(this.#status, this.#body);
     root.append(this.#frame);
+    this.#views = mountViews(this.#body, { specials: () => { const m = this.#names(); return [m.cls, m.sep]; }, noteClass: 'hl-note' });
   }
 
   /** 'idle' (waiting to be scrolled into view), 'loading', 'ready' or 'error'. */
   get status() { return this.#phase; }
   /** The drawn data ({n, layers, heads, tokens, attention}) and the view's handle (tests, scripts). */
   get data() { return this.#result; }
-  get view() { return this.#view; }
+  get view() { return this.#views.view; }
   get state() { return structuredClone(this.#state); }
 
   /** The current drawing as a snapshot file's text (see page/snapshot.js). */
   async exportSnapshot() {
     if (!this.#result) throw new Error('nothing is drawn yet');
-    const model = this.#source.kind === 'snapshot' ? this.#source.snap.model : this.#modelNames();
-    return snapshotText(await makeSnapshot(this.#result, { model, text: this.#text(), view: this.#state }));
+    return snapshotText(await makeSnapshot(this.#result, { model: this.#names(), text: this.#text(), view: this.#state }));
   }
 
   connectedCallback() {
@@ -133,7 +128,9 @@ export class HeadlightAttention extends HTMLElement {
 
   #text() { return { a: this.getAttribute('sentence-a') ?? '', b: this.getAttribute('sentence-b') ?? '' }; }
 
-  #modelNames() {
+  // The model's name and special tokens: a snapshot's, or the loaded model's.
+  #names() {
+    if (this.#source?.kind === 'snapshot') return this.#source.snap.model;
     const t = this.#source?.model?.info?.tokenizer ?? {};
     return { name: this.#source?.model?.name ?? 'model', cls: t.cls ?? '[CLS]', sep: t.sep ?? '[SEP]' };
   }
@@ -216,46 +213,7 @@ export class HeadlightAttention extends HTMLElement {
   }
 
   #draw() {
-    const r = this.#result;
-    if (!r) return;
-    this.#view?.destroy();
-    this.#view = null;
-    this.#body.replaceChildren();
-    const s = this.#state;
-    const names = this.#source.kind === 'snapshot' ? this.#source.snap.model : this.#modelNames();
-    const d = toggled(r, s, [names.cls, names.sep]);
-    fitState(s, d, r);
-    const pick = (key, v) => { s[key] = v; if (key === 'head') s.heads = [v]; this.#draw(); };
-    let view = s.view;
-    if (view === 'neuron' && !(r.queries && r.keys)) {
-      this.#note('The neuron view needs the model (a snapshot has no q and k vectors): this is the head view.');
-      view = 'head';
-    } else if (view === 'neuron' && (s.wordLevel || s.hideSpecial)) {
-      this.#note('The neuron view always shows word pieces and [CLS]/[SEP]: q and k belong to tokens.');
-    }
-    const div = document.createElement('div');
-    if (view === 'head') {
-      this.#body.append(div);
-      this.#view = headView(div, d, { layer: s.layer, heads: s.heads, filter: s.filter, locked: s.locked,
-        onChange: (next) => { Object.assign(s, next); if (next.heads.length === 1) s.head = next.heads[0]; } });
-    } else if (view === 'model') {
-      this.#body.append(div);
-      this.#view = modelView(div, d, { selected: { layer: s.layer, head: s.head },
-        onSelect: (l, h) => { Object.assign(s, { view: 'head', layer: l, head: h, heads: [h], locked: null }); this.#draw(); } });
-    } else if (view === 'neuron') {
-      this.#body.append(picker(r, s, pick), div);
-      this.#view = neuronView(div, r, { layer: s.layer, head: s.head, token: s.token, onSelectToken: (j) => { s.token = j; this.#draw(); } });
-    } else {
-      this.#body.append(picker(d, { layer: s.layer, head: s.head }, pick), div);
-      this.#view = matrixView(div, d, { layer: s.layer, head: s.head });
-    }
-  }
-
-  #note(text) {
-    const p = document.createElement('p');
-    p.className = 'hl-note';
-    p.textContent = text;
-    this.#body.append(p);
+    this.#views.render(this.#result, this.#state);
   }
 }
 

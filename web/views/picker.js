@@ -1,29 +1,45 @@
 // The layer / head (/ token) selects above the single-head views (neuron, matrix), and the drawing state they index kept
-// inside the data; shared by the page (main.js) and <headlight-attention>.
+// inside the data; used by the views' mount (mount.js) for the page and <headlight-attention>.
 
 /**
- * data: {layers, heads, tokens}; value: {layer, head, token} (token: undefined for no token select); onPick(key, value)
- * after a select changes, key 'layer' | 'head' | 'token'. Returns the bar (div.hl-picker) to insert.
+ * container: a DOM element; data: {layers, heads, tokens}; options: {layer, head, token (leave it out for no token select),
+ * onPick(key, value) after a select changes, key 'layer' | 'head' | 'token'}. Returns {update(options, data?), destroy()}.
  */
-export function picker(data, { layer, head, token }, onPick) {
+export function picker(container, data, options) {
+  const opt = { ...options };
   const bar = document.createElement('div');
   bar.className = 'hl-picker';
-  const select = (label, key, names, value) => {
+  const select = (label, key) => {
     const l = document.createElement('label');
     l.textContent = `${label} `;
     const s = document.createElement('select');
     s.setAttribute('aria-label', label.toLowerCase());
-    names.forEach((name, i) => s.append(new Option(name, String(i))));
-    s.value = String(value);
-    s.addEventListener('change', () => onPick(key, Number(s.value)));
+    s.addEventListener('change', () => opt.onPick(key, Number(s.value)));
     l.append(s);
     bar.append(l);
+    return { select: s, names: [] };
   };
-  const range = (k) => Array.from({ length: k }, (_, i) => String(i));
-  select('Layer', 'layer', range(data.layers), layer);
-  select('Head', 'head', range(data.heads), head);
-  if (token !== undefined) select('Token', 'token', data.tokens.map((t, i) => `${i}: ${t.text}`), token);
-  return bar;
+  const selects = { layer: select('Layer', 'layer'), head: select('Head', 'head') };
+  if (opt.token !== undefined) selects.token = select('Token', 'token');
+  container.append(bar);
+
+  // Options are replaced only when their names change (another model or text), so a focused select keeps its focus.
+  function render() {
+    const range = (k) => Array.from({ length: k }, (_, i) => String(i));
+    const names = { layer: range(data.layers), head: range(data.heads), token: data.tokens.map((t, i) => `${i}: ${t.text}`) };
+    for (const [key, s] of Object.entries(selects)) {
+      if (names[key].length !== s.names.length || names[key].some((name, i) => name !== s.names[i])) {
+        s.select.replaceChildren(...names[key].map((name, i) => new Option(name, String(i))));
+        s.names = names[key];
+      }
+      s.select.value = String(opt[key]);
+    }
+  }
+  render();
+  return {
+    update(next = {}, newData = data) { Object.assign(opt, next); data = newData; render(); },
+    destroy() { bar.remove(); },
+  };
 }
 
 /**

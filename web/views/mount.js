@@ -1,0 +1,206 @@
+// Chooses the view the drawing state asks for and builds each view once, for the page (main.js) and <headlight-attention>:
+// a new text or model, another layer, head, token, toggle or tab calls the view's update(); a tab switch detaches the
+// previous view's element and re-attaches the kept one.
+import { toggled } from '../analyses/attention_data.js';
+import { fitState, picker } from './picker.js';
+import { headView } from './head_view.js';
+import { modelView } from './model_view.js';
+import { neuronView } from './neuron_view.js';
+import { matrixView } from './matrix_view.js';
+import { patternsView } from './patterns_view.js';
+import { layerCharts } from './layer_charts.js';
+import { headMap } from './head_map.js';
+
+// A kind of view: build(box, ctx) draws it into `box` (a div kept for it) and returns {handle (what the view function
+// returned), update(ctx)}; ctx = {result (the engine's), shown (after the word/special toggles), state, specials, act, host}.
+// needsStats: it draws result.stats (the per-head statistics, computed only when asked for).
+
+const NEURON_VALUE = (s) => ({ layer: s.layer, head: s.head, token: s.token });
+const HEAD_VALUE = (s) => ({ layer: s.layer, head: s.head });
+
+/** The views every host offers: head, model, neuron and matrix. */
+export const CORE_VIEWS = {
+  head: {
+    build(box, ctx) {
+      const value = (s) => ({ layer: s.layer, heads: s.heads, filter: s.filter, locked: s.locked });
+      const view = headView(box, ctx.shown, { ...value(ctx.state), onChange: ctx.act.headChanged });
+      return { handle: view, update: (c) => view.update(value(c.state), c.shown) };
+    },
+  },
+  model: {
+    build(box, ctx) {
+      const value = (s) => ({ selected: { layer: s.layer, head: s.head } });
+      const view = modelView(box, ctx.shown, { ...value(ctx.state), onSelect: ctx.act.select });
+      return { handle: view, update: (c) => view.update(value(c.state), c.shown) };
+    },
+  },
+  // q and k belong to tokens: the neuron view always draws the engine's result, whatever the toggles.
+  neuron: {
+    build(box, ctx) {
+      const bar = picker(box, ctx.result, { ...NEURON_VALUE(ctx.state), onPick: ctx.act.pick });
+      const view = neuronView(box, ctx.result, { ...NEURON_VALUE(ctx.state), onSelectToken: (j) => ctx.act.set({ token: j }) });
+      return {
+        handle: view,
+        update(c) { bar.update(NEURON_VALUE(c.state), c.result); view.update(NEURON_VALUE(c.state), c.result); },
+      };
+    },
+  },
+  matrix: {
+    build(box, ctx) {
+      const bar = picker(box, ctx.shown, { ...HEAD_VALUE(ctx.state), onPick: ctx.act.pick });
+      const view = matrixView(box, ctx.shown, HEAD_VALUE(ctx.state));
+      return { handle: view, update(c) { bar.update(HEAD_VALUE(c.state), c.shown); view.update(HEAD_VALUE(c.state), c.shown); } };
+    },
+  },
+};
+
+/**
+ * The page's analysis views: patterns and layer charts (from result.stats), and the head map, which needs
+ * host.headMap = {key() (the text and model it would be computed for), compute(progress(text, fraction)) → Promise<map>}.
+ */
+export const ANALYSIS_VIEWS = {
+  patterns: {
+    needsStats: true,
+    build(box, ctx) {
+      const view = patternsView(box, ctx.result, { onOpen: ctx.act.open, specials: ctx.specials });
+      return { handle: view, update: (c) => view.update({ specials: c.specials }, c.result) };
+    },
+  },
+  layers: {
+    needsStats: true,
+    build(box, ctx) {
+      const view = layerCharts(box, ctx.result, { onOpen: (l, h) => ctx.act.open(l, h, null) });
+      return { handle: view, update: (c) => view.update({}, c.result) };
+    },
+  },
+  headmap: { build: headMapSlot },
+};
+
+// The head map over the host's sample and text: computed once per key (one computation at a time; a newer key is
+// picked up when the running one ends), drawn into one headMap view.
+function headMapSlot(box, ctx) {
+  const note = box.appendChild(document.createElement('p'));
+  const bar = box.appendChild(document.createElement('progress'));
+  bar.max = 1;
+  const plot = box.appendChild(document.createElement('div'));
+  let view = null, drawnKey = null, computing = null, latest = ctx;  // computing: the key of the computation under way
+  const progress = (text, fraction) => { note.textContent = text; bar.value = fraction ?? 0; };
+  async function update(c) {
+    latest = c;
+    const key = c.host.headMap.key();
+    if (key === drawnKey || key === computing) return;
+    if (computing !== null) { progress('Updating the head map for the new text…', 0); return; }
+    computing = key;
+    note.hidden = bar.hidden = false;
+    progress('Reading the built-in sample…', 0);
+    let map = null;
+    try {
+      map = await c.host.headMap.compute(progress);
+    } catch (e) {
+      note.textContent = `The head map could not be computed: ${e.message}`;
+      bar.hidden = true;
+      return;
+    } finally {
+      computing = null;
+    }
+    note.hidden = bar.hidden = true;
+    drawnKey = key;
+    const options = { labels: map.aggregate.heads.map((h) => h.dominant), onOpen: (l, h) => c.act.open(l, h, null) };
+    if (view) view.update(options, map);
+    else view = headMap(plot, map, options);
+    if (c.host.headMap.key() !== key && box.isConnected) update(latest);  // the text changed while it computed
+  }
+  update(ctx);
+  return { get handle() { return view; }, update };
+}
+
+/**
+ * container: the element the views go in; host: {specials() → [CLS text, SEP text], noteClass (the class of the
+ * notices above a view), onChange() (after a view's own control changed the state), needStats() (a statistics view is
+ * asked for and the result has none: the host re-runs the text with statistics), kinds (more views by name, e.g.
+ * ANALYSIS_VIEWS), headMap (see ANALYSIS_VIEWS)}.
+ * Returns {render(result, state), view (the shown view's handle, or null), shown (result after the toggles)}; render()
+ * keeps state's indices inside the data (fitState) and the views' controls change `state` in place.
+ */
+export function mountViews(container, host) {
+  const kinds = { ...CORE_VIEWS, ...host.kinds };
+  const note = container.appendChild(document.createElement('p'));
+  note.className = host.noteClass ?? 'hl-note';
+  note.hidden = true;
+  const wait = container.appendChild(document.createElement('p'));
+  wait.hidden = true;
+  const slots = new Map();  // view name → {box, handle, update(ctx)}, each built on its first showing
+  let result = null, state = null, current = null;
+  let memo = null;          // {key, shown}: toggled() of the last result and toggles
+
+  const act = {
+    set(patch) { Object.assign(state, patch); render(result, state); host.onChange?.(); },
+    pick: (key, v) => act.set(key === 'head' ? { head: v, heads: [v] } : { [key]: v }),
+    // the head view redrew itself: only the state follows it
+    headChanged(next) { Object.assign(state, next); if (next.heads.length === 1) state.head = next.heads[0]; host.onChange?.(); },
+    select: (layer, head) => act.set({ view: 'head', layer, head, heads: [head], locked: null }),
+    // from an analysis: one head, every pair, the token that shows it best locked when the drawing is token-level
+    open: (layer, head, locked) => act.set({ view: 'head', layer, head, heads: [head], filter: 'all',
+      locked: state.wordLevel || state.hideSpecial ? null : locked }),
+  };
+
+  function transformed(specials) {
+    const key = [state.wordLevel, state.hideSpecial, ...specials].join('\u0000');
+    if (memo?.result !== result || memo.key !== key) memo = { result, key, shown: toggled(result, state, specials) };
+    return memo.shown;
+  }
+
+  function show(slot) {
+    if (current === slot) return;
+    current?.box.remove();
+    current = slot;
+    if (slot) container.append(slot.box);
+  }
+
+  function notice(el, text) {
+    el.textContent = text ?? '';
+    el.hidden = !text;
+  }
+
+  function render(r, s) {
+    result = r;
+    state = s;
+    if (!result) return;
+    const specials = host.specials();
+    const shown = transformed(specials);
+    fitState(state, shown, result);
+    let name = state.view, text = null;
+    if (!kinds[name]) [name, text] = ['head', `The ${name} view is not available here: this is the head view.`];
+    else if (name === 'neuron' && !(result.queries && result.keys)) {
+      [name, text] = ['head', 'The neuron view needs the model (a snapshot has no q and k vectors): this is the head view.'];
+    } else if (name === 'neuron' && (state.wordLevel || state.hideSpecial)) {
+      text = 'The neuron view always shows word pieces and [CLS]/[SEP]: q and k belong to tokens.';
+    }
+    notice(note, text);
+    const kind = kinds[name];
+    if (kind.needsStats && !result.stats) {
+      show(null);
+      notice(wait, 'Computing the statistics…');  // runs without them are faster: fetched on first need
+      host.needStats();
+      return;
+    }
+    notice(wait, null);
+    const ctx = { result, shown, state, specials, act, host };
+    const slot = slots.get(name);
+    if (slot) {
+      show(slot);  // attached first: the views measure their container
+      slot.update(ctx);
+    } else {
+      const box = document.createElement('div');
+      show({ box });
+      current = Object.assign(kind.build(box, ctx), { box });
+      slots.set(name, current);
+    }
+  }
+
+  return {
+    render,
+    get view() { return current?.handle ?? null; },
+    get shown() { return result ? memo?.shown ?? null : null; },
+  };
+}
