@@ -70,8 +70,4 @@ for v in "${variants[@]}"; do
   echo "build.sh: $v built in $(( $(date +%s) - start )) s"
 done
 
-if [ $built_wasm = 1 ]; then   # the page's generated files (not committed)
-  node tools/vendor_d3.mjs >/dev/null          # D3, the page's one library, as web/vendor/d3.js
-  node tools/bundle_component.mjs >/dev/null   # <headlight-attention> as one file, web/headlight-attention.js
-  node tools/embed_wgsl.mjs >/dev/null         # the WebGPU shaders (web/engine/gpu/*.wgsl) as web/engine/gpu/shaders.js
-fi
+if [ $built_wasm = 1 ]; then node tools/page_files.mjs >/dev/null; fi   # D3, the element's bundle, the shaders

@@ -17,12 +17,11 @@ const arg = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) +
 const out = path.resolve(root, arg('--out', 'dist'));
 const partSize = Number(arg('--part-size', 95 * 1000 * 1000));
 if (!(partSize > 0)) throw new Error(`--part-size must be a positive number of bytes, got ${arg('--part-size')}`);
+await import('./page_files.mjs');   // the element's bundle and D3 as the sources are now
 const wasmDir = path.join(root, 'web/engine/wasm');
 const { builds, problems } = currentBuilds(wasmDir, root);
 if (VARIANTS.some((v) => !builds[v]))
   throw new Error(`engine builds missing or stale: ${problems.join('; ')}`);
-for (const need of ['web/vendor/d3.js', 'web/headlight-attention.js', 'web/engine/gpu/shaders.js'])
-  if (!existsSync(path.join(root, need))) throw new Error(`${need} is missing: run \`bash tools/build.sh wasm-st\` first`);
 const engineFiles = new Set(['builds.json', ...VARIANTS.flatMap(buildFiles)]);
 
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
