@@ -49,7 +49,7 @@ Status quantize_rows_qd8(QuantizedRows* xq, const float* x, size_t n, size_t k, 
   return quantizer->Run(xq, x, n, k, pool);
 }
 // The __ref layers quantize their input themselves (Linear::Run__ref).
-Status quantize_rows_qd8__none(QuantizedRows*, const float*, size_t, size_t, RowQuantizer*, pthreadpool_t) {
+Status leave_unquantized(QuantizedRows*, const float*, size_t, size_t, RowQuantizer*, pthreadpool_t) {
   return Status::Ok();
 }
 
@@ -89,7 +89,7 @@ Kernels ReferenceKernels(Kernels k, Activation act) {
   k.activation = ActivationKernel(act, true);
   k.softmax_rows = ops::softmax_rows_f32__ref;
   k.attention_head = ops::attention_head_f32__ref;
-  k.quantize_rows = quantize_rows_qd8__none;
+  k.quantize_rows = leave_unquantized;
   k.linear = linear__ref;
   k.pool = nullptr;
   return k;
