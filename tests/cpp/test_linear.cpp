@@ -2,6 +2,7 @@
 #include <cmath>
 #include <random>
 
+#include "ops/kernels.h"
 #include "ops/linear.h"
 #include "quant/quantize.h"
 #include "test_util.h"
@@ -58,7 +59,8 @@ TEST_CASE("fully-connected layers match their references around tile sizes", "[l
           hl::quantize_rows_qs8__ref(q.data(), scales.data(), w.data(), out, in);
           hl::Linear lin;
           REQUIRE(lin.Init(in, out, stride, int8 ? nullptr : w.data(), int8 ? q.data() : nullptr, int8 ? scales.data() : nullptr,
-                           b.data(), kind == kQd8 ? hl::Int8Input::kQuantized : hl::Int8Input::kF32).ok());
+                           b.data(), kind == kQd8 ? hl::Int8Input::kQuantized : hl::Int8Input::kF32,
+                           hl::SelectInt8Gemm()).ok());
           std::vector<float> y_fast(n * stride, -7.0f), y_ref(n * stride, -7.0f);
           hl::QuantizedRows xq;
           if (lin.quantizes_input()) REQUIRE(rq.Run(&xq, x.data(), n, in, nullptr).ok());
@@ -112,7 +114,8 @@ TEST_CASE("int8 GEMM: Headlight's kernel, XNNPACK's and the reference give the s
       const bool headlight = hl::UsesHeadlightGemm();
       INFO((headlight ? "Headlight's kernel" : "XNNPACK's kernel"));
       hl::Linear lin;
-      REQUIRE(lin.Init(s.k, s.out, stride, nullptr, q.data(), scales.data(), b.data(), hl::Int8Input::kQuantized).ok());
+      REQUIRE(lin.Init(s.k, s.out, stride, nullptr, q.data(), scales.data(), b.data(), hl::Int8Input::kQuantized,
+                       hl::SelectInt8Gemm()).ok());
       std::vector<float> y(s.n * stride, -7.0f);
       REQUIRE(lin.Run(y.data(), x.data(), &xq, s.n, nullptr).ok());
 #if defined(__wasm_simd128__)

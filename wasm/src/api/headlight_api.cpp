@@ -85,7 +85,7 @@ std::string ModelInfo(const hl::BertModel& m) {
                    {"threads", m.num_threads()},
                    // the int8 layers' kernel: "headlight" (ops/gemm_qd8.h) or "xnnpack" (natively; relaxed builds with
                    // an exact relaxed dot product)
-                   {"int8_gemm", m.is_int8() ? (hl::UsesHeadlightGemm() ? "headlight" : "xnnpack") : "none"},
+                   {"int8_gemm", !m.is_int8() ? "none" : m.int8_gemm() == hl::Int8Gemm::kHeadlight ? "headlight" : "xnnpack"},
                    {"has_mlm_head", m.has_mlm_head()},
                    {"file_bytes", m.file_size()},
                    {"tokenizer", {{"lowercase", t.lowercase}, {"vocab_size", m.tokenizer().vocab_size()},

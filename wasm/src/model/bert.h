@@ -13,6 +13,7 @@
 #include "common/status.h"
 #include "model/config.h"
 #include "model/model_file.h"
+#include "ops/kernels.h"
 #include "ops/linear.h"
 #include "tokenizer/tokenizer.h"
 
@@ -87,27 +88,31 @@ class BertModel {
   bool has_mlm_head() const { return has_mlm_; }
   bool is_int8() const;
   int32_t num_threads() const;
+  Int8Gemm int8_gemm() const { return kernels_.int8_gemm; }  // the int8 layers' GEMM, chosen at load
   size_t file_size() const { return file_.size(); }
 
  private:
   BertModel() = default;
   struct Layer;
   struct Workspace;
-  Status Build(const ModelFileView& view, const LoadOptions& options);
-  Status Forward(const int32_t* ids, const int32_t* types, size_t n, const RunOptions& options, RunResult* out);
-  void Embeddings(float* x, const int32_t* ids, const int32_t* types, size_t n) const;
-  Status Project(Linear& lin, float* y, const float* x, size_t n, bool ref, Timings* t);
-  // x [n][H] = LayerNorm(x + proj), rows split over the pool (not with ref).
-  void AddLayerNorm(float* x, const float* proj, const float* gamma, const float* beta, size_t n, bool ref);
-  Status AttentionBlock(Layer& layer, int32_t l, size_t n, bool ref, RunResult* out);
-  Status ProjectQkv(Layer& layer, size_t n, bool ref, Timings* t);
-  void AttentionHeads(int32_t l, size_t n, bool ref, RunResult* out);
-  Status AttentionOutput(Layer& layer, int32_t l, size_t n, bool ref, RunResult* out);
-  Status BeginForward(const int32_t* ids, const int32_t* types, size_t n, bool ref, RunResult* out);
-  Status EndForward(const int32_t* ids, size_t n, const RunOptions& options, RunResult* out);
+  struct Pass;
+  Status Build(const ModelFileView& view, const LoadOptions& options);  // bert_load.cpp
+  Status Tokenize(std::string_view a, std::string_view b, bool has_b, const RunOptions& options, Encoding* enc,
+                  std::vector<int32_t>* ids, std::vector<int32_t>* types) const;
   Status CheckNotStepping() const;
-  Status FeedForwardBlock(Layer& layer, size_t n, bool ref, Timings* t);
-  Status MaskedLmHead(const int32_t* ids, size_t n, const RunOptions& options, RunResult* out);
+  // The forward pass and its steps (bert.cpp); the stepped run (bert_stepped.cpp) calls the same steps.
+  Status Forward(const int32_t* ids, const int32_t* types, size_t n, const RunOptions& options, RunResult* out);
+  Status Allocate(size_t n, RunResult* out);
+  void Embed(const Pass& p, float* x, const int32_t* ids, const int32_t* types, size_t n) const;
+  Status ProjectQkv(const Pass& p, float* qkv, Layer& ly, const float* x, size_t n);
+  void AttentionHeads(const Pass& p, float* probs, float* ctx, const float* qkv, size_t n) const;
+  void HandOverQk(const Pass& p, float* queries, float* keys, const float* qkv, size_t n) const;
+  Status AttentionOutput(const Pass& p, float* x, Layer& ly, const float* ctx, size_t n);
+  Status FeedForward(const Pass& p, float* x, Layer& ly, size_t n);
+  Status Project(const Pass& p, float* y, Linear& lin, const float* x, size_t n);
+  void AddNorm(const Pass& p, float* x, const float* y, const float* gamma, const float* beta, size_t n) const;
+  Status Finish(const Pass& p, const int32_t* ids, size_t n, const RunOptions& options, RunResult* out);
+  Status MaskedLmHead(const Pass& p, const int32_t* ids, size_t n, const RunOptions& options, RunResult* out);
 
   AlignedBuffer file_;  // the model file; tensors below point into it
   BertConfig config_;
@@ -126,6 +131,7 @@ class BertModel {
   std::unique_ptr<Workspace> ws_;
   bool stepping_ = false;  // a stepped run holds the workspace (x carries the hidden state between steps)
   std::unique_ptr<RowQuantizer> quantizer_;
+  Kernels kernels_{}, ref_kernels_{};  // chosen at load: the fast table, and every __ref kernel (RunOptions)
 };
 
 }  // namespace hl

@@ -6,10 +6,6 @@
 #include <limits>
 #include <string>
 
-#if defined(__wasm_relaxed_simd__)
-#include <wasm_simd128.h>
-#endif
-
 namespace hl {
 namespace {
 
@@ -20,37 +16,7 @@ Status XnnError(const char* what, xnn_status s) {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-QuantizedGemm g_quantized_gemm = QuantizedGemm::kAuto;
-
-#if defined(__wasm_relaxed_simd__)
-// XNNPACK's test (src/configs/hardware-config.c) for its wasmsdot/wasmusdot int8 kernels: the relaxed dot of -128s with
-// these bytes must give the exact signed sums, or those of an unsigned-by-signed (VNNI vpdpbusd) lowering. V8 on x86
-// without AVX-VNNI lowers it to saturating pmaddubsw, fails both, and XNNPACK keeps its plain kernels.
-bool RelaxedDotIsExact() {
-  const volatile v128_t b = wasm_i8x16_const(-128, -128, -128, -128, -128, -128, -1, -1, -1, -1, -128, -128, -1, -1, -1, -1);
-  const v128_t r = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wasm_i8x16_const_splat(-128), b, wasm_i32x4_const_splat(0));
-  const bool sdot = !wasm_v128_any_true(wasm_v128_xor(r, wasm_i32x4_const(65536, 33024, 33024, 512)));
-  const bool usdot = !wasm_v128_any_true(wasm_v128_xor(r, wasm_i32x4_const(-65536, -98048, -98048, -130560)));
-  return sdot || usdot;
-}
-#endif
-
 }  // namespace
-
-void SetQuantizedGemm(QuantizedGemm g) { g_quantized_gemm = g; }
-
-bool UsesHeadlightGemm() {
-#if defined(__wasm_simd128__)
-  if (g_quantized_gemm == QuantizedGemm::kXnnpack) return false;
-#if defined(__wasm_relaxed_simd__)
-  static const bool relaxed_exact = RelaxedDotIsExact();
-  if (relaxed_exact) return false;
-#endif
-  return true;
-#else
-  return false;
-#endif
-}
 
 Status InitXnnpack() {
   static xnn_status status = xnn_initialize(/*allocator=*/nullptr);
@@ -118,7 +84,7 @@ Linear::~Linear() {
 }
 
 Status Linear::Init(size_t in, size_t out, size_t y_stride, const float* w_f32, const int8_t* w_i8, const float* scales,
-                    const float* bias, Int8Input input) {
+                    const float* bias, Int8Input input, Int8Gemm gemm) {
   HL_RETURN_IF_ERROR(InitXnnpack());
   in_ = in; out_ = out; y_stride_ = y_stride; input_ = input;
   w_f32_ = w_f32; w_i8_ = w_i8; scales_ = scales; bias_ = bias;
@@ -129,9 +95,13 @@ Status Linear::Init(size_t in, size_t out, size_t y_stride, const float* w_f32, 
     s = xnn_create_fully_connected_nc_f32_qc8w(in, out, in, y_stride, scales, w_i8, nullptr, -kInf, kInf, 0, nullptr, nullptr,
                                                &op_);
     if (s != xnn_status_success) return XnnError("xnn_create_fully_connected_nc_f32_qc8w", s);
-  } else if (w_i8 && UsesHeadlightGemm()) {
+  } else if (w_i8 && gemm == Int8Gemm::kHeadlight) {
+#if defined(__wasm_simd128__)
     headlight_gemm_ = true;
     HL_RETURN_IF_ERROR(pack_qc8w_8c2(&packed_, w_i8, scales, bias, out, in));
+#else
+    return Internal("Headlight's int8 GEMM needs a wasm SIMD build");
+#endif
   } else if (w_i8) {
     s = xnn_create_fully_connected_nc_qd8_f32_qc8w(in, out, in, y_stride, scales, w_i8, bias, -kInf, kInf, 0, nullptr,
                                                    nullptr, &op_);

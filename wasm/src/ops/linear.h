@@ -1,5 +1,5 @@
 // Fully-connected layers y[n][out] = x[n][in]·Wᵀ + b through XNNPACK (f32; int8 weights with dynamically
-// quantized int8 activations, qd8_f32_qc8w — in wasm SIMD builds through Headlight's own kernel, ops/gemm_qd8.h;
+// quantized int8 activations, qd8_f32_qc8w — or Headlight's own kernel, ops/gemm_qd8.h, in wasm SIMD builds;
 // int8 weights with f32 activations, f32_qc8w), each with a plain reference beside it.
 #pragma once
 #include <cstddef>
@@ -42,13 +42,10 @@ class RowQuantizer {
 // The same quantization, written plainly: params as XNNPACK's xnn_f32_qd8_asymmetric_quantization_params.
 void quantize_rows_qd8__ref(QuantizedRows* out, const float* x, size_t n, size_t k);
 
-// Which kernel the int8 layers with quantized input use. kAuto: Headlight's gemm_qd8_f32_qc8w__wasmsimd in wasm SIMD
-// builds, unless a relaxed-SIMD build's engine has an exact relaxed int8 dot product (then XNNPACK's relaxed kernels,
-// which it picks by the same probe, are faster); XNNPACK's otherwise. Read by Linear::Init (hl-bench --gemm, tests).
-enum class QuantizedGemm { kAuto, kXnnpack };
-void SetQuantizedGemm(QuantizedGemm g);
-// Whether Linear::Init would use Headlight's kernel now.
-bool UsesHeadlightGemm();
+// The GEMM of an int8 layer with quantized input: Headlight's gemm_qd8_f32_qc8w__wasmsimd (wasm SIMD builds only) or
+// XNNPACK's qd8_f32_qc8w operator (its relaxed-SIMD kernels where the engine's relaxed dot is exact). ops/kernels.h
+// chooses one for a model.
+enum class Int8Gemm { kHeadlight, kXnnpack };
 
 // What an int8-weight layer does with its f32 input: quantize it per row (qd8: int8×int8 sums, fastest)
 // or keep it f32 (f32_qc8w: weights widened inside the GEMM, no rounding of the activations).
@@ -62,9 +59,9 @@ class Linear {
   // Weights [out][in] — int8 `w_i8` with per-output-channel `scales` [out], or f32 `w_f32` — and an
   // optional bias [out]. The pointers must outlive the Linear (the reference path reads them).
   // Output rows are written with stride `y_stride` ≥ out (to write into a slice of a wider buffer).
-  // `input` matters only for int8 weights.
+  // `input` matters only for int8 weights, `gemm` only for int8 weights with quantized input.
   Status Init(size_t in, size_t out, size_t y_stride, const float* w_f32, const int8_t* w_i8, const float* scales,
-              const float* bias, Int8Input input);
+              const float* bias, Int8Input input, Int8Gemm gemm);
   bool is_int8() const { return w_i8_ != nullptr; }
   bool quantizes_input() const { return w_i8_ != nullptr && input_ == Int8Input::kQuantized; }
   size_t in() const { return in_; }

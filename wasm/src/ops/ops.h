@@ -2,8 +2,9 @@
 //
 // Naming follows XNNPACK: `op_f32__ref` is the plain, obviously-correct version (also what a native build
 // runs: it is compiled -O3 and auto-vectorised), `op_f32__wasmsimd` is the WebAssembly SIMD128 version
-// (only declared when compiling with -msimd128), and `op_f32` is the dispatching name the forward pass
-// calls. Argument order: outputs first, then inputs, then scratch, then sizes/strides and scalars.
+// (only declared when compiling with -msimd128), and `op_f32` is the dispatching name (the fast kernel
+// table's entry; the forward pass calls through the table, ops/kernels.h).
+// Argument order: outputs first, then inputs, then scratch, then sizes/strides and scalars.
 // All tensors are f32, row-major; "[n][d]" gives the shape, "stride" the distance in floats between rows.
 // Linear layers are not here: they go through XNNPACK (linear.h).
 #pragma once
