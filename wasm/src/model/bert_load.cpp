@@ -70,8 +70,7 @@ Status BertModel::Build(const ModelFileView& view, const LoadOptions& options) {
     if (!pool_) return OutOfMemory("could not start " + std::to_string(options.num_threads) + " threads");
 #endif
   }
-  quantizer_ = std::make_unique<RowQuantizer>();
-  HL_RETURN_IF_ERROR(quantizer_->Init());
+  quantizer_ = std::make_unique<RowQuantizer>();  // its XNNPACK operator is made last, below
   // Chosen once: the fast kernels (and the int8 GEMM the layers below are built for), and their __ref twins.
   kernels_ = FastKernels(config_.hidden_act, pool_, quantizer_.get());
   ref_kernels_ = ReferenceKernels(kernels_, config_.hidden_act);
@@ -123,6 +122,7 @@ Status BertModel::Build(const ModelFileView& view, const LoadOptions& options) {
     HL_RETURN_IF_ERROR(mlm_decoder_->Init(H, static_cast<size_t>(config_.vocab_size), static_cast<size_t>(config_.vocab_size),
                                           dec.f32, dec.i8, dec.scales, mlm_bias_, kRest, kernels_.int8_gemm));
   }
+  HL_RETURN_IF_ERROR(quantizer_->Init());
   ws_ = std::make_unique<Workspace>();
   return Status::Ok();
 }
