@@ -140,7 +140,7 @@ class Exporter:
         self.H, self.A, self.F = c["hidden_size"], c["num_heads"], c["intermediate_size"]
         self.D, self.L, self.eps = self.H // self.A, c["num_layers"], float(c["layer_norm_eps"])
         if c["hidden_act"] != "gelu":
-            raise ValueError(f"hidden_act {c['hidden_act']}: this exporter writes erf-GELU only (as bert.cpp's kGeluErf)")
+            raise ValueError(f"hidden_act {c['hidden_act']}: this exporter writes erf-GELU only (the engine's Activation::kGeluErf, model/config.h)")
         self.g = Graph()
         self.quant_cache = {}  # activation name -> its quantization (shared by Q, K, V as in Headlight)
 
