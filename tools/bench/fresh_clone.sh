@@ -7,6 +7,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 what=("$@"); [ ${#what[@]} -eq 0 ] && what=(start test)
+commit="$(git -C "$repo" log -1 --format=%h)"   # what the clones hold
 work="$(mktemp -d)"
 start_pid=""
 cleanup() { if [ -n "$start_pid" ]; then kill -- -"$start_pid" 2>/dev/null || :; fi; rm -rf "$work"; }
@@ -50,12 +51,12 @@ fi
 cpu="$(lscpu | sed -n 's/^Model name: *//p')"
 vnni="no AVX-VNNI"; grep -qw avx_vnni /proc/cpuinfo && vnni="AVX-VNNI"
 echo
-echo "Fresh clone of $(git -C "$repo" log -1 --format=%h), $(date -u +%Y-%m-%d), $(nproc) cores, $cpu ($vnni):"
+echo "Fresh clone of $commit, $(date -u +%Y-%m-%d), $(nproc) cores, $cpu ($vnni):"
 echo
 echo "| step | time |"
 echo "|---|---:|"
 printf '%s\n' "${rows[@]}"
 mkdir -p "$repo/build"
 printf '{"commit": "%s", "date": "%s", "cores": %s, "cpu": "%s", "start_s": %s, "test_s": %s}\n' \
-  "$(git -C "$repo" log -1 --format=%h)" "$(date -u +%FT%TZ)" "$(nproc)" "$cpu" "${t_start:-null}" "${t_test:-null}" \
+  "$commit" "$(date -u +%FT%TZ)" "$(nproc)" "$cpu" "${t_start:-null}" "${t_test:-null}" \
   > "$repo/build/bench_fresh.json"
