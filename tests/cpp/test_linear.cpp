@@ -7,17 +7,7 @@
 #include "quant/quantize.h"
 #include "test_util.h"
 
-namespace {
-
-// n values, plus 16 zeros of slack: XNNPACK may read up to XNN_EXTRA_BYTES past an input.
-std::vector<float> Random(std::mt19937& rng, size_t n, float sd) {
-  std::normal_distribution<float> nd(0.0f, sd);
-  std::vector<float> v(n + 16, 0.0f);
-  for (size_t i = 0; i < n; ++i) v[i] = nd(rng);
-  return v;
-}
-
-}  // namespace
+using hltest::Random;
 
 TEST_CASE("f32→qd8 quantization matches XNNPACK's exactly", "[linear]") {
   std::mt19937 rng(1);

@@ -47,4 +47,12 @@ inline hl::AlignedBuffer ToAligned(const std::vector<uint8_t>& bytes) {
   return b;
 }
 
+// n values ~ N(0, sd²), plus 16 zeros of slack: XNNPACK may read up to XNN_EXTRA_BYTES past an input.
+inline std::vector<float> Random(std::mt19937& rng, size_t n, float sd) {
+  std::normal_distribution<float> nd(0.0f, sd);
+  std::vector<float> v(n + 16, 0.0f);
+  for (size_t i = 0; i < n; ++i) v[i] = nd(rng);
+  return v;
+}
+
 }  // namespace hltest
