@@ -16,11 +16,23 @@ const MANIFEST = 'builds.json';
 
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 
+// A file's sha256, read again only when its size or modification time changed: the server asks on every request for an
+// engine file, and the wasm builds and sources are megabytes.
+const hashes = new Map();  // path → {size, mtimeMs, sum}
+function fileSha256(file) {
+  const { size, mtimeMs } = statSync(file);
+  const known = hashes.get(file);
+  if (known && known.size === size && known.mtimeMs === mtimeMs) return known.sum;
+  const sum = sha256(readFileSync(file));
+  hashes.set(file, { size, mtimeMs, sum });
+  return sum;
+}
+
 /** The page's files of one build: the ES module, its wasm and, when threaded, Emscripten's pthread worker script. */
 export const buildFiles = (variant) =>
   [`headlight-${variant}.mjs`, `headlight-${variant}.wasm`, ...(variant.startsWith('mt') ? [`headlight-${variant}.worker.js`] : [])];
 
-/** sha256 over the path and bytes of every file the engine is built from (sorted, so the same tree gives the same hash). */
+/** sha256 over the path and sha256 of every file the engine is built from (sorted, so the same tree gives the same hash). */
 export function sourcesFingerprint(root) {
   const files = [];
   const walk = (rel) => {
@@ -31,7 +43,7 @@ export function sourcesFingerprint(root) {
   };
   SOURCES.forEach(walk);
   const h = createHash('sha256');
-  for (const rel of files.sort()) h.update(rel).update('\0').update(readFileSync(path.join(root, rel))).update('\0');
+  for (const rel of files.sort()) h.update(rel).update('\0').update(fileSha256(path.join(root, rel))).update('\0');
   return h.digest('hex');
 }
 
@@ -57,7 +69,7 @@ export function record(root, wasmDir, variant, buildDir, sources = sourcesFinger
     if (!existsSync(from)) throw new Error(`${from} is missing: the ${variant} build did not produce it`);
     copyFileSync(from, path.join(wasmDir, `${f}.tmp`));
     renameSync(path.join(wasmDir, `${f}.tmp`), path.join(wasmDir, f));
-    files[f] = sha256(readFileSync(path.join(wasmDir, f)));
+    files[f] = fileSha256(path.join(wasmDir, f));
   }
   const m = readManifest(wasmDir);
   m.builds[variant] = { sources, files };
@@ -82,7 +94,7 @@ export function currentBuilds(wasmDir, root = null) {
       continue;
     }
     const bad = Object.entries(b.files).filter(([f, sum]) => !existsSync(path.join(wasmDir, f))
-      || sha256(readFileSync(path.join(wasmDir, f))) !== sum);
+      || fileSha256(path.join(wasmDir, f)) !== sum);
     if (bad.length) { problems.push(`${variant}: ${bad.map(([f]) => f).join(', ')} missing or changed since the build`); continue; }
     builds[variant] = b;
   }
