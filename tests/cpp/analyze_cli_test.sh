@@ -26,24 +26,27 @@ assert [t["line"] for t in s["texts"]] == [1, 3, 4]
 for t in s["texts"]:
     assert len(t["tokens"]) == t["n"] == t["stats"]["n"]
     assert t["tokens"][0]["text"] == "[CLS]"
-    assert len(t["stats"]["heads"]) == H
+    assert len(t["stats"]["per_head"]) == H
+    assert [tok["word"] for tok in t["tokens"]][:2] == [-1, 0] and t["tokens"][-1]["word"] == -1
     assert abs(t["stats"]["uniform_entropy"] - math.log(t["n"])) < 1e-12
-    for h in t["stats"]["heads"]:
+    for h in t["stats"]["per_head"]:
         assert 0 <= h["next"] <= 1 and 0 <= h["entropy"] <= math.log(t["n"]) + 1e-9
         assert abs(h["delimiter"] - h["cls"] - h["sep"]) < 1e-12
+        assert 0 <= h["examples"]["next"]["token"] < t["n"] - 1 and h["examples"]["next"]["score"] >= h["next"] - 1e-9
 # text 1 has "strawberries" twice in one sentence, text 0 "sat"/"on"/"the" in both sentences
-assert all(h["identical_count"] > 0 for h in s["texts"][1]["stats"]["heads"])
-assert all(h["other_sentence_count"] > 0 for h in s["texts"][0]["stats"]["heads"])
-assert all(h["other_sentence"] is None and h["other_sentence_count"] == 0 for h in s["texts"][1]["stats"]["heads"])
-agg = s["aggregate"]
-assert agg["n"] == sum(t["n"] for t in s["texts"]) and len(agg["heads"]) == H
+assert all(h["identical_count"] > 0 for h in s["texts"][1]["stats"]["per_head"])
+assert all(h["other_sentence_count"] > 0 for h in s["texts"][0]["stats"]["per_head"])
+assert all(h["other_sentence"] is None and h["other_sentence_count"] == 0 for h in s["texts"][1]["stats"]["per_head"])
+d = s["head_map"]
+agg = d["aggregate"]
+assert agg["n"] == sum(t["n"] for t in s["texts"]) and len(agg["per_head"]) == H
+assert all(h["examples"] is None for h in agg["per_head"])  # examples belong to one text
 # token-weighted aggregate: next of head 0 = Σ n·next / Σ n
-want = sum(t["n"] * t["stats"]["heads"][0]["next"] for t in s["texts"]) / agg["n"]
-assert abs(agg["heads"][0]["next"] - want) < 1e-12, (agg["heads"][0]["next"], want)
-d = s["distances"]
-assert d["texts"] == 3 and d["rows"] == agg["n"] and d["heads"] == H
+want = sum(t["n"] * t["stats"]["per_head"][0]["next"] for t in s["texts"]) / agg["n"]
+assert abs(agg["per_head"][0]["next"] - want) < 1e-12, (agg["per_head"][0]["next"], want)
+assert d["texts"] == 3 and d["rows"] == agg["n"] and d["total_heads"] == H
 D = d["distance"]
-assert len(D) == H * H and len(d["points"]) == H and len(d["labels"]) == H and len(d["dominant"]) == H
+assert len(D) == H * H and len(d["points"]) == H
 for i in range(H):
     assert D[i * H + i] == 0
     for j in range(H):
@@ -52,7 +55,8 @@ for i in range(H):
 assert 0 <= d["stress"] < 1
 rows = list(csv.DictReader(open(f"{out}/heads.csv")))
 assert len(rows) == H and rows[3]["layer"] == "1" and rows[3]["head"] == "1"
-assert abs(float(rows[0]["next"]) - agg["heads"][0]["next"]) < 1e-8
+assert abs(float(rows[0]["next"]) - agg["per_head"][0]["next"]) < 1e-8
+assert rows[1]["dominant"] == agg["per_head"][1]["dominant"]
 assert abs(float(rows[2]["x"]) - d["points"][2][0]) < 1e-6 * max(1, abs(d["points"][2][0]))
 per = list(csv.DictReader(open(f"{out}/per_text.csv")))
 assert len(per) == 3 * H and per[-1]["text"] == "2" and per[-1]["line"] == "4"

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/head_distance.h"
+#include "analysis/head_map.h"
 #include "analysis/head_stats.h"
 #include "analysis/mds.h"
 #include "headlight.h"
@@ -301,6 +302,96 @@ TEST_CASE("head stats: token-weighted sums over texts", "[analysis]") {
   CHECK(h1.subword == s2.subword);
 }
 
+TEST_CASE("pattern examples: the row that shows each of Vig's patterns", "[analysis]") {
+  // [CLS] a straw ##berries [SEP] a b [SEP]: sentence A = tokens 0..4, B = 5..7.
+  const Strings texts{"[CLS]", "a", "straw", "##berries", "[SEP]", "a", "b", "[SEP]"};
+  const hl::TokenClasses t = Classes(texts, {0, 0, 0, 0, 0, 1, 1, 1});
+  const size_t n = texts.size();
+  std::vector<float> att(n * n, 1.f / n);
+  auto set_row = [&](size_t i, std::vector<float> row) { std::copy(row.begin(), row.end(), att.begin() + i * n); };
+  set_row(2, {0, 0, 0.1f, 0.9f, 0, 0, 0, 0});     // "straw" → its partner ##berries (and the next token)
+  set_row(5, {0, 0.7f, 0, 0, 0, 0.1f, 0.2f, 0});  // B's "a" → A's "a"
+  set_row(6, {0.1f, 0, 0, 0, 0, 0, 0.1f, 0.8f});  // "b" → [SEP]
+  hl::PatternExamples e;
+  hl::FindPatternExamples(&e, att.data(), t, n);
+  CHECK(e.subword.row == 2);
+  CHECK(e.subword.score == Approx(0.9f).epsilon(1e-7));
+  CHECK(e.other_sentence.row == 5);
+  CHECK(e.delimiter.row == 6);
+  CHECK(e.delimiter.score == Approx(0.9).epsilon(1e-6));
+  CHECK(e.next.row == 2);
+  CHECK(e.previous.row == 1);  // rows 2, 5, 6 give nothing to i-1: the first uniform row wins the tie
+  CHECK(e.identical.row == -1);  // "a" occurs once per sentence
+  // one text's statistics carry them; sums over texts do not
+  CHECK(Stats(att, t).examples.subword.row == 2);
+  hl::HeadSums sums;
+  hl::AddHeadSums(&sums, att.data(), t, n);
+  hl::HeadStats over;
+  hl::HeadStatsFromSums(&over, sums);
+  CHECK(over.examples.next.row == -1);
+}
+
+TEST_CASE("word indices: pieces join their word, specials and other segments do not", "[analysis]") {
+  Ints word;
+  hl::WordIndices(&word, {"[CLS]", "straw", "##berries", "[SEP]", "##x", "y", "##z", "[SEP]"}, {0, 0, 0, 0, 1, 1, 1, 1},
+                  "[CLS]", "[SEP]");
+  CHECK(word == Ints{-1, 0, 0, -1, 1, 2, 2, -1});
+  hl::WordIndices(&word, {"<s>", "a", "##b", "</s>"}, {}, "<s>", "</s>");  // no segments given: all in segment 0
+  CHECK(word == Ints{-1, 0, 0, -1});
+}
+
+TEST_CASE("head map: the accumulator equals its parts (distances, token-weighted sums, MDS)", "[analysis]") {
+  std::mt19937 g(21);
+  const size_t L = 2, A = 2, H = L * A;
+  const Strings t1{"[CLS]", "x", "##y", "x", "[SEP]"}, t2{"[CLS]", "a", "b", "[SEP]", "a", "[SEP]"};
+  const hl::TokenClasses c1 = Classes(t1, {0, 0, 0, 0, 0}), c2 = Classes(t2, {0, 0, 0, 0, 1, 1});
+  auto heads = [&](size_t n) {
+    std::vector<float> all;
+    for (size_t h = 0; h < H; ++h) {
+      const std::vector<float> a = RandomAttention(g, n);
+      all.insert(all.end(), a.begin(), a.end());
+    }
+    return all;
+  };
+  const std::vector<float> a1 = heads(5), a2 = heads(6);
+  hl::HeadMap map(L, A);
+  hl::MdsResult mds;
+  CHECK(map.Place(&mds).code() == hl::Code::kInvalidArgument);  // no texts yet
+  std::vector<hl::HeadStats> per_text;
+  map.Add(a1.data(), c1, 5, &per_text);
+  map.Add(a2.data(), c2, 6);
+  REQUIRE(per_text.size() == H);
+  std::vector<hl::HeadStats> one;
+  hl::ComputeAllHeadStats(&one, a1.data(), c1, H, 5);
+  CHECK(per_text[3].entropy == one[3].entropy);
+  CHECK(per_text[3].examples.subword.row == one[3].examples.subword.row);
+  hl::DistanceSums d;
+  hl::InitDistanceSums(&d, H);
+  hl::AddHeadDistances(&d, a1.data(), H, 5);
+  hl::AddHeadDistances(&d, a2.data(), H, 6);
+  std::vector<hl::HeadSums> sums;
+  hl::AddAllHeadSums(&sums, a1.data(), c1, H, 5);
+  hl::AddAllHeadSums(&sums, a2.data(), c2, H, 6);
+  REQUIRE(map.Place(&mds).ok());
+  const nlohmann::json j = map.Json(mds);
+  CHECK(j["texts"] == 2);
+  CHECK(j["total_heads"] == H);
+  CHECK(j["distance"].get<std::vector<double>>() == d.sum);
+  hl::MdsResult want;
+  REQUIRE(hl::Mds2d(&want, d.sum.data(), H));
+  CHECK(mds.points == want.points);
+  const nlohmann::json& agg = j["aggregate"];
+  CHECK(agg["n"] == 11);
+  CHECK(agg["uniform_entropy"].get<double>() == Approx((5 * std::log(5.0) + 6 * std::log(6.0)) / 11).epsilon(1e-15));
+  for (size_t h = 0; h < H; ++h) {
+    hl::HeadStats w;
+    hl::HeadStatsFromSums(&w, sums[h]);
+    // the map sums each text first, then merges: the last bits differ from summing rows straight in
+    CHECK(agg["per_head"][h]["entropy"].get<double>() == Approx(w.entropy).epsilon(1e-14));
+    CHECK(agg["per_head"][h]["examples"].is_null());
+  }
+}
+
 TEST_CASE("head labels: Clark's thresholds and the dominant behaviour", "[analysis]") {
   std::vector<std::string> labels;
   std::string dominant;
@@ -504,24 +595,27 @@ TEST_CASE("C API: hl_result_stats matches the C++ statistics", "[analysis]") {
   size_t bytes;
   REQUIRE(hl_result_get(result, HL_FIELD_SUMMARY_JSON, &p, &bytes) == HL_STATUS_OK);
   const nlohmann::json sum = Json(static_cast<const char*>(p), bytes);
-  const int L = sum["layers"], A = sum["heads"], n = sum["n"];
+  const int L = sum["layers"], A = sum["heads_per_layer"], n = sum["n"];
   REQUIRE(st["n"] == n);
-  REQUIRE(st["heads"].size() == static_cast<size_t>(L * A));
+  REQUIRE(st["per_head"].size() == static_cast<size_t>(L * A));
   CHECK(st["uniform_entropy"].get<double>() == Approx(std::log(n)).epsilon(1e-15));
   Strings texts;
   Ints segs;
+  Ints words;
   for (const auto& t : sum["tokens"]) {
     texts.push_back(t["text"]);
     segs.push_back(t["segment"]);
+    words.push_back(t["word"]);
   }
   REQUIRE(hl_result_get(result, HL_FIELD_ATTENTION, &p, &bytes) == HL_STATUS_OK);
   const float* att = static_cast<const float*>(p);
   const hl::TokenClasses tc = Classes(texts, segs);
+  CHECK(words == tc.word);  // the summary's word grouping is the statistics'
   std::vector<hl::HeadStats> want;
   hl::ComputeAllHeadStats(&want, att, tc, static_cast<size_t>(L * A), static_cast<size_t>(n));
   bool some_identical = false, some_other = false;
   for (int h = 0; h < L * A; ++h) {
-    const nlohmann::json& j = st["heads"][h];
+    const nlohmann::json& j = st["per_head"][h];
     const hl::HeadStats& w = want[h];
     INFO("head " << h);
     CHECK(j["layer"] == h / A);
@@ -546,6 +640,10 @@ TEST_CASE("C API: hl_result_stats matches the C++ statistics", "[analysis]") {
     hl::HeadLabels(&labels, &dominant, w);
     CHECK(j["labels"] == labels);
     CHECK(j["dominant"] == dominant);
+    CHECK(j["examples"]["next"]["token"] == w.examples.next.row);
+    REQUIRE(w.examples.subword.row >= 0);  // "straw ##berries"
+    CHECK(j["examples"]["subword"]["token"] == w.examples.subword.row);
+    CHECK(j["examples"]["subword"]["score"].get<double>() == w.examples.subword.score);
     some_identical |= w.identical_count > 0;
     some_other |= w.other_sentence_count > 0;
   }
@@ -558,8 +656,9 @@ TEST_CASE("C API: hl_result_stats matches the C++ statistics", "[analysis]") {
   REQUIRE(hl_run_ids(model, ids, types, 6, 1, &r2) == HL_STATUS_OK);
   REQUIRE(hl_result_stats(r2, &js, &len) == HL_STATUS_OK);
   const nlohmann::json st2 = Json(js, len);
-  CHECK(st2["heads"][0]["other_sentence_count"] == 2);  // "the" (1996) in A and in B
-  CHECK(st2["heads"][0]["identical"].is_null());
+  CHECK(st2["per_head"][0]["other_sentence_count"] == 2);  // "the" (1996) in A and in B
+  CHECK(st2["per_head"][0]["identical"].is_null());
+  CHECK(st2["per_head"][0]["examples"]["identical"].is_null());
 
   REQUIRE(hl_result_free(result) == HL_STATUS_OK);
   REQUIRE(hl_result_free(r2) == HL_STATUS_OK);
@@ -589,7 +688,7 @@ TEST_CASE("C API: head distances over three texts", "[analysis]") {
     REQUIRE(hl_result_get(r, HL_FIELD_SUMMARY_JSON, &p, &bytes) == HL_STATUS_OK);
     const nlohmann::json sum = Json(static_cast<const char*>(p), bytes);
     const size_t n = sum["n"];
-    H = static_cast<size_t>(sum["layers"].get<int>() * sum["heads"].get<int>());
+    H = static_cast<size_t>(sum["layers"].get<int>() * sum["heads_per_layer"].get<int>());
     if (k == 0) hl::InitDistanceSums(&direct, H);
     REQUIRE(hl_result_get(r, HL_FIELD_ATTENTION, &p, &bytes) == HL_STATUS_OK);
     hl::AddHeadDistances(&direct, static_cast<const float*>(p), H, n);
@@ -607,7 +706,7 @@ TEST_CASE("C API: head distances over three texts", "[analysis]") {
   const nlohmann::json m = Json(js, len);
   CHECK(m["texts"] == 3);
   CHECK(m["rows"] == rows);
-  REQUIRE(m["heads"] == H);
+  REQUIRE(m["total_heads"] == H);
   const std::vector<double> d = m["distance"];
   REQUIRE(d.size() == H * H);
   REQUIRE(m["points"].size() == H);

@@ -12,9 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/analysis_json.h"
-#include "analysis/head_distance.h"
+#include "analysis/head_map.h"
 #include "analysis/head_stats.h"
-#include "analysis/mds.h"
 #include "common/file_io.h"
 #include "model/bert.h"
 
@@ -187,10 +186,8 @@ int main(int argc, char** argv) {
   ro.top_k = 1;
   ro.max_tokens = static_cast<size_t>(args.max_tokens);
 
-  std::vector<hl::HeadSums> sums(H);  // [H] over all texts
-  hl::DistanceSums distances;
-  hl::InitDistanceSums(&distances, H);
-  double run_s = 0, stats_s = 0, distance_s = 0, n_log_n = 0;
+  hl::HeadMap map(L, A);
+  double run_s = 0, analysis_s = 0;
   int64_t tokens_total = 0;
   int truncated = 0;
   size_t max_n = 0;
@@ -215,20 +212,12 @@ int main(int argc, char** argv) {
     t0 = std::chrono::steady_clock::now();
     hl::TokenClasses classes;
     hl::ClassifyTokens(&classes, token_texts, segments, cls, sep);
-    std::vector<hl::HeadSums> text_sums;  // [H] this text
-    hl::AddAllHeadSums(&text_sums, r.attention.data(), classes, H, n);
-    std::vector<hl::HeadStats> stats(H);   // [H]
-    for (size_t h = 0; h < H; ++h) {
-      hl::HeadStatsFromSums(&stats[h], text_sums[h]);
-      hl::MergeHeadSums(&sums[h], text_sums[h]);
-    }
-    stats_s += Seconds(t0);
-    t0 = std::chrono::steady_clock::now();
-    hl::AddHeadDistances(&distances, r.attention.data(), H, n);
-    distance_s += Seconds(t0);
+    for (size_t i = 0; i < n; ++i) tokens_json[i]["word"] = classes.word[i];
+    std::vector<hl::HeadStats> stats;  // [H] this text
+    map.Add(r.attention.data(), classes, n, &stats);
+    analysis_s += Seconds(t0);
 
     tokens_total += static_cast<int64_t>(n);
-    n_log_n += static_cast<double>(n) * std::log(static_cast<double>(n));
     max_n = std::max(max_n, n);
     const bool cut = r.encoding.a_dropped || r.encoding.b_dropped;
     truncated += cut;
@@ -246,39 +235,25 @@ int main(int argc, char** argv) {
                       CsvLabels(stats[h]) + "\n";
   }
 
-  // Aggregate (token-weighted), and the head map.
-  std::vector<hl::HeadStats> aggregate(H);
-  for (size_t h = 0; h < H; ++h) hl::HeadStatsFromSums(&aggregate[h], sums[h]);
+  // The head map: token-weighted statistics over all texts, and the heads placed by MDS.
   auto t0 = std::chrono::steady_clock::now();
   hl::MdsResult mds;
-  if (!hl::Mds2d(&mds, distances.sum.data(), H)) return Fail("MDS: the eigen-decomposition did not converge");
+  s = map.Place(&mds);
+  if (!s.ok()) return Fail(s.message());
   const double mds_s = Seconds(t0);
-
-  nlohmann::json aggregate_json = hl::StatsJson(aggregate, tokens_total, n_log_n / static_cast<double>(tokens_total), L, A);
-  aggregate_json["texts"] = texts.size();
-  nlohmann::json map_json = hl::DistancesJson(distances, mds, L, A);
-  nlohmann::json labels_json = nlohmann::json::array(), dominant_json = nlohmann::json::array();
+  const std::vector<hl::HeadStats> aggregate = map.Aggregate();
   std::string heads_csv = std::string("layer,head,") + kCsvStats + ",x,y,labels,dominant\n";
-  for (size_t h = 0; h < H; ++h) {
-    std::vector<std::string> labels;
-    std::string dominant;
-    hl::HeadLabels(&labels, &dominant, aggregate[h]);
-    labels_json.push_back(labels);
-    dominant_json.push_back(dominant);
+  for (size_t h = 0; h < H; ++h)
     heads_csv += std::to_string(h / A) + "," + std::to_string(h % A) + "," + CsvStats(aggregate[h]) + "," +
                  Num(mds.points[2 * h]) + "," + Num(mds.points[2 * h + 1]) + "," + CsvLabels(aggregate[h]) + "\n";
-  }
-  map_json["labels"] = labels_json;
-  map_json["dominant"] = dominant_json;
   const nlohmann::json out{{"model", args.model},
                            {"pairs", args.pairs},
                            {"layers", L},
                            {"heads_per_layer", A},
                            {"max_tokens", args.max_tokens},
                            {"texts", text_json},
-                           {"aggregate", aggregate_json},
-                           {"distances", map_json},
-                           {"seconds", {{"run", run_s}, {"stats", stats_s}, {"distances", distance_s}, {"mds", mds_s}}}};
+                           {"head_map", map.Json(mds)},
+                           {"seconds", {{"run", run_s}, {"analysis", analysis_s}, {"mds", mds_s}}}};
 
   std::error_code ec;
   std::filesystem::create_directories(args.out, ec);
@@ -294,9 +269,9 @@ int main(int argc, char** argv) {
   const std::string skipped = blank_lines ? ", " + std::to_string(blank_lines) + " blank lines skipped" : "";
   std::printf(
       "hl-analyze: %zu texts (%lld tokens, longest %zu, %d truncated%s) x %zu heads (%zu layers x %zu); run %.2f s, "
-      "stats %.2f s, distances %.2f s, MDS %.2f s (stress %.4f); total %.2f s -> %sstats.json, heads.csv, per_text.csv\n",
-      texts.size(), static_cast<long long>(tokens_total), max_n, truncated,
-      skipped.c_str(), H, L, A, run_s, stats_s,
-      distance_s, mds_s, mds.stress, Seconds(t_start), dir.c_str());
+      "statistics and distances %.2f s, MDS %.2f s (stress %.4f); total %.2f s -> %sstats.json, heads.csv, "
+      "per_text.csv\n",
+      texts.size(), static_cast<long long>(tokens_total), max_n, truncated, skipped.c_str(), H, L, A, run_s,
+      analysis_s, mds_s, mds.stress, Seconds(t_start), dir.c_str());
   return 0;
 }

@@ -22,7 +22,8 @@ extern "C" {
 #define HL_STATUS_INTERNAL 5
 
 /* Result fields for hl_result_get. */
-#define HL_FIELD_SUMMARY_JSON 0 /* UTF-8 JSON: n, shape, tokens (text,id,segment,begin,end), truncation, mlm, timings */
+#define HL_FIELD_SUMMARY_JSON 0 /* UTF-8 JSON: n, layers, heads_per_layer, head_size, hidden_size, tokens (text, id,
+                                   segment, word, begin, end), truncation, mlm, timings_ms */
 #define HL_FIELD_TOKEN_IDS 1    /* int32 [n] */
 #define HL_FIELD_ATTENTION 2    /* f32 [L][A][n][n] */
 #define HL_FIELD_QUERIES 3      /* f32 [L][A][n][D] */
@@ -65,10 +66,12 @@ int32_t hl_result_get(int32_t result, int32_t field, const void** data, size_t* 
 int32_t hl_result_free(int32_t result);
 
 /* Per-head attention statistics of one result (Clark et al. 2019, Vig & Belinkov 2019) as UTF-8 JSON:
-   {"n", "uniform_entropy", "layers", "heads_per_layer", "heads": [{"layer", "head", "next", "previous", "self", "cls",
+   {"n", "uniform_entropy", "layers", "heads_per_layer", "per_head": [{"layer", "head", "next", "previous", "self", "cls",
    "sep", "punct", "delimiter", "entropy", "cls_entropy", "identical", "identical_count", "other_sentence",
-   "other_sentence_count", "subword", "subword_count", "labels": [...], "dominant"}, ...]} (heads in order l·A + h;
-   a pattern that applies to no token is null). Computed on the first call; valid until the result is freed. */
+   "other_sentence_count", "subword", "subword_count", "labels": [...], "dominant", "examples": {"next", "previous",
+   "delimiter", "identical", "other_sentence", "subword": {"token", "score"} (the row that shows it most) or null}},
+   ...]} (per_head in order l·A + h; a pattern that applies to no token is null). Computed on the first call; valid
+   until the result is freed. Defined in analysis/head_stats.h. */
 int32_t hl_result_stats(int32_t result, const char** json, size_t* length);
 
 /* Head distances accumulated over results of one model: Σ over every token row of every text of the Jensen–Shannon
@@ -76,9 +79,9 @@ int32_t hl_result_stats(int32_t result, const char** json, size_t* length);
 int32_t hl_distances_new(int32_t model, int32_t* out_acc);
 /* Adds one result (of the accumulator's model); the result can be freed afterwards. */
 int32_t hl_distances_add(int32_t acc, int32_t result);
-/* {"texts", "rows", "heads": H, "layers", "heads_per_layer", "distance": [H*H], "points": [[x, y], ...] (H),
+/* {"texts", "rows", "total_heads": H = L·A, "layers", "heads_per_layer", "distance": [H*H], "points": [[x, y], ...] (H),
    "stress" (Kruskal stress-1), "iterations", "aggregate": the same texts' per-head statistics, token-weighted, in
-   hl_result_stats's form (with labels and dominant behaviour)}; needs at least one result added. Valid until the next
+   hl_result_stats's form (with labels and dominant behaviour; examples null)}; needs at least one result added. Valid until the next
    hl_distances_mds or hl_distances_free of this accumulator. */
 int32_t hl_distances_mds(int32_t acc, const char** json, size_t* length);
 int32_t hl_distances_free(int32_t acc);

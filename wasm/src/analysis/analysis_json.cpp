@@ -5,6 +5,25 @@
 
 namespace hl {
 
+namespace {
+
+// {"<pattern>": {"token", "score"} or null} for one text's statistics; null when no pattern has an example (statistics
+// over several texts).
+nlohmann::json ExamplesJson(const PatternExamples& e) {
+  const std::pair<const char*, const PatternExample*> patterns[] = {
+      {"next", &e.next},           {"previous", &e.previous},   {"delimiter", &e.delimiter},
+      {"identical", &e.identical}, {"other_sentence", &e.other_sentence}, {"subword", &e.subword}};
+  nlohmann::json j = nlohmann::json::object();
+  bool any = false;
+  for (const auto& [name, ex] : patterns) {
+    any = any || ex->row >= 0;
+    j[name] = ex->row >= 0 ? nlohmann::json{{"token", ex->row}, {"score", ex->score}} : nlohmann::json(nullptr);
+  }
+  return any ? j : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
 nlohmann::json HeadStatsJson(const HeadStats& s, size_t layer, size_t head) {
   std::vector<std::string> labels;
   std::string dominant;
@@ -27,19 +46,20 @@ nlohmann::json HeadStatsJson(const HeadStats& s, size_t layer, size_t head) {
                         {"subword", s.subword},
                         {"subword_count", s.subword_count},
                         {"labels", labels},
-                        {"dominant", dominant}};
+                        {"dominant", dominant},
+                        {"examples", ExamplesJson(s.examples)}};
 }
 
 nlohmann::json StatsJson(const std::vector<HeadStats>& stats, int64_t n, double uniform_entropy, size_t layers,
                          size_t heads_per_layer) {
-  nlohmann::json heads = nlohmann::json::array();
+  nlohmann::json per_head = nlohmann::json::array();
   for (size_t k = 0; k < stats.size(); ++k)
-    heads.push_back(HeadStatsJson(stats[k], heads_per_layer ? k / heads_per_layer : 0, heads_per_layer ? k % heads_per_layer : k));
+    per_head.push_back(HeadStatsJson(stats[k], heads_per_layer ? k / heads_per_layer : 0, heads_per_layer ? k % heads_per_layer : k));
   return nlohmann::json{{"n", n},
                         {"uniform_entropy", uniform_entropy},
                         {"layers", layers},
                         {"heads_per_layer", heads_per_layer},
-                        {"heads", heads}};
+                        {"per_head", per_head}};
 }
 
 nlohmann::json DistancesJson(const DistanceSums& sums, const MdsResult& mds, size_t layers, size_t heads_per_layer) {
@@ -47,7 +67,7 @@ nlohmann::json DistancesJson(const DistanceSums& sums, const MdsResult& mds, siz
   for (size_t i = 0; i + 1 < mds.points.size(); i += 2) points.push_back({mds.points[i], mds.points[i + 1]});
   return nlohmann::json{{"texts", sums.texts},
                         {"rows", sums.rows},
-                        {"heads", sums.heads},
+                        {"total_heads", sums.total_heads},
                         {"layers", layers},
                         {"heads_per_layer", heads_per_layer},
                         {"distance", sums.sum},

@@ -105,38 +105,39 @@ double JsDivergence(const double* p, const double* q, size_t n) {
   return std::max(js, 0.0);
 }
 
-void InitDistanceSums(DistanceSums* sums, size_t heads) {
-  sums->heads = heads;
+void InitDistanceSums(DistanceSums* sums, size_t total_heads) {
+  sums->total_heads = total_heads;
   sums->texts = 0;
   sums->rows = 0;
-  sums->sum.assign(heads * heads, 0.0);
+  sums->sum.assign(total_heads * total_heads, 0.0);
 }
 
-void AddHeadDistances(DistanceSums* sums, const float* attention, size_t heads, size_t n) {
-  if (sums->heads != heads || sums->sum.size() != heads * heads) InitDistanceSums(sums, heads);
-  std::vector<double> rows(heads * n);    // [heads][n] row i of every head, smoothed
-  std::vector<double> plogp(heads);       // [heads] Σ p ln p of those rows
-  std::vector<double> upper(heads * heads, 0.0);  // [heads][heads] this text's sums, h1 < h2 only
+void AddHeadDistances(DistanceSums* sums, const float* attention, size_t total_heads, size_t n) {
+  const size_t H = total_heads;
+  if (sums->total_heads != H || sums->sum.size() != H * H) InitDistanceSums(sums, H);
+  std::vector<double> rows(H * n);         // [H][n] row i of every head, smoothed
+  std::vector<double> plogp(H);            // [H] Σ p ln p of those rows
+  std::vector<double> upper(H * H, 0.0);   // [H][H] this text's sums, h1 < h2 only
   const double a = 0.999, b = 0.001 / static_cast<double>(n);
   for (size_t i = 0; i < n; ++i) {
-    for (size_t h = 0; h < heads; ++h) {
+    for (size_t h = 0; h < H; ++h) {
       const float* src = attention + (h * n + i) * n;
       double* dst = rows.data() + h * n;
       for (size_t j = 0; j < n; ++j) dst[j] = a * static_cast<double>(src[j]) + b;
       plogp[h] = SumXLogX(dst, n);
     }
-    for (size_t h1 = 0; h1 < heads; ++h1) {
+    for (size_t h1 = 0; h1 < H; ++h1) {
       const double* p = rows.data() + h1 * n;
-      for (size_t h2 = h1 + 1; h2 < heads; ++h2) {
+      for (size_t h2 = h1 + 1; h2 < H; ++h2) {
         const double js = 0.5 * (plogp[h1] + plogp[h2]) - SumMidXLogX(p, rows.data() + h2 * n, n);
-        upper[h1 * heads + h2] += std::max(js, 0.0);
+        upper[h1 * H + h2] += std::max(js, 0.0);
       }
     }
   }
-  for (size_t h1 = 0; h1 < heads; ++h1)
-    for (size_t h2 = h1 + 1; h2 < heads; ++h2) {
-      sums->sum[h1 * heads + h2] += upper[h1 * heads + h2];
-      sums->sum[h2 * heads + h1] += upper[h1 * heads + h2];
+  for (size_t h1 = 0; h1 < H; ++h1)
+    for (size_t h2 = h1 + 1; h2 < H; ++h2) {
+      sums->sum[h1 * H + h2] += upper[h1 * H + h2];
+      sums->sum[h2 * H + h1] += upper[h1 * H + h2];
     }
   sums->texts += 1;
   sums->rows += static_cast<int64_t>(n);

@@ -17,16 +17,16 @@ double JsDivergence(const double* p, const double* q, size_t n);
 
 // Sums of row JS divergences between every pair of heads, over the texts added so far.
 struct DistanceSums {
-  size_t heads = 0;
+  size_t total_heads = 0;
   int64_t texts = 0, rows = 0;
-  std::vector<double> sum;  // [heads][heads], symmetric, zero diagonal
+  std::vector<double> sum;  // [total_heads][total_heads], symmetric, zero diagonal
 };
 
-// Starts empty sums for `heads` heads (all layers: index l·A + h).
-void InitDistanceSums(DistanceSums* sums, size_t heads);
+// Starts empty sums for `total_heads` heads (all layers: index l·A + h).
+void InitDistanceSums(DistanceSums* sums, size_t total_heads);
 
-// Adds one text: attention [heads][n][n]; for every row i and pair h1 < h2, JS of the two rows smoothed as
-// 0.999·α + 0.001/n. sums->heads must equal heads.
-void AddHeadDistances(DistanceSums* sums, const float* attention, size_t heads, size_t n);
+// Adds one text: attention [total_heads][n][n]; for every row i and pair h1 < h2, JS of the two rows smoothed as
+// 0.999·α + 0.001/n. sums->total_heads must equal total_heads.
+void AddHeadDistances(DistanceSums* sums, const float* attention, size_t total_heads, size_t n);
 
 }  // namespace hl

@@ -34,6 +34,21 @@ double SumOver(const float* row, const std::vector<int32_t>& offsets, const std:
 
 }  // namespace
 
+void WordIndices(std::vector<int32_t>* word, const std::vector<std::string>& texts, const std::vector<int32_t>& segments,
+                 const std::string& cls, const std::string& sep) {
+  const size_t n = texts.size();
+  word->assign(n, -1);
+  int32_t words = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& t = texts[i];
+    if (t == cls || t == sep) continue;
+    // a "##" piece continues the word of the token before it when that one is a word token of the same segment
+    const int32_t seg = i < segments.size() ? segments[i] : 0, prev_seg = i > 0 && i - 1 < segments.size() ? segments[i - 1] : 0;
+    const bool continues = i > 0 && StartsWithPieceMarker(t) && (*word)[i - 1] >= 0 && prev_seg == seg;
+    (*word)[i] = continues ? (*word)[i - 1] : words++;
+  }
+}
+
 void ClassifyTokens(TokenClasses* out, const std::vector<std::string>& texts, const std::vector<int32_t>& segments,
                     const std::string& cls, const std::string& sep) {
   const size_t n = texts.size();
@@ -41,11 +56,10 @@ void ClassifyTokens(TokenClasses* out, const std::vector<std::string>& texts, co
   out->is_cls.assign(n, 0);
   out->is_sep.assign(n, 0);
   out->is_punct.assign(n, 0);
-  out->word.assign(n, -1);
+  WordIndices(&out->word, texts, segments, cls, sep);
   std::vector<int32_t> text_id(n), segment(n, 0);  // [n] distinct-text index; segment (0 when not given)
   std::vector<uint8_t> special(n, 0);              // [n]
   std::unordered_map<std::string, int32_t> ids;
-  int32_t words = 0;
   for (size_t i = 0; i < n; ++i) {
     const std::string& t = texts[i];
     segment[i] = i < segments.size() ? segments[i] : 0;
@@ -54,10 +68,6 @@ void ClassifyTokens(TokenClasses* out, const std::vector<std::string>& texts, co
     out->is_sep[i] = t == sep;
     out->is_punct[i] = t == "." || t == ",";
     special[i] = out->is_cls[i] || out->is_sep[i];
-    if (special[i]) continue;
-    // a "##" piece continues the word of the token before it when that one is a word token of the same segment
-    const bool continues = i > 0 && StartsWithPieceMarker(t) && out->word[i - 1] >= 0 && segment[i - 1] == segment[i];
-    out->word[i] = continues ? out->word[i - 1] : words++;
   }
   BuildLists(&out->identical_offsets, &out->identical, n, [&](size_t i, size_t j) {
     return !special[i] && j != i && text_id[j] == text_id[i] && segment[j] == segment[i];
@@ -160,22 +170,46 @@ void HeadStatsFromSums(HeadStats* out, const HeadSums& s) {
   o.subword = s.subword_count ? s.subword / static_cast<double>(s.subword_count) : nan;
 }
 
+void FindPatternExamples(PatternExamples* out, const float* att, const TokenClasses& tokens, size_t n) {
+  const TokenClasses& t = tokens;
+  *out = PatternExamples();
+  auto offer = [](PatternExample* best, size_t row, double score) {
+    if (best->row < 0 || score > best->score) *best = {static_cast<int32_t>(row), score};
+  };
+  for (size_t i = 0; i < n; ++i) {
+    const float* row = att + i * n;
+    if (i + 1 < n) offer(&out->next, i, row[i + 1]);
+    if (i > 0) offer(&out->previous, i, row[i - 1]);
+    double to_delimiters = 0;
+    for (size_t j = 0; j < n; ++j)
+      if (t.is_cls[j] || t.is_sep[j]) to_delimiters += row[j];
+    offer(&out->delimiter, i, to_delimiters);
+    if (t.identical_offsets[i + 1] > t.identical_offsets[i])
+      offer(&out->identical, i, SumOver(row, t.identical_offsets, t.identical, i));
+    if (t.other_offsets[i + 1] > t.other_offsets[i])
+      offer(&out->other_sentence, i, SumOver(row, t.other_offsets, t.other, i));
+    if (t.subword_offsets[i + 1] > t.subword_offsets[i])
+      offer(&out->subword, i, SumOver(row, t.subword_offsets, t.subword, i));
+  }
+}
+
 void ComputeHeadStats(HeadStats* out, const float* att, const TokenClasses& tokens, size_t n) {
   HeadSums sums;
   AddHeadSums(&sums, att, tokens, n);
   HeadStatsFromSums(out, sums);
+  FindPatternExamples(&out->examples, att, tokens, n);
 }
 
-void ComputeAllHeadStats(std::vector<HeadStats>* out, const float* attention, const TokenClasses& tokens, size_t heads,
-                         size_t n) {
-  out->assign(heads, HeadStats());
-  for (size_t h = 0; h < heads; ++h) ComputeHeadStats(&(*out)[h], attention + h * n * n, tokens, n);
+void ComputeAllHeadStats(std::vector<HeadStats>* out, const float* attention, const TokenClasses& tokens,
+                         size_t total_heads, size_t n) {
+  out->assign(total_heads, HeadStats());
+  for (size_t h = 0; h < total_heads; ++h) ComputeHeadStats(&(*out)[h], attention + h * n * n, tokens, n);
 }
 
-void AddAllHeadSums(std::vector<HeadSums>* sums, const float* attention, const TokenClasses& tokens, size_t heads,
+void AddAllHeadSums(std::vector<HeadSums>* sums, const float* attention, const TokenClasses& tokens, size_t total_heads,
                     size_t n) {
-  if (sums->size() != heads) sums->assign(heads, HeadSums());
-  for (size_t h = 0; h < heads; ++h) AddHeadSums(&(*sums)[h], attention + h * n * n, tokens, n);
+  if (sums->size() != total_heads) sums->assign(total_heads, HeadSums());
+  for (size_t h = 0; h < total_heads; ++h) AddHeadSums(&(*sums)[h], attention + h * n * n, tokens, n);
 }
 
 void HeadLabels(std::vector<std::string>* labels, std::string* dominant, const HeadStats& s) {

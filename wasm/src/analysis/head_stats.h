@@ -18,9 +18,25 @@ struct TokenClasses {
   std::vector<int32_t> subword_offsets, subword;      // the other pieces of i's word
 };
 
+// The word of each token: a token and the "##" pieces after it in its segment are one word; [CLS]/[SEP] (texts cls and
+// sep) belong to none (-1). word: [n], words numbered 0, 1, ... in order. segments: [n] (0 where shorter).
+void WordIndices(std::vector<int32_t>* word, const std::vector<std::string>& texts, const std::vector<int32_t>& segments,
+                 const std::string& cls, const std::string& sep);
+
 // Classifies the tokens of one text. Special tokens are those whose text is cls or sep.
 void ClassifyTokens(TokenClasses* out, const std::vector<std::string>& texts, const std::vector<int32_t>& segments,
                     const std::string& cls, const std::string& sep);
+
+// The token (row) where one head shows one of Vig's patterns most in one text, and its score there: the weight to the
+// next / previous token, to [CLS]+[SEP] (delimiter), or summed over the tokens the pattern looks at. row -1: the pattern
+// applies to no token of the text (or the statistics are over several texts).
+struct PatternExample {
+  int32_t row = -1;
+  double score = 0;
+};
+struct PatternExamples {
+  PatternExample next, previous, delimiter, identical, other_sentence, subword;
+};
 
 // One head's statistics over one text (or, through HeadSums, over several). Row statistics are means over rows;
 // Vig's patterns are means over the tokens where they apply (NaN when count is 0).
@@ -31,6 +47,7 @@ struct HeadStats {
   double identical = 0, other_sentence = 0, subword = 0;
   int64_t identical_count = 0, other_sentence_count = 0, subword_count = 0;
   int64_t rows = 0;        // tokens the row statistics average over
+  PatternExamples examples;  // one text only (ComputeHeadStats); rows -1 otherwise
 };
 
 // Running sums behind HeadStats: add texts, then divide (token-weighted means over all rows of all texts).
@@ -50,15 +67,18 @@ void MergeHeadSums(HeadSums* into, const HeadSums& from);
 // The means of the sums (NaN for a pattern that applied nowhere; zeros when no rows were added).
 void HeadStatsFromSums(HeadStats* out, const HeadSums& sums);
 
-// One head, one text: AddHeadSums on fresh sums, then HeadStatsFromSums.
+// Each pattern's best row of one head over one text (the first row on ties). att: [n][n].
+void FindPatternExamples(PatternExamples* out, const float* att, const TokenClasses& tokens, size_t n);
+
+// One head, one text: AddHeadSums on fresh sums, then HeadStatsFromSums, then FindPatternExamples.
 void ComputeHeadStats(HeadStats* out, const float* att, const TokenClasses& tokens, size_t n);
 
-// Every head of one run: attention [heads][n][n] → stats [heads].
-void ComputeAllHeadStats(std::vector<HeadStats>* out, const float* attention, const TokenClasses& tokens, size_t heads,
-                         size_t n);
+// Every head of one run: attention [total_heads][n][n] (total_heads = L·A) → stats [total_heads].
+void ComputeAllHeadStats(std::vector<HeadStats>* out, const float* attention, const TokenClasses& tokens,
+                         size_t total_heads, size_t n);
 
-// Adds every head of one run to sums [heads] (resized on first use). attention: [heads][n][n].
-void AddAllHeadSums(std::vector<HeadSums>* sums, const float* attention, const TokenClasses& tokens, size_t heads,
+// Adds every head of one run to sums [total_heads] (resized on first use). attention: [total_heads][n][n].
+void AddAllHeadSums(std::vector<HeadSums>* sums, const float* attention, const TokenClasses& tokens, size_t total_heads,
                     size_t n);
 
 // Entropy (nats) of one smoothed row: -Σ α'ln α', α' = 0.9999·α + 1e-4/n. row: [n].

@@ -12,9 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/analysis_json.h"
-#include "analysis/head_distance.h"
+#include "analysis/head_map.h"
 #include "analysis/head_stats.h"
-#include "analysis/mds.h"
 #include "common/buffer.h"
 #include "model/bert.h"
 #include "model/convert.h"
@@ -34,7 +33,7 @@ struct Result {
   std::vector<int32_t> types;       // token types given to hl_run_ids (hl_run's are in run.encoding)
   std::string summary;
   int32_t model = 0;                // the model handle that produced it
-  size_t layers = 0, heads = 0;     // L, A
+  size_t layers = 0, heads_per_layer = 0;  // L, A
   std::string cls_token, sep_token;  // the model's special tokens (for the statistics)
   std::vector<std::string> texts;   // [n] token texts
   std::vector<int32_t> segments;    // [n]
@@ -51,14 +50,11 @@ struct Step {
 };
 std::map<int32_t, std::unique_ptr<Step>> g_steps;
 
+// A head map being accumulated (hl_distances_*): the model its results must come from.
 struct Distances {
   int32_t model = 0;
-  size_t layers = 0, heads = 0;  // L, A
-  hl::DistanceSums sums;          // over L·A heads
-  std::vector<hl::HeadSums> stats;  // [L·A]: the same texts' statistics, token-weighted (for the map's labels)
-  size_t tokens = 0;
-  double n_log_n = 0;             // Σ n·ln n: the aggregate's uniform entropy
-  std::string json;               // the last hl_distances_mds answer
+  hl::HeadMap map;
+  std::string json;  // the last hl_distances_mds answer
 };
 std::map<int32_t, std::unique_ptr<Distances>> g_distances;
 
@@ -96,12 +92,18 @@ std::string ModelInfo(const hl::BertModel& m) {
 std::string Summary(const hl::BertModel& m, const Result& r) {
   const hl::BertConfig& c = m.config();
   const hl::RunResult& run = r.run;
+  std::vector<int32_t> word;  // [n] analysis/head_stats.h's word grouping, -1 for [CLS]/[SEP]
+  hl::WordIndices(&word, r.texts, r.segments, r.cls_token, r.sep_token);
   nlohmann::json tokens = nlohmann::json::array();
   if (!run.encoding.tokens.empty()) {
-    for (const hl::Token& t : run.encoding.tokens)
-      tokens.push_back({{"text", t.text}, {"id", t.id}, {"segment", t.segment}, {"begin", t.begin}, {"end", t.end}});
+    for (size_t i = 0; i < run.encoding.tokens.size(); ++i) {
+      const hl::Token& t = run.encoding.tokens[i];
+      tokens.push_back({{"text", t.text}, {"id", t.id}, {"segment", t.segment}, {"word", word[i]}, {"begin", t.begin},
+                        {"end", t.end}});
+    }
   } else {
-    for (int32_t id : r.ids) tokens.push_back({{"text", m.tokenizer().IdToToken(id)}, {"id", id}});
+    for (size_t i = 0; i < r.ids.size(); ++i)
+      tokens.push_back({{"text", r.texts[i]}, {"id", r.ids[i]}, {"segment", r.segments[i]}, {"word", word[i]}});
   }
   nlohmann::json mlm = nlohmann::json::array();
   for (const hl::MaskPrediction& p : run.mlm) {
@@ -114,7 +116,7 @@ std::string Summary(const hl::BertModel& m, const Result& r) {
   nlohmann::json j{
       {"n", run.n},
       {"layers", c.num_layers},
-      {"heads", c.num_heads},
+      {"heads_per_layer", c.num_heads},
       {"head_size", c.head_size()},
       {"hidden_size", c.hidden_size},
       {"tokens", tokens},
@@ -139,10 +141,9 @@ int32_t Guard(F&& body) {
 }
 
 int32_t StoreResult(hl::BertModel* m, int32_t model, std::unique_ptr<Result> r, int32_t* out_result) {
-  r->summary = Summary(*m, *r);
   r->model = model;
   r->layers = static_cast<size_t>(m->config().num_layers);
-  r->heads = static_cast<size_t>(m->config().num_heads);
+  r->heads_per_layer = static_cast<size_t>(m->config().num_heads);
   r->cls_token = m->tokenizer().options().cls_token;
   r->sep_token = m->tokenizer().options().sep_token;
   if (!r->run.encoding.tokens.empty()) {
@@ -156,6 +157,7 @@ int32_t StoreResult(hl::BertModel* m, int32_t model, std::unique_ptr<Result> r, 
       r->segments.push_back(i < r->types.size() ? r->types[i] : 0);
     }
   }
+  r->summary = Summary(*m, *r);
   std::lock_guard<std::mutex> lock(g_mutex);
   const int32_t h = g_next_handle++;
   g_results[h] = std::move(r);
@@ -368,8 +370,8 @@ int32_t hl_result_stats(int32_t result, const char** json, size_t* length) {
       hl::TokenClasses tokens;
       hl::ClassifyTokens(&tokens, r.texts, r.segments, r.cls_token, r.sep_token);
       std::vector<hl::HeadStats> stats;
-      hl::ComputeAllHeadStats(&stats, r.run.attention.data(), tokens, r.layers * r.heads, n);
-      r.stats = Dump(hl::StatsJson(stats, r.run.n, n ? std::log(static_cast<double>(n)) : 0.0, r.layers, r.heads));
+      hl::ComputeAllHeadStats(&stats, r.run.attention.data(), tokens, r.layers * r.heads_per_layer, n);
+      r.stats = Dump(hl::StatsJson(stats, r.run.n, n ? std::log(static_cast<double>(n)) : 0.0, r.layers, r.heads_per_layer));
     }
     *json = r.stats.c_str();
     *length = r.stats.size();
@@ -383,11 +385,9 @@ int32_t hl_distances_new(int32_t model, int32_t* out_acc) {
     hl::BertModel* m = FindModel(model);
     if (!m) return Fail(hl::Code::kInvalidArgument, "hl_distances_new: unknown model handle (load a model first)");
     if (!out_acc) return Fail(hl::Code::kInvalidArgument, "hl_distances_new: out_acc is NULL");
-    auto d = std::make_unique<Distances>();
-    d->model = model;
-    d->layers = static_cast<size_t>(m->config().num_layers);
-    d->heads = static_cast<size_t>(m->config().num_heads);
-    hl::InitDistanceSums(&d->sums, d->layers * d->heads);
+    const hl::BertConfig& c = m->config();
+    auto d = std::unique_ptr<Distances>(new Distances{
+        model, hl::HeadMap(static_cast<size_t>(c.num_layers), static_cast<size_t>(c.num_heads)), {}});
     const int32_t h = g_next_handle++;
     g_distances[h] = std::move(d);
     *out_acc = h;
@@ -405,15 +405,11 @@ int32_t hl_distances_add(int32_t acc, int32_t result) {
     if (rit == g_results.end()) return Fail(hl::Code::kInvalidArgument, "hl_distances_add: unknown result handle");
     Distances& d = *dit->second;
     const Result& r = *rit->second;
-    if (r.model != d.model || r.layers != d.layers || r.heads != d.heads)
+    if (r.model != d.model || r.layers != d.map.layers() || r.heads_per_layer != d.map.heads_per_layer())
       return Fail(hl::Code::kInvalidArgument, "hl_distances_add: the result comes from another model than the accumulator's");
-    const size_t n = static_cast<size_t>(r.run.n);
-    hl::AddHeadDistances(&d.sums, r.run.attention.data(), d.layers * d.heads, n);
     hl::TokenClasses tokens;
     hl::ClassifyTokens(&tokens, r.texts, r.segments, r.cls_token, r.sep_token);
-    hl::AddAllHeadSums(&d.stats, r.run.attention.data(), tokens, d.layers * d.heads, n);
-    d.tokens += n;
-    d.n_log_n += n ? static_cast<double>(n) * std::log(static_cast<double>(n)) : 0.0;
+    d.map.Add(r.run.attention.data(), tokens, static_cast<size_t>(r.run.n));
     return Ok();
   });
 }
@@ -425,15 +421,11 @@ int32_t hl_distances_mds(int32_t acc, const char** json, size_t* length) {
     if (it == g_distances.end()) return Fail(hl::Code::kInvalidArgument, "hl_distances_mds: unknown accumulator handle");
     if (!json || !length) return Fail(hl::Code::kInvalidArgument, "hl_distances_mds: NULL argument");
     Distances& d = *it->second;
-    if (d.sums.texts == 0) return Fail(hl::Code::kInvalidArgument, "hl_distances_mds: no results added yet (hl_distances_add)");
+    if (d.map.texts() == 0) return Fail(hl::Code::kInvalidArgument, "hl_distances_mds: no results added yet (hl_distances_add)");
     hl::MdsResult mds;
-    if (!hl::Mds2d(&mds, d.sums.sum.data(), d.sums.heads))
-      return Fail(hl::Code::kInternal, "hl_distances_mds: the eigen-decomposition did not converge");
-    nlohmann::json j = hl::DistancesJson(d.sums, mds, d.layers, d.heads);
-    std::vector<hl::HeadStats> aggregate(d.stats.size());
-    for (size_t h = 0; h < d.stats.size(); ++h) hl::HeadStatsFromSums(&aggregate[h], d.stats[h]);
-    j["aggregate"] = hl::StatsJson(aggregate, d.tokens, d.n_log_n / static_cast<double>(d.tokens), d.layers, d.heads);
-    d.json = Dump(j);
+    const hl::Status placed = d.map.Place(&mds);
+    if (!placed.ok()) return Fail(placed.code(), "hl_distances_mds: " + placed.message());
+    d.json = Dump(d.map.Json(mds));
     *json = d.json.c_str();
     *length = d.json.size();
     return Ok();
