@@ -9,7 +9,7 @@ import path from 'node:path';
 const SKIP = (rel) => /^engine\/wasm\/[^/]*-node\./.test(rel) || rel === 'app-files.json' || rel === 'sw.js' || rel === 'models'
   || rel.startsWith('models/') || path.posix.basename(rel).startsWith('.');
 
-/** The files under webDir as URL paths relative to it (['./', 'analyses/…', 'index.html', …]), sorted; './' is the page. */
+/** The files under webDir as URL paths relative to it (['./', 'data/…', 'index.html', …]), sorted; './' is the page. */
 export function appFiles(webDir) {
   const out = ['./'];
   const walk = (dir, prefix) => {

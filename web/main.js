@@ -15,13 +15,13 @@ const $ = (id) => document.getElementById(id);
 const client = new EngineClient();
 
 // Everything the drawing depends on (besides the engine's result) lives here.
-const state = { view: 'head', layer: 0, heads: null, head: 0, filter: 'all', locked: null, token: 1, wordLevel: false, hideSpecial: false };
+const state = { view: 'head', layer: 0, selectedHeads: null, head: 0, filter: 'all', locked: null, token: 1, wordLevel: false, hideSpecial: false };
 let result = null;        // the engine's last result for the current text
 let modelInfo = null;
 let keyAt = 0;            // performance.now() of the keystroke the next drawing answers
 // modelNote: where the current model's bytes came from, when there is something to say (models.js's onNote)
 const debug = { state, latencyMs: [], drawMs: 0, get result() { return result; }, get shown() { return views.shown; }, get view() { return views.view; },
-  runs: 0, modelNote: null };
+  runs: 0, statsFetches: 0, modelNote: null };
 window.headlight = debug;
 // A run outside the page's own (tests compare attention paths with it): {gpu: 'on' | 'off' | 'auto', ...}.
 debug.run = (a, b = null, options = {}) => client.run(a, b, { ...options, channel: 'debug' });
@@ -42,7 +42,7 @@ const views = mountViews($('view'), {
   specials,
   noteClass: 'notice',
   onChange: () => { syncTabs(); syncUrl(); },
-  needStats: () => schedule(false),  // runs without the statistics are faster: fetched on first need
+  needStats: () => fetchStats(),  // runs without the statistics are faster: fetched on first need, without a re-run
   kinds: ANALYSIS_VIEWS,
   headMap: {
     // The head map runs every sample pair through the model: computed in the Worker once per (model, text).
@@ -70,12 +70,12 @@ function draw() {
   }
 }
 
-// The built-in sample (analyses/sample_pairs.tsv, also readable by tools/analyze): [[a, b|null]].
+// The built-in sample (data/sample_pairs.tsv, also readable by tools/analyze): [[a, b|null]].
 let sampleCache = null;
 async function samplePairs() {
   if (!sampleCache) {
-    const res = await fetch('analyses/sample_pairs.tsv');
-    if (!res.ok) throw new Error(`could not read analyses/sample_pairs.tsv: HTTP ${res.status}`);
+    const res = await fetch('data/sample_pairs.tsv');
+    if (!res.ok) throw new Error(`could not read data/sample_pairs.tsv: HTTP ${res.status}`);
     sampleCache = (await res.text()).split('\n').filter((l) => l.trim()).map((l) => { const [a, b] = l.split('\t'); return [a, b || null]; });
   }
   return sampleCache;
@@ -141,8 +141,8 @@ function schedule(fromKey = true) {
       if (result && (r.n !== result.n || r.tokens.some((t, i) => t.text !== result.tokens[i].text))) state.locked = null;
       result = r;
       const empty = r.tokens.every((t) => t.start < 0);  // nothing but [CLS]/[SEP]: the text had no word
-      setStatus(`${modelInfo.meta?.name ?? 'model'}: ${r.n} tokens, ${r.layers} layers × ${r.heads} heads, ` +
-        `${r.timings_ms.total.toFixed(1)} ms (${engineNote}; attention: ${r.attentionPath})` + (debug.modelNote ? `. ${debug.modelNote}` : '') +
+      setStatus(`${modelInfo.meta?.name ?? 'model'}: ${r.n} tokens, ${r.layers} layers × ${r.heads_per_layer} heads, ` +
+        `${r.timings_ms.total.toFixed(1)} ms (${engineNote}; attention: ${r.attention_path})` + (debug.modelNote ? `. ${debug.modelNote}` : '') +
         (empty ? '. The text is empty: type a sentence to see what each head attends to.' : ''));
       showMasks(r);
       showTruncation(r);
@@ -153,6 +153,23 @@ function schedule(fromKey = true) {
   }, 20);
 }
 
+// The shown result's statistics from the result the Worker kept: the text is not run again. When a newer run replaced it
+// meanwhile, that run (made while a statistics view is open) brings its own.
+let statsAskedFor = null;
+async function fetchStats() {
+  const r = result;
+  if (!r || statsAskedFor === r) return;
+  statsAskedFor = r;
+  try {
+    r.stats = await client.stats(r);
+    debug.statsFetches += 1;
+  } catch (e) {
+    if (result === r) showError(e);
+    return;
+  }
+  if (result === r) draw();
+}
+
 let engineNote = '';
 async function loadBytes(bytes, name, note = null) {
   debug.modelNote = note;  // shown in the status line after each run
@@ -160,7 +177,7 @@ async function loadBytes(bytes, name, note = null) {
   const switching = modelInfo !== null;  // the first model keeps the state a shared link asked for
   modelInfo = await client.load(bytes);
   result = null;
-  if (switching) Object.assign(state, { heads: null, locked: null });
+  if (switching) Object.assign(state, { selectedHeads: null, locked: null });
   schedule(false);
 }
 
@@ -168,7 +185,7 @@ async function main() {
   try {
     registerServiceWorker();  // not awaited: the app's files are cached in the background, for offline use
     const ready = await client.init();
-    engineNote = (ready.variant.startsWith('mt') ? `${ready.threads} threads` : 'single thread') + (ready.relaxedSimd ? ', relaxed SIMD' : '')
+    engineNote = (ready.variant.startsWith('mt') ? `${ready.threads} threads` : 'single thread') + (ready.relaxed_simd ? ', relaxed SIMD' : '')
       + (ready.note ? `; ${ready.note}` : '');
     const { models, defaultId } = await builtinModels();
     const link = fromQuery(location.search);  // a shared link: text, model, view and drawing state
@@ -227,13 +244,13 @@ const VIEW_NAMES = { head: 'head view', model: 'model view', neuron: 'neuron vie
   layers: 'layer charts', headmap: 'head map' };
 function exportView() {
   if (!result) throw new Error('nothing drawn yet');
-  const heads = state.view === 'head' ? state.heads : ['neuron', 'matrix'].includes(state.view) ? [state.head]
-    : state.view === 'model' ? Array.from({ length: result.heads }, (_, h) => h) : [];
+  const shownHeads = state.view === 'head' ? state.selectedHeads : ['neuron', 'matrix'].includes(state.view) ? [state.head]
+    : state.view === 'model' ? Array.from({ length: result.heads_per_layer }, (_, h) => h) : [];
   const layer = ['head', 'neuron', 'matrix'].includes(state.view) ? ` · layer ${state.layer}` : '';
   const text = [$('a').value, $('b').value].filter((t) => t.trim()).map((t) => `“${t.length > 60 ? `${t.slice(0, 59)}…` : t}”`).join(' / ');
   return viewToSvg($('view'), {
     title: `${modelInfo.meta?.name ?? 'model'} · ${VIEW_NAMES[state.view]}${layer} · ${text}`,
-    heads: heads.map((h) => ({ label: `head ${h}`, colour: headColour(h) })),
+    entries: shownHeads.map((h) => ({ label: `head ${h}`, colour: headColour(h) })),
   });
 }
 // Snapshot: the current text's tokens and attention (8 bits) with the drawing state; the component draws it model-free.

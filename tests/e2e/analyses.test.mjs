@@ -27,18 +27,18 @@ test('patterns: six cards; a head opens in the head view with the token that sho
   const first = page.locator('#view .hl-pattern[data-pattern=next] .hl-pattern-head').first();
   const [layer, head] = [Number(await first.getAttribute('data-layer')), Number(await first.getAttribute('data-head'))];
   // The best next-token head on Vig's pair, by the page's own statistics.
-  const best = await page.evaluate(() => window.headlight.result.stats.heads.reduce((a, b) => (b.next > a.next ? b : a)));
+  const best = await page.evaluate(() => window.headlight.result.stats.per_head.reduce((a, b) => (b.next > a.next ? b : a)));
   assert.deepEqual([layer, head], [best.layer, best.head]);
   await first.click();
   const s = await headState();
   assert.equal(s.view, 'head');
-  assert.deepEqual([s.layer, s.heads], [layer, [head]]);
+  assert.deepEqual([s.layer, s.selectedHeads], [layer, [head]]);
   assert.equal(s.locked.side, 'left');
   // The locked token is the row with the largest weight on its next token.
   const row = await page.evaluate(([l, h]) => {
     const r = window.headlight.result;
     let bi = -1, bw = -1;
-    for (let i = 0; i + 1 < r.n; ++i) { const w = r.attention[((l * r.heads + h) * r.n + i) * r.n + i + 1]; if (w > bw) { bw = w; bi = i; } }
+    for (let i = 0; i + 1 < r.n; ++i) { const w = r.attention[((l * r.heads_per_layer + h) * r.n + i) * r.n + i + 1]; if (w > bw) { bw = w; bi = i; } }
     return bi;
   }, [layer, head]);
   assert.equal(s.locked.index, row);
@@ -48,24 +48,24 @@ test('patterns: six cards; a head opens in the head view with the token that sho
 test('layer charts: a dot per head in each of the seven charts; a click opens that head', async () => {
   await showScene(page, env.url, 'layer-charts');
   await shootScene(page, 'layer-charts');
-  const { L, A } = await page.evaluate(() => ({ L: window.headlight.result.layers, A: window.headlight.result.heads }));
+  const { L, A } = await page.evaluate(() => ({ L: window.headlight.result.layers, A: window.headlight.result.heads_per_layer }));
   const charts = page.locator('#view svg.hl-layers-chart');
   assert.equal(await charts.count(), 7);
   for (let c = 0; c < 6; ++c) assert.equal(await charts.nth(c).locator('circle.hl-layers-dot').count(), L * A);
   assert.equal(await charts.nth(6).locator('circle.hl-layers-dot').count(), 2 * L * A);  // entropy and [CLS] entropy
   await charts.nth(1).locator('circle[data-layer="2"][data-head="1"]').click();
   const s = await headState();
-  assert.deepEqual([s.view, s.layer, s.heads], ['head', 2, [1]]);
+  assert.deepEqual([s.view, s.layer, s.selectedHeads], ['head', 2, [1]]);
 });
 
 test('head map: computed over the built-in sample and the text, one point per head; a click opens it', async () => {
   await showScene(page, env.url, 'head-map');
   await shootScene(page, 'head-map');
-  const { L, A } = await page.evaluate(() => ({ L: window.headlight.result.layers, A: window.headlight.result.heads }));
+  const { L, A } = await page.evaluate(() => ({ L: window.headlight.result.layers, A: window.headlight.result.heads_per_layer }));
   assert.equal(await page.locator('#view circle.hl-headmap-point').count(), L * A);
   await page.locator('#view circle.hl-headmap-point[data-layer="1"][data-head="3"]').click();
   const s = await headState();
-  assert.deepEqual([s.view, s.layer, s.heads], ['head', 1, [3]]);
+  assert.deepEqual([s.view, s.layer, s.selectedHeads], ['head', 1, [3]]);
 });
 
 test('the page and tools/analyze give the same statistics on the same text (1e-6)', async () => {
@@ -80,15 +80,31 @@ test('the page and tools/analyze give the same statistics on the same text (1e-6
   execFileSync(path.join(root, 'build/native/hl-analyze'),
     [path.join(root, 'models/headlight-mini/headlight-mini.hlm'), path.join(dir, 'pairs.tsv'), '--out', path.join(dir, 'out')]);
   const cli = JSON.parse(readFileSync(path.join(dir, 'out/stats.json'), 'utf8'));
-  const cliHeads = cli.texts[0].stats.heads;
-  assert.equal(cliHeads.length, pageStats.heads.length);
+  const cliHeads = cli.texts[0].stats.per_head;
+  assert.equal(cliHeads.length, pageStats.per_head.length);
   let worst = 0, where = '';
   for (let k = 0; k < cliHeads.length; ++k) {
     for (const key of ['next', 'previous', 'self', 'cls', 'sep', 'punct', 'entropy', 'cls_entropy', 'identical', 'other_sentence', 'subword']) {
-      const a = pageStats.heads[k][key], b = cliHeads[k][key];
+      const a = pageStats.per_head[k][key], b = cliHeads[k][key];
       if (a === null || b === null) { assert.equal(a, b, `${key} of head ${k}`); continue; }
       if (Math.abs(a - b) > worst) { worst = Math.abs(a - b); where = `${key} of head ${k}`; }
     }
   }
   assert.ok(worst <= 1e-6, `largest difference ${worst} (${where})`);
+  for (let k = 0; k < cliHeads.length; ++k) assert.deepEqual(pageStats.per_head[k].examples && Object.keys(pageStats.per_head[k].examples),
+    Object.keys(cliHeads[k].examples), `examples of head ${k}`);
+});
+
+test('opening a statistics tab reads the statistics of the shown result: the text is not run again', async () => {
+  await tab('head');
+  await typeText(page, 'a', 'The quick brown fox jumps over the lazy dog.');
+  await page.waitForFunction(() => window.headlight.result?.n > 10 && !window.headlight.result.stats);
+  const before = await page.evaluate(() => ({ runs: window.headlight.runs, fetches: window.headlight.statsFetches }));
+  await tab('patterns');
+  await page.waitForFunction(() => document.querySelectorAll('#view .hl-pattern').length === 6);
+  const now = await page.evaluate(() => ({ runs: window.headlight.runs, fetches: window.headlight.statsFetches,
+    perHead: window.headlight.result.stats.per_head.length, shape: window.headlight.result.layers * window.headlight.result.heads_per_layer }));
+  assert.equal(now.runs, before.runs, 'the model ran again');
+  assert.equal(now.fetches, before.fetches + 1);
+  assert.equal(now.perHead, now.shape);
 });

@@ -23,11 +23,11 @@ const expectedLines = () => page.evaluate(() => {
   const s = view.state();
   const keep = { all: () => true, AA: (a, b) => !a && !b, AB: (a, b) => !a && b, BA: (a, b) => a && !b, BB: (a, b) => a && b }[s.filter];
   let count = 0, width = 0;
-  for (const h of s.heads) for (let i = 0; i < d.n; ++i) for (let j = 0; j < d.n; ++j) {
+  for (const h of s.selectedHeads) for (let i = 0; i < d.n; ++i) for (let j = 0; j < d.n; ++j) {
     if (s.locked && s.locked.side === 'left' && s.locked.index !== i) continue;
     if (s.locked && s.locked.side === 'right' && s.locked.index !== j) continue;
     if (!keep(d.tokens[i].segment, d.tokens[j].segment)) continue;
-    const w = d.attention[((s.layer * d.heads + h) * d.n + i) * d.n + j];
+    const w = d.attention[((s.layer * d.heads_per_layer + h) * d.n + i) * d.n + j];
     if (w > 0) { count += 1; width += 0.5 + 3 * w; }
   }
   return { count, width };
@@ -66,7 +66,7 @@ test('head squares, all/none and the layer select change what is drawn', async (
   await page.click('#view .hl-head-square >> nth=0');
   assert.equal((await drawnLines()).svg, n * n * 3);
   await page.dblclick('#view .hl-head-square >> nth=2');
-  assert.deepEqual(await page.evaluate(() => window.headlight.view.state().heads), [2]);
+  assert.deepEqual(await page.evaluate(() => window.headlight.view.state().selectedHeads), [2]);
   assert.equal((await drawnLines()).svg, n * n);
   await page.click('#view .hl-head-none');
   assert.equal((await drawnLines()).svg, 0);
@@ -118,7 +118,7 @@ test('model view: a thumbnail per head; clicking one opens it in the head view',
   const at = await page.evaluate(() => window.headlight.view.thumbCenter(2, 3));
   await page.mouse.click(at.x, at.y);
   await page.waitForFunction(() => window.headlight.state.view === 'head');
-  assert.deepEqual(await page.evaluate(() => window.headlight.view.state().heads), [3]);
+  assert.deepEqual(await page.evaluate(() => window.headlight.view.state().selectedHeads), [3]);
   assert.equal(await page.evaluate(() => window.headlight.view.state().layer), 2);
   assert.equal(await page.inputValue('#view select[aria-label=layer]'), '2');
   // The keyboard does the same: arrows move the focus ring, Enter opens.
@@ -127,7 +127,7 @@ test('model view: a thumbnail per head; clicking one opens it in the head view',
   for (const key of ['ArrowDown', 'ArrowLeft', 'ArrowLeft']) await page.keyboard.press(key);  // from layer 2, head 3
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => window.headlight.state.view === 'head');
-  assert.deepEqual(await page.evaluate(() => [window.headlight.view.state().layer, window.headlight.view.state().heads]), [3, [1]]);
+  assert.deepEqual(await page.evaluate(() => [window.headlight.view.state().layer, window.headlight.view.state().selectedHeads]), [3, [1]]);
 });
 
 test('neuron view: q, k, q·k and softmax equal the engine\'s q, k and attention', async () => {
@@ -138,7 +138,7 @@ test('neuron view: q, k, q·k and softmax equal the engine\'s q, k and attention
   const diff = await page.evaluate(() => {
     const { result: r, state: s, view } = window.headlight;
     const v = view.values();
-    const D = r.head_size, n = r.n, base = (s.layer * r.heads + s.head) * n;
+    const D = r.head_size, n = r.n, base = (s.layer * r.heads_per_layer + s.head) * n;
     let dq = 0, dk = 0, ddot = 0, dsm = 0;
     for (let d = 0; d < D; ++d) dq = Math.max(dq, Math.abs(v.q[d] - r.queries[(base + s.token) * D + d]));
     for (let j = 0; j < n; ++j) {
@@ -166,7 +166,7 @@ test('matrix view: the values drawn are the engine\'s attention, with a tooltip 
     const { result: r, state: s, view } = window.headlight;
     let worst = 0;
     for (let i = 0; i < r.n; ++i) for (let j = 0; j < r.n; ++j)
-      worst = Math.max(worst, Math.abs(view.valueAt(i, j) - r.attention[((s.layer * r.heads + s.head) * r.n + i) * r.n + j]));
+      worst = Math.max(worst, Math.abs(view.valueAt(i, j) - r.attention[((s.layer * r.heads_per_layer + s.head) * r.n + i) * r.n + j]));
     return worst;
   });
   assert.ok(d < 1e-6, `max diff ${d}`);
@@ -181,7 +181,7 @@ test('word level: attention to a word sums its pieces, from a word averages them
   const r = await page.evaluate(() => {
     const { result: t, shown: w, state: s, view } = window.headlight;
     let worst = 0;
-    const at = (i, j) => t.attention[((s.layer * t.heads + s.head) * t.n + i) * t.n + j];
+    const at = (i, j) => t.attention[((s.layer * t.heads_per_layer + s.head) * t.n + i) * t.n + j];
     for (let a = 0; a < w.n; ++a) for (let b = 0; b < w.n; ++b) {
       const P = w.tokens[a].pieces, Q = w.tokens[b].pieces;
       let want = 0;
@@ -246,7 +246,7 @@ test('views are built once: new text, another layer, a toggle and a tab switch u
   const worst = await page.evaluate(() => {
     const { result: r, state: s, view } = window.headlight;
     let w = 0;
-    for (let i = 0; i < r.n; ++i) for (let j = 0; j < r.n; ++j) w = Math.max(w, Math.abs(view.valueAt(i, j) - r.attention[((s.layer * r.heads + s.head) * r.n + i) * r.n + j]));
+    for (let i = 0; i < r.n; ++i) for (let j = 0; j < r.n; ++j) w = Math.max(w, Math.abs(view.valueAt(i, j) - r.attention[((s.layer * r.heads_per_layer + s.head) * r.n + i) * r.n + j]));
     return w;
   });
   assert.ok(worst < 1e-6, `matrix after typing: max diff ${worst}`);
@@ -367,7 +367,7 @@ test('the address bar is a link that restores the text, view, layer, heads and l
   const got = await other.evaluate(() => ({ s: window.headlight.view.state(), lines: document.querySelectorAll('#view path.hl-head-line').length,
     a: document.querySelector('#a').value, b: document.querySelector('#b').value }));
   assert.deepEqual(got, { ...want, a: VIG[0], b: VIG[1] });
-  assert.deepEqual(got.s, { layer: 1, heads: [1], filter: 'all', locked: { side: 'left', index: 4 } });
+  assert.deepEqual(got.s, { layer: 1, selectedHeads: [1], filter: 'all', locked: { side: 'left', index: 4 } });
   await other.close();
   const matrix = await openPage(env.browser, `${env.url}?a=Hello+world.&view=matrix&layer=3&head=2`);
   assert.deepEqual(await matrix.evaluate(() => [window.headlight.state.view, window.headlight.state.layer, window.headlight.state.head]), ['matrix', 3, 2]);

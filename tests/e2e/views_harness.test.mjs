@@ -23,7 +23,7 @@ async function openHarness(query = '') {
 async function getData() {
   return page.evaluate(() => {
     const d = window.__views.data;
-    return { n: d.n, A: d.heads, D: d.head_size, tokens: d.tokens, attention: Array.from(d.attention), queries: Array.from(d.queries), keys: Array.from(d.keys) };
+    return { n: d.n, A: d.heads_per_layer, D: d.head_size, tokens: d.tokens, attention: Array.from(d.attention), queries: Array.from(d.queries), keys: Array.from(d.keys) };
   });
 }
 function expectedDots(d, l, h, i) {
@@ -192,7 +192,7 @@ test('update(options, newData) redraws another text (other n and D) in the same 
     const { neuron, matrix, makeData, data, state } = window.__views;
     const roots = () => [document.querySelector('#neuron .hl-neuron'), document.querySelector('#matrix .hl-matrix')];
     const before = roots();
-    const other = makeData({ seed: 5, n: 7, layers: 1, heads: 2, d: 5 });
+    const other = makeData({ seed: 5, n: 7, layers: 1, headsPerLayer: 2, d: 5 });
     neuron.update({ layer: 0, head: 1, token: 4 }, other);
     matrix.update({ layer: 0, head: 1 }, other);
     const v = neuron.values();
@@ -203,7 +203,7 @@ test('update(options, newData) redraws another text (other n and D) in the same 
       kCells: document.querySelectorAll('#neuron .hl-neuron-row:first-child .hl-neuron-k rect').length,
       labels: [...document.querySelectorAll('#neuron .hl-neuron-label text')].map((t) => t.textContent),
       matrix: Array.from({ length: 7 }, (_, i) => Array.from({ length: 7 }, (_, j) => matrix.valueAt(i, j))).flat(),
-      other: { n: other.n, A: other.heads, D: other.head_size, tokens: other.tokens, attention: Array.from(other.attention),
+      other: { n: other.n, A: other.heads_per_layer, D: other.head_size, tokens: other.tokens, attention: Array.from(other.attention),
         queries: Array.from(other.queries), keys: Array.from(other.keys) },
     };
     neuron.update({ ...state }, data);  // back to the harness's data for the tests after this one
@@ -234,7 +234,7 @@ test('screenshots of both views (build/screenshots/)', async () => {
 });
 
 test('at scale: neuron n = 128, D = 64; matrix n = 512 draws in well under a second', async () => {
-  await openHarness('?n=512&d=64&layers=1&heads=1&seed=7');
+  await openHarness('?n=512&d=64&layers=1&heads_per_layer=1&seed=7');
   const t = await page.evaluate(() => {
     const { matrix } = window.__views;
     const t0 = performance.now();
@@ -247,7 +247,7 @@ test('at scale: neuron n = 128, D = 64; matrix n = 512 draws in well under a sec
   await page.mouse.move(c.x, c.y);
   assert.match(await page.locator('#matrix .hl-matrix-tip').textContent(), / → .*: \d\.\d{3}$/);
   await page.screenshot({ path: screenshotPath('matrix-512'), clip: await clipOf('#matrix') });
-  await openHarness('?n=128&d=64&layers=1&heads=1&seed=7');
+  await openHarness('?n=128&d=64&layers=1&heads_per_layer=1&seed=7');
   assert.equal(await page.$$eval('#neuron .hl-neuron-dot', (els) => els.length), 128);
   await page.screenshot({ path: screenshotPath('neuron-128'), clip: await clipOf('#neuron') });
   assert.deepEqual(pageErrors, []);

@@ -20,7 +20,7 @@ test('?gpu=on runs attention on WebGPU, equal to the wasm path within NMSE 1e-6'
       const gpu = await window.headlight.run(a, b, { gpu: 'on' });
       const cpu = await window.headlight.run(a, b, { gpu: 'off' });
       const nmse = (x, y) => { let e = 0, s = 0; for (let k = 0; k < y.length; ++k) { e += (x[k] - y[k]) ** 2; s += y[k] ** 2; } return e / s; };
-      return { n: gpu.n, paths: [gpu.attentionPath, cpu.attentionPath], attention: nmse(gpu.attention, cpu.attention),
+      return { n: gpu.n, paths: [gpu.attention_path, cpu.attention_path], attention: nmse(gpu.attention, cpu.attention),
         hidden: nmse(gpu.hidden, cpu.hidden), same: gpu.tokens.length === cpu.tokens.length };
     }, [a, b]);
     assert.deepEqual(got.paths, ['WebGPU (software adapter)', 'wasm']);

@@ -1,4 +1,4 @@
-// web/analyses/attention_data.js: hand-computed merges, row sums on seeded random inputs, filters, and a real engine run.
+// web/data/attention_data.js: hand-computed merges, row sums on seeded random inputs, filters, and a real engine run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 import { nodeEngine } from '../../tools/eval/node_engine.mjs';
-import { headMatrix, headRows, headVectors, mergeWordPieces, hideSpecial, pairFilter, strongLinks } from '../../web/analyses/attention_data.js';
+import { headMatrix, headRows, headVectors, mergeWordPieces, hideSpecial, pairFilter, strongLinks } from '../../web/data/attention_data.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -24,10 +24,25 @@ function tok(text, segment, start = -1, stop = -1) {
   return { text, id: 0, segment, start, stop };
 }
 
+// The test's own statement of the engine's word grouping (wasm/src/analysis/head_stats.h, WordIndices): a "##" piece joins
+// the word of the token before it when that one is a word token of the same segment; [CLS]/[SEP] have word -1. The
+// real-engine test below checks that the engine agrees. Sets token.word where it is not given.
+function withWords(tokens, specials = ['[CLS]', '[SEP]']) {
+  let words = 0;
+  tokens.forEach((t, i) => {
+    if (t.word !== undefined) return;
+    const prev = tokens[i - 1];
+    if (specials.includes(t.text)) t.word = -1;
+    else t.word = prev && t.text.startsWith('##') && prev.word >= 0 && prev.segment === t.segment ? prev.word : words++;
+  });
+  return tokens;
+}
+
 function makeData(tokens, layers, heads, attention, headSize = 2) {
   const n = tokens.length;
+  withWords(tokens);
   return {
-    n, layers, heads, head_size: headSize, tokens,
+    n, layers, heads_per_layer: heads, head_size: headSize, tokens,
     attention: Float32Array.from(attention),
     queries: new Float32Array(layers * heads * n * headSize),
     keys: new Float32Array(layers * heads * n * headSize),
@@ -45,8 +60,8 @@ function assertClose(actual, expected, tol, what) {
 // Rows of [L][A][n][n] sum to 1 (or are all zero when allowZero).
 function assertRowsSumToOne(data, tol, what, { allowZero = false } = {}) {
   const { n, attention } = data;
-  assert.equal(attention.length, data.layers * data.heads * n * n, `${what}: attention length`);
-  for (let row = 0; row < data.layers * data.heads * n; row++) {
+  assert.equal(attention.length, data.layers * data.heads_per_layer * n * n, `${what}: attention length`);
+  for (let row = 0; row < data.layers * data.heads_per_layer * n; row++) {
     let s = 0;
     for (let j = 0; j < n; j++) s += attention[row * n + j];
     assert.ok(Number.isFinite(s), `${what}: row ${row} is not finite`);
@@ -142,10 +157,10 @@ test('mergeWordPieces: hand-computed column sums and row means', () => {
   assert.equal(w.n, 4);
   assert.equal(w.level, 'word');
   assert.deepEqual(w.tokens, [
-    { text: '[CLS]', segment: 0, start: -1, stop: -1, pieces: [0] },
-    { text: 'strawberries', segment: 0, start: 0, stop: 12, pieces: [1, 2] },
-    { text: '.', segment: 0, start: 12, stop: 13, pieces: [3] },
-    { text: '[SEP]', segment: 0, start: -1, stop: -1, pieces: [4] },
+    { text: '[CLS]', segment: 0, word: -1, start: -1, stop: -1, pieces: [0] },
+    { text: 'strawberries', segment: 0, word: 0, start: 0, stop: 12, pieces: [1, 2] },
+    { text: '.', segment: 0, word: 1, start: 12, stop: 13, pieces: [3] },
+    { text: '[SEP]', segment: 0, word: -1, start: -1, stop: -1, pieces: [4] },
   ]);
   assertClose(headMatrix(w, 0, 0), [
     0.5, 0.3, 0.1, 0.1,
@@ -166,7 +181,7 @@ test('mergeWordPieces: hand-computed column sums and row means', () => {
   assert.equal(w.truncation, d.truncation);
   assert.equal(w.timings_ms, d.timings_ms);
   assert.equal(w.layers, 1);
-  assert.equal(w.heads, 2);
+  assert.equal(w.heads_per_layer, 2);
   assert.throws(() => mergeWordPieces(w), /already at word level/);
 });
 
@@ -197,11 +212,12 @@ test('mergeWordPieces: "##" pieces never join across a segment or onto a special
   }));
 });
 
-test('specials are given by name: other names are ordinary tokens', () => {
+test('specials are given by name (hideSpecial) and by the engine\'s word index (mergeWordPieces)', () => {
   const tokens = [tok('<s>', 0), tok('##a', 0, 0, 1), tok('b', 0, 2, 3), tok('</s>', 0), tok('[CLS]', 0, 4, 9)];
+  withWords(tokens, ['<s>', '</s>']);
   const n = tokens.length;
   const d = makeData(tokens, 1, 1, new Array(n * n).fill(1 / n));
-  const w = mergeWordPieces(d, { specials: ['<s>', '</s>'] });
+  const w = mergeWordPieces(d);
   assert.deepEqual(w.tokens.map((t) => t.text), ['<s>', '##a', 'b', '</s>', '[CLS]']);
   assert.deepEqual(w.tokens.map((t) => t.pieces), [[0], [1], [2], [3], [4]]);
   const h = hideSpecial(d, { specials: ['<s>', '</s>'] });
@@ -211,15 +227,25 @@ test('specials are given by name: other names are ordinary tokens', () => {
   assert.deepEqual(hideSpecial(d).tokens.map((t) => t.text), ['<s>', '##a', 'b', '</s>']);
 });
 
+test('mergeWordPieces follows token.word, and refuses tokens without one (a version-1 snapshot)', () => {
+  const tokens = [tok('[CLS]', 0), tok('x', 0, 0, 1), tok('y', 0, 2, 3), tok('[SEP]', 0)];
+  tokens.forEach((t, i) => { t.word = [-1, 0, 0, -1][i]; });  // the engine may group tokens without "##"
+  const w = mergeWordPieces(makeData(tokens, 1, 1, new Array(16).fill(0.25)));
+  assert.deepEqual(w.tokens.map((t) => [t.text, t.word, t.pieces]), [['[CLS]', -1, [0]], ['xy', 0, [1, 2]], ['[SEP]', -1, [3]]]);
+  const bare = makeData([tok('a', 0), tok('b', 0)], 1, 1, [0.5, 0.5, 0.5, 0.5]);
+  delete bare.tokens[1].word;
+  assert.throws(() => mergeWordPieces(bare), (e) => e instanceof TypeError && /token 1 \("b"\) has no word index/.test(e.message));
+});
+
 test('hideSpecial: hand-computed renormalisation; a row with mass only on specials becomes zeros', () => {
   const d = strawData();
   const h = hideSpecial(d);
   assert.equal(h.n, 3);
-  assert.equal(h.hiddenSpecial, true);
+  assert.equal(h.hidden_special, true);
   assert.deepEqual(h.tokens, [
-    { text: 'straw', id: 0, segment: 0, start: 0, stop: 5, index: 1 },
-    { text: '##berries', id: 0, segment: 0, start: 5, stop: 12, index: 2 },
-    { text: '.', id: 0, segment: 0, start: 12, stop: 13, index: 3 },
+    { text: 'straw', id: 0, segment: 0, start: 0, stop: 5, word: 0, index: 1 },
+    { text: '##berries', id: 0, segment: 0, start: 5, stop: 12, word: 0, index: 2 },
+    { text: '.', id: 0, segment: 0, start: 12, stop: 13, word: 1, index: 3 },
   ]);
   assertClose(headMatrix(h, 0, 0), [
     0.25, 0.5, 0.25,
@@ -443,7 +469,7 @@ test('inputs are not mutated', () => {
   assert.notEqual(h.queries.buffer, d.queries.buffer);
   assert.notEqual(hw.tokens[0], w.tokens[hw.tokens[0].index]);
   assert.equal(d.level, undefined);
-  assert.equal(d.hiddenSpecial, undefined);
+  assert.equal(d.hidden_special, undefined);
 });
 
 test('real engine (built-in model, wasm): word level and hidden specials on a pair', async () => {
@@ -462,6 +488,8 @@ test('real engine (built-in model, wasm): word level and hidden specials on a pa
     pieceCount += continuations;
     assertRowsSumToOne(r, 1e-4, `tokens: ${where}`);
 
+    const oracle = withWords(r.tokens.map(({ text, segment }) => ({ text, segment })));
+    assert.deepEqual(r.tokens.map((t) => t.word), oracle.map((t) => t.word), `the engine's words: ${where}`);
     const w = mergeWordPieces(r);
     assert.equal(w.n, r.n - continuations, where);
     assertRowsSumToOne(w, 1e-4, `words: ${where}`);
@@ -472,7 +500,7 @@ test('real engine (built-in model, wasm): word level and hidden specials on a pa
 
     const h = hideSpecial(r);
     assert.equal(h.n, r.n - r.tokens.filter((t) => t.text === '[CLS]' || t.text === '[SEP]').length);
-    assert.equal(h.queries.length, r.layers * r.heads * h.n * r.head_size);
+    assert.equal(h.queries.length, r.layers * r.heads_per_layer * h.n * r.head_size);
     assertRowsSumToOne(h, 1e-4, `tokens, specials hidden: ${where}`);
     assertRowsSumToOne(hideSpecial(w), 1e-4, `words, specials hidden: ${where}`);
     assertRowsSumToOne(mergeWordPieces(h), 1e-4, `specials hidden, then words: ${where}`);

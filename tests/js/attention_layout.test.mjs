@@ -1,5 +1,5 @@
 // The engine's tensor layout has one home: no file of the page, the component, the views or the analyses computes an
-// offset into the flat [L][A][n][n] attention or [L][A][n][D] q/k; they go through web/analyses/attention_data.js.
+// offset into the flat [L][A][n][n] attention or [L][A][n][D] q/k; they go through web/data/attention_data.js.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -7,10 +7,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const HOME = 'web/analyses/attention_data.js';
+const HOME = 'web/data/attention_data.js';
 // The engine (web/engine/) writes the tensors; generated files (web/vendor/, the bundle web/headlight-attention.js) are
 // not listed here.
-const SCANNED = ['web/main.js', 'web/views', 'web/page', 'web/component', 'web/analyses'];
+const SCANNED = ['web/main.js', 'web/views', 'web/page', 'web/component', 'web/data'];
 
 // The shapes that offset arithmetic into those tensors takes.
 const OFFSETS = [
@@ -48,12 +48,12 @@ test('the check finds the offset expressions the views used to write, and passes
     'const k = data.keys.subarray(base * D, (base + n) * D);',
     'const engine = data.attention.subarray(base * n + i * n, base * n + (i + 1) * n);',
     'const at = (i, j) => attention[((layer * A + head) * n + i) * n + j];',               // patterns
-    'const offset = s.layer * r.heads + s.head;',
+    'const offset = s.layer * r.heads_per_layer + s.head;',
     'const w = attention[base + k];',
   ];
   for (const line of before) assert.ok(offsetExpressions(line).length > 0, `not found: ${line}`);
   const after = [
-    'const rows = opt.heads.map((h) => headRows(data, opt.layer, h));',
+    'const rows = opt.selectedHeads.map((h) => headRows(data, opt.layer, h));',
     'const m = headMatrix(data, l, h);',
     'const q = headVectors(data, \'queries\', layer, head)[i];',
     'cur.k.forEach((row, j) => k.set(row, j * D));',

@@ -21,7 +21,7 @@ const MLM_WORD_TOP1_MIN = 0.28;
 // Issue #3's attention figures: per head, the mean over query rows of attention to the next (previous) token,
 // and the share of attention to the [SEP]s against the uniform share 2/n.
 function headStats(r) {
-  const { n, layers: L, heads: A, attention: P } = r;
+  const { n, layers: L, heads_per_layer: A, attention: P } = r;
   const seps = r.tokens.flatMap((t, i) => (t.text === '[SEP]' ? [i] : []));
   const out = [];
   for (let l = 0; l < L; ++l) for (let h = 0; h < A; ++h) {

@@ -18,7 +18,7 @@ test('convert + load + run a pair: shapes, spans in UTF-16, MLM, rows sum to 1',
   assert.equal(model.info.int8, true);
   const a = 'I went to the 🍓 [MASK].', b = 'At the store, I bought fresh strawberries.';
   const r = e.run(model, a, b, { topK: 4 });
-  const { layers: L, heads: A, n } = r;
+  const { layers: L, heads_per_layer: A, n } = r;
   assert.equal(r.attention.length, L * A * n * n);
   assert.equal(r.queries.length, L * A * n * r.head_size);
   for (let row = 0; row < L * A * n; row++) {

@@ -1,47 +1,59 @@
-// web/analyses/patterns.js: top heads, layer profiles and the example token of each pattern on hand-built attention.
+// web/data/patterns.js: top heads and layer profiles on hand-built statistics; the example token of each pattern as the
+// engine found it, checked against the attention.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-import { PATTERNS, exampleToken, layerProfile, topHeads } from '../../web/analyses/patterns.js';
+import { nodeEngine } from '../../tools/eval/node_engine.mjs';
+import { headRows } from '../../web/data/attention_data.js';
+import { PATTERNS, exampleToken, layerProfile, topHeads } from '../../web/data/patterns.js';
 
-// [CLS] a straw ##berries [SEP] a b [SEP]: sentence A = tokens 0..4, B = 5..7; one layer, one head.
-const tokens = ['[CLS]', 'a', 'straw', '##berries', '[SEP]', 'a', 'b', '[SEP]'].map((text, i) => ({ text, segment: i < 5 ? 0 : 1 }));
-const n = tokens.length;
-function data(rows) {
-  const attention = new Float32Array(n * n);
-  rows.forEach((row, i) => row.forEach((w, j) => { attention[i * n + j] = w; }));
-  return { n, layers: 1, heads: 1, tokens, attention };
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+// The engine's statistics of [CLS] a straw ##berries [SEP] a b [SEP] (built-in model, wasm).
+async function engineStats() {
+  const engine = await nodeEngine('st');
+  const model = engine.loadModel(new Uint8Array(readFileSync(path.join(root, 'models/headlight-mini/headlight-mini.hlm'))));
+  try {
+    return engine.run(model, 'a strawberries', 'a b', { stats: true });
+  } finally {
+    engine.freeModel(model);
+  }
 }
-const oneHot = (i, j) => Array.from({ length: n }, (_, k) => (k === j ? 1 : 0));
 
-test('exampleToken finds the row that shows each pattern', () => {
-  // Row 2 ("straw") puts 0.9 on its partner ##berries; row 5 (B's "a") 0.7 on A's "a"; row 6 0.8 on [SEP] 7.
-  const rows = Array.from({ length: n }, (_, i) => Array(n).fill(1 / n));
-  rows[2] = [0, 0, 0.1, 0.9, 0, 0, 0, 0];
-  rows[5] = [0, 0.7, 0, 0, 0, 0.1, 0.2, 0];
-  rows[6] = [0.1, 0, 0, 0, 0, 0, 0.1, 0.8];
-  const d = data(rows);
-  assert.deepEqual(exampleToken(d, 0, 0, 'subword'), { index: 2, score: Math.fround(0.9) });
-  assert.equal(exampleToken(d, 0, 0, 'other_sentence').index, 5);
-  assert.equal(exampleToken(d, 0, 0, 'delimiter').index, 6);
-  assert.equal(exampleToken(d, 0, 0, 'next').index, 2);      // 0.9 on i+1
-  assert.equal(exampleToken(d, 0, 0, 'previous').index, 1);  // rows 2, 5, 6 give 0 to i-1; the first uniform row wins
-  // "a" occurs once per sentence: identical (same sentence) applies nowhere.
-  assert.equal(exampleToken(d, 0, 0, 'identical'), null);
-  assert.throws(() => exampleToken(d, 0, 0, 'nonsense'), RangeError);
-});
-
-test('exampleToken: the previous-token pattern picks the strongest i → i-1 row', () => {
-  const rows = Array.from({ length: n }, (_, i) => oneHot(i, Math.max(0, i - 1)));
-  rows[4] = oneHot(4, 0);  // [SEP] attends to [CLS], not to its previous token
-  const d = data(rows);
-  const best = exampleToken(d, 0, 0, 'previous');
-  assert.equal(best.score, 1);
-  assert.equal(best.index, 1);  // the first row with a full previous-token weight
+test('exampleToken reads the row the engine found for each pattern: the one scoring highest', async () => {
+  const r = await engineStats();
+  const { stats } = r;
+  assert.deepEqual(r.tokens.map((t) => t.text), ['[CLS]', 'a', 'straw', '##berries', '[SEP]', 'a', 'b', '[SEP]']);
+  const n = r.n;
+  // The score of each pattern on row i, from the attention (independent of the engine's definition's code).
+  const score = {
+    next: (w, i) => (i + 1 < n ? w[i][i + 1] : null),
+    previous: (w, i) => (i > 0 ? w[i][i - 1] : null),
+    delimiter: (w, i) => w[i][0] + w[i][4] + w[i][7],
+    subword: (w, i) => (i === 2 ? w[2][3] : i === 3 ? w[3][2] : null),
+    other_sentence: (w, i) => (i === 1 ? w[1][5] : i === 5 ? w[5][1] : null),
+    identical: () => null,  // "a" occurs once per sentence
+  };
+  for (const h of stats.per_head) {
+    const w = headRows(r, h.layer, h.head);
+    for (const p of PATTERNS) {
+      const ex = exampleToken(stats, h.layer, h.head, p.key);
+      const scores = Array.from({ length: n }, (_, i) => score[p.key](w, i));
+      if (scores.every((v) => v === null)) { assert.equal(ex, null, p.key); continue; }
+      const best = Math.max(...scores.filter((v) => v !== null));
+      assert.ok(Math.abs(ex.score - best) < 1e-6, `${p.key} of ${h.layer}.${h.head}: ${ex.score} vs ${best}`);
+      assert.ok(Math.abs(scores[ex.index] - best) < 1e-6, `${p.key} of ${h.layer}.${h.head}: row ${ex.index}`);
+    }
+  }
+  assert.throws(() => exampleToken(stats, 0, 0, 'nonsense'), RangeError);
+  assert.throws(() => exampleToken(stats, 99, 0, 'next'), RangeError);
 });
 
 test('topHeads sorts by value, skips heads where the pattern does not apply, breaks ties by position', () => {
-  const stats = { heads: [
+  const stats = { per_head: [
     { layer: 0, head: 0, next: 0.2, subword: null }, { layer: 0, head: 1, next: 0.9, subword: 0.4 },
     { layer: 1, head: 0, next: 0.9, subword: 0.6 }, { layer: 1, head: 1, next: 0.1, subword: NaN },
   ] };
@@ -50,7 +62,7 @@ test('topHeads sorts by value, skips heads where the pattern does not apply, bre
 });
 
 test('layerProfile: per layer the heads in order and their mean (null heads left out of the mean)', () => {
-  const stats = { heads: [
+  const stats = { per_head: [
     { layer: 1, head: 1, sep: 0.5 }, { layer: 0, head: 0, sep: 0.1 }, { layer: 0, head: 1, sep: 0.3 }, { layer: 1, head: 0, sep: null },
   ] };
   const p = layerProfile(stats, 'sep');

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 
 import { fromQuery, toQuery } from '../../web/page/share.js';
 
-const state = { view: 'matrix', layer: 2, heads: [1, 3], head: 3, filter: 'AB', locked: { side: 'right', index: 7 }, token: 4,
+const state = { view: 'matrix', layer: 2, selectedHeads: [1, 3], head: 3, filter: 'AB', locked: { side: 'right', index: 7 }, token: 4,
   wordLevel: true, hideSpecial: false };
 
 test('a full state round-trips (text with tabs, quotes, <html>, emoji and & = ? characters)', () => {
@@ -13,13 +13,13 @@ test('a full state round-trips (text with tabs, quotes, <html>, emoji and & = ? 
   assert.equal(back.a, a);
   assert.equal(back.b, b);
   assert.equal(back.model, 'headlight-mini');
-  assert.deepEqual(back.state, { view: 'matrix', layer: 2, heads: [1, 3], head: 3, filter: 'AB', locked: { side: 'right', index: 7 }, wordLevel: true });
+  assert.deepEqual(back.state, { view: 'matrix', layer: 2, selectedHeads: [1, 3], head: 3, filter: 'AB', locked: { side: 'right', index: 7 }, wordLevel: true });
 });
 
 test('defaults are left out; the neuron view keeps its token; no heads selected round-trips as []', () => {
-  const q = toQuery({ a: 'x', b: '', model: null, state: { ...state, view: 'neuron', filter: 'all', locked: null, heads: [], wordLevel: false } });
+  const q = toQuery({ a: 'x', b: '', model: null, state: { ...state, view: 'neuron', filter: 'all', locked: null, selectedHeads: [], wordLevel: false } });
   assert.ok(!q.includes('filter') && !q.includes('lock') && !q.includes('words') && !q.includes('model') && !q.includes('b='), q);
-  assert.deepEqual(fromQuery(q).state, { view: 'neuron', layer: 2, heads: [], head: 3, token: 4 });
+  assert.deepEqual(fromQuery(q).state, { view: 'neuron', layer: 2, selectedHeads: [], head: 3, token: 4 });
 });
 
 test('values that do not parse are dropped', () => {

@@ -24,18 +24,18 @@ function fakeResult(L, A, n, seed = 1) {
     const m = Math.max(...logits), e = logits.map((x) => Math.exp(x - m)), s = e.reduce((a, b) => a + b);
     e.forEach((x, j) => { attention[row * n + j] = x / s; });
   }
-  const tokens = Array.from({ length: n }, (_, i) => ({ text: i === 1 ? '</script><script>alert(1)</script>' : `t${i}`, segment: i > n / 2 ? 1 : 0, start: i, stop: i + 1 }));
-  return { n, layers: L, heads: A, tokens, attention };
+  const tokens = Array.from({ length: n }, (_, i) => ({ text: i === 1 ? '</script><script>alert(1)</script>' : `t${i}`, segment: i > n / 2 ? 1 : 0, word: i - 1, start: i, stop: i + 1 }));
+  return { n, layers: L, heads_per_layer: A, tokens, attention };
 }
 
 test('round trip: every weight within 1/255, within 1/510 unless tiny, and zero only where it was zero', async () => {
   for (const [L, A, n] of [[1, 1, 1], [2, 3, 7], [4, 4, 33]]) {
     const r = fakeResult(L, A, n, L * 100 + n);
     r.attention[0] = 0;
-    const back = await readSnapshot(snapshotText(await makeSnapshot(r, { model: { name: 'm' }, text: { a: 'x' }, view: { view: 'model', layer: 1, junk: 5 } })));
-    assert.deepEqual([back.data.n, back.data.layers, back.data.heads], [n, L, A]);
+    const back = await readSnapshot(snapshotText(await makeSnapshot(r, { model: { name: 'm' }, text: { a: 'x' }, view: { view: 'model', layer: 1, selectedHeads: [0], junk: 5 } })));
+    assert.deepEqual([back.data.n, back.data.layers, back.data.heads_per_layer], [n, L, A]);
     assert.deepEqual(back.data.tokens, r.tokens);
-    assert.deepEqual(back.view, { view: 'model', layer: 1 });
+    assert.deepEqual(back.view, { view: 'model', layer: 1, selectedHeads: [0] });
     for (let k = 0; k < r.attention.length; ++k) {
       const w = r.attention[k], q = back.data.attention[k];
       assert.ok(Math.abs(q - w) <= (w >= 1 / 510 ? 1 / 510 : 1 / 255) + 1e-7, `value ${k}: ${q} for ${w}`);
@@ -64,12 +64,23 @@ test('foreign, future or damaged snapshots are refused with a reason', async () 
   const bad = async (s, re) => assert.rejects(readSnapshot(typeof s === 'string' ? s : JSON.stringify(s)), re);
   await bad('not json', /not a Headlight snapshot: not JSON/);
   await bad({ hello: 1 }, /not a Headlight snapshot/);
-  await bad({ ...good, version: SNAPSHOT_VERSION + 1 }, /version 2; this Headlight reads version 1/);
+  await bad({ ...good, version: SNAPSHOT_VERSION + 1 }, /version 3; this Headlight reads versions 1 and 2/);
   await bad({ ...good, n: 0 }, /"n" must be a whole number from 1/);
   await bad({ ...good, n: 6 }, /5 tokens for n = 6/);
   await bad({ ...good, tokens: good.tokens.map((t, i) => (i ? t : { text: 7 })) }, /token 0 needs a text/);
+  await bad({ ...good, tokens: good.tokens.map((t, i) => (i === 2 ? { ...t, word: 'x' } : t)) }, /token 2 needs a word index/);
   await bad({ ...good, attention: { ...good.attention, data: good.attention.data.slice(0, 20) } }, /attention data is damaged|the file is damaged/);
-  await bad({ ...good, heads: 1 }, /attention has 50 values, not 1·1·5·5/);
+  await bad({ ...good, heads_per_layer: 1 }, /attention has 50 values, not 1·1·5·5/);
+});
+
+test('a version-1 snapshot (heads, no words, view.heads) still reads, without word indices', async () => {
+  const v2 = await makeSnapshot(fakeResult(2, 3, 5), { view: { selectedHeads: [1, 2] } });
+  const { heads_per_layer: A, view, ...rest } = v2;
+  const v1 = { ...rest, version: 1, heads: A, view: { heads: view.selectedHeads }, tokens: v2.tokens.map(({ word, ...t }) => t) };
+  const back = await readSnapshot(JSON.stringify(v1));
+  assert.equal(back.data.heads_per_layer, 3);
+  assert.deepEqual(back.view, { selectedHeads: [1, 2] });
+  assert.ok(back.data.tokens.every((t) => t.word === undefined));
 });
 
 test('standalone HTML: the snapshot cannot end its <script>, titles are escaped, a bundle that would break is refused', async () => {

@@ -14,7 +14,7 @@ const model = engine.loadModel(new Uint8Array(readFileSync(path.join(root, 'mode
 
 // The definitions, written out directly (rows i, columns j of one head; specials by text).
 function plainStats(r, l, h) {
-  const n = r.n, at = (i, j) => r.attention[((l * r.heads + h) * n + i) * n + j];
+  const n = r.n, at = (i, j) => r.attention[((l * r.heads_per_layer + h) * n + i) * n + j];
   const is = (j, texts) => texts.includes(r.tokens[j].text);
   let next = 0, previous = 0, self = 0, cls = 0, sep = 0, punct = 0, entropy = 0, clsEntropy = 0;
   for (let i = 0; i < n; ++i) {
@@ -38,9 +38,9 @@ function plainStats(r, l, h) {
 
 test('hl_result_stats equals the definitions computed in JS (1e-9) on a sentence pair', () => {
   const r = engine.run(model, 'I went to the store, then home.', 'At the store, I bought fresh strawberries.', { stats: true });
-  assert.equal(r.stats.heads.length, r.layers * r.heads);
+  assert.equal(r.stats.per_head.length, r.layers * r.heads_per_layer);
   assert.ok(Math.abs(r.stats.uniform_entropy - Math.log(r.n)) < 1e-12);
-  for (const s of r.stats.heads) {
+  for (const s of r.stats.per_head) {
     const want = plainStats(r, s.layer, s.head);
     for (const [k, v] of Object.entries(want)) assert.ok(Math.abs(s[k] - v) < 1e-9, `L${s.layer}H${s.head} ${k}: ${s[k]} vs ${v}`);
     assert.ok(Math.abs(s.delimiter - (s.cls + s.sep)) < 1e-12);
@@ -53,7 +53,7 @@ test('the head-map accumulator: symmetric distances, zero diagonal, one point pe
     acc.add('I went to the store.', 'At the store, I bought fresh strawberries.');
     acc.add('The cat sat on the mat.', null);
     const m = acc.mds();
-    const H = m.heads;
+    const H = m.total_heads;
     assert.equal(H, 16);
     assert.equal(m.texts, 2);
     for (let a = 0; a < H; ++a) {
@@ -62,9 +62,9 @@ test('the head-map accumulator: symmetric distances, zero diagonal, one point pe
     }
     assert.equal(m.points.length, H);
     assert.ok(m.stress >= 0 && m.stress < 1);
-    assert.equal(m.aggregate.heads.length, H);
+    assert.equal(m.aggregate.per_head.length, H);
     // The built-in model's next-token head is labelled so over these texts.
-    assert.equal(m.aggregate.heads[1].dominant, 'next');
+    assert.equal(m.aggregate.per_head[1].dominant, 'next');
   } finally {
     acc.free();
   }

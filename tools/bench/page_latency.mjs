@@ -67,7 +67,7 @@ if (existsSync(base)) {
       await big.click(`nav.views [data-view=${v}]`);
       ms.push(await big.evaluate(() => window.headlight.drawMs));
     }
-    views.push({ view: v, tokens: 128, layers: 12, heads: 12, median_ms: quantile(ms, 0.5) });
+    views.push({ view: v, tokens: 128, layers: 12, heads_per_layer: 12, median_ms: quantile(ms, 0.5) });
   }
   await big.close();
 }

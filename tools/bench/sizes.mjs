@@ -37,6 +37,6 @@ for (const [name, file, label, [a, b], maxTokens] of cases) {
   const model = engine.loadModel(new Uint8Array(readFileSync(path.join(root, file))));
   const r = engine.run(model, a, b, { maxTokens });
   const text = snapshotText(await makeSnapshot(r, { model: { name }, text: { a, b: b ?? '' } }));
-  console.log(`| ${label} | ${name} | ${r.layers} × ${r.heads} | ${r.n} | ${kb(r.attention.length)} | ${text.length.toLocaleString('en')} B (${kb(text.length)}) |`);
+  console.log(`| ${label} | ${name} | ${r.layers} × ${r.heads_per_layer} | ${r.n} | ${kb(r.attention.length)} | ${text.length.toLocaleString('en')} B (${kb(text.length)}) |`);
   engine.freeModel(model);
 }

@@ -163,7 +163,7 @@ export async function checkOnnx({ hlmBytes, onnxBytes, inputs, pad = 3, engine =
         types = r.tokens.map((t) => Math.min(t.segment, header.config.type_vocab_size - 1));
       }
       const hl = engine.runIds(model, ids, types, { topK: 5 });
-      const { n, layers: L, heads: A, hidden_size: H } = hl;
+      const { n, layers: L, heads_per_layer: A, hidden_size: H } = hl;
       const ox = await runOnnx(session, ids, types, L);
       f.inputs += 1;
       f.tokens += n;

@@ -20,7 +20,7 @@ const FRAME_CSS = `
 
 const VIEWS = Object.keys(CORE_VIEWS);  // head, model, neuron, matrix
 const ATTRS = ['sentence-a', 'sentence-b', 'model', 'view', 'layer', 'heads', 'token', 'height', 'snapshot'];
-const DEFAULTS = { view: 'head', layer: 0, heads: null, head: 0, filter: 'all', locked: null, token: 1, wordLevel: false, hideSpecial: false };
+const DEFAULTS = { view: 'head', layer: 0, selectedHeads: null, head: 0, filter: 'all', locked: null, token: 1, wordLevel: false, hideSpecial: false };
 let channels = 0;
 
 const int = (s) => (/^\s*\d{1,4}\s*$/.test(s ?? '') ? Number(s) : undefined);
@@ -65,7 +65,7 @@ export class HeadlightAttention extends HTMLElement {
 
   /** 'idle' (waiting to be scrolled into view), 'loading', 'ready' or 'error'. */
   get status() { return this.#phase; }
-  /** The drawn data ({n, layers, heads, tokens, attention}) and the view's handle (tests, scripts). */
+  /** The drawn data ({n, layers, heads_per_layer, tokens, attention}) and the view's handle (tests, scripts). */
   get data() { return this.#result; }
   get view() { return this.#views.view; }
   get state() { return structuredClone(this.#state); }
@@ -142,10 +142,10 @@ export class HeadlightAttention extends HTMLElement {
     if (VIEWS.includes(view)) s.view = view;
     if (int(this.getAttribute('layer')) !== undefined) s.layer = int(this.getAttribute('layer'));
     const heads = this.getAttribute('heads');
-    if (heads === 'all') s.heads = null;
+    if (heads === 'all') s.selectedHeads = null;
     else if (heads !== null) {
       const hs = heads.split(',').map(int);
-      if (hs.every((h) => h !== undefined)) { s.heads = [...new Set(hs)].sort((x, y) => x - y); s.head = s.heads[0] ?? 0; }
+      if (hs.every((h) => h !== undefined)) { s.selectedHeads = [...new Set(hs)].sort((x, y) => x - y); s.head = s.selectedHeads[0] ?? 0; }
     }
     const token = int(this.getAttribute('token'));
     if (token !== undefined) { s.token = token; s.locked = { side: 'left', index: token }; }

@@ -15,9 +15,9 @@ function checkIndex(name, value, count) {
 // (row-major, Float32Array). Block (layer, head) of `array` as `rows` views of `cols` values each (no copy).
 function headBlock(data, array, layer, head, cols) {
   checkIndex('layer', layer, data.layers);
-  checkIndex('head', head, data.heads);
+  checkIndex('head', head, data.heads_per_layer);
   const size = data.n * cols;
-  const offset = (layer * data.heads + head) * size;
+  const offset = (layer * data.heads_per_layer + head) * size;
   return array.subarray(offset, offset + size);
 }
 
@@ -40,15 +40,18 @@ export function headVectors(data, which, layer, head) {
   return splitRows(headBlock(data, data[which], layer, head, data.head_size), data.n, data.head_size);
 }
 
-/** Token indices of each word: a token plus the "##" pieces after it in its segment; specials (a Set of texts) stand alone. */
-export function wordGroups(tokens, special) {
+/**
+ * Token indices of each word, from the engine's grouping (token.word: the word index, -1 for [CLS]/[SEP]; defined in
+ * wasm/src/analysis/head_stats.h): consecutive tokens of one word form a group; a special token stands alone.
+ */
+export function wordGroups(tokens) {
   const groups = [];
   tokens.forEach((t, i) => {
+    if (!Number.isInteger(t.word)) {
+      throw new TypeError(`token ${i} ("${t.text}") has no word index: word level needs the engine's tokens (a snapshot made before version 2 has none)`);
+    }
     const last = groups[groups.length - 1];
-    const prev = i > 0 ? tokens[i - 1] : null;
-    const joins = last && isContinuation(t.text) && !special.has(t.text)
-      && !special.has(prev.text) && prev.segment === t.segment;
-    if (joins) last.push(i);
+    if (last && t.word >= 0 && tokens[last[last.length - 1]].word === t.word) last.push(i);
     else groups.push([i]);
   });
   return groups;
@@ -57,8 +60,8 @@ export function wordGroups(tokens, special) {
 function wordToken(tokens, pieces) {
   const first = tokens[pieces[0]];
   const last = tokens[pieces[pieces.length - 1]];
-  const text = pieces.map((p, k) => (k === 0 ? tokens[p].text : tokens[p].text.slice(CONTINUATION.length))).join('');
-  return { text, segment: first.segment, start: first.start, stop: last.stop, pieces };
+  const text = pieces.map((p, k) => (k === 0 || !isContinuation(tokens[p].text) ? tokens[p].text : tokens[p].text.slice(CONTINUATION.length))).join('');
+  return { text, segment: first.segment, word: first.word, start: first.start, stop: last.stop, pieces };
 }
 
 // [L][A][n][n] -> [L][A][w][w]: columns summed over a word's pieces, rows averaged over them.
@@ -84,16 +87,16 @@ function mergeAttention(attention, blocks, n, groups) {
 
 /**
  * Word-level data as in Clark et al. (2019): attention TO a word = sum over its pieces, FROM a word = mean over its
- * pieces, so rows still sum to 1. Tokens become { text, segment, start, stop, pieces }; queries/keys become null.
+ * pieces, so rows still sum to 1. Tokens become { text, segment, word, start, stop, pieces }; queries/keys become null.
  */
-export function mergeWordPieces(data, { specials = DEFAULT_SPECIALS } = {}) {
+export function mergeWordPieces(data) {
   if (data.level === 'word') throw new Error('mergeWordPieces: data is already at word level');
-  const groups = wordGroups(data.tokens, new Set(specials));
+  const groups = wordGroups(data.tokens);
   return {
     ...data,
     n: groups.length,
     tokens: groups.map((g) => wordToken(data.tokens, g)),
-    attention: mergeAttention(data.attention, data.layers * data.heads, data.n, groups),
+    attention: mergeAttention(data.attention, data.layers * data.heads_per_layer, data.n, groups),
     queries: null,
     keys: null,
     level: 'word',
@@ -135,7 +138,7 @@ export function hideSpecial(data, { specials = DEFAULT_SPECIALS } = {}) {
   const special = new Set(specials);
   const kept = [];
   data.tokens.forEach((t, i) => { if (!special.has(t.text)) kept.push(i); });
-  const blocks = data.layers * data.heads;
+  const blocks = data.layers * data.heads_per_layer;
   return {
     ...data,
     n: kept.length,
@@ -143,7 +146,7 @@ export function hideSpecial(data, { specials = DEFAULT_SPECIALS } = {}) {
     attention: keepAttention(data.attention, blocks, data.n, kept),
     queries: keepRows(data.queries, blocks, data.n, data.head_size, kept),
     keys: keepRows(data.keys, blocks, data.n, data.head_size, kept),
-    hiddenSpecial: true,
+    hidden_special: true,
   };
 }
 
@@ -158,7 +161,7 @@ const PAIR_FILTERS = {
 /** The data a drawing shows after its toggles: word pieces merged first (wordLevel), then specials hidden (hideSpecial). */
 export function toggled(data, { wordLevel = false, hideSpecial: hide = false } = {}, specials = DEFAULT_SPECIALS) {
   let d = data;
-  if (wordLevel) d = mergeWordPieces(d, { specials });
+  if (wordLevel) d = mergeWordPieces(d);
   if (hide) d = hideSpecial(d, { specials });
   return d;
 }

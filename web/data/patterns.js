@@ -1,6 +1,5 @@
-// Vig's six patterns and Clark et al.'s layer profiles from the engine's per-head statistics (result.stats), plus the
-// token that shows a head's pattern best, so the page can open the head with that token locked. Pure functions.
-import { headRows, wordGroups } from './attention_data.js';
+// Vig's six patterns and Clark et al.'s layer profiles read from the engine's per-head statistics (result.stats, defined
+// in wasm/src/analysis/head_stats.h): names and plain words for each pattern, top heads, layer profiles. Pure functions.
 
 /** Vig's six patterns: the statistic that scores each, and what it means in plain words. */
 export const PATTERNS = [
@@ -14,7 +13,7 @@ export const PATTERNS = [
 
 /** The k heads scoring highest on `key` ({layer, head, value}), skipping heads where it does not apply (null). */
 export function topHeads(stats, key, k = 3) {
-  return stats.heads.filter((h) => h[key] !== null && h[key] !== undefined && Number.isFinite(h[key]))
+  return stats.per_head.filter((h) => h[key] !== null && h[key] !== undefined && Number.isFinite(h[key]))
     .map((h) => ({ layer: h.layer, head: h.head, value: h[key] }))
     .sort((a, b) => b.value - a.value || a.layer - b.layer || a.head - b.head)
     .slice(0, k);
@@ -23,7 +22,7 @@ export function topHeads(stats, key, k = 3) {
 /** Per layer: the heads' values of `key` and their mean — [{layer, values: [per head], mean}]. */
 export function layerProfile(stats, key) {
   const layers = new Map();
-  for (const h of stats.heads) {
+  for (const h of stats.per_head) {
     if (!layers.has(h.layer)) layers.set(h.layer, []);
     layers.get(h.layer)[h.head] = h[key];
   }
@@ -33,49 +32,14 @@ export function layerProfile(stats, key) {
   });
 }
 
-// Word index of each token (attention_data's grouping); specials are -1.
-function wordsOf(tokens, specials) {
-  const special = new Set(specials);
-  const word = new Array(tokens.length);
-  wordGroups(tokens, special).forEach((group, w) => { for (const i of group) word[i] = special.has(tokens[i].text) ? -1 : w; });
-  return word;
-}
-
 /**
- * The row (token) where head (layer, head) shows `key` most: {index, score}, or null when the pattern applies nowhere.
- * data: {n, heads, tokens:[{text, segment}], attention: Float32Array [L][A][n][n]}; specials: [CLS text, SEP text].
+ * The token that shows head (layer, head)'s pattern `key` most in this text, as the engine found it: {index, score}, or
+ * null when the pattern applies to no token. stats: result.stats (one text's).
  */
-export function exampleToken(data, layer, head, key, specials = ['[CLS]', '[SEP]']) {
-  const { n, tokens } = data;
-  const rows = headRows(data, layer, head);
-  const at = (i, j) => rows[i][j];
-  const word = wordsOf(tokens, specials);
-  const special = (j) => specials.includes(tokens[j].text);
-  const score = {
-    next: (i) => (i + 1 < n ? at(i, i + 1) : null),
-    previous: (i) => (i > 0 ? at(i, i - 1) : null),
-    delimiter: (i) => sumOver(n, (j) => special(j), (j) => at(i, j)),
-    identical: (i) => (special(i) ? null : sumOrNull(n, (j) => j !== i && tokens[j].text === tokens[i].text && tokens[j].segment === tokens[i].segment, (j) => at(i, j))),
-    other_sentence: (i) => (special(i) ? null : sumOrNull(n, (j) => tokens[j].text === tokens[i].text && tokens[j].segment !== tokens[i].segment, (j) => at(i, j))),
-    subword: (i) => (word[i] < 0 ? null : sumOrNull(n, (j) => j !== i && word[j] === word[i], (j) => at(i, j))),
-  }[key];
-  if (!score) throw new RangeError(`unknown pattern ${key}`);
-  let best = null;
-  for (let i = 0; i < n; ++i) {
-    const s = score(i);
-    if (s !== null && (best === null || s > best.score)) best = { index: i, score: s };
-  }
-  return best;
-}
-
-function sumOver(n, keep, value) {
-  let s = 0;
-  for (let j = 0; j < n; ++j) if (keep(j)) s += value(j);
-  return s;
-}
-// The sum over the j that `keep`, or null when no j qualifies (the pattern does not apply to this token).
-function sumOrNull(n, keep, value) {
-  let s = 0, any = false;
-  for (let j = 0; j < n; ++j) if (keep(j)) { s += value(j); any = true; }
-  return any ? s : null;
+export function exampleToken(stats, layer, head, key) {
+  if (!PATTERNS.some((p) => p.key === key)) throw new RangeError(`unknown pattern ${key}`);
+  const h = stats.per_head.find((x) => x.layer === layer && x.head === head);
+  if (!h) throw new RangeError(`no statistics for layer ${layer}, head ${head}`);
+  const ex = h.examples?.[key];
+  return ex ? { index: ex.token, score: ex.score } : null;
 }

@@ -47,8 +47,15 @@ export class EngineClient {
   async run(a, b = null, { channel = 'main', ...options } = {}) {
     const ticket = (this.latestRun.get(channel) ?? 0) + 1;
     this.latestRun.set(channel, ticket);
-    const { result } = await this.call({ type: 'run', a, b, ...options });
+    const { result } = await this.call({ type: 'run', a, b, channel, ...options });
+    result.channel = channel;
     return ticket === this.latestRun.get(channel) ? result : null;
+  }
+
+  /** The per-head statistics of a result run() returned, from the result the Worker keeps (the text is not run again);
+   *  rejects with an InvalidArgumentError when a newer run on its channel has replaced it. */
+  async stats(result) {
+    return (await this.call({ type: 'stats', handle: result.handle, channel: result.channel })).stats;
   }
 }
 

@@ -75,10 +75,17 @@ export class Engine {
   freeModel(model) { this.check(this.m._hl_model_free(model.handle)); }
 
   /** Runs text A (and B if given). Returns tokens (with UTF-16 spans), attention [L][A][n][n], q/k, hidden, MLM, timings;
-   *  with { stats: true } also `stats`, the per-head statistics of hl_result_stats (parsed JSON). */
-  run(model, a, b = null, { topK = 5, maxTokens = 0, stats = false } = {}) {
-    return this.withResult(this.startText(model, a, b, topK, maxTokens), (handle) => this.readRun(handle, a, b, stats));
+   *  with { stats: true } also `stats`, the per-head statistics of hl_result_stats (parsed JSON); with { keep: true }
+   *  the engine keeps the result as `handle` (resultStats(handle) later; freeResult(handle) when done). */
+  run(model, a, b = null, { topK = 5, maxTokens = 0, stats = false, keep = false } = {}) {
+    return this.withResult(this.startText(model, a, b, topK, maxTokens), (handle) => this.readRun(handle, a, b, stats), keep);
   }
+
+  /** The per-head statistics (hl_result_stats, parsed) of a result kept by run(..., { keep: true }): no re-run. */
+  resultStats(handle) { return this.json((out) => this.m._hl_result_stats(handle, out, out + 4)); }
+
+  /** Frees a result kept by run(..., { keep: true }). */
+  freeResult(handle) { this.check(this.m._hl_result_free(handle)); }
 
   /** Runs given token ids and token types (arrays of n integers; hl_run_ids): run()'s result for them, with no
    *  tokens' text or spans (each token's start and stop are -1). */
@@ -90,10 +97,10 @@ export class Engine {
     return this.withResult(start, (handle) => this.readRun(handle, '', null, stats));
   }
 
-  /** Like run(), with each layer's attention computed by `attend(qkv, n, heads, headSize)` → Promise<{probs [A][n][n],
+  /** Like run(), with each layer's attention computed by `attend(qkv, n, headsPerLayer, headSize)` → Promise<{probs [A][n][n],
    *  context [n][H]}> (the WebGPU path), or by the engine where attend returns null. qkv [n][3H] is a view of the
    *  engine's memory: read it before the first await. */
-  async runStepped(model, a, b, attend, { topK = 5, maxTokens = 0, stats = false } = {}) {
+  async runStepped(model, a, b, attend, { topK = 5, maxTokens = 0, stats = false, keep = false } = {}) {
     const { num_heads: A, hidden_size: H } = model.info.config;
     const ea = this.encoder.encode(a), eb = b === null ? new Uint8Array(0) : this.encoder.encode(b);
     let step = this.withScratch(4, (out) => this.withCopies([ea, eb], (pa, pb) => {
@@ -116,11 +123,7 @@ export class Engine {
         const result = this.withScratch(4, (out) => { this.check(this.m._hl_step_next(step, got ? 0 : 1, out)); return this.m.HEAP32[out >> 2]; });
         if (!result) continue;
         step = 0;  // hl_step_next ended it
-        try {
-          return this.readRun(result, a, b, stats);
-        } finally {
-          this.m._hl_result_free(result);
-        }
+        return this.holding(result, (handle) => this.readRun(handle, a, b, stats), keep);
       }
     } finally {
       if (step) this.m._hl_step_free(step);  // a failed attention or step leaves the model free for other runs
@@ -134,17 +137,24 @@ export class Engine {
       (pa, pb) => this.m._hl_run(model.handle, pa, ea.length, pb, eb.length, b === null ? 0 : 1, topK, maxTokens, out));
   }
 
-  // Calls start(out) (an hl_run or hl_run_ids writing a result handle at out), then fn(result handle); the result is
-  // freed afterwards.
-  withResult(start, fn) {
+  // Calls start(out) (an hl_run or hl_run_ids writing a result handle at out), then holding(that handle, fn, keep).
+  withResult(start, fn, keep = false) {
     const handle = this.withScratch(4, (out) => {
       this.check(start(out));
       return this.m.HEAP32[out >> 2];
     });
+    return this.holding(handle, fn, keep);
+  }
+
+  // fn(result handle) → an object; the result is freed afterwards, unless `keep`: then the object gets it as `handle`.
+  holding(handle, fn, keep) {
+    let kept = false;
     try {
-      return fn(handle);
+      const r = fn(handle);
+      if (keep) { r.handle = handle; kept = true; }
+      return r;
     } finally {
-      this.m._hl_result_free(handle);
+      if (!kept) this.m._hl_result_free(handle);
     }
   }
 
@@ -196,7 +206,7 @@ export class Engine {
     const f32 = (field) => new Float32Array(this.field(handle, field).buffer);
     const r = { ...summary, attention: f32(FIELD.ATTENTION), queries: f32(FIELD.QUERIES), keys: f32(FIELD.KEYS),
       hidden: f32(FIELD.HIDDEN) };
-    if (stats) r.stats = this.json((out) => this.m._hl_result_stats(handle, out, out + 4));
+    if (stats) r.stats = this.resultStats(handle);
     return r;
   }
 

@@ -1,19 +1,22 @@
 // The engine's Web Worker: loads the wasm build the page can run (threads if cross-origin isolated; relaxed SIMD where the
 // browser has it), answers tagged messages.
-// In:  {type:'init', id, threads} | {type:'load', id, bytes, key?} | {type:'run', id, a, b, topK, maxTokens, stats, key?} | {type:'convert', id, files, int8}
-//      | {type:'headmap', id, texts: [[a, b|null]], key?}
+// In:  {type:'init', id, threads} | {type:'load', id, bytes, key?} | {type:'run', id, a, b, topK, maxTokens, stats, key?, channel?}
+//      | {type:'stats', id, handle, channel?} | {type:'convert', id, files, int8} | {type:'headmap', id, texts: [[a, b|null]], key?}
 // `key` names a model slot (default 'main'): several <headlight-attention> elements with different models share one Worker.
+// `channel` (default 'main') names a caller: the engine keeps the newest result of each channel (result.handle) until its
+// next run, so that 'stats' answers its per-head statistics without running the text again.
 // `gpu` ('auto' | 'on' | 'off', default 'auto') picks where a run's attention heads are computed: WebGPU or the engine.
 // Messages are handled one at a time, in order: a WebGPU run awaits the GPU, and nothing may use its model meanwhile.
-// Out: {type:'ready'|'loaded'|'result'|'converted'|'headmap', id, ...} | {type:'error', id, error:{name,message,hint}}
+// Out: {type:'ready'|'loaded'|'result'|'stats'|'converted'|'headmap', id, ...} | {type:'error', id, error:{name,message,hint}}
 //      | {type:'progress', id, stage, fraction?}
 import { Engine } from './headlight.js';
-import { errorToJSON, UnsupportedError } from './errors.js';
+import { errorOfClass, errorToJSON, InvalidArgumentError, UnsupportedError } from './errors.js';
 import { MAX_TOKENS, openGpu } from './gpu/attention.js';
 import { hasRelaxedSimd } from './simd_probe.js';
 
 let engine = null;
 const models = new Map();  // key → loaded model
+const kept = new Map();    // channel → handle of its newest result, kept in the engine for 'stats'
 let threads = 1;
 
 // The builds this server has (engine/wasm/builds.json: tools/serve.mjs lists only current ones, dist/ only complete ones),
@@ -55,7 +58,7 @@ async function init(wantThreads) {
     engine = await load(variant);
   }
   threads = threaded ? wantThreads : 1;
-  return { variant, relaxedSimd: variant.endsWith('-relaxed'), threads, crossOriginIsolated: self.crossOriginIsolated, note };
+  return { variant, relaxed_simd: variant.endsWith('-relaxed'), threads, cross_origin_isolated: self.crossOriginIsolated, note };
 }
 
 // WebGPU for the attention heads. 'auto' uses it for inputs of GPU_MIN_TOKENS or more on a real (not fallback/software)
@@ -73,19 +76,37 @@ async function attentionPath(mode) {
 
 async function run(msg) {
   const model = modelFor(msg);
-  const options = { topK: msg.topK ?? 5, maxTokens: msg.maxTokens ?? 0, stats: msg.stats ?? false };
+  const channel = msg.channel ?? 'main';
+  if (kept.has(channel)) engine.freeResult(kept.get(channel));  // before the run: its memory is free for this one
+  kept.delete(channel);
+  const r = await runOnPath(model, msg, { topK: msg.topK ?? 5, maxTokens: msg.maxTokens ?? 0, stats: msg.stats ?? false, keep: true });
+  kept.set(channel, r.handle);
+  return r;
+}
+
+// The statistics of a channel's kept result: the one run() returned last on that channel.
+function stats(msg) {
+  const handle = kept.get(msg.channel ?? 'main');
+  if (handle === undefined || handle !== msg.handle) {
+    throw errorOfClass(InvalidArgumentError, 'this result is no longer kept: a newer run on its channel replaced it (that run has its own statistics)');
+  }
+  return engine.resultStats(handle);
+}
+
+// One run, its attention heads in wasm or on the GPU (attention_path says which).
+async function runOnPath(model, msg, options) {
   const g = await attentionPath(msg.gpu ?? 'auto');
-  if (!g) return { ...engine.run(model, msg.a, msg.b ?? null, options), attentionPath: 'wasm' };
+  if (!g) return { ...engine.run(model, msg.a, msg.b ?? null, options), attention_path: 'wasm' };
   let used = 0, layers = 0;
   const min = msg.gpu === 'on' ? 1 : GPU_MIN_TOKENS;
-  const r = await engine.runStepped(model, msg.a, msg.b ?? null, (qkv, n, heads, headSize) => {
+  const r = await engine.runStepped(model, msg.a, msg.b ?? null, (qkv, n, headsPerLayer, headSize) => {
     layers += 1;
     if (n < min || n > MAX_TOKENS) return null;  // the engine's own heads
     used += 1;
-    return g.attention(qkv, n, heads, headSize);
+    return g.attention(qkv, n, headsPerLayer, headSize);
   }, options);
   const where = `WebGPU${g.info.fallback ? ' (software adapter)' : g.info.vendor ? ` (${g.info.vendor})` : ''}`;
-  return { ...r, attentionPath: used === layers ? where : used ? `${where} in ${used} of ${layers} layers` : 'wasm' };
+  return { ...r, attention_path: used === layers ? where : used ? `${where} in ${used} of ${layers} layers` : 'wasm' };
 }
 
 function modelFor(msg) {
@@ -117,6 +138,9 @@ async function handle(msg) {
         reply('result', { result: r }, [r.attention.buffer, r.queries.buffer, r.keys.buffer, r.hidden.buffer]);
         break;
       }
+      case 'stats':
+        reply('stats', { stats: stats(msg) });
+        break;
       case 'convert': {
         reply('progress', { stage: `converting ${msg.int8 === false ? 'to f32' : 'to int8'}…` });
         const bytes = engine.convert(msg.files, { int8: msg.int8 ?? true });

@@ -18,7 +18,7 @@ function viewCss() {
 }
 
 /**
- * root: the view's element; legend: {title, heads: [{label, colour}]}. Returns {svg: string, width, height}.
+ * root: the view's element; legend: {title, entries: [{label, colour}]}. Returns {svg: string, width, height}.
  * Every <svg> and <canvas> under root is placed where it is on screen (canvases as PNG images).
  */
 export function viewToSvg(root, legend) {
@@ -62,7 +62,7 @@ export function viewToSvg(root, legend) {
   return { svg: new XMLSerializer().serializeToString(doc), width, height };
 }
 
-function legendGroup(doc, { title, heads }) {
+function legendGroup(doc, { title, entries }) {
   const g = doc.createElementNS(NS, 'g');
   const text = (x, y, s, size, weight = 'normal') => {
     const t = doc.createElementNS(NS, 'text');
@@ -72,7 +72,7 @@ function legendGroup(doc, { title, heads }) {
   };
   text(4, 16, title, 13, '600');
   let x = 4;
-  for (const h of heads) {
+  for (const h of entries) {
     const sq = doc.createElementNS(NS, 'rect');
     Object.entries({ x, y: 25, width: 11, height: 11, fill: h.colour }).forEach(([k, v]) => sq.setAttribute(k, v));
     g.append(sq);

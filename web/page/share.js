@@ -12,7 +12,7 @@ export function toQuery({ a, b, model, state }) {
   if (model) q.set('model', model);
   if (state.view !== 'head') q.set('view', state.view);
   q.set('layer', String(state.layer));
-  if (state.heads) q.set('heads', state.heads.join(','));
+  if (state.selectedHeads) q.set('heads', state.selectedHeads.join(','));
   q.set('head', String(state.head));
   if (state.filter !== 'all') q.set('filter', state.filter);
   if (state.locked) q.set('lock', `${state.locked.side}:${state.locked.index}`);
@@ -35,7 +35,7 @@ export function fromQuery(search) {
   for (const key of ['layer', 'head', 'token']) if (count(q.get(key)) !== undefined) state[key] = count(q.get(key));
   if (q.has('heads')) {
     const heads = q.get('heads') === '' ? [] : q.get('heads').split(',').map(count);
-    if (heads.every((h) => h !== undefined)) state.heads = [...new Set(heads)].sort((x, y) => x - y);
+    if (heads.every((h) => h !== undefined)) state.selectedHeads = [...new Set(heads)].sort((x, y) => x - y);
   }
   if (FILTERS.includes(q.get('filter'))) state.filter = q.get('filter');
   const lock = /^(left|right):(\d{1,4})$/.exec(q.get('lock') ?? '');

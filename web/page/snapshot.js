@@ -2,18 +2,20 @@
 // base64) that <headlight-attention> draws without downloading a model. Pure data functions (Node and browsers).
 
 export const SNAPSHOT_FORMAT = 'headlight-snapshot';
-export const SNAPSHOT_VERSION = 1;
+// 2: "heads_per_layer", each token's "word", view.selectedHeads. Version 1 files ("heads", no words, view.heads)
+// are still read; their drawings have no word level.
+export const SNAPSHOT_VERSION = 2;
 const MAX_N = 4096, MAX_LAYERS = 256, MAX_HEADS = 256;
-const VIEW_KEYS = ['view', 'layer', 'heads', 'head', 'filter', 'locked', 'token', 'wordLevel', 'hideSpecial'];
+const VIEW_KEYS = ['view', 'layer', 'selectedHeads', 'head', 'filter', 'locked', 'token', 'wordLevel', 'hideSpecial'];
 
 /**
- * result: the engine's {n, layers, heads, tokens: [{text, segment, start, stop}], attention: Float32Array [L][A][n][n]};
- * about: {model: {name, cls, sep}, text: {a, b}, view: the drawing state (view, layer, heads, ...)}.
+ * result: the engine's {n, layers, heads_per_layer, tokens: [{text, segment, word, start, stop}], attention: Float32Array
+ * [L][A][n][n]}; about: {model: {name, cls, sep}, text: {a, b}, view: the drawing state (view, layer, selectedHeads, ...)}.
  * Returns the snapshot object. Weights are stored as round(255·w), within 1/510 of the engine's, except that a weight
  * above 0 stays above 0 (stored as at least 1, within 1/255): the head view draws every non-zero line.
  */
 export async function makeSnapshot(result, { model = {}, text = {}, view = {} } = {}) {
-  const { n, layers: L, heads: A, tokens, attention } = result;
+  const { n, layers: L, heads_per_layer: A, tokens, attention } = result;
   if (attention.length !== L * A * n * n) throw new Error(`attention has ${attention.length} values, not ${L}·${A}·${n}·${n}`);
   const q = new Uint8Array(attention.length);  // [L][A][n][n]
   for (let k = 0; k < q.length; ++k) q[k] = attention[k] > 0 ? Math.max(1, Math.min(255, Math.round(attention[k] * 255))) : 0;
@@ -24,8 +26,8 @@ export async function makeSnapshot(result, { model = {}, text = {}, view = {} } 
     model: { name: String(model.name ?? 'model'), cls: model.cls ?? '[CLS]', sep: model.sep ?? '[SEP]' },
     text: { a: text.a ?? '', b: text.b ?? '' },
     view: keptView,
-    n, layers: L, heads: A,
-    tokens: tokens.map((t) => ({ text: t.text, segment: t.segment, start: t.start, stop: t.stop })),
+    n, layers: L, heads_per_layer: A,
+    tokens: tokens.map((t) => ({ text: t.text, segment: t.segment, word: t.word, start: t.start, stop: t.stop })),
     attention: { quantization: 'u8: w = q / 255', encoding: 'gzip+base64', data: toBase64(await gzip(q)) },
   };
 }
@@ -34,7 +36,7 @@ export async function makeSnapshot(result, { model = {}, text = {}, view = {} } 
 export const snapshotText = (snap) => JSON.stringify(snap);
 
 /**
- * A snapshot (file text or parsed object) → {data: {n, layers, heads, tokens, attention: Float32Array}, model, text,
+ * A snapshot (file text or parsed object) → {data: {n, layers, heads_per_layer, tokens, attention: Float32Array}, model, text,
  * view}. Throws an Error saying what is wrong with a file that is not a readable snapshot.
  */
 export async function readSnapshot(input) {
@@ -43,15 +45,18 @@ export async function readSnapshot(input) {
     try { s = JSON.parse(input); } catch (e) { throw new Error(`this is not a Headlight snapshot: not JSON (${e.message})`); }
   }
   if (!s || s.format !== SNAPSHOT_FORMAT) throw new Error('this is not a Headlight snapshot (no "format": "headlight-snapshot")');
-  if (s.version !== SNAPSHOT_VERSION)
-    throw new Error(`this snapshot is version ${s.version}; this Headlight reads version ${SNAPSHOT_VERSION}: use the headlight-attention.js it was made with`);
-  const { n, layers: L, heads: A } = s;
-  const bad = [['n', n, MAX_N], ['layers', L, MAX_LAYERS], ['heads', A, MAX_HEADS]].find(([, v, max]) => !Number.isInteger(v) || v < 1 || v > max);
+  if (s.version !== 1 && s.version !== SNAPSHOT_VERSION)
+    throw new Error(`this snapshot is version ${s.version}; this Headlight reads versions 1 and ${SNAPSHOT_VERSION}: use the headlight-attention.js it was made with`);
+  const v1 = s.version === 1;
+  const { n, layers: L } = s, A = v1 ? s.heads : s.heads_per_layer;
+  const bad = [['n', n, MAX_N], ['layers', L, MAX_LAYERS], [v1 ? 'heads' : 'heads_per_layer', A, MAX_HEADS]].find(([, v, max]) => !Number.isInteger(v) || v < 1 || v > max);
   if (bad) throw new Error(`snapshot: "${bad[0]}" must be a whole number from 1 to ${bad[2]}, got ${JSON.stringify(bad[1])}`);
   if (!Array.isArray(s.tokens) || s.tokens.length !== n) throw new Error(`snapshot: ${s.tokens?.length ?? 'no'} tokens for n = ${n}`);
   const tokens = s.tokens.map((t, i) => {
     if (typeof t?.text !== 'string' || (t.segment !== 0 && t.segment !== 1)) throw new Error(`snapshot: token ${i} needs a text and a segment 0 or 1`);
-    return { text: t.text, segment: t.segment, start: Number.isInteger(t.start) ? t.start : -1, stop: Number.isInteger(t.stop) ? t.stop : -1 };
+    if (!v1 && !(Number.isInteger(t.word) && t.word >= -1 && t.word < n)) throw new Error(`snapshot: token ${i} needs a word index (-1 for [CLS]/[SEP])`);
+    const span = { start: Number.isInteger(t.start) ? t.start : -1, stop: Number.isInteger(t.stop) ? t.stop : -1 };
+    return v1 ? { text: t.text, segment: t.segment, ...span } : { text: t.text, segment: t.segment, word: t.word, ...span };
   });
   if (s.attention?.encoding !== 'gzip+base64' || typeof s.attention.data !== 'string')
     throw new Error('snapshot: attention must be {"encoding": "gzip+base64", "data": "..."}');
@@ -60,9 +65,11 @@ export async function readSnapshot(input) {
   if (q.length !== L * A * n * n) throw new Error(`snapshot: attention has ${q.length} values, not ${L}·${A}·${n}·${n}: the file is damaged`);
   const attention = new Float32Array(q.length);
   for (let k = 0; k < q.length; ++k) attention[k] = q[k] / 255;
-  const view = s.view && typeof s.view === 'object' ? Object.fromEntries(VIEW_KEYS.filter((k) => k in s.view).map((k) => [k, s.view[k]])) : {};
+  const saved = s.view && typeof s.view === 'object' ? { ...s.view } : {};
+  if (v1 && 'heads' in saved) saved.selectedHeads = saved.heads;
+  const view = Object.fromEntries(VIEW_KEYS.filter((k) => k in saved).map((k) => [k, saved[k]]));
   return {
-    data: { n, layers: L, heads: A, tokens, attention },
+    data: { n, layers: L, heads_per_layer: A, tokens, attention },
     model: { name: String(s.model?.name ?? 'model'), cls: String(s.model?.cls ?? '[CLS]'), sep: String(s.model?.sep ?? '[SEP]') },
     text: { a: String(s.text?.a ?? ''), b: String(s.text?.b ?? '') },
     view,

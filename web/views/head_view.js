@@ -2,7 +2,7 @@
 // one colour per head, opacity and width by weight; layer select, head squares, pair filter, hover and lock.
 import * as d3 from '../vendor/d3.js';
 import { headColour } from './palette.js';
-import { headRows, pairFilter } from '../analyses/attention_data.js';
+import { headRows, pairFilter } from '../data/attention_data.js';
 import { measureText } from './labels.js';
 
 const ROW = 22;               // px per token row
@@ -13,14 +13,14 @@ const THRESHOLDS = [0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5];
 const FILTERS = [['all', 'All'], ['AA', 'A→A'], ['AB', 'A→B'], ['BA', 'B→A'], ['BB', 'B→B']];
 
 /**
- * container: a DOM element; data: {n, layers, heads, tokens:[{text, segment}], attention: Float32Array [L][A][n][n]};
- * options: {layer, heads: number[] (selected), filter, threshold (minimum weight drawn), locked: {side, index} | null,
+ * container: a DOM element; data: {n, layers, heads_per_layer, tokens:[{text, segment}], attention: Float32Array [L][A][n][n]};
+ * options: {layer, selectedHeads: number[], filter, threshold (minimum weight drawn), locked: {side, index} | null,
  * onChange(state)}. Returns {update(options, data?), destroy(), state(), drawn()}; update() with new data (another
  * text or model) redraws the same elements.
  */
 export function headView(container, data, options = {}) {
   let n = 0, L = 0, A = 0, tokens = [];
-  const opt = { layer: 0, heads: d3.range(data.heads), filter: 'all', threshold: 0, locked: null, onChange: () => {}, ...options };
+  const opt = { layer: 0, selectedHeads: d3.range(data.heads_per_layer), filter: 'all', threshold: 0, locked: null, onChange: () => {}, ...options };
   let hover = null;   // {side: 'left' | 'right', index}
   let drawn = { lines: 0, mode: 'svg', threshold: 0 };
 
@@ -30,8 +30,8 @@ export function headView(container, data, options = {}) {
   const layerSelect = layerLabel.append('select').attr('aria-label', 'layer')
     .on('change', (e) => { opt.layer = Number(e.target.value); changed(); });
   const squares = bar.append('div').attr('class', 'hl-head-squares').attr('role', 'group').attr('aria-label', 'heads');
-  bar.append('button').attr('class', 'hl-head-all').text('all').on('click', () => { opt.heads = d3.range(A); changed(); });
-  bar.append('button').attr('class', 'hl-head-none').text('none').on('click', () => { opt.heads = []; changed(); });
+  bar.append('button').attr('class', 'hl-head-all').text('all').on('click', () => { opt.selectedHeads = d3.range(A); changed(); });
+  bar.append('button').attr('class', 'hl-head-none').text('none').on('click', () => { opt.selectedHeads = []; changed(); });
   const filterGroup = bar.append('div').attr('class', 'hl-head-filter').attr('role', 'radiogroup').attr('aria-label', 'sentence filter');
   filterGroup.selectAll('button').data(FILTERS).join('button').attr('data-filter', (d) => d[0]).text((d) => d[1])
     .on('click', (e, d) => { opt.filter = d[0]; changed(); });
@@ -68,15 +68,15 @@ export function headView(container, data, options = {}) {
   // the token columns and their width (from the longest token, measured with the page's font).
   function setData(d) {
     data = d;
-    ({ n, layers: L, heads: A, tokens } = d);
+    ({ n, layers: L, heads_per_layer: A, tokens } = d);
     hover = null;
     if (opt.locked && opt.locked.index >= n) opt.locked = null;
     opt.layer = Math.min(opt.layer, L - 1);
-    opt.heads = opt.heads.filter((h) => h < A);
+    opt.selectedHeads = opt.selectedHeads.filter((h) => h < A);
     layerSelect.selectAll('option').data(d3.range(L)).join('option').attr('value', (l) => l).text((l) => l);
     squares.selectAll('button').data(d3.range(A)).join((enter) => enter.append('button').attr('class', 'hl-head-square')
-      .on('click', (e, h) => { opt.heads = opt.heads.includes(h) ? opt.heads.filter((x) => x !== h) : [...opt.heads, h].sort((a, b) => a - b); changed(); })
-      .on('dblclick', (e, h) => { opt.heads = [h]; changed(); }))
+      .on('click', (e, h) => { opt.selectedHeads = opt.selectedHeads.includes(h) ? opt.selectedHeads.filter((x) => x !== h) : [...opt.selectedHeads, h].sort((a, b) => a - b); changed(); })
+      .on('dblclick', (e, h) => { opt.selectedHeads = [h]; changed(); }))
       .attr('title', (h) => `head ${h}: click toggles, double-click shows only this head`)
       .attr('aria-label', (h) => `head ${h}`).style('--c', (h) => headColour(h));
     filterGroup.style('display', tokens.some((t) => t.segment === 1) ? null : 'none');
@@ -106,9 +106,9 @@ export function headView(container, data, options = {}) {
   function links() {
     const focus = hover ?? opt.locked;
     const keep = pairFilter(tokens, opt.filter);
-    const rows = opt.heads.map((h) => headRows(data, opt.layer, h));  // rows[k][i][j]: head opt.heads[k], from i to j
+    const rows = opt.selectedHeads.map((h) => headRows(data, opt.layer, h));  // rows[k][i][j]: head opt.selectedHeads[k], from i to j
     const each = (fn) => {
-      opt.heads.forEach((h, k) => {
+      opt.selectedHeads.forEach((h, k) => {
         for (let i = 0; i < n; ++i) {
           if (focus && focus.side === 'left' && focus.index !== i) continue;
           const row = rows[k][i];
@@ -165,17 +165,17 @@ export function headView(container, data, options = {}) {
     // With a focused token, the tokens on the other side are shaded per head by their weight (Vig's blocks):
     // the row is split into one slice per selected head.
     const marks = focus ? lines.map((l) => ({ ...l, k: focus.side === 'left' ? l.j : l.i })) : [];
-    const sliceH = (ROW - 2) / Math.max(1, opt.heads.length);
+    const sliceH = (ROW - 2) / Math.max(1, opt.selectedHeads.length);
     marksG.selectAll('rect').data(marks).join('rect').attr('class', 'hl-head-mark')
       .attr('x', focus?.side === 'left' ? width - colW : 0).attr('width', colW)
-      .attr('y', (l) => y(l.k) - ROW / 2 + 1 + opt.heads.indexOf(l.h) * sliceH).attr('height', sliceH)
+      .attr('y', (l) => y(l.k) - ROW / 2 + 1 + opt.selectedHeads.indexOf(l.h) * sliceH).attr('height', sliceH)
       .attr('fill', (l) => headColour(l.h)).attr('fill-opacity', (l) => Math.min(0.85, l.w));
     leftG.selectAll('g').classed('hl-focus', (t, i) => focus?.side === 'left' && focus.index === i)
       .classed('hl-locked', (t, i) => opt.locked?.side === 'left' && opt.locked.index === i);
     rightG.selectAll('g').classed('hl-focus', (t, i) => focus?.side === 'right' && focus.index === i)
       .classed('hl-locked', (t, i) => opt.locked?.side === 'right' && opt.locked.index === i);
     layerSelect.property('value', opt.layer);
-    squares.selectAll('button').classed('hl-off', (h) => !opt.heads.includes(h)).attr('aria-pressed', (h) => opt.heads.includes(h));
+    squares.selectAll('button').classed('hl-off', (h) => !opt.selectedHeads.includes(h)).attr('aria-pressed', (h) => opt.selectedHeads.includes(h));
     filterGroup.selectAll('button').attr('aria-checked', (d) => d[0] === opt.filter).classed('hl-on', (d) => d[0] === opt.filter);
     info.text(threshold > 0 ? `lines below ${threshold} not drawn` : '');
     tooltip(focus, lines);
@@ -216,7 +216,7 @@ export function headView(container, data, options = {}) {
     render();
     opt.onChange(state());
   }
-  const state = () => ({ layer: opt.layer, heads: [...opt.heads], filter: opt.filter, locked: opt.locked });
+  const state = () => ({ layer: opt.layer, selectedHeads: [...opt.selectedHeads], filter: opt.filter, locked: opt.locked });
 
   setData(data);
   layout();

@@ -1,7 +1,7 @@
 // Clark et al.'s figures on the typed text: per layer, the attention each head gives to [CLS], [SEP], punctuation, the
 // previous, next and same token (heads as dots, the layer mean as a line), and each head's entropy with its baselines.
 import * as d3 from '../vendor/d3.js';
-import { layerProfile } from '../analyses/patterns.js';
+import { layerProfile } from '../data/patterns.js';
 import { headColour } from './palette.js';
 import { helpBox } from './help.js';
 
@@ -46,21 +46,21 @@ export function layerCharts(container, data, options = {}) {
 
   function draw() {
     const { stats } = data;
-    const layers = d3.range(d3.max(stats.heads, (h) => h.layer) + 1);
+    const layers = d3.range(d3.max(stats.per_head, (h) => h.layer) + 1);
     const x = d3.scalePoint(layers, [M.left + 12, W - M.right - 12]);
     // Heads of a layer side by side within 70% of the layer spacing (at most 8 px apart), so dots rarely overlap.
-    const A = d3.max(stats.heads, (s) => s.head) + 1;
+    const A = d3.max(stats.per_head, (s) => s.head) + 1;
     const spread = Math.min(8, (0.7 * (layers.length > 1 ? x.step() : 60)) / A);
     const jitter = (h) => (h.head - (A - 1) / 2) * spread;
     const dots = (g, y, key, hollow) => g.selectAll('circle')
-      .data(key ? stats.heads.filter((h) => Number.isFinite(h[key])) : []).join((enter) => enter.append('circle')
+      .data(key ? stats.per_head.filter((h) => Number.isFinite(h[key])) : []).join((enter) => enter.append('circle')
         .on('click', (e, h) => opt.onOpen(h.layer, h.head)).call((c) => c.append('title')))
       .attr('class', `hl-layers-dot${hollow ? ' hl-hollow' : ''}`)
       .attr('data-layer', (h) => h.layer).attr('data-head', (h) => h.head)
       .attr('cx', (h) => x(h.layer) + jitter(h)).attr('cy', (h) => y(h[key])).attr('r', 3.5)
       .attr('fill', (h) => (hollow ? 'white' : headColour(h.head))).attr('stroke', (h) => headColour(h.head))
       .call((c) => c.select('title').text((h) => `layer ${h.layer}, head ${h.head}: ${h[key].toFixed(3)} (click to open)`));
-    const top = Math.max(stats.uniform_entropy, d3.max(stats.heads, (h) => h.entropy), d3.max(stats.heads, (h) => h.cls_entropy));
+    const top = Math.max(stats.uniform_entropy, d3.max(stats.per_head, (h) => h.entropy), d3.max(stats.per_head, (h) => h.cls_entropy));
     for (const c of charts) {
       const y = d3.scaleLinear([0, c.key ? 1 : top * 1.05], [H - M.bottom, M.top]).nice();
       c.xAxis.call(d3.axisBottom(x).tickFormat((l) => `L${l}`));

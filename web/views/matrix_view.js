@@ -1,7 +1,7 @@
 // Matrix view: one head's attention as a heatmap (rows = from, columns = to) on a canvas, token labels around it, hover/keyboard tooltip.
 import * as d3 from '../vendor/d3.js';
 import { measureText, placeTip, truncateLabel } from './labels.js';
-import { headMatrix } from '../analyses/attention_data.js';
+import { headMatrix } from '../data/attention_data.js';
 
 // Labels are SVG text in this font; the same string measures them (canvas measureText) so the margins fit.
 const FONT = '11px system-ui, -apple-system, "Segoe UI", sans-serif';
@@ -13,7 +13,7 @@ const NAN_COLOR = [221, 221, 221];  // cells that are not finite (e.g. filtered 
 
 /**
  * matrixView(container, data, options) → { update(newOptions, newData?), valueAt(i, j), cellAt(clientX, clientY), cellCenter(i, j), destroy() }
- *   data: the engine's result { n, layers, heads, tokens: [{ text, segment }], attention: Float32Array [L][A][n][n] }.
+ *   data: the engine's result { n, layers, heads_per_layer, tokens: [{ text, segment }], attention: Float32Array [L][A][n][n] }.
  *   options: { layer, head, onHover?(i, j, w) — called when the highlighted cell changes, (null, null, null) when it goes,
  *              matrix?: Float32Array m·m — drawn instead of the attention slice (word-level, filtered...),
  *              tokens?: [{ text, segment }] — the labels of matrix (default data.tokens; m = tokens.length),
@@ -272,7 +272,7 @@ export function matrixView(container, data, options = {}) {
 }
 
 function checkOptions(o, data) {
-  const limits = { layer: data.layers, head: data.heads };
+  const limits = { layer: data.layers, head: data.heads_per_layer };
   for (const [key, max] of Object.entries(limits))
     if (!Number.isInteger(o[key]) || o[key] < 0 || o[key] >= max) throw new RangeError(`matrixView: options.${key} = ${o[key]} is not an integer in [0, ${max})`);
   const m = (o.tokens ?? data.tokens)?.length;
@@ -281,7 +281,7 @@ function checkOptions(o, data) {
     if (o.matrix.length !== m * m) throw new TypeError(`matrixView: options.matrix has ${o.matrix.length} values, its ${m} tokens need ${m * m}`);
   } else {
     if (m !== data.n) throw new TypeError(`matrixView: options.tokens has ${m} tokens but no options.matrix (the attention is ${data.n} × ${data.n})`);
-    if (data.attention?.length !== data.layers * data.heads * data.n * data.n) throw new TypeError('matrixView: data.attention must have L·A·n·n values');
+    if (data.attention?.length !== data.layers * data.heads_per_layer * data.n * data.n) throw new TypeError('matrixView: data.attention must have L·A·n·n values');
   }
   if (o.vmax != null && !(o.vmax > 0)) throw new RangeError(`matrixView: options.vmax = ${o.vmax} must be > 0`);
   if (o.cellSize != null && !(o.cellSize > 0)) throw new RangeError(`matrixView: options.cellSize = ${o.cellSize} must be > 0`);

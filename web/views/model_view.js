@@ -1,11 +1,11 @@
 // The model view: every layer × head as a thumbnail of its attention matrix, on one canvas; click opens a head.
 import { headColour } from './palette.js';
-import { headMatrix } from '../analyses/attention_data.js';
+import { headMatrix } from '../data/attention_data.js';
 
 const LABEL_W = 56, LABEL_H = 20, GAP = 6;
 
 /**
- * container: a DOM element; data: {n, layers, heads, attention: Float32Array [L][A][n][n]};
+ * container: a DOM element; data: {n, layers, heads_per_layer, attention: Float32Array [L][A][n][n]};
  * options: {selected: {layer, head} | null, onSelect(layer, head), size (px per thumbnail; default fits the width)}.
  * Returns {update(options, data?), destroy(), thumbAt(clientX, clientY), thumbCenter(layer, head), size()}; update() with new
  * data (another text or model) redraws the same canvas.
@@ -44,7 +44,7 @@ export function modelView(container, data, options = {}) {
   let thumbs = [];
   function setData(d) {
     data = d;
-    ({ n, layers: L, heads: A } = d);
+    ({ n, layers: L, heads_per_layer: A } = d);
     thumbs = Array.from({ length: L }, (_, l) => Array.from({ length: A }, (_, h) => thumbnail(l, h)));  // [layer][head]
     focus = { layer: clamp(focus.layer, L), head: clamp(focus.head, A) };
     canvas.setAttribute('aria-label', `${L} layers × ${A} heads: arrow keys move, Enter opens the head in the head view`);

@@ -1,7 +1,7 @@
 // Chooses the view the drawing state asks for and builds each view once, for the page (main.js) and <headlight-attention>:
 // a new text or model, another layer, head, token, toggle or tab calls the view's update(); a tab switch detaches the
 // previous view's element and re-attaches the kept one.
-import { toggled } from '../analyses/attention_data.js';
+import { toggled } from '../data/attention_data.js';
 import { fitState, picker } from './picker.js';
 import { headView } from './head_view.js';
 import { modelView } from './model_view.js';
@@ -22,7 +22,7 @@ const HEAD_VALUE = (s) => ({ layer: s.layer, head: s.head });
 export const CORE_VIEWS = {
   head: {
     build(box, ctx) {
-      const value = (s) => ({ layer: s.layer, heads: s.heads, filter: s.filter, locked: s.locked });
+      const value = (s) => ({ layer: s.layer, selectedHeads: s.selectedHeads, filter: s.filter, locked: s.locked });
       const view = headView(box, ctx.shown, { ...value(ctx.state), onChange: ctx.act.headChanged });
       return { handle: view, update: (c) => view.update(value(c.state), c.shown) };
     },
@@ -62,8 +62,8 @@ export const ANALYSIS_VIEWS = {
   patterns: {
     needsStats: true,
     build(box, ctx) {
-      const view = patternsView(box, ctx.result, { onOpen: ctx.act.open, specials: ctx.specials });
-      return { handle: view, update: (c) => view.update({ specials: c.specials }, c.result) };
+      const view = patternsView(box, ctx.result, { onOpen: ctx.act.open });
+      return { handle: view, update: (c) => view.update({}, c.result) };
     },
   },
   layers: {
@@ -105,7 +105,7 @@ function headMapSlot(box, ctx) {
     }
     note.hidden = bar.hidden = true;
     drawnKey = key;
-    const options = { labels: map.aggregate.heads.map((h) => h.dominant), onOpen: (l, h) => c.act.open(l, h, null) };
+    const options = { labels: map.aggregate.per_head.map((h) => h.dominant), onOpen: (l, h) => c.act.open(l, h, null) };
     if (view) view.update(options, map);
     else view = headMap(plot, map, options);
     if (c.host.headMap.key() !== key && box.isConnected) update(latest);  // the text changed while it computed
@@ -135,18 +135,21 @@ export function mountViews(container, host) {
 
   const act = {
     set(patch) { Object.assign(state, patch); render(result, state); host.onChange?.(); },
-    pick: (key, v) => act.set(key === 'head' ? { head: v, heads: [v] } : { [key]: v }),
+    pick: (key, v) => act.set(key === 'head' ? { head: v, selectedHeads: [v] } : { [key]: v }),
     // the head view redrew itself: only the state follows it
-    headChanged(next) { Object.assign(state, next); if (next.heads.length === 1) state.head = next.heads[0]; host.onChange?.(); },
-    select: (layer, head) => act.set({ view: 'head', layer, head, heads: [head], locked: null }),
+    headChanged(next) { Object.assign(state, next); if (next.selectedHeads.length === 1) state.head = next.selectedHeads[0]; host.onChange?.(); },
+    select: (layer, head) => act.set({ view: 'head', layer, head, selectedHeads: [head], locked: null }),
     // from an analysis: one head, every pair, the token that shows it best locked when the drawing is token-level
-    open: (layer, head, locked) => act.set({ view: 'head', layer, head, heads: [head], filter: 'all',
+    open: (layer, head, locked) => act.set({ view: 'head', layer, head, selectedHeads: [head], filter: 'all',
       locked: state.wordLevel || state.hideSpecial ? null : locked }),
   };
 
+  // A version-1 snapshot's tokens have no word index: its drawing stays at word pieces.
+  const hasWords = () => result.tokens.every((t) => Number.isInteger(t.word));
   function transformed(specials) {
-    const key = [state.wordLevel, state.hideSpecial, ...specials].join('\u0000');
-    if (memo?.result !== result || memo.key !== key) memo = { result, key, shown: toggled(result, state, specials) };
+    const toggles = { wordLevel: state.wordLevel && hasWords(), hideSpecial: state.hideSpecial };
+    const key = [toggles.wordLevel, toggles.hideSpecial, ...specials].join('\u0000');
+    if (memo?.result !== result || memo.key !== key) memo = { result, key, shown: toggled(result, toggles, specials) };
     return memo.shown;
   }
 
@@ -175,6 +178,8 @@ export function mountViews(container, host) {
       [name, text] = ['head', 'The neuron view needs the model (a snapshot has no q and k vectors): this is the head view.'];
     } else if (name === 'neuron' && (state.wordLevel || state.hideSpecial)) {
       text = 'The neuron view always shows word pieces and [CLS]/[SEP]: q and k belong to tokens.';
+    } else if (state.wordLevel && !hasWords()) {
+      text = 'This snapshot was made before words were recorded (version 1): it shows word pieces.';
     }
     notice(note, text);
     const kind = kinds[name];

@@ -1,7 +1,7 @@
 // Neuron view (after BertViz): for one layer, head and query token i, the vectors behind row i of the attention: q_i, every k_j, q_i∘k_j, q_i·k_j and softmax.
 import * as d3 from '../vendor/d3.js';
 import { measureText, placeTip, truncateLabel } from './labels.js';
-import { headRows, headVectors } from '../analyses/attention_data.js';
+import { headRows, headVectors } from '../data/attention_data.js';
 
 // Labels are SVG text in this font; the same string measures them (canvas measureText), so the column fits its longest label.
 const FONT_PX = 12;
@@ -12,7 +12,7 @@ const GAP = 22;           // between the column blocks
 
 /**
  * neuronView(container, data, options) → { update(newOptions, newData?), values(), destroy() }
- *   data: the engine's result { n, layers, heads, head_size, tokens: [{ text, segment }], attention, queries, keys }
+ *   data: the engine's result { n, layers, heads_per_layer, head_size, tokens: [{ text, segment }], attention, queries, keys }
  *         attention: Float32Array [L][A][n][n] (row i = from token i); queries, keys: Float32Array [L][A][n][D].
  *   options: { layer, head, token (the query token i), onSelectToken?(j) } (ints, 0-based).
  * update() with new data (another text or model) re-lays out the same elements for the new n and D.
@@ -299,9 +299,9 @@ function legend(svg, y0) {
 }
 
 function checkData(data) {
-  const need = ['n', 'layers', 'heads', 'head_size'];
+  const need = ['n', 'layers', 'heads_per_layer', 'head_size'];
   for (const key of need) if (!Number.isInteger(data?.[key]) || data[key] <= 0) throw new TypeError(`neuronView: data.${key} must be a positive integer`);
-  const { n, layers: L, heads: A, head_size: D } = data;
+  const { n, layers: L, heads_per_layer: A, head_size: D } = data;
   if (!Array.isArray(data.tokens) || data.tokens.length !== n) throw new TypeError(`neuronView: data.tokens must hold n = ${n} tokens`);
   if (data.attention?.length !== L * A * n * n) throw new TypeError(`neuronView: data.attention must have L·A·n·n = ${L * A * n * n} values`);
   for (const key of ['queries', 'keys'])
@@ -309,7 +309,7 @@ function checkData(data) {
 }
 
 function checkOptions(o, data) {
-  const limits = { layer: data.layers, head: data.heads, token: data.n };
+  const limits = { layer: data.layers, head: data.heads_per_layer, token: data.n };
   for (const [key, max] of Object.entries(limits))
     if (!Number.isInteger(o[key]) || o[key] < 0 || o[key] >= max) throw new RangeError(`neuronView: options.${key} = ${o[key]} is not an integer in [0, ${max})`);
   return o;

@@ -1,15 +1,15 @@
 // The pattern panel: for each of Vig's six patterns, the heads that show it most on the typed text; a click opens the
 // head in the head view with the token that shows the pattern best locked.
-import { PATTERNS, exampleToken, topHeads } from '../analyses/patterns.js';
+import { PATTERNS, exampleToken, topHeads } from '../data/patterns.js';
 import { helpBox } from './help.js';
 
 /**
  * container: a DOM element; data: the engine result with .stats (per-head statistics); options: {onOpen(layer, head,
- * locked), specials: [CLS text, SEP text], k (heads per pattern)}. Returns {update(options, data?), destroy()}: update()
+ * locked), k (heads per pattern)}. Returns {update(options, data?), destroy()}: update()
  * refills the cards for another text or model; the help box stays as it is (open or closed).
  */
 export function patternsView(container, data, options = {}) {
-  const opt = { onOpen: () => {}, specials: ['[CLS]', '[SEP]'], k: 3, ...options };
+  const opt = { onOpen: () => {}, k: 3, ...options };
   const root = document.createElement('div');
   root.className = 'hl-patterns';
   root.append(helpBox('What am I looking at?', [
@@ -57,7 +57,7 @@ export function patternsView(container, data, options = {}) {
       b.className = 'hl-pattern-head';
       b.dataset.layer = t.layer;
       b.dataset.head = t.head;
-      const ex = exampleToken(data, t.layer, t.head, p.key, opt.specials);
+      const ex = exampleToken(data.stats, t.layer, t.head, p.key);
       b.textContent = `layer ${t.layer}, head ${t.head}: ${t.value.toFixed(2)}` + (ex ? ` (e.g. “${data.tokens[ex.index].text}”)` : '');
       b.title = 'open this head in the head view';
       b.addEventListener('click', () => opt.onOpen(t.layer, t.head, ex ? { side: 'left', index: ex.index } : null));

@@ -2,7 +2,7 @@
 // inside the data; used by the views' mount (mount.js) for the page and <headlight-attention>.
 
 /**
- * container: a DOM element; data: {layers, heads, tokens}; options: {layer, head, token (leave it out for no token select),
+ * container: a DOM element; data: {layers, heads_per_layer, tokens}; options: {layer, head, token (leave it out for no token select),
  * onPick(key, value) after a select changes, key 'layer' | 'head' | 'token'}. Returns {update(options, data?), destroy()}.
  */
 export function picker(container, data, options) {
@@ -26,7 +26,7 @@ export function picker(container, data, options) {
   // Options are replaced only when their names change (another model or text), so a focused select keeps its focus.
   function render() {
     const range = (k) => Array.from({ length: k }, (_, i) => String(i));
-    const names = { layer: range(data.layers), head: range(data.heads), token: data.tokens.map((t, i) => `${i}: ${t.text}`) };
+    const names = { layer: range(data.layers), head: range(data.heads_per_layer), token: data.tokens.map((t, i) => `${i}: ${t.text}`) };
     for (const [key, s] of Object.entries(selects)) {
       if (names[key].length !== s.names.length || names[key].some((name, i) => name !== s.names[i])) {
         s.select.replaceChildren(...names[key].map((name, i) => new Option(name, String(i))));
@@ -48,8 +48,8 @@ export function picker(container, data, options) {
  */
 export function fitState(state, shown, raw) {
   state.layer = Math.min(state.layer, shown.layers - 1);
-  state.head = Math.min(state.head, shown.heads - 1);
-  state.heads = (state.heads ?? Array.from({ length: shown.heads }, (_, h) => h)).filter((h) => h < shown.heads);
+  state.head = Math.min(state.head, shown.heads_per_layer - 1);
+  state.selectedHeads = (state.selectedHeads ?? Array.from({ length: shown.heads_per_layer }, (_, h) => h)).filter((h) => h < shown.heads_per_layer);
   if (state.locked && state.locked.index >= shown.n) state.locked = null;
   state.token = Math.min(state.token, raw.n - 1);
 }

@@ -21,18 +21,18 @@ const WORDS = ['[CLS]', 'the', 'cat', '<b>bold</b>', 'sat', 'on', 'the', 'mat', 
 const EXTRA = ['a', 'dog', 'ran', 'to', 'store', '##s', 'and', 'then', 'quickly', 'home', ',', '.', 'fresh', 'straw', '##berries', '🍓'];
 
 /**
- * makeData({ seed, n, layers, heads, d }) → the engine's result shape:
- *   { n, layers, heads, head_size, tokens: [{ text, segment }], attention [L][A][n][n], queries, keys [L][A][n][D] } (Float32Array).
+ * makeData({ seed, n, layers, headsPerLayer, d }) → the engine's result shape:
+ *   { n, layers, heads_per_layer, head_size, tokens: [{ text, segment }], attention [L][A][n][n], queries, keys [L][A][n][D] } (Float32Array).
  * q and k: N(0, 1.3²) (Box–Muller), rounded to float32 first; attention computed from those float32 values in double, then stored as float32.
  */
-export function makeData({ seed = 1, n = 12, layers = 2, heads = 3, d = 8 } = {}) {
+export function makeData({ seed = 1, n = 12, layers = 2, headsPerLayer = 3, d = 8 } = {}) {
   const rand = mulberry32(seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
   const texts = n <= WORDS.length ? WORDS.slice(0, n) : [...WORDS.slice(0, -1), ...Array.from({ length: n - WORDS.length }, (_, k) => EXTRA[k % EXTRA.length]), '[SEP]'];
   if (n > 3 && !texts.includes('<b>bold</b>')) texts[3] = '<b>bold</b>';
   const firstSep = texts.indexOf('[SEP]');
   const tokens = texts.map((text, k) => ({ text, segment: firstSep >= 0 && k > firstSep ? 1 : 0 }));
-  const L = layers, A = heads, D = d;
+  const L = layers, A = headsPerLayer, D = d;
   const queries = new Float32Array(L * A * n * D), keys = new Float32Array(L * A * n * D);
   for (let k = 0; k < queries.length; k++) queries[k] = 1.3 * normal();
   for (let k = 0; k < keys.length; k++) keys[k] = 1.3 * normal();
@@ -52,16 +52,16 @@ export function makeData({ seed = 1, n = 12, layers = 2, heads = 3, d = 8 } = {}
       for (let j = 0; j < n; j++) attention[(lh * n + i) * n + j] = row[j] / sum;
     }
   }
-  return { n, layers: L, heads: A, head_size: D, tokens, attention, queries, keys };
+  return { n, layers: L, heads_per_layer: A, head_size: D, tokens, attention, queries, keys };
 }
 
 try {
-  const data = makeData({ seed: int('seed', 1), n: int('n', 12), layers: int('layers', 2), heads: int('heads', 3), d: int('d', 8) });
+  const data = makeData({ seed: int('seed', 1), n: int('n', 12), layers: int('layers', 2), headsPerLayer: int('heads_per_layer', 3), d: int('d', 8) });
   const $ = (id) => document.getElementById(id);
-  const state = { layer: Math.min(1, data.layers - 1), head: Math.min(2, data.heads - 1), token: Math.min(5, data.n - 1) };
+  const state = { layer: Math.min(1, data.layers - 1), head: Math.min(2, data.heads_per_layer - 1), token: Math.min(5, data.n - 1) };
   const hovers = [];   // every onHover call, for tests
 
-  for (const [id, count] of [['layer', data.layers], ['head', data.heads]]) {
+  for (const [id, count] of [['layer', data.layers], ['head', data.heads_per_layer]]) {
     for (let k = 0; k < count; k++) $(id).append(new Option(String(k), String(k)));
     $(id).value = String(state[id]);
     $(id).addEventListener('change', () => {

@@ -6,7 +6,7 @@ export const MAX_TOKENS = 1024;  // attention.wgsl's workgroup row
 
 /**
  * The GPU, or null where WebGPU gives no adapter (no navigator.gpu, blocked, no device). Returns {info: {vendor,
- * architecture, fallback}, attention(qkv, n, heads, headSize) → Promise<{probs, context}>, destroy()}.
+ * architecture, fallback}, attention(qkv, n, headsPerLayer, headSize) → Promise<{probs, context}>, destroy()}.
  */
 export async function openGpu() {
   if (!globalThis.navigator?.gpu) return null;
@@ -42,9 +42,9 @@ export async function openGpu() {
   }
 
   /** qkv: Float32Array [n][3H] (read at once, may be a view of shared memory) → {probs [A][n][n], context [n][H]}. */
-  async function attention(qkv, n, heads, headSize) {
+  async function attention(qkv, n, headsPerLayer, headSize) {
     if (n > MAX_TOKENS) throw new RangeError(`the WebGPU attention path takes at most ${MAX_TOKENS} tokens, not ${n}`);
-    const H = heads * headSize, probFloats = heads * n * n, ctxFloats = n * H;
+    const H = headsPerLayer * headSize, probFloats = headsPerLayer * n * n, ctxFloats = n * H;
     const b = ensure(3 * n * H, probFloats, ctxFloats);
     const p = new ArrayBuffer(16);
     new Uint32Array(p, 0, 3).set([n, headSize, H]);
@@ -55,7 +55,7 @@ export async function openGpu() {
     const pass = enc.beginComputePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, b.group);
-    pass.dispatchWorkgroups(n, heads);
+    pass.dispatchWorkgroups(n, headsPerLayer);
     pass.end();
     enc.copyBufferToBuffer(b.probs, 0, b.read, 0, 4 * probFloats);
     enc.copyBufferToBuffer(b.context, 0, b.read, 4 * probFloats, 4 * ctxFloats);
