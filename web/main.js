@@ -18,6 +18,11 @@ const client = new EngineClient();
 const state = { view: 'head', layer: 0, selectedHeads: null, head: 0, filter: 'all', locked: null, token: 1, wordLevel: false, hideSpecial: false };
 let result = null;        // the engine's last result for the current text
 let modelInfo = null;
+// The loaded model's name as the picker shows it (the file, folder or built-in entry); a converted checkpoint's own
+// meta.name is empty, so the status line, exports and snapshots fall back to this one.
+let modelName = '';
+let modelChoice = null;   // the picker entry of the loaded model: the picker returns to it when a new one fails
+const modelTitle = () => modelInfo?.meta?.name || modelName || 'model';
 let keyAt = 0;            // performance.now() of the keystroke the next drawing answers
 // modelNote: where the current model's bytes came from, when there is something to say (models.js's onNote)
 const debug = { state, latencyMs: [], drawMs: 0, get result() { return result; }, get shown() { return views.shown; }, get view() { return views.view; },
@@ -46,7 +51,7 @@ const views = mountViews($('view'), {
   kinds: ANALYSIS_VIEWS,
   headMap: {
     // The head map runs every sample pair through the model: computed in the Worker once per (model, text).
-    key: () => `${modelInfo.meta?.name}\u0000${$('a').value}\u0000${$('b').value}`,
+    key: () => `${modelChoice}\u0000${$('a').value}\u0000${$('b').value}`,
     async compute(progress) {
       const b = $('b').value.trim() === '' ? null : $('b').value;
       const pairs = [...await samplePairs(), [$('a').value, b]];
@@ -141,7 +146,7 @@ function schedule(fromKey = true) {
       if (result && (r.n !== result.n || r.tokens.some((t, i) => t.text !== result.tokens[i].text))) state.locked = null;
       result = r;
       const empty = r.tokens.every((t) => t.start < 0);  // nothing but [CLS]/[SEP]: the text had no word
-      setStatus(`${modelInfo.meta?.name ?? 'model'}: ${r.n} tokens, ${r.layers} layers × ${r.heads_per_layer} heads, ` +
+      setStatus(`${modelTitle()}: ${r.n} tokens, ${r.layers} layers × ${r.heads_per_layer} heads, ` +
         `${r.timings_ms.total.toFixed(1)} ms (${engineNote}; attention: ${r.attention_path})` + (debug.modelNote ? `. ${debug.modelNote}` : '') +
         (empty ? '. The text is empty: type a sentence to see what each head attends to.' : ''));
       showMasks(r);
@@ -171,11 +176,20 @@ async function fetchStats() {
 }
 
 let engineNote = '';
-async function loadBytes(bytes, name, note = null) {
-  debug.modelNote = note;  // shown in the status line after each run
+// Loads model bytes as picker entry `choice`; on failure the Worker and the picker stay on the model they had.
+async function loadBytes(bytes, name, choice, note = null) {
   setStatus(`Preparing ${name}…`);
   const switching = modelInfo !== null;  // the first model keeps the state a shared link asked for
-  modelInfo = await client.load(bytes);
+  try {
+    modelInfo = await client.load(bytes);
+  } catch (e) {
+    $('model').value = modelChoice ?? '';
+    throw e;
+  }
+  debug.modelNote = note;  // shown in the status line after each run
+  modelName = name;
+  modelChoice = choice;
+  $('model').value = choice;
   result = null;
   if (switching) Object.assign(state, { selectedHeads: null, locked: null });
   schedule(false);
@@ -200,18 +214,25 @@ async function main() {
     $('hide-special').checked = state.hideSpecial;
     syncTabs();
     const open = async (m) => {
-      modelLink = m.id === 'url' ? m.url : m.id;
       $('progress').hidden = false;
       setStatus(`Downloading ${m.name} (engine: ${engineNote})…`);
       let note = null;  // from the offline cache, or a corrupt cached copy downloaded again
-      const bytes = await fetchModel(m, (f) => { $('progress').value = f; }, (text) => { note = text; });
-      await loadBytes(bytes, m.name, note);
-      $('progress').hidden = true;
+      try {
+        const bytes = await fetchModel(m, (f) => { $('progress').value = f; }, (text) => { note = text; });
+        await loadBytes(bytes, m.name, m.id, note);
+      } catch (e) {
+        $('model').value = modelChoice ?? '';  // a failed download: the picker shows the model in use
+        throw e;
+      } finally {
+        $('progress').hidden = true;
+      }
+      modelLink = m.id === 'url' ? m.url : m.id;
     };
     $('model').addEventListener('change', () => {
       const id = $('model').value;
-      if (opened.has(id)) modelLink = null;
-      (opened.has(id) ? loadBytes(opened.get(id).slice(), id.slice(5)) : open(models.find((m) => m.id === id))).catch(showError);
+      const load = opened.has(id) ? loadBytes(opened.get(id).slice(), id.slice(5), id).then(() => { modelLink = null; })
+        : open(models.find((m) => m.id === id));
+      load.catch(showError);
     });
     for (const id of ['open-files', 'open-folder']) $(id).addEventListener('change', (e) => openFiles(e.target.files).catch(showError));
     for (const [i, ex] of EXAMPLES.entries()) $('examples').append(new Option(ex.name, String(i)));
@@ -249,7 +270,7 @@ function exportView() {
   const layer = ['head', 'neuron', 'matrix'].includes(state.view) ? ` · layer ${state.layer}` : '';
   const text = [$('a').value, $('b').value].filter((t) => t.trim()).map((t) => `“${t.length > 60 ? `${t.slice(0, 59)}…` : t}”`).join(' / ');
   return viewToSvg($('view'), {
-    title: `${modelInfo.meta?.name ?? 'model'} · ${VIEW_NAMES[state.view]}${layer} · ${text}`,
+    title: `${modelTitle()} · ${VIEW_NAMES[state.view]}${layer} · ${text}`,
     entries: shownHeads.map((h) => ({ label: `head ${h}`, colour: headColour(h) })),
   });
 }
@@ -258,7 +279,7 @@ async function snapshot() {
   if (!result) throw new Error('nothing drawn yet');
   const [cls, sep] = specials();
   const view = { ...state, view: ['head', 'model', 'matrix'].includes(state.view) ? state.view : 'head' };  // the views it can draw
-  return snapshotText(await makeSnapshot(result, { model: { name: modelInfo.meta?.name ?? 'model', cls, sep },
+  return snapshotText(await makeSnapshot(result, { model: { name: modelTitle(), cls, sep },
     text: { a: $('a').value, b: $('b').value }, view }));
 }
 
@@ -268,7 +289,7 @@ async function standalone() {
   if (!res.ok) throw new Error(`could not read headlight-attention.js: HTTP ${res.status} (run \`npm run build\` or \`npm start\`)`);
   const text = [$('a').value, $('b').value].filter((t) => t.trim()).join(' / ');
   return standaloneHtml({ bundle: await res.text(), snapshot: await snapshot(),
-    title: `${modelInfo.meta?.name ?? 'model'}: “${text.length > 80 ? `${text.slice(0, 79)}…` : text}”` });
+    title: `${modelTitle()}: “${text.length > 80 ? `${text.slice(0, 79)}…` : text}”` });
 }
 
 const exportName = (ext) => `headlight-${state.view}${['head', 'neuron', 'matrix'].includes(state.view) ? `-L${state.layer}` : ''}.${ext}`;
@@ -290,11 +311,16 @@ async function openFiles(files) {
     }
   }
   const id = `file:${chosen.name}`;
+  const kept = bytes.slice();  // the Worker takes the bytes it is sent
+  if (!opened.has(id)) $('model').append(new Option(chosen.name, id));  // for loadBytes to select; removed if it fails
+  try {
+    await loadBytes(bytes, chosen.name, id);
+  } catch (e) {
+    if (!opened.has(id)) $('model').querySelector(`option[value="${CSS.escape(id)}"]`)?.remove();
+    throw e;
+  }
+  opened.set(id, kept);
   modelLink = null;
-  if (!opened.has(id)) $('model').append(new Option(chosen.name, id));
-  opened.set(id, bytes.slice());
-  $('model').value = id;
-  await loadBytes(bytes, chosen.name);
 }
 
 main();

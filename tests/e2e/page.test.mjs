@@ -307,13 +307,18 @@ test('a text longer than 512 positions is truncated with a notice and still draw
   await tab('head');
 });
 
-test('a malformed model file gives an error message and the page keeps working', async () => {
+test('a malformed model file gives an error message, stays out of the picker, and the page keeps working', async () => {
   const good = readFileSync(path.join(root, 'models/headlight-mini/headlight-mini.hlm'));
+  const picker = () => page.evaluate(() => ({ value: document.querySelector('#model').value,
+    options: [...document.querySelectorAll('#model option')].map((o) => o.value) }));
+  const before = await picker();
   await page.setInputFiles('#open-files', { name: 'broken.hlm', mimeType: 'application/octet-stream', buffer: good.subarray(0, 5000) });
   await page.waitForFunction(() => document.querySelector('#status').classList.contains('error'));
   assert.match(await page.textContent('#status'), /truncated|damaged|model/i);
+  assert.deepEqual(await picker(), before);  // the picker still shows the model that runs
   await typeText(page, 'a', 'Still working.');
   assert.equal(await page.evaluate(() => window.headlight.result.n), 5);
+  assert.match(await page.textContent('#status'), /^headlight-mini: 5 tokens/);
   assert.deepEqual(page.errors, []);
 });
 
@@ -347,6 +352,7 @@ test('a Hugging Face folder opened from disk is converted in the browser and run
     model: document.querySelector('#model').selectedOptions[0].textContent }));
   assert.match(r.model, /Hugging Face checkpoint|tiny/);
   assert.doesNotMatch(r.status, /error/i);
+  assert.ok(r.status.startsWith(`${r.model}: `), `the status line names the model: ${r.status}`);  // its meta.name is ''
   assert.equal(r.layers, 2);
   await page.selectOption('#model', 'headlight-mini');
   await page.waitForFunction(() => window.headlight.result?.layers === 4, null, { timeout: 60000 });

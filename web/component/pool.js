@@ -39,7 +39,7 @@ export function loadModel(spec, onProgress = () => {}) {
       const bytes = await fetchModel(m, (f) => { entry.fraction = f; for (const l of entry.listeners) l(f); });
       const key = `model:${spec || defaultId}`;
       const info = await c.load(bytes, key);
-      return { key, info, name: info.meta?.name ?? m.name };
+      return { key, info, name: info.meta?.name || m.name };  // a converted checkpoint's meta.name is ''
     })();
     entry.promise.catch(() => models.delete(spec));  // a failed download may be retried by the next element
     models.set(spec, entry);
