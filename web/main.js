@@ -2,6 +2,7 @@
 // (views/mount.js) updated with each run and each change of the state.
 import { EngineClient } from './engine/client.js';
 import { builtinModels, fetchModel, readChosenFiles } from './page/models.js';
+import { HUB_ENDPOINT, fetchHubCheckpoint, hubIdText, parseHubId } from './page/hub.js';
 import { registerServiceWorker } from './page/offline.js';
 import { EXAMPLES } from './page/examples.js';
 import { fromQuery, toQuery } from './page/share.js';
@@ -86,10 +87,11 @@ async function samplePairs() {
   return sampleCache;
 }
 
-// The address bar always holds a link that restores what is on screen (models opened from disk cannot be linked).
+// The address bar always holds a link that restores what is on screen: modelLink is {model: a built-in id or URL},
+// {hub: a hub id} or null (models opened from disk cannot be linked).
 let modelLink = null;
 function syncUrl() {
-  const query = toQuery({ a: $('a').value, b: $('b').value, model: modelLink, state });
+  const query = toQuery({ a: $('a').value, b: $('b').value, ...modelLink, state });
   history.replaceState(null, '', `${location.pathname}?${query}`);
 }
 
@@ -226,15 +228,18 @@ async function main() {
       } finally {
         $('progress').hidden = true;
       }
-      modelLink = m.id === 'url' ? m.url : m.id;
+      modelLink = { model: m.id === 'url' ? m.url : m.id };
     };
     $('model').addEventListener('change', () => {
       const id = $('model').value;
-      const load = opened.has(id) ? loadBytes(opened.get(id).slice(), id.slice(5), id).then(() => { modelLink = null; })
+      const o = opened.get(id);
+      const load = o ? loadBytes(o.bytes.slice(), o.name, id).then(() => { modelLink = o.link; })
         : open(models.find((m) => m.id === id));
       load.catch(showError);
     });
     for (const id of ['open-files', 'open-folder']) $(id).addEventListener('change', (e) => openFiles(e.target.files).catch(showError));
+    $('hub-form').addEventListener('submit', (e) => { e.preventDefault(); openHub($('hub-id').value).catch(showError); });
+    $('hub-cancel').addEventListener('click', () => hubDownload?.abort());
     for (const [i, ex] of EXAMPLES.entries()) $('examples').append(new Option(ex.name, String(i)));
     $('examples').addEventListener('change', () => {
       const ex = EXAMPLES[Number($('examples').value)];
@@ -254,6 +259,12 @@ async function main() {
     $('word-level').addEventListener('change', (e) => { state.wordLevel = e.target.checked; state.locked = null; draw(); });
     $('hide-special').addEventListener('change', (e) => { state.hideSpecial = e.target.checked; state.locked = null; draw(); });
     await open(models.find((m) => m.id === $('model').value));
+    if (link.hub) {  // a shared hub link: the built-in model runs until the hub's one is converted (or if it fails)
+      $('hub-id').value = link.hub;
+      const linked = { ...link.state };
+      await openHub(link.hub);
+      Object.assign(state, linked);  // loading a second model resets the heads and the locked token: the link's win
+    }
   } catch (e) {
     $('progress').hidden = true;
     showError(e);
@@ -294,33 +305,81 @@ async function standalone() {
 
 const exportName = (ext) => `headlight-${state.view}${['head', 'neuron', 'matrix'].includes(state.view) ? `-L${state.layer}` : ''}.${ext}`;
 
-const opened = new Map();  // 'file:NAME' → model bytes the user opened (kept: the Worker takes the copy it is sent)
-async function openFiles(files) {
-  if (!files.length) return;
-  const chosen = await readChosenFiles(files);
-  let bytes = chosen.bytes;
-  if (chosen.kind === 'hf') {
-    setStatus(`Converting ${chosen.name} to int8 in the engine…`);
-    $('progress').hidden = false;
-    $('progress').removeAttribute('value');  // indeterminate: the converter is one call
-    try {
-      bytes = await client.convert(chosen.files, { int8: true }, (stage) => setStatus(`${chosen.name}: ${stage}`));
-    } finally {
-      $('progress').hidden = true;
-      $('progress').value = 0;
-    }
-  }
-  const id = `file:${chosen.name}`;
-  const kept = bytes.slice();  // the Worker takes the bytes it is sent
-  if (!opened.has(id)) $('model').append(new Option(chosen.name, id));  // for loadBytes to select; removed if it fails
+// Models opened from disk or the hub: picker entry ('file:NAME', 'hub:ID') → {bytes, name, link} (the bytes are kept: the
+// Worker takes the copy it is sent).
+const opened = new Map();
+
+// Loads converted or opened model bytes as a new picker entry; the entry stays only if the model loads.
+async function addModel(id, name, bytes, link) {
+  const kept = bytes.slice();
+  if (!opened.has(id)) $('model').append(new Option(name, id));  // for loadBytes to select; removed if it fails
   try {
-    await loadBytes(bytes, chosen.name, id);
+    await loadBytes(bytes, name, id);
   } catch (e) {
     if (!opened.has(id)) $('model').querySelector(`option[value="${CSS.escape(id)}"]`)?.remove();
     throw e;
   }
-  opened.set(id, kept);
-  modelLink = null;
+  opened.set(id, { bytes: kept, name, link });
+  modelLink = link;
+}
+
+// A Hugging Face folder's files → model bytes, converted to int8 in the Worker (an indeterminate bar: one call).
+async function convert(name, files) {
+  setStatus(`Converting ${name} to int8 in the engine…`);
+  $('progress').hidden = false;
+  $('progress').removeAttribute('value');
+  try {
+    return await client.convert(files, { int8: true }, (stage) => setStatus(`${name}: ${stage}`));
+  } finally {
+    $('progress').hidden = true;
+    $('progress').value = 0;
+  }
+}
+
+async function openFiles(files) {
+  if (!files.length) return;
+  const chosen = await readChosenFiles(files);
+  const bytes = chosen.kind === 'hf' ? await convert(chosen.name, chosen.files) : chosen.bytes;
+  await addModel(`file:${chosen.name}`, chosen.name, bytes, null);
+}
+
+// A model by its hub id: its files from the hub (or ?hub_endpoint=, a mirror of it), converted in the Worker. Cancel
+// stops the download and leaves the model in use.
+const HUB = new URLSearchParams(location.search).get('hub_endpoint') || HUB_ENDPOINT;
+let hubDownload = null;  // the AbortController of the download under way
+async function openHub(text) {
+  const ref = parseHubId(text);
+  const name = hubIdText(ref);
+  hubDownload?.abort();
+  const abort = hubDownload = new AbortController();
+  $('hub-cancel').hidden = false;
+  $('progress').hidden = false;
+  setStatus(`Downloading ${name} from the Hugging Face hub…`);
+  let files;
+  try {
+    files = await fetchHubCheckpoint(ref, { endpoint: HUB, signal: abort.signal, onProgress: downloadProgress(name) });
+  } catch (e) {
+    if (e.name !== 'AbortError') throw e;
+    setStatus(`Stopped downloading ${name}; the page goes on with ${modelTitle()}.`);
+    return;
+  } finally {
+    $('hub-cancel').hidden = true;
+    $('progress').hidden = true;
+    if (hubDownload === abort) hubDownload = null;
+  }
+  await addModel(`hub:${name}`, name, await convert(name, files), { hub: name });
+}
+
+// onProgress for a download: the bar, and the bytes, speed and time left in the status line.
+function downloadProgress(name) {
+  const t0 = performance.now();
+  const mb = (n) => (n / 1e6).toFixed(1);
+  return ({ file, loaded, total }) => {
+    const s = (performance.now() - t0) / 1000, rate = s > 0 ? loaded / s : 0;
+    if (total) $('progress').value = loaded / total;
+    const left = total && rate > 0 ? `, ${Math.ceil((total - loaded) / rate)} s left` : '';
+    setStatus(`Downloading ${name}: ${file} ${mb(loaded)}${total ? ` of ${mb(total)}` : ''} MB, ${mb(rate)} MB/s${left}`);
+  };
 }
 
 main();

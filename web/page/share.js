@@ -4,12 +4,13 @@
 const VIEWS = ['head', 'model', 'neuron', 'matrix', 'patterns', 'layers', 'headmap'];
 const FILTERS = ['all', 'AA', 'AB', 'BA', 'BB'];
 
-/** {a, b, model, state} → query string (without "?"); defaults are left out to keep links short. */
-export function toQuery({ a, b, model, state }) {
+/** {a, b, model (a built-in id or URL), hub (a hub id), state} → query string (without "?"); defaults are left out. */
+export function toQuery({ a, b, model = null, hub = null, state }) {
   const q = new URLSearchParams();
   q.set('a', a);
   if (b) q.set('b', b);
   if (model) q.set('model', model);
+  if (hub) q.set('hub', hub);
   if (state.view !== 'head') q.set('view', state.view);
   q.set('layer', String(state.layer));
   if (state.selectedHeads) q.set('heads', state.selectedHeads.join(','));
@@ -42,5 +43,5 @@ export function fromQuery(search) {
   if (lock) state.locked = { side: lock[1], index: Number(lock[2]) };
   if (q.get('words') === '1') state.wordLevel = true;
   if (q.get('hide') === '1') state.hideSpecial = true;
-  return { a: q.get('a'), b: q.get('b'), model: q.get('model'), state };
+  return { a: q.get('a'), b: q.get('b'), model: q.get('model'), hub: q.get('hub'), state };
 }
