@@ -56,3 +56,23 @@ test('Cancel stops a download; the page goes on with its model', async () => {
   assert.equal(await page.isHidden('#hub-cancel'), true);
   assert.equal((await picker()).value, 'hub:test/tiny-bert');
 });
+
+test('<headlight-attention model="owner/name"> downloads, converts and draws a hub checkpoint', async () => {
+  const got = await page.evaluate(async (endpoint) => {
+    await import('/component/headlight-attention.js');
+    const el = document.createElement('headlight-attention');
+    el.setAttribute('sentence-a', 'The cat sat on the mat.');
+    el.setAttribute('model', 'test/tiny-bert');
+    el.setAttribute('hub-endpoint', endpoint);
+    const done = new Promise((ok, fail) => {
+      el.addEventListener('headlight-ready', ok, { once: true });
+      el.addEventListener('headlight-error', (e) => fail(new Error(e.detail.message)), { once: true });
+    });
+    document.body.append(el);
+    await done;
+    return { status: el.status, layers: el.data?.layers, lines: el.shadowRoot.querySelectorAll('path.hl-head-line').length };
+  }, hub.endpoint);
+  assert.equal(got.status, 'ready');
+  assert.equal(got.layers, 2);
+  assert.ok(got.lines > 0);
+});

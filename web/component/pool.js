@@ -1,6 +1,7 @@
 // What all <headlight-attention> elements on a page share: one engine Worker (started by the first live element)
 // and one download + load per model, however many elements show it.
 import { EngineClient } from '../engine/client.js';
+import { HUB_ENDPOINT, fetchHubCheckpoint, hubIdText, parseHubId } from '../page/hub.js';
 import { builtinModels, fetchModel } from '../page/models.js';
 
 /* global __HL_BUNDLED__ */
@@ -10,7 +11,7 @@ export const ROOT = new URL(typeof __HL_BUNDLED__ !== 'undefined' ? './' : '../'
 
 let client = null;
 let ready = null;             // the engine's init promise
-const models = new Map();     // model attribute → {promise: Promise<{key, info, name}>, fraction, listeners: Set}
+const models = new Map();     // model attribute + hub endpoint → {promise: Promise<{key, info, name}>, fraction, listeners: Set}
 
 /** The shared engine client, started on first use (threads where the page is cross-origin isolated). */
 export async function engine() {
@@ -23,28 +24,44 @@ export async function engine() {
 }
 
 /**
- * spec: '' (the built-in default), a built-in model's id, or the URL of a .hlm file (relative to the page).
+ * spec: '' (the built-in default), a built-in model's id, a Hugging Face hub id ('owner/name', optionally '@revision':
+ * downloaded from `hubEndpoint` and converted in the Worker), or the URL of a .hlm file (relative to the page).
  * Resolves to {key (the Worker's model slot), info, name}; onProgress(fraction) follows the one shared download.
  */
-export function loadModel(spec, onProgress = () => {}) {
-  let entry = models.get(spec);
+export function loadModel(spec, onProgress = () => {}, { hubEndpoint = HUB_ENDPOINT } = {}) {
+  const slot = `${spec}\u0000${hubEndpoint}`;
+  let entry = models.get(slot);
   if (!entry) {
     entry = { fraction: 0, listeners: new Set() };
+    const progress = (f) => { entry.fraction = f; for (const l of entry.listeners) l(f); };
     entry.promise = (async () => {
       const c = await engine();
       const { models: builtins, defaultId } = await builtinModels(ROOT.href);
-      const m = builtins.find((x) => x.id === (spec || defaultId)) ??
-        (spec ? { id: spec, name: spec.split('/').pop(), url: new URL(spec, document.baseURI).href } : null);
+      const builtin = builtins.find((x) => x.id === (spec || defaultId));
+      const key = `model:${slot}`;
+      if (!builtin && isHubId(spec)) {
+        const ref = parseHubId(spec);
+        const files = await fetchHubCheckpoint(ref, { endpoint: hubEndpoint,
+          onProgress: ({ loaded, total }) => { if (total) progress(loaded / total); } });
+        const info = await c.load(await c.convert(files, { int8: true }), key);
+        return { key, info, name: info.meta?.name || hubIdText(ref) };  // a converted checkpoint's meta.name is ''
+      }
+      const m = builtin ?? (spec ? { id: spec, name: spec.split('/').pop(), url: new URL(spec, document.baseURI).href } : null);
       if (!m) throw new Error('models/builtin.json lists no models: is headlight-attention.js next to its models/ folder?');
-      const bytes = await fetchModel(m, (f) => { entry.fraction = f; for (const l of entry.listeners) l(f); });
-      const key = `model:${spec || defaultId}`;
+      const bytes = await fetchModel(m, progress);
       const info = await c.load(bytes, key);
-      return { key, info, name: info.meta?.name || m.name };  // a converted checkpoint's meta.name is ''
+      return { key, info, name: info.meta?.name || m.name };
     })();
-    entry.promise.catch(() => models.delete(spec));  // a failed download may be retried by the next element
-    models.set(spec, entry);
+    entry.promise.catch(() => models.delete(slot));  // a failed download may be retried by the next element
+    models.set(slot, entry);
   }
   entry.listeners.add(onProgress);
   onProgress(entry.fraction);
   return entry.promise.finally(() => entry.listeners.delete(onProgress));
+}
+
+// A hub id, not a .hlm path: 'owner/name' (with an optional '@revision') that parseHubId takes.
+function isHubId(spec) {
+  if (!spec || spec.endsWith('.hlm')) return false;
+  try { parseHubId(spec); return true; } catch { return false; }
 }
