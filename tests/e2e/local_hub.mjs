@@ -3,8 +3,8 @@
 //                origin, as the hub does; 404 for a file the repo lacks; 401 for every file of a repo named gated/*.
 //   CDN origin:  GET /cdn/SHA256 → the bytes, with an ETag and Range support (206).
 // Both send Access-Control-Allow-Origin: * (the page fetches across origins, with COEP on).
-// Faults: hub.cutAfter.set(sha256(bytes), k) cuts the next transfer of those bytes after k; hub.delayMs slows each CDN
-// chunk of 16 KiB.
+// Faults: hub.cuts.set(sha256(bytes), {after: k, times: t}) cuts the next t transfers of those bytes after k bytes
+// each; hub.delayMs slows each CDN chunk of 16 KiB.
 // hub.requests: every request, as {origin: 'hub' | 'cdn', path, range}.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -38,7 +38,7 @@ export async function startHub(repos = testRepos()) {
   for (const files of Object.values(repos)) {
     for (const bytes of Object.values(files)) bySha.set(createHash('sha256').update(bytes).digest('hex'), bytes);
   }
-  const hub = { requests: [], cutAfter: new Map(), delayMs: 0 };
+  const hub = { requests: [], cuts: new Map(), delayMs: 0 };
   const cdn = http.createServer((req, res) => serveCdn(hub, bySha, req, res));
   const front = http.createServer((req, res) => serveHub(hub, repos, req, res));
   await Promise.all([cdn, front].map((s) => new Promise((ok) => s.listen(0, '127.0.0.1', ok))));
@@ -76,9 +76,10 @@ async function serveCdn(hub, bySha, req, res) {
   if (range) res.writeHead(206, { ...head, 'content-range': `bytes ${from}-${bytes.length - 1}/${bytes.length}` });
   else res.writeHead(200, head);
   res.flushHeaders();
-  const cut = hub.cutAfter.get(sha);
-  hub.cutAfter.delete(sha);
-  const stop = cut === undefined ? bytes.length : from + cut;
+  const fault = hub.cuts.get(sha);
+  const cut = fault?.times > 0 ? fault.after : undefined;
+  if (fault) fault.times -= 1;
+  const stop = cut === undefined ? bytes.length : Math.min(bytes.length, from + cut);
   for (let at = from; at < stop; at += 16384) {
     if (hub.delayMs) await new Promise((ok) => setTimeout(ok, hub.delayMs));
     if (res.destroyed) return;
@@ -94,5 +95,5 @@ function end(res, status, text) {
   res.end(text);
 }
 
-/** The sha256 of bytes (the CDN's key: hub.cutAfter.set(sha256(bytes), k) cuts that object's next transfer). */
+/** The sha256 of bytes (the CDN's key, as in hub.cuts). */
 export const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');

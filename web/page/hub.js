@@ -48,26 +48,60 @@ async function get(endpoint, ref, file, { signal } = {}) {
   return res;
 }
 
-// The body as bytes, with onProgress(loaded, total) per chunk; a transfer cut midway says so.
-async function readBytes(res, file, onProgress) {
-  const total = Number(res.headers.get('content-length')) || 0;
-  const reader = res.body.getReader();
-  const chunks = [];
-  let loaded = 0;
+// How often a cut transfer is resumed (HTTP Range from the byte it stopped at) before the download gives up.
+export const RESUMES = 4;
+
+// GET url from byte `from` on: {res, resumed} (resumed false: res is the whole file again, because the server ignored
+// the range or the file's ETag changed), or null when the request itself failed.
+async function refetch(url, from, etag, signal) {
+  let res;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      loaded += value.length;
-      onProgress(loaded, total);
-    }
+    res = await fetch(url, { signal, headers: { range: `bytes=${from}-` } });
   } catch (e) {
     if (e.name === 'AbortError') throw e;
-    throw new Error(`the download of ${file} stopped after ${loaded.toLocaleString('en')} of ${total ? total.toLocaleString('en') : '?'} bytes (${e.message}): try again`);
+    return null;
   }
-  if (total && loaded !== total) {
-    throw new Error(`the download of ${file} stopped after ${loaded.toLocaleString('en')} of ${total.toLocaleString('en')} bytes: try again`);
+  const start = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '')?.[1];
+  const same = !etag || !res.headers.get('etag') || res.headers.get('etag') === etag;
+  if (res.status === 206 && (start === undefined || Number(start) === from) && same) return { res, resumed: true };
+  if (res.status === 200 && same) return { res, resumed: false };
+  await res.body?.cancel();
+  if (!res.ok) throw new Error(`resuming the download of ${url.split('/').pop()} failed: HTTP ${res.status}`);
+  return { res: await fetch(url, { signal }), resumed: false };  // the file changed: all of it again
+}
+
+// The body of `res` (GET `url`) as bytes, with onProgress(loaded, total) per chunk. A transfer cut midway is resumed
+// with a Range request from the first missing byte, up to RESUMES times; a server that ignores the range, or whose
+// ETag changed meanwhile, sends the file again from the start.
+async function readBytes(res, url, file, { onProgress, signal }) {
+  const total = Number(res.headers.get('content-length')) || 0;
+  const etag = res.headers.get('etag');
+  let chunks = [], loaded = 0, cut = null;
+  for (let resumes = 0; ; ++resumes) {
+    cut = null;
+    try {
+      const reader = res.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        loaded += value.length;
+        onProgress(loaded, total);
+      }
+    } catch (e) {
+      if (e.name === 'AbortError') throw e;
+      cut = e.message;
+    }
+    if (!cut && (!total || loaded === total)) break;
+    if (resumes === RESUMES) {
+      throw new Error(`the download of ${file} stopped after ${loaded.toLocaleString('en')} of ${total ? total.toLocaleString('en') : '?'} bytes ` +
+        `${cut ? `(${cut}) ` : ''}and did not resume after ${RESUMES} tries: try again later`);
+    }
+    await new Promise((ok) => setTimeout(ok, 250 * (resumes + 1)));
+    const next = await refetch(url, loaded, etag, signal);
+    if (!next) continue;  // the network is still down: counts as another cut
+    if (!next.resumed) { chunks = []; loaded = 0; }
+    res = next.res;
   }
   const out = new Uint8Array(loaded);
   let at = 0;
@@ -101,7 +135,8 @@ export async function fetchHubCheckpoint(ref, { endpoint = HUB_ENDPOINT, onProgr
   const tokenizerJson = await text('tokenizer.json');
   const weights = await get(endpoint, ref, 'model.safetensors', { signal });
   if (!weights) throw new Error(await missingWeights(endpoint, ref, signal));
-  const safetensors = await readBytes(weights, 'model.safetensors', (loaded, total) => onProgress({ file: 'model.safetensors', loaded, total }));
+  const safetensors = await readBytes(weights, hubFileUrl(endpoint, ref, 'model.safetensors'), 'model.safetensors',
+    { signal, onProgress: (loaded, total) => onProgress({ file: 'model.safetensors', loaded, total }) });
   return { config, vocab, tokenizerConfig, tokenizerJson, safetensors };
 }
 
