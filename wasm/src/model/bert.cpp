@@ -34,14 +34,14 @@ Status BertModel::CheckNotStepping() const {
 // Tokenizes A (and B) within the model's positions: ids and token types [n].
 Status BertModel::Tokenize(std::string_view a, std::string_view b, bool has_b, const RunOptions& options, Encoding* enc,
                            std::vector<int32_t>* ids, std::vector<int32_t>* types) const {
-  const size_t limit = options.max_tokens ? std::min<size_t>(options.max_tokens, config_.max_position_embeddings)
-                                          : static_cast<size_t>(config_.max_position_embeddings);
+  const size_t limit = options.max_tokens ? std::min<size_t>(options.max_tokens, config_.max_tokens())
+                                          : static_cast<size_t>(config_.max_tokens());
   HL_RETURN_IF_ERROR(tokenizer_->Encode(a, b, has_b, limit, enc));
   ids->resize(enc->tokens.size());
   types->resize(enc->tokens.size());
   for (size_t i = 0; i < enc->tokens.size(); ++i) {
     (*ids)[i] = enc->tokens[i].id;
-    (*types)[i] = std::min<int32_t>(enc->tokens[i].segment, config_.type_vocab_size - 1);
+    (*types)[i] = std::min<int32_t>(enc->tokens[i].segment, std::max(config_.type_vocab_size, 1) - 1);
   }
   return Status::Ok();
 }
@@ -64,12 +64,12 @@ Status BertModel::Run(std::string_view a, std::string_view b, bool has_b, const 
 Status BertModel::RunIds(const int32_t* ids, const int32_t* types, size_t n, const RunOptions& options, RunResult* out) {
   HL_RETURN_IF_ERROR(CheckNotStepping());
   if (n == 0) return InvalidArgument("no tokens to run");
-  if (n > static_cast<size_t>(config_.max_position_embeddings))
-    return InvalidArgument(std::to_string(n) + " tokens exceed the model's " + std::to_string(config_.max_position_embeddings) +
+  if (n > static_cast<size_t>(config_.max_tokens()))
+    return InvalidArgument(std::to_string(n) + " tokens exceed the model's " + std::to_string(config_.max_tokens()) +
                            " positions");
   for (size_t i = 0; i < n; ++i) {
     if (ids[i] < 0 || ids[i] >= config_.vocab_size) return InvalidArgument("token id " + std::to_string(ids[i]) + " out of range");
-    if (types[i] < 0 || types[i] >= config_.type_vocab_size)
+    if (types[i] < 0 || types[i] >= std::max(config_.type_vocab_size, 1))  // no token types: every type is 0
       return InvalidArgument("token type " + std::to_string(types[i]) + " out of range");
   }
   out->timings = Timings();
@@ -118,7 +118,8 @@ Status BertModel::Allocate(size_t n, RunResult* out) {
   return Status::Ok();
 }
 
-// x [n][H] = LN(word[ids[i]] + position[i] + token_type[types[i]]); ids, types [n]
+// x [n][H] = LN(word[ids[i]] + position[offset + i] + token_type[types[i]]); ids, types [n]. No token-type term when
+// the model has none (DistilBERT); positions start at position_offset (RoBERTa).
 void BertModel::Embed(const Pass& p, float* x, const int32_t* ids, const int32_t* types, size_t n) const {
   StageTimer timer(&p.times.embeddings);
   const size_t H = config_.hidden_size;
@@ -132,9 +133,12 @@ void BertModel::Embed(const Pass& p, float* x, const int32_t* ids, const int32_t
     } else {
       std::memcpy(xi, word_.f32 + id * H, H * sizeof(float));
     }
-    const float* pos = position_.f32 + i * H;                           // [H]
-    const float* tt = token_type_.f32 + static_cast<size_t>(types[i]) * H;  // [H]
-    for (size_t c = 0; c < H; ++c) xi[c] += pos[c] + tt[c];
+    const float* pos = position_.f32 + (config_.position_offset + i) * H;  // [H]
+    for (size_t c = 0; c < H; ++c) xi[c] += pos[c];
+    if (token_type_.f32) {
+      const float* tt = token_type_.f32 + static_cast<size_t>(types[i]) * H;  // [H]
+      for (size_t c = 0; c < H; ++c) xi[c] += tt[c];
+    }
   }
   p.k.layernorm(x, x, emb_ln_gamma_.f32, emb_ln_beta_.f32, config_.layer_norm_eps, n, H);
 }

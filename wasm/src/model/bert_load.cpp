@@ -77,7 +77,7 @@ Status BertModel::Build(const ModelFileView& view, const LoadOptions& options) {
 
   word_ = T("embeddings.word_embeddings.weight");
   position_ = T("embeddings.position_embeddings.weight");
-  token_type_ = T("embeddings.token_type_embeddings.weight");
+  if (config_.type_vocab_size > 0) token_type_ = T("embeddings.token_type_embeddings.weight");
   emb_ln_gamma_ = T("embeddings.LayerNorm.weight");
   emb_ln_beta_ = T("embeddings.LayerNorm.bias");
 

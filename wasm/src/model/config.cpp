@@ -49,7 +49,7 @@ constexpr IntField kIntFields[] = {
     {"intermediate_size", "intermediate_size", &BertConfig::intermediate_size, 1, kMaxIntermediate},
     {"vocab_size", "vocab_size", &BertConfig::vocab_size, 6, kMaxVocab},
     {"max_position_embeddings", "max_position_embeddings", &BertConfig::max_position_embeddings, 3, kMaxPositions},
-    {"type_vocab_size", "type_vocab_size", &BertConfig::type_vocab_size, 1, kMaxTypeVocab},
+    {"type_vocab_size", "type_vocab_size", &BertConfig::type_vocab_size, 0, kMaxTypeVocab},
 };
 
 // Reads every integer field under its HF or header key; HF's type_vocab_size may be absent (2).
@@ -57,7 +57,9 @@ Status GetIntFields(const nlohmann::json& j, bool hf, BertConfig* c) {
   for (const IntField& f : kIntFields) {
     const char* key = hf ? f.hf_key : f.header_key;
     if (hf && f.member == &BertConfig::type_vocab_size && !j.contains(key)) { c->type_vocab_size = 2; continue; }
-    HL_RETURN_IF_ERROR(GetInt(j, key, f.lo, f.hi, &(c->*f.member)));
+    // 0 token types (no token-type embeddings) is a header's way of saying so; a BERT config.json has at least 1.
+    const int32_t lo = hf && f.member == &BertConfig::type_vocab_size ? 1 : f.lo;
+    HL_RETURN_IF_ERROR(GetInt(j, key, lo, f.hi, &(c->*f.member)));
   }
   return Status::Ok();
 }
@@ -73,10 +75,28 @@ const char* ActivationName(Activation a) {
   return "?";
 }
 
+const char* FamilyName(Family f) {
+  switch (f) {
+    case Family::kBert: return "bert";
+    case Family::kRoberta: return "roberta";
+    case Family::kDistilBert: return "distilbert";
+  }
+  return "?";
+}
+
+Status ParseFamily(const std::string& s, Family* out) {
+  for (Family f : {Family::kBert, Family::kRoberta, Family::kDistilBert})
+    if (s == FamilyName(f)) { *out = f; return Status::Ok(); }
+  return Unsupported("model family \"" + s + "\" is not one this engine runs (bert, roberta, distilbert)");
+}
+
 Status ValidateConfig(const BertConfig& c) {
   if (c.num_heads <= 0 || c.hidden_size % c.num_heads != 0)
     return BadModel("config: hidden_size " + std::to_string(c.hidden_size) + " is not divisible by num_attention_heads " +
                     std::to_string(c.num_heads));
+  if (c.position_offset < 0 || c.position_offset >= c.max_position_embeddings)
+    return BadModel("config: position offset " + std::to_string(c.position_offset) + " leaves no position of " +
+                    std::to_string(c.max_position_embeddings) + " for tokens");
   return Status::Ok();
 }
 
@@ -110,13 +130,20 @@ Status ConfigFromHeader(const nlohmann::json& j, BertConfig* out) {
   auto act = j.find("hidden_act");
   if (act == j.end() || !act->is_string()) return BadModel("model header: config.hidden_act missing");
   HL_RETURN_IF_ERROR(ParseActivation(act->get<std::string>(), &c.hidden_act));
+  // Optional (files written before RoBERTa and DistilBERT are BERT with positions from 0).
+  if (auto f = j.find("family"); f != j.end()) {
+    if (!f->is_string()) return BadModel("model header: config.family must be a string");
+    HL_RETURN_IF_ERROR(ParseFamily(f->get<std::string>(), &c.family));
+  }
+  if (j.contains("position_offset")) HL_RETURN_IF_ERROR(GetInt(j, "position_offset", 0, kMaxPositions, &c.position_offset));
   HL_RETURN_IF_ERROR(ValidateConfig(c));
   *out = c;
   return Status::Ok();
 }
 
 nlohmann::json ConfigToHeader(const BertConfig& c) {
-  nlohmann::json j{{"layer_norm_eps", c.layer_norm_eps}, {"hidden_act", ActivationName(c.hidden_act)}};
+  nlohmann::json j{{"layer_norm_eps", c.layer_norm_eps}, {"hidden_act", ActivationName(c.hidden_act)},
+                   {"family", FamilyName(c.family)}, {"position_offset", c.position_offset}};
   for (const IntField& f : kIntFields) j[f.header_key] = c.*f.member;
   return j;
 }

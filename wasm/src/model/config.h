@@ -11,6 +11,11 @@ namespace hl {
 
 enum class Activation : int32_t { kGeluErf = 0, kGeluTanh = 1, kRelu = 2 };
 
+// The Hugging Face architecture a model came from: the forward pass is BERT's for all of them; what differs is read
+// from the config (positions start at position_offset; type_vocab_size 0 = no token-type embeddings) and, at
+// conversion, the tensor names (tensor_names.h).
+enum class Family : int32_t { kBert = 0, kRoberta = 1, kDistilBert = 2 };
+
 struct BertConfig {
   int32_t num_layers = 0;               // L
   int32_t hidden_size = 0;              // H
@@ -21,8 +26,11 @@ struct BertConfig {
   int32_t type_vocab_size = 0;          // T
   float layer_norm_eps = 1e-12f;
   Activation hidden_act = Activation::kGeluErf;
+  Family family = Family::kBert;
+  int32_t position_offset = 0;          // position id of the first token (RoBERTa: padding_idx + 1)
 
   int32_t head_size() const { return hidden_size / num_heads; }
+  int32_t max_tokens() const { return max_position_embeddings - position_offset; }  // tokens one run can hold
 };
 
 // Limits beyond which a config is treated as malformed rather than merely large.
@@ -42,5 +50,7 @@ Status ConfigFromHeader(const nlohmann::json& j, BertConfig* out);
 nlohmann::json ConfigToHeader(const BertConfig& c);
 Status ValidateConfig(const BertConfig& c);
 const char* ActivationName(Activation a);
+const char* FamilyName(Family f);  // "bert", "roberta", "distilbert"
+Status ParseFamily(const std::string& s, Family* out);
 
 }  // namespace hl

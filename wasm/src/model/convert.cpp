@@ -1,7 +1,6 @@
 // Hugging Face checkpoint → Headlight file: name mapping, shape checks, int8 quantization, header.
 #include "model/convert.h"
 
-#include <cstring>
 #include <map>
 #include <set>
 
@@ -17,18 +16,6 @@
 
 namespace hl {
 namespace {
-
-// HF name → Headlight name: drop "bert.", map old TF-style LayerNorm gamma/beta.
-std::string Canonical(std::string name) {
-  if (name.rfind("bert.", 0) == 0) name = name.substr(5);
-  auto ends_with = [&](const char* s) {
-    const size_t k = std::strlen(s);
-    return name.size() >= k && name.compare(name.size() - k, k, s) == 0;
-  };
-  if (ends_with("LayerNorm.gamma")) name = name.substr(0, name.size() - 5) + "weight";
-  if (ends_with("LayerNorm.beta")) name = name.substr(0, name.size() - 4) + "bias";
-  return name;
-}
 
 std::string ShapeString(const std::vector<int64_t>& s) {
   std::string r = "[";
@@ -61,8 +48,8 @@ Status ConvertHuggingFace(const HfCheckpoint& ckpt, const ConvertOptions& option
   std::map<std::string, const StTensor*> by_name;  // canonical name → tensor
   std::set<std::string> ignored;
   for (const auto& kv : st.tensors()) {
-    const std::string c = Canonical(kv.first);
-    if (c == "embeddings.position_ids" || c == "cls.predictions.decoder.bias") { ignored.insert(kv.first); continue; }
+    const std::string c = HeadlightTensorName(config.family, kv.first);
+    if (c.empty()) { ignored.insert(kv.first); continue; }
     if (!by_name.emplace(c, &kv.second).second)
       return BadModel("model.safetensors holds \"" + kv.first + "\" twice (with and without the bert. prefix)");
   }

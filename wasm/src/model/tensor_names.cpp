@@ -1,7 +1,34 @@
 // The expected tensor list and shapes for a BertConfig (used by the converter and the loader).
 #include "model/tensor_names.h"
 
+#include <cstring>
+
 namespace hl {
+namespace {
+
+bool EndsWith(const std::string& s, const char* tail) {
+  const size_t k = std::strlen(tail);
+  return s.size() >= k && s.compare(s.size() - k, k, tail) == 0;
+}
+
+std::string BertName(std::string name) {
+  if (name.rfind("bert.", 0) == 0) name = name.substr(5);
+  if (EndsWith(name, "LayerNorm.gamma")) name = name.substr(0, name.size() - 5) + "weight";
+  if (EndsWith(name, "LayerNorm.beta")) name = name.substr(0, name.size() - 4) + "bias";
+  if (name == "embeddings.position_ids" || name == "cls.predictions.decoder.bias") return "";
+  return name;
+}
+
+}  // namespace
+
+std::string HeadlightTensorName(Family family, const std::string& hf_name) {
+  switch (family) {
+    case Family::kBert: return BertName(hf_name);
+    case Family::kRoberta:
+    case Family::kDistilBert: break;
+  }
+  return hf_name;
+}
 
 std::string LayerTensor(int32_t layer, const char* suffix) {
   return "encoder.layer." + std::to_string(layer) + "." + suffix;
@@ -12,10 +39,11 @@ std::vector<ExpectedTensor> ExpectedTensors(const BertConfig& c, const HeadSet& 
   std::vector<ExpectedTensor> t = {
       {"embeddings.word_embeddings.weight", {V, H}, TensorRole::kEmbedding, true},
       {"embeddings.position_embeddings.weight", {c.max_position_embeddings, H}, TensorRole::kF32, true},
-      {"embeddings.token_type_embeddings.weight", {c.type_vocab_size, H}, TensorRole::kF32, true},
       {"embeddings.LayerNorm.weight", {H}, TensorRole::kF32, true},
       {"embeddings.LayerNorm.bias", {H}, TensorRole::kF32, true},
   };
+  if (c.type_vocab_size > 0)
+    t.insert(t.begin() + 2, {"embeddings.token_type_embeddings.weight", {c.type_vocab_size, H}, TensorRole::kF32, true});
   struct { const char* suffix; int64_t out, in; } linears[] = {
       {"attention.self.query", H, H}, {"attention.self.key", H, H},   {"attention.self.value", H, H},
       {"attention.output.dense", H, H}, {"intermediate.dense", F, H}, {"output.dense", H, F}};
