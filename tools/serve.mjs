@@ -42,12 +42,14 @@ export function serve({ port = 8080, isolation = true, mounts = MOUNTS } = {}) {
   const server = createServer((req, res) => {
     const url = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     // The service worker's list of the app's files (web/sw.js), computed per request so that files added to web/ while the
-    // server runs are listed. Only for the page's own layout: there models/ is a separate mount, so builtin.json is added.
+    // server runs are listed. Only for the page's own layout: there models/ is a separate mount, so builtin.json and
+    // catalog.json are added.
     if (url === '/app-files.json' && mounts === MOUNTS) {
       const current = engineBuilds();  // the engine's files only of builds that are served (the rest would fail the install)
       const served = (f) => !f.startsWith('engine/wasm/') || f === 'engine/wasm/builds.json'
         || Boolean(current[BUILD_OF.get(f.slice('engine/wasm/'.length))]);
-      const body = Buffer.from(`${JSON.stringify([...appFiles(path.join(root, 'web')).filter(served), 'models/builtin.json'].sort())}\n`);
+      const body = Buffer.from(`${JSON.stringify([...appFiles(path.join(root, 'web')).filter(served), 'models/builtin.json',
+        'models/catalog.json'].sort())}\n`);
       res.writeHead(200, { 'content-type': TYPES['.json'], 'content-length': body.length, 'cache-control': 'no-cache',
         ...isolationHeaders }).end(body);
       return;

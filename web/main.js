@@ -1,8 +1,11 @@
 // The page's controller: state in one object, the engine in a Worker, a run per (debounced) keystroke, the views
 // (views/mount.js) updated with each run and each change of the state.
 import { EngineClient } from './engine/client.js';
-import { builtinModels, fetchModel, readChosenFiles } from './page/models.js';
-import { HUB_ENDPOINT, fetchHubCheckpoint, hubIdText, parseHubId } from './page/hub.js';
+import { builtinModels, convertChosen, fetchModel, readChosenFiles } from './page/models.js';
+import { HUB_ENDPOINT, hubIdText, parseHubId } from './page/hub.js';
+import { loadHubModel } from './page/hub_load.js';
+import { hubCatalog } from './page/catalog.js';
+import { renderCached } from './page/cached_list.js';
 import { registerServiceWorker } from './page/offline.js';
 import { EXAMPLES } from './page/examples.js';
 import { fromQuery, toQuery } from './page/share.js';
@@ -178,12 +181,13 @@ async function fetchStats() {
 }
 
 let engineNote = '';
-// Loads model bytes as picker entry `choice`; on failure the Worker and the picker stay on the model they had.
-async function loadBytes(bytes, name, choice, note = null) {
+// Loads a model with load() (→ its info) as picker entry `choice`; on failure the Worker and the picker stay on the model
+// they had.
+async function useModel(choice, name, load, note = null) {
   setStatus(`Preparing ${name}…`);
   const switching = modelInfo !== null;  // the first model keeps the state a shared link asked for
   try {
-    modelInfo = await client.load(bytes);
+    modelInfo = await load();
   } catch (e) {
     $('model').value = modelChoice ?? '';
     throw e;
@@ -196,6 +200,7 @@ async function loadBytes(bytes, name, choice, note = null) {
   if (switching) Object.assign(state, { selectedHeads: null, locked: null });
   schedule(false);
 }
+const loadBytes = (bytes, name, choice, note = null) => useModel(choice, name, () => client.load(bytes), note);
 
 async function main() {
   try {
@@ -204,11 +209,18 @@ async function main() {
     engineNote = (ready.variant.startsWith('mt') ? `${ready.threads} threads` : 'single thread') + (ready.relaxed_simd ? ', relaxed SIMD' : '')
       + (ready.note ? `; ${ready.note}` : '');
     const { models, defaultId } = await builtinModels();
+    siteCopies = models;
     const link = fromQuery(location.search);  // a shared link: text, model, view and drawing state
     const param = link.model;
     const builtin = models.some((m) => m.id === param);
     if (param && !builtin) models.unshift({ id: 'url', name: param, url: param });
     for (const m of models) $('model').append(new Option(m.name, m.id));
+    const catalog = await hubCatalog().catch((e) => { console.warn(`headlight: no hub catalog (${e.message})`); return []; });
+    const group = document.createElement('optgroup');
+    group.label = 'From the Hugging Face hub (downloaded once, kept offline)';
+    for (const m of catalog) group.append(Object.assign(new Option(m.label, `hub:${m.hubId}`), { title: m.description }));
+    if (catalog.length) $('model').append(group);
+    listCached();
     $('model').value = param ? (builtin ? param : 'url') : defaultId;
     if (link.a !== null) { $('a').value = link.a; $('b').value = link.b ?? ''; }
     Object.assign(state, link.state);
@@ -230,11 +242,14 @@ async function main() {
       }
       modelLink = { model: m.id === 'url' ? m.url : m.id };
     };
+    openSiteCopy = open;
     $('model').addEventListener('change', () => {
       const id = $('model').value;
       const o = opened.get(id);
-      const load = o ? loadBytes(o.bytes.slice(), o.name, id).then(() => { modelLink = o.link; })
-        : open(models.find((m) => m.id === id));
+      const hub = !o && id.startsWith('hub:') ? catalog.find((m) => `hub:${m.hubId}` === id) : null;
+      const load = o ? useModel(id, o.name, o.load).then(() => { modelLink = o.link; })
+        : hub ? openHub(hub.hubId, { expected: hub.expected })
+          : open(models.find((m) => m.id === id));
       load.catch(showError);
     });
     for (const id of ['open-files', 'open-folder']) $(id).addEventListener('change', (e) => openFiles(e.target.files).catch(showError));
@@ -305,80 +320,96 @@ async function standalone() {
 
 const exportName = (ext) => `headlight-${state.view}${['head', 'neuron', 'matrix'].includes(state.view) ? `-L${state.layer}` : ''}.${ext}`;
 
-// Models opened from disk or the hub: picker entry ('file:NAME', 'hub:ID') → {bytes, name, link} (the bytes are kept: the
-// Worker takes the copy it is sent).
+// Models opened from disk or the hub: picker entry ('file:NAME', 'hub:ID') → {name, link, load: () => Promise<info>} (how
+// to load it again when it is picked again: the kept bytes, the chosen files, or the hub model's cached copy).
 const opened = new Map();
 
-// Loads converted or opened model bytes as a new picker entry; the entry stays only if the model loads.
-async function addModel(id, name, bytes, link) {
-  const kept = bytes.slice();
-  if (!opened.has(id)) $('model').append(new Option(name, id));  // for loadBytes to select; removed if it fails
+// Loads a model with load() as a new picker entry; the entry stays only if the model loads.
+async function addModel(id, name, link, load, note = null) {
+  const listed = $('model').querySelector(`option[value="${CSS.escape(id)}"]`);  // opened before, or in the catalog
+  if (!listed) $('model').append(new Option(name, id));  // for useModel to select; removed if it fails
   try {
-    await loadBytes(bytes, name, id);
+    await useModel(id, name, load, note);
   } catch (e) {
-    if (!opened.has(id)) $('model').querySelector(`option[value="${CSS.escape(id)}"]`)?.remove();
+    if (!listed) $('model').querySelector(`option[value="${CSS.escape(id)}"]`)?.remove();
     throw e;
   }
-  opened.set(id, { bytes: kept, name, link });
+  opened.set(id, { name, link, load });
   modelLink = link;
-}
-
-// A Hugging Face folder's files → model bytes, converted to int8 in the Worker (an indeterminate bar: one call).
-async function convert(name, files) {
-  setStatus(`Converting ${name} to int8 in the engine…`);
-  $('progress').hidden = false;
-  $('progress').removeAttribute('value');
-  try {
-    return await client.convert(files, { int8: true }, (stage) => setStatus(`${name}: ${stage}`));
-  } finally {
-    $('progress').hidden = true;
-    $('progress').value = 0;
-  }
 }
 
 async function openFiles(files) {
   if (!files.length) return;
   const chosen = await readChosenFiles(files);
-  const bytes = chosen.kind === 'hf' ? await convert(chosen.name, chosen.files) : chosen.bytes;
-  await addModel(`file:${chosen.name}`, chosen.name, bytes, null);
+  if (chosen.kind === 'hlm') {
+    await addModel(`file:${chosen.name}`, chosen.name, null, () => client.load(chosen.bytes.slice()));
+    return;
+  }
+  const convert = () => withProgress(() => convertChosen(client, chosen, { onProgress: downloadProgress(chosen.name, 'Converting') }));
+  await addModel(`file:${chosen.name}`, chosen.name, null, convert);
 }
 
-// A model by its hub id: its files from the hub (or ?hub_endpoint=, a mirror of it), converted in the Worker. Cancel
-// stops the download and leaves the model in use.
+// A model by its hub id: from the offline cache, or its files from the hub (or ?hub_endpoint=, a mirror of it) converted in
+// the Worker as they arrive. Cancel stops the download and leaves the model in use.
 const HUB = new URLSearchParams(location.search).get('hub_endpoint') || HUB_ENDPOINT;
 let hubDownload = null;  // the AbortController of the download under way
-async function openHub(text) {
+let siteCopies = [];     // the built-in models: a site built with `npm run build -- --model ID` lists its copy of ID
+let openSiteCopy = null;  // main()'s loader of a built-in model
+async function openHub(text, { expected = null } = {}) {
   const ref = parseHubId(text);
   const name = hubIdText(ref);
+  const copy = siteCopies.find((m) => m.id === name);
+  if (copy) return openSiteCopy(copy);  // this site's own converted copy: no hub needed
   hubDownload?.abort();
   const abort = hubDownload = new AbortController();
   $('hub-cancel').hidden = false;
-  $('progress').hidden = false;
-  setStatus(`Downloading ${name} from the Hugging Face hub…`);
-  let files;
+  let note = null;
+  const load = () => withProgress(async () => {
+    const r = await loadHubModel(client, ref, { endpoint: HUB, expected, signal: abort.signal, onStage: (t) => setStatus(t),
+      onProgress: downloadProgress(name, 'Downloading') });
+    note = r.note;
+    return r.info;
+  });
   try {
-    files = await fetchHubCheckpoint(ref, { endpoint: HUB, signal: abort.signal, onProgress: downloadProgress(name) });
+    await addModel(`hub:${name}`, name, { hub: name }, load, null);
   } catch (e) {
     if (e.name !== 'AbortError') throw e;
     setStatus(`Stopped downloading ${name}; the page goes on with ${modelTitle()}.`);
     return;
   } finally {
     $('hub-cancel').hidden = true;
-    $('progress').hidden = true;
     if (hubDownload === abort) hubDownload = null;
   }
-  await addModel(`hub:${name}`, name, await convert(name, files), { hub: name });
+  debug.modelNote = note;
+  opened.get(`hub:${name}`).load = () => withProgress(async () => (await loadHubModel(client, ref, { endpoint: HUB })).info);
+  listCached();
 }
 
-// onProgress for a download: the bar, and the bytes, speed and time left in the status line.
-function downloadProgress(name) {
+// The offline copies of hub models, with Delete buttons (a deleted model stays loaded until another is chosen).
+function listCached() {
+  renderCached($('cached')).catch((e) => console.warn(`headlight: could not list the cached models (${e.message})`));
+}
+
+// fn() with the progress bar shown (hidden again after).
+async function withProgress(fn) {
+  $('progress').hidden = false;
+  $('progress').value = 0;
+  try {
+    return await fn();
+  } finally {
+    $('progress').hidden = true;
+  }
+}
+
+// onProgress for a download (or a local conversion): the bar, and the bytes, speed and time left in the status line.
+function downloadProgress(name, verb) {
   const t0 = performance.now();
   const mb = (n) => (n / 1e6).toFixed(1);
   return ({ file, loaded, total }) => {
     const s = (performance.now() - t0) / 1000, rate = s > 0 ? loaded / s : 0;
     if (total) $('progress').value = loaded / total;
     const left = total && rate > 0 ? `, ${Math.ceil((total - loaded) / rate)} s left` : '';
-    setStatus(`Downloading ${name}: ${file} ${mb(loaded)}${total ? ` of ${mb(total)}` : ''} MB, ${mb(rate)} MB/s${left}`);
+    setStatus(`${verb} ${name}: ${file} ${mb(loaded)}${total ? ` of ${mb(total)}` : ''} MB, ${mb(rate)} MB/s${left}`);
   };
 }
 

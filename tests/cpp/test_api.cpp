@@ -41,10 +41,10 @@ TEST_CASE("C API: bad input gives a status and a message", "[api]") {
   REQUIRE(std::string(hl_last_error()).find("unknown model handle") != std::string::npos);
   REQUIRE(hl_result_free(999) == HL_STATUS_INVALID_ARGUMENT);
   REQUIRE(hl_model_free(999) == HL_STATUS_INVALID_ARGUMENT);
-  void* out = nullptr;
-  size_t out_len = 0;
-  REQUIRE(hl_convert("{}", 2, "", 0, nullptr, 0, nullptr, 0, reinterpret_cast<const uint8_t*>("x"), 1, 1, &out, &out_len) ==
-          HL_STATUS_BAD_MODEL);
+  int32_t conversion = 0;
+  REQUIRE(hl_convert_begin("{}", 2, "", 0, nullptr, 0, nullptr, 0, nullptr, 0, 1, &conversion) == HL_STATUS_BAD_MODEL);
+  REQUIRE(hl_convert_feed(4242, reinterpret_cast<const uint8_t*>("x"), 1, 1) == HL_STATUS_INVALID_ARGUMENT);
+  REQUIRE(std::string(hl_last_error()).find("unknown conversion handle") != std::string::npos);
 }
 
 TEST_CASE("C API: convert, load, run a pair, read every field", "[api]") {

@@ -1,5 +1,6 @@
 // The converter's errors: missing, unexpected and mis-shaped tensors, bad configs, malformed safetensors.
 #include <cstring>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -9,19 +10,58 @@
 
 namespace {
 
-// Builds a safetensors file from (name, shape) with seeded f32 data; HF names with "bert." prefix.
-std::vector<uint8_t> Safetensors(const std::vector<std::pair<std::string, std::vector<int64_t>>>& tensors, uint32_t seed = 3) {
+// How a test tensor is stored: f32, or f32 values rounded to bfloat16 / float16 and stored as such (kF32Rounded*: the
+// same rounded values stored as f32, which must convert to the same model).
+enum class Store { kF32, kBF16, kF16, kF32RoundedBF16, kF32RoundedF16 };
+
+uint16_t ToBF16(float v) { uint32_t b; std::memcpy(&b, &v, 4); return static_cast<uint16_t>(b >> 16); }  // truncation
+float FromBF16(uint16_t h) { const uint32_t b = static_cast<uint32_t>(h) << 16; float v; std::memcpy(&v, &b, 4); return v; }
+// float16 for normal values of the tests' range (|v| in [2^-14, 65504)), round to nearest even; 0 for tiny values.
+uint16_t ToF16(float v) {
+  uint32_t b; std::memcpy(&b, &v, 4);
+  const uint32_t sign = (b >> 16) & 0x8000u;
+  const int32_t exp = static_cast<int32_t>((b >> 23) & 0xff) - 127 + 15;
+  if (exp <= 0) return static_cast<uint16_t>(sign);
+  uint32_t mant = b & 0x7fffffu, h = sign | (static_cast<uint32_t>(exp) << 10) | (mant >> 13);
+  const uint32_t rest = mant & 0x1fffu;
+  if (rest > 0x1000u || (rest == 0x1000u && (h & 1u))) ++h;
+  return static_cast<uint16_t>(h);
+}
+float FromF16(uint16_t h) {
+  const uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ffu;
+  const uint32_t b = exp == 0 ? sign : sign | ((exp + 127 - 15) << 23) | (mant << 13);
+  float v; std::memcpy(&v, &b, 4); return v;
+}
+
+// Builds a safetensors file from (name, shape) with seeded data; HF names with "bert." prefix. `same_as`: tensors whose
+// data repeats an earlier one's (a tied decoder).
+std::vector<uint8_t> Safetensors(const std::vector<std::pair<std::string, std::vector<int64_t>>>& tensors, uint32_t seed = 3,
+                                 Store store = Store::kF32, const std::map<std::string, std::string>& same_as = {}) {
   nlohmann::json header = nlohmann::json::object();
   std::vector<uint8_t> data;
   std::mt19937 rng(seed);
   std::normal_distribution<float> nd(0.0f, 0.3f);
+  std::map<std::string, std::vector<float>> values;
+  const bool half = store == Store::kBF16 || store == Store::kF16;
   for (const auto& t : tensors) {
     int64_t n = 1;
     for (int64_t s : t.second) n *= s;
+    std::vector<float> v(static_cast<size_t>(n));
+    for (float& x : v) x = nd(rng);
+    if (auto it = same_as.find(t.first); it != same_as.end()) v = values.at(it->second);
+    values[t.first] = v;
     const size_t begin = data.size();
-    data.resize(begin + 4 * n);
-    for (int64_t i = 0; i < n; ++i) { const float v = nd(rng); std::memcpy(&data[begin + 4 * i], &v, 4); }
-    header[t.first] = {{"dtype", "F32"}, {"shape", t.second}, {"data_offsets", {begin, data.size()}}};
+    data.resize(begin + (half ? 2 : 4) * n);
+    for (int64_t i = 0; i < n; ++i) {
+      float x = v[i];
+      if (store == Store::kF32RoundedBF16) x = FromBF16(ToBF16(x));
+      if (store == Store::kF32RoundedF16) x = FromF16(ToF16(x));
+      const uint16_t h = store == Store::kBF16 ? ToBF16(x) : ToF16(x);
+      if (half) std::memcpy(&data[begin + 2 * i], &h, 2);
+      else std::memcpy(&data[begin + 4 * i], &x, 4);
+    }
+    const char* dtype = store == Store::kBF16 ? "BF16" : store == Store::kF16 ? "F16" : "F32";
+    header[t.first] = {{"dtype", dtype}, {"shape", t.second}, {"data_offsets", {begin, data.size()}}};
   }
   const std::string h = header.dump();
   std::vector<uint8_t> out(8 + h.size());
@@ -116,4 +156,206 @@ TEST_CASE("converter errors name the tensor or setting at fault", "[convert]") {
       REQUIRE(s.code() == hl::Code::kBadModel);
     }
   }
+}
+
+namespace {
+
+// Feeds one file to a streaming conversion in pieces of `piece` bytes (the last one shorter).
+hl::Status FeedInPieces(hl::Converter* c, const std::vector<uint8_t>& file, size_t piece) {
+  for (size_t at = 0; at < file.size(); at += piece) HL_RETURN_IF_ERROR(c->Feed(file.data() + at, std::min(piece, file.size() - at)));
+  return c->EndFile();
+}
+
+hl::Status Stream(const std::vector<std::vector<uint8_t>>& files, size_t piece, std::vector<uint8_t>* out,
+                  const std::string& index = "") {
+  hl::HfCheckpoint ck;
+  ck.config_json = kConfig;
+  ck.vocab_txt = kVocab;
+  ck.index_json = index;
+  std::unique_ptr<hl::Converter> c;
+  HL_RETURN_IF_ERROR(hl::Converter::Begin(ck, hl::ConvertOptions(), &c));
+  for (const auto& f : files) HL_RETURN_IF_ERROR(FeedInPieces(c.get(), f, piece));
+  hl::AlignedBuffer file;
+  std::string report;
+  HL_RETURN_IF_ERROR(c->Finish(&file, &report));
+  out->assign(file.data(), file.data() + file.size());
+  return hl::Status::Ok();
+}
+
+// The tensors split into `n` shard files (round robin) and their index.
+std::vector<std::vector<uint8_t>> Shards(const std::vector<std::pair<std::string, std::vector<int64_t>>>& t, int n, std::string* index) {
+  std::vector<std::vector<std::pair<std::string, std::vector<int64_t>>>> parts(n);
+  nlohmann::json map = nlohmann::json::object();
+  for (size_t i = 0; i < t.size(); ++i) {
+    parts[i % n].push_back(t[i]);
+    map[t[i].first] = "model-0000" + std::to_string(i % n + 1) + "-of-0000" + std::to_string(n) + ".safetensors";
+  }
+  *index = nlohmann::json{{"metadata", {{"total_size", 0}}}, {"weight_map", map}}.dump();
+  std::vector<std::vector<uint8_t>> files;
+  for (int k = 0; k < n; ++k) files.push_back(Safetensors(parts[k], 10 + k));
+  return files;
+}
+
+}  // namespace
+
+TEST_CASE("streamed in pieces of any size, a checkpoint converts to the same bytes as whole", "[convert]") {
+  const std::vector<uint8_t> st = Safetensors(Expected(true));
+  std::vector<uint8_t> whole, piecewise;
+  REQUIRE(Convert(st, kConfig, kVocab, &whole).ok());
+  for (size_t piece : {size_t(1), size_t(3), size_t(8), size_t(61), size_t(4096), st.size()}) {
+    INFO("pieces of " << piece);
+    REQUIRE(Stream({st}, piece, &piecewise).ok());
+    REQUIRE(piecewise == whole);
+  }
+  // The fixture checkpoint too, in 1 MB pieces (its word embeddings span several).
+  const std::vector<uint8_t> fixture = hltest::ConvertFixture("tiny-mlm", true);
+  hl::CheckpointFiles files;
+  REQUIRE(hl::ReadCheckpointDir(hltest::RequireFixture("tiny-mlm"), &files).ok());
+  std::unique_ptr<hl::Converter> c;
+  hl::ConvertOptions opt;
+  opt.name = "tiny-mlm";
+  REQUIRE(hl::Converter::Begin(files.view(), opt, &c).ok());
+  std::vector<uint8_t> bytes(files.safetensors.data(), files.safetensors.data() + files.safetensors.size());
+  REQUIRE(FeedInPieces(c.get(), bytes, 1 << 20).ok());
+  hl::AlignedBuffer out;
+  std::string report;
+  REQUIRE(c->Finish(&out, &report).ok());
+  REQUIRE(std::vector<uint8_t>(out.data(), out.data() + out.size()) == fixture);
+}
+
+TEST_CASE("a sharded checkpoint (model.safetensors.index.json) converts to the model of its tensors", "[convert]") {
+  auto t = Expected(true);
+  std::string index;
+  const auto shards = Shards(t, 3, &index);
+  std::vector<uint8_t> sharded, single;
+  hl::Status s = Stream(shards, 977, &sharded, index);
+  INFO(s.message());
+  REQUIRE(s.ok());
+  // The same tensors in one file (shard k's data came from seed 10 + k: rebuild them in the same order).
+  std::vector<std::string> files;
+  REQUIRE(hl::Converter::ShardFiles(index, &files).ok());
+  REQUIRE(files == std::vector<std::string>{"model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors",
+                                            "model-00003-of-00003.safetensors"});
+  std::unique_ptr<hl::BertModel> m;
+  REQUIRE(hl::BertModel::Load(hltest::ToAligned(sharded), hl::LoadOptions(), &m).ok());
+  REQUIRE(m->has_mlm_head());
+  SECTION("a shard that lacks a tensor its index lists") {
+    auto short_shards = shards;
+    std::string idx;
+    auto t2 = t;
+    t2.erase(t2.begin() + 4);  // drop one tensor from the files, not from the index
+    short_shards = Shards(t2, 3, &idx);
+    REQUIRE(Stream(short_shards, 4096, &single, index).message().find("never arrived (the index lists it") != std::string::npos);
+  }
+  SECTION("an index whose file names are not plain names") {
+    std::string bad = index;
+    bad.replace(bad.find("model-00001-of-00003"), 20, "../../etc/passwd0000");
+    REQUIRE(Stream(shards, 4096, &single, bad).message().find("not a plain file name") != std::string::npos);
+    REQUIRE(Stream(shards, 4096, &single, R"({"weight_map": {}})").message().find("no \"weight_map\"") != std::string::npos);
+  }
+  SECTION("two files without an index") {
+    REQUIRE(Stream(shards, 4096, &single).code() == hl::Code::kBadModel);  // the first file alone misses tensors
+  }
+}
+
+TEST_CASE("BF16 and F16 tensors convert to the model of their values in f32", "[convert]") {
+  const auto t = Expected(true);
+  std::vector<uint8_t> half, full;
+  REQUIRE(Convert(Safetensors(t, 5, Store::kBF16), kConfig, kVocab, &half).ok());
+  REQUIRE(Convert(Safetensors(t, 5, Store::kF32RoundedBF16), kConfig, kVocab, &full).ok());
+  REQUIRE(half == full);
+  REQUIRE(Convert(Safetensors(t, 5, Store::kF16), kConfig, kVocab, &half).ok());
+  REQUIRE(Convert(Safetensors(t, 5, Store::kF32RoundedF16), kConfig, kVocab, &full).ok());
+  REQUIRE(half == full);
+  REQUIRE(Convert(Safetensors(t, 5, Store::kF32), kConfig, kVocab, &full).ok());
+  REQUIRE(half != full);  // the rounding is real, so the equalities above could fail
+}
+
+TEST_CASE("a decoder equal to the word embeddings is tied (not stored, the same file as without it); a different one is kept", "[convert]") {
+  auto t = Expected(true);
+  t.push_back({"cls.predictions.decoder.weight", {12, 8}});
+  std::vector<uint8_t> tied, untied, plain;
+  REQUIRE(Convert(Safetensors(t, 3, Store::kF32, {{"cls.predictions.decoder.weight", "bert.embeddings.word_embeddings.weight"}}),
+                  kConfig, kVocab, &tied).ok());
+  REQUIRE(Convert(Safetensors(t, 3), kConfig, kVocab, &untied).ok());
+  hl::ModelFileView a, b;
+  auto ta = hltest::ToAligned(tied), tb = hltest::ToAligned(untied);
+  REQUIRE(hl::ParseModelFile(ta.data(), ta.size(), &a).ok());
+  REQUIRE(hl::ParseModelFile(tb.data(), tb.size(), &b).ok());
+  REQUIRE(a.find("cls.predictions.decoder.weight") == nullptr);
+  REQUIRE(b.find("cls.predictions.decoder.weight") != nullptr);
+  REQUIRE(tied.size() < untied.size());
+  REQUIRE(Convert(Safetensors(Expected(true), 3), kConfig, kVocab, &plain).ok());
+  REQUIRE(tied == plain);  // the very file of the checkpoint without the decoder
+}
+
+TEST_CASE("a cut or overlong stream fails with where it stopped", "[convert]") {
+  const std::vector<uint8_t> st = Safetensors(Expected(false));
+  std::vector<uint8_t> out;
+  std::vector<uint8_t> cut(st.begin(), st.end() - 100);
+  const hl::Status s = Stream({cut}, 64, &out);
+  INFO(s.message());
+  REQUIRE(s.message().find("ended after " + std::to_string(cut.size()) + " bytes of " + std::to_string(st.size())) != std::string::npos);
+  REQUIRE(s.message().find("truncated download") != std::string::npos);
+  std::vector<uint8_t> longer = st;
+  longer.push_back(0);
+  REQUIRE(Stream({longer}, 64, &out).message().find("1 bytes more after the last tensor") != std::string::npos);
+}
+
+#ifdef __EMSCRIPTEN__
+TEST_CASE("wasm: a model too large for the engine's memory fails at its header, before the weights", "[convert]") {
+  // 48 layers of H = 4096: about 10 GB as int8, far past wasm32's 4 GB.
+  const std::string config = R"({"model_type":"bert","num_hidden_layers":48,"hidden_size":4096,"num_attention_heads":32,
+    "intermediate_size":16384,"vocab_size":12,"max_position_embeddings":16,"type_vocab_size":2})";
+  hl::BertConfig c;
+  REQUIRE(hl::ConfigFromHuggingFace(nlohmann::json::parse(config), &c).ok());
+  nlohmann::json header = nlohmann::json::object();
+  uint64_t at = 0;
+  for (const auto& e : hl::ExpectedTensors(c, hl::HeadSet())) {
+    uint64_t n = 4;
+    for (int64_t d : e.shape) n *= d;
+    header["bert." + e.name] = {{"dtype", "F32"}, {"shape", e.shape}, {"data_offsets", {at, at + n}}};
+    at += n;
+  }
+  const std::string h = header.dump();
+  std::vector<uint8_t> head(8 + h.size());
+  const uint64_t len = h.size();
+  std::memcpy(head.data(), &len, 8);
+  std::memcpy(head.data() + 8, h.data(), h.size());
+  hl::HfCheckpoint ck;
+  ck.config_json = config;
+  ck.vocab_txt = kVocab;
+  std::unique_ptr<hl::Converter> conv;
+  REQUIRE(hl::Converter::Begin(ck, hl::ConvertOptions(), &conv).ok());
+  const hl::Status s = conv->Feed(head.data(), head.size());
+  INFO(s.message());
+  REQUIRE(s.code() == hl::Code::kOutOfMemory);
+  REQUIRE(s.message().find("the converted model needs") != std::string::npos);
+}
+#endif
+
+TEST_CASE("SHA-256: the FIPS 180-2 examples, in pieces of any size; the converter's digest of each file it ended", "[convert]") {
+  auto hex = [](const std::string& s, size_t piece) {
+    hl::Sha256 h;
+    for (size_t at = 0; at < s.size(); at += piece)
+      h.Update(reinterpret_cast<const uint8_t*>(s.data()) + at, std::min(piece, s.size() - at));
+    return h.HexDigest();
+  };
+  for (size_t piece : {size_t(1), size_t(55), size_t(64), size_t(1000)}) {
+    REQUIRE(hex("", piece) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    REQUIRE(hex("abc", piece) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    REQUIRE(hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", piece) ==
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    REQUIRE(hex(std::string(1000000, 'a'), piece * 7) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  }
+  const std::vector<uint8_t> st = Safetensors(Expected(false));
+  hl::HfCheckpoint ck;
+  ck.config_json = kConfig;
+  ck.vocab_txt = kVocab;
+  std::unique_ptr<hl::Converter> c;
+  REQUIRE(hl::Converter::Begin(ck, hl::ConvertOptions(), &c).ok());
+  REQUIRE(FeedInPieces(c.get(), st, 333).ok());
+  hl::Sha256 whole;
+  whole.Update(st.data(), st.size());
+  REQUIRE(c->last_file_sha256() == whole.HexDigest());
 }

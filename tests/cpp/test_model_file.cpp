@@ -22,11 +22,12 @@ std::vector<uint8_t> TinyModelBytes(bool int8, bool drop_one = false, int64_t ba
   hl::TokenizerOptions topt;
   nlohmann::json meta{{"name", "tiny"}};
   if (qk_input) meta["qk_input"] = qk_input;
-  hl::ModelFileWriter w(c, hl::TokenizerToHeader(topt, vocab), meta);
   hl::HeadSet heads;
   heads.mlm = true;
   std::mt19937 rng(7);
   std::normal_distribution<float> nd(0.0f, 0.5f);
+  std::vector<hl::TensorSpec> specs;
+  std::vector<std::vector<float>> values;
   bool dropped = false;
   for (const hl::ExpectedTensor& e : hl::ExpectedTensors(c, heads)) {
     if (drop_one && !dropped && e.name.find("layer.1.output.dense.weight") != std::string::npos) { dropped = true; continue; }
@@ -36,17 +37,26 @@ std::vector<uint8_t> TinyModelBytes(bool int8, bool drop_one = false, int64_t ba
     for (int64_t s : shape) n *= s;
     std::vector<float> v(static_cast<size_t>(n));
     for (float& x : v) x = nd(rng);
-    if (int8 && e.role != hl::TensorRole::kF32) {
-      std::vector<int8_t> q(v.size());
-      std::vector<float> s(static_cast<size_t>(shape[0]));
-      hl::quantize_rows_qs8__ref(q.data(), s.data(), v.data(), shape[0], v.size() / shape[0]);
-      w.AddI8(e.name, shape, q.data(), s.data());
+    const bool q8 = int8 && e.role != hl::TensorRole::kF32;
+    specs.push_back({e.name, q8 ? hl::TensorDtype::kI8 : hl::TensorDtype::kF32, shape});
+    values.push_back(std::move(v));
+  }
+  hl::ModelFileLayout layout;
+  REQUIRE(hl::ModelFileLayout::Plan(c, hl::TokenizerToHeader(topt, vocab), meta, specs, &layout).ok());
+  std::vector<uint8_t> out(layout.file_size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const hl::ModelFileLayout::Slot& slot = layout.slots()[i];
+    uint8_t* at = out.data() + layout.data_start() + slot.offset;
+    const std::vector<float>& v = values[i];
+    if (specs[i].dtype == hl::TensorDtype::kI8) {
+      const int64_t rows = specs[i].shape[0];
+      hl::quantize_rows_qs8__ref(reinterpret_cast<int8_t*>(at), reinterpret_cast<float*>(out.data() + layout.data_start() + slot.scales_offset),
+                                 v.data(), rows, v.size() / rows);
     } else {
-      w.AddF32(e.name, shape, v.data());
+      std::memcpy(at, v.data(), v.size() * 4);
     }
   }
-  std::vector<uint8_t> out;
-  REQUIRE(w.Finish(&out).ok());
+  layout.Seal(out.data());
   return out;
 }
 

@@ -1,21 +1,26 @@
 // Models by Hugging Face hub id in Chromium, against the local hub (local_hub.mjs: the hub's URL layout, a 302 to a
-// second origin for the weights, CORS): a shared ?hub= link converts and draws the model; the id box reports each
-// failure and the model in use stays; Cancel stops a download.
+// second origin for the weights, CORS, Range): a shared ?hub= link converts and draws the model as it downloads; the
+// converted model is kept and loads again with the hub off; the id box reports each failure and the model in use stays;
+// Cancel stops a download; a cut transfer resumes; a full disk is reported; the catalog's bert-base-uncased (the
+// bert-base-shaped fixture) loads from the picker and draws its 144 heads.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { goTo, openPage, start, typeText } from './browser.mjs';
-import { startHub } from './local_hub.mjs';
+import { sha256, startHub, testRepos } from './local_hub.mjs';
 
 let env, hub, page;
 before(async () => {
   env = await start();
-  hub = await startHub();
+  hub = await startHub(testRepos({ base: true }));
   page = await openPage(env.browser, env.url);
 });
 after(async () => { hub?.close(); await env?.close(); });
 
 const status = () => page.textContent('#status');
+const hubLink = (id) => `${env.url}?hub=${id}&hub_endpoint=${encodeURIComponent(hub.endpoint)}`;
+const waitStatus = (re, timeout = 120000) => page.waitForFunction((src) => new RegExp(src).test(document.querySelector('#status').textContent),
+  re.source, { timeout });
 const picker = () => page.evaluate(() => ({ value: document.querySelector('#model').value,
   options: [...document.querySelectorAll('#model option')].map((o) => o.value) }));
 
@@ -75,4 +80,66 @@ test('<headlight-attention model="owner/name"> downloads, converts and draws a h
   assert.equal(got.status, 'ready');
   assert.equal(got.layers, 2);
   assert.ok(got.lines > 0);
+});
+
+test('the converted model is kept: a reload loads it from the cache (no download), also with the hub off; Delete removes it', async () => {
+  hub.requests.length = 0;
+  await goTo(page, hubLink('test/tiny-bert'));
+  await page.waitForFunction(() => window.headlight.result?.layers === 2, null, { timeout: 60000 });
+  await waitStatus(/test\/tiny-bert: from the offline cache \(converted \d{4}-\d\d-\d\d\)/);
+  const weights = hub.requests.filter((r) => r.origin === 'cdn');
+  assert.ok(weights.length > 0 && weights.every((r) => r.method === 'HEAD'), 'only the ETag was asked for');
+  hub.offline = true;
+  await goTo(page, hubLink('test/tiny-bert'));
+  await page.waitForFunction(() => window.headlight.result?.layers === 2, null, { timeout: 60000 });
+  await waitStatus(/from the offline cache .*the hub is out of reach/);
+  hub.offline = false;
+  await page.click('#cached summary');
+  const item = page.locator('#cached li', { hasText: 'test/tiny-bert ·' }).first();
+  assert.match(await item.textContent(), /test\/tiny-bert · [\d.]+ MB · \d{4}-\d\d-\d\d/);
+  const n = await page.locator('#cached li').count();
+  await item.locator('button').click();
+  await page.waitForFunction((k) => document.querySelectorAll('#cached li').length === k - 1, n);
+  assert.deepEqual(page.errors, []);
+});
+
+test('a transfer cut midway resumes in the page: every byte of the weights is fetched once', async () => {
+  const weights = testRepos()['test/tiny-bert']['model.safetensors'];
+  hub.cuts.set(sha256(weights), { after: 3 << 20, times: 1 });
+  hub.requests.length = 0;
+  await page.fill('#hub-id', 'test/tiny-bert@cut');
+  await page.click('#hub-load');
+  await waitStatus(/^test\/tiny-bert@cut: \d+ tokens, 2 layers/);
+  hub.cuts.clear();
+  const gets = hub.requests.filter((r) => r.origin === 'cdn' && r.method === 'GET' && r.path.endsWith(sha256(weights)));
+  assert.deepEqual(gets.map((r) => r.range), [null, `bytes=${3 << 20}-`]);
+});
+
+test('a sharded checkpoint loads; a full disk says the model was not kept, and the model works', async () => {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(env.url).origin, quotaSize: 100000 });
+  try {
+    await page.fill('#hub-id', 'test/sharded');
+    await page.click('#hub-load');
+    await waitStatus(/^test\/sharded: \d+ tokens, 2 layers.*was not kept for offline use: this site's storage is full \(QuotaExceededError\)/);
+    await typeText(page, 'a', 'The model still runs.');
+    assert.match(await status(), /^test\/sharded: /);
+  } finally {
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(env.url).origin });
+  }
+});
+
+test('the picker lists the catalog with sizes; its bert-base-uncased (a bert-base-shaped checkpoint) loads and draws 144 heads', async () => {
+  const labels = await page.$$eval('#model optgroup option', (os) => os.map((o) => o.textContent));
+  assert.ok(labels.length >= 9, labels.join('\n'));
+  assert.ok(labels.some((l) => /^bert-base-uncased · 12×12 heads · ≈4\d\d MB$/.test(l)), labels.join('\n'));
+  assert.ok(labels.some((l) => /^bert-large-uncased · 24×16 heads · ≈1\.\d\d GB$/.test(l)), labels.join('\n'));
+  const t0 = Date.now();
+  await page.selectOption('#model', 'hub:google-bert/bert-base-uncased');
+  await waitStatus(/Downloading google-bert\/bert-base-uncased: model.safetensors [\d.]+ of 4\d\d\.\d MB/, 60000);
+  await waitStatus(/^google-bert\/bert-base-uncased: \d+ tokens, 12 layers × 12 heads/, 300000);
+  console.log(`bert-base shape from the local hub: downloaded, converted and drawn in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  assert.equal(await page.evaluate(() => window.headlight.result.layers * window.headlight.result.heads_per_layer), 144);
+  assert.equal((await picker()).value, 'hub:google-bert/bert-base-uncased');
+  assert.deepEqual(page.errors, []);
 });

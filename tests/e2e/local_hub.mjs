@@ -1,11 +1,12 @@
 // A local stand-in for the Hugging Face hub (127.0.0.1), in its URL layout, for the page's and web/page/hub.js's tests.
-//   hub origin:  GET /OWNER/NAME/resolve/REV/FILE → small files directly; files of 64 KiB or more as a 302 to the CDN
-//                origin, as the hub does; 404 for a file the repo lacks; 401 for every file of a repo named gated/*.
-//   CDN origin:  GET /cdn/SHA256 → the bytes, with an ETag and Range support (206).
+//   hub origin:  GET|HEAD /OWNER/NAME/resolve/REV/FILE → small files directly; files of 64 KiB or more as a 302 to the
+//                CDN origin, as the hub does; 404 for a file the repo lacks; 401 for every file of a repo named gated/*.
+//   CDN origin:  GET|HEAD /cdn/SHA256 → the bytes, with an ETag and Range support (206).
 // Both send Access-Control-Allow-Origin: * (the page fetches across origins, with COEP on).
 // Faults: hub.cuts.set(sha256(bytes), {after: k, times: t}) cuts the next t transfers of those bytes after k bytes
-// each; hub.delayMs slows each CDN chunk of 16 KiB.
-// hub.requests: every request, as {origin: 'hub' | 'cdn', path, range}.
+// each; hub.flips.set(sha256(bytes), offset) sends that byte wrong (every time); hub.delayMs slows each CDN chunk of
+// 16 KiB; hub.offline = true answers nothing (every connection is dropped).
+// hub.requests: every request, as {origin: 'hub' | 'cdn', method, path, range}.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -16,20 +17,80 @@ import { root } from './browser.mjs';
 const LFS_MIN = 1 << 16;
 const CORS = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'content-length, etag, content-range' };
 
-/** The repos the tests use: a BERT checkpoint (build/fixtures/tiny-mlm, made by the fixtures step), and broken ones. */
-export function testRepos() {
-  const dir = path.join(root, 'build/fixtures/tiny-mlm');
-  const file = (name) => readFileSync(path.join(dir, name));
-  const bert = { 'config.json': file('config.json'), 'vocab.txt': file('vocab.txt'), 'model.safetensors': file('model.safetensors') };
+/** The repos the tests use: BERT checkpoints from build/fixtures (made by the fixtures step): tiny-mlm whole, in three
+ *  shards and as BF16; base-mlm (the bert-base shape, 440 MB) as google-bert/bert-base-uncased when `base`; broken ones. */
+export function testRepos({ base = false } = {}) {
+  const read = (dir) => {
+    const file = (name) => readFileSync(path.join(root, 'build/fixtures', dir, name));
+    return { 'config.json': file('config.json'), 'vocab.txt': file('vocab.txt'), 'model.safetensors': file('model.safetensors') };
+  };
+  const bert = read('tiny-mlm');
   const config = JSON.parse(bert['config.json']);
+  const { 'model.safetensors': weights, ...texts } = bert;
   return {
     'test/tiny-bert': bert,
-    'test/only-bin': { 'config.json': bert['config.json'], 'vocab.txt': bert['vocab.txt'], 'pytorch_model.bin': Buffer.alloc(LFS_MIN + 1) },
-    'test/sharded': { 'config.json': bert['config.json'], 'vocab.txt': bert['vocab.txt'], 'model.safetensors.index.json': Buffer.from('{}') },
-    'test/roberta': { 'config.json': Buffer.from(JSON.stringify({ ...config, model_type: 'roberta' })), 'vocab.json': Buffer.from('{}') },
+    'test/tiny-bert-bf16': { ...texts, 'model.safetensors': toBF16(weights) },
+    'test/sharded': { ...texts, ...shard(weights, 3) },
+    ...(base ? { 'google-bert/bert-base-uncased': read('base-mlm') } : {}),  // the catalog's id: the picker's entry loads it
+    'test/only-bin': { ...texts, 'pytorch_model.bin': Buffer.alloc(LFS_MIN + 1) },
+    'test/gpt2': { 'config.json': Buffer.from(JSON.stringify({ ...config, model_type: 'gpt2' })), 'vocab.json': Buffer.from('{}') },
     'test/not-json': { 'config.json': Buffer.from('{"model_type": "bert",') },
+    'test/wrong-shape': { ...texts, 'config.json': Buffer.from(JSON.stringify({ ...config, intermediate_size: config.intermediate_size * 2 })),
+      'model.safetensors': weights },
     'gated/secret': bert,
   };
+}
+
+// A safetensors file's [header JSON, data section].
+function parseSafetensors(bytes) {
+  const n = Number(bytes.readBigUInt64LE(0));
+  return [JSON.parse(bytes.subarray(8, 8 + n).toString()), bytes.subarray(8 + n)];
+}
+
+function writeSafetensors(header, data) {
+  const h = Buffer.from(JSON.stringify(header));
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(h.length));
+  return Buffer.concat([len, h, data]);
+}
+
+/** The tensors of a safetensors file split round robin into n files, with model.safetensors.index.json. */
+export function shard(bytes, n) {
+  const [header, data] = parseSafetensors(bytes);
+  const names = Object.keys(header).filter((k) => k !== '__metadata__').sort();
+  const files = {}, weightMap = {};
+  for (let k = 0; k < n; ++k) {
+    const file = `model-${String(k + 1).padStart(5, '0')}-of-${String(n).padStart(5, '0')}.safetensors`;
+    const part = {}, chunks = [];
+    let at = 0;
+    names.filter((_, i) => i % n === k).forEach((name) => {
+      const [b, e] = header[name].data_offsets;
+      part[name] = { ...header[name], data_offsets: [at, at + e - b] };
+      chunks.push(data.subarray(b, e));
+      at += e - b;
+      weightMap[name] = file;
+    });
+    files[file] = writeSafetensors(part, Buffer.concat(chunks));
+  }
+  files['model.safetensors.index.json'] = Buffer.from(JSON.stringify({ metadata: { total_size: data.length }, weight_map: weightMap }));
+  return files;
+}
+
+/** A safetensors file of F32 tensors stored as BF16 (each value's upper 16 bits: rounding toward zero). */
+export function toBF16(bytes) {
+  const [header, data] = parseSafetensors(bytes);
+  const out = {}, chunks = [];
+  let at = 0;
+  for (const [name, t] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const [b, e] = t.data_offsets;
+    const half = Buffer.alloc((e - b) / 2);
+    for (let i = 0; i < half.length / 2; ++i) half.writeUInt16LE(data.readUInt32LE(b + 4 * i) >>> 16, 2 * i);
+    out[name] = { dtype: 'BF16', shape: t.shape, data_offsets: [at, at + half.length] };
+    chunks.push(half);
+    at += half.length;
+  }
+  return writeSafetensors(out, Buffer.concat(chunks));
 }
 
 /** Starts both origins: {endpoint (the hub's URL), cdn, requests, cutAfter, delayMs, close()}. */
@@ -38,7 +99,7 @@ export async function startHub(repos = testRepos()) {
   for (const files of Object.values(repos)) {
     for (const bytes of Object.values(files)) bySha.set(createHash('sha256').update(bytes).digest('hex'), bytes);
   }
-  const hub = { requests: [], cuts: new Map(), delayMs: 0 };
+  const hub = { requests: [], cuts: new Map(), flips: new Map(), delayMs: 0, offline: false };
   const cdn = http.createServer((req, res) => serveCdn(hub, bySha, req, res));
   const front = http.createServer((req, res) => serveHub(hub, repos, req, res));
   await Promise.all([cdn, front].map((s) => new Promise((ok) => s.listen(0, '127.0.0.1', ok))));
@@ -49,7 +110,8 @@ export async function startHub(repos = testRepos()) {
 }
 
 function serveHub(hub, repos, req, res) {
-  hub.requests.push({ origin: 'hub', path: req.url, range: req.headers.range ?? null });
+  hub.requests.push({ origin: 'hub', method: req.method, path: req.url, range: req.headers.range ?? null });
+  if (hub.offline) return req.socket.destroy();
   const m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/([^/?]+)$/.exec(req.url);
   const files = m && repos[m[1]];
   if (m?.[1].startsWith('gated/')) return end(res, 401, 'Access to this model is restricted.');
@@ -65,7 +127,8 @@ function serveHub(hub, repos, req, res) {
 }
 
 async function serveCdn(hub, bySha, req, res) {
-  hub.requests.push({ origin: 'cdn', path: req.url, range: req.headers.range ?? null });
+  hub.requests.push({ origin: 'cdn', method: req.method, path: req.url, range: req.headers.range ?? null });
+  if (hub.offline) return req.socket.destroy();
   const sha = /^\/cdn\/([0-9a-f]{64})$/.exec(req.url)?.[1];
   const bytes = sha && bySha.get(sha);
   if (!bytes) return end(res, 404, 'no such object');
@@ -75,7 +138,11 @@ async function serveCdn(hub, bySha, req, res) {
     'accept-ranges': 'bytes' };
   if (range) res.writeHead(206, { ...head, 'content-range': `bytes ${from}-${bytes.length - 1}/${bytes.length}` });
   else res.writeHead(200, head);
+  if (req.method === 'HEAD') return res.end();
   res.flushHeaders();
+  const flip = hub.flips.get(sha);
+  const body = flip === undefined ? bytes : Buffer.from(bytes);
+  if (flip !== undefined) body[flip] ^= 0x40;
   const fault = hub.cuts.get(sha);
   const cut = fault?.times > 0 ? fault.after : undefined;
   if (fault) fault.times -= 1;
@@ -83,7 +150,7 @@ async function serveCdn(hub, bySha, req, res) {
   for (let at = from; at < stop; at += 16384) {
     if (hub.delayMs) await new Promise((ok) => setTimeout(ok, hub.delayMs));
     if (res.destroyed) return;
-    res.write(bytes.subarray(at, Math.min(stop, at + 16384)));
+    res.write(body.subarray(at, Math.min(stop, at + 16384)));
   }
   if (cut === undefined) return res.end();
   await new Promise((ok) => setTimeout(ok, 100));  // the client has the headers and the first bytes: now the cut

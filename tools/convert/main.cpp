@@ -9,7 +9,8 @@
 static int Usage() {
   std::fprintf(stderr,
                "usage: hl-convert <hf-folder> <out.hlm> [--f32] [--f32-embeddings] [--f32-qk-input] [--name NAME] [--source TEXT]\n"
-               "  <hf-folder> holds config.json, vocab.txt, model.safetensors (tokenizer.json /\n"
+               "  <hf-folder> holds config.json, vocab.txt, model.safetensors or model.safetensors.index.json\n"
+               "  and the files it lists (tokenizer.json /\n"
                "  tokenizer_config.json optional). Default: int8 linear weights and word embeddings, every\n"
                "  linear layer's input quantized to int8 per row. --f32-qk-input: the query and key\n"
                "  projections read f32 input (more faithful attention, those two layers run slower).\n");
@@ -39,7 +40,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "hl-convert: %s\n", s.message().c_str());
     return 1;
   }
-  std::printf("%s\nwrote %s (%zu bytes, safetensors %zu bytes, ratio %.3f)\n", report.c_str(), argv[2], out.size(),
-              files.safetensors.size(), static_cast<double>(out.size()) / static_cast<double>(files.safetensors.size()));
+  size_t in = files.safetensors.size();
+  for (const auto& s : files.shards) in += s.size();
+  std::printf("%s\nwrote %s (%zu bytes, safetensors %zu bytes, ratio %.3f)\n", report.c_str(), argv[2], out.size(), in,
+              static_cast<double>(out.size()) / static_cast<double>(in));
   return 0;
 }

@@ -86,12 +86,23 @@ int32_t hl_distances_add(int32_t acc, int32_t result);
 int32_t hl_distances_mds(int32_t acc, const char** json, size_t* length);
 int32_t hl_distances_free(int32_t acc);
 
-/* Converts a Hugging Face checkpoint held in memory; optional inputs may be NULL with length 0.
-   *out is allocated with hl_alloc: free it with hl_free (or pass it to hl_model_load). */
-int32_t hl_convert(const char* config_json, size_t config_length, const char* vocab_txt, size_t vocab_length,
-                   const char* tokenizer_config_json, size_t tokenizer_config_length, const char* tokenizer_json,
-                   size_t tokenizer_json_length, const uint8_t* safetensors, size_t safetensors_length, int32_t int8,
-                   void** out, size_t* out_length);
+/* Streaming conversion of a Hugging Face checkpoint to a model file (model/convert.h). Begin with its text files
+   (optional ones NULL with length 0; index_json: model.safetensors.index.json of a sharded checkpoint, whose files are
+   then fed in sorted order); feed each safetensors file's bytes in chunks of any size, end_of_file = 1 with a file's
+   last chunk (which may be empty); then finish. The output is allocated once the tensor list is known (at begin with an
+   index, else when the first file's header has arrived): a model too large for memory fails there, before its weights
+   are fed. A failed feed or finish ends the conversion (its handle is then unknown); hl_convert_free abandons one.
+   *out is allocated as hl_alloc's: pass it to hl_model_load, or free it with hl_free. */
+int32_t hl_convert_begin(const char* config_json, size_t config_length, const char* vocab_txt, size_t vocab_length,
+                         const char* tokenizer_config_json, size_t tokenizer_config_length, const char* tokenizer_json,
+                         size_t tokenizer_json_length, const char* index_json, size_t index_length, int32_t int8,
+                         int32_t* out_conversion);
+int32_t hl_convert_feed(int32_t conversion, const uint8_t* data, size_t length, int32_t end_of_file);
+/* The SHA-256 (64 hex digits, NUL-terminated) of the last safetensors file ended: to check a download against the
+   digest its server publishes. Valid until the next call on this conversion. */
+int32_t hl_convert_file_sha256(int32_t conversion, const char** hex);
+int32_t hl_convert_finish(int32_t conversion, void** out, size_t* out_length);
+int32_t hl_convert_free(int32_t conversion);
 
 /* Message of the last failed call on this thread ("" if none). */
 const char* hl_last_error(void);

@@ -176,7 +176,7 @@ export class HeadlightAttention extends HTMLElement {
       } else {
         this.#setStatus('Loading the engine…');
         const model = await loadModel(this.getAttribute('model') ?? '',
-          (f) => { if (gen === this.#gen) this.#setStatus(`Downloading the model… ${Math.round(100 * f)}%`); },
+          (f) => { if (gen === this.#gen) this.#setStatus(f < 1 ? `Downloading the model… ${Math.round(100 * f)}%` : 'Preparing the model…'); },
           this.hasAttribute('hub-endpoint') ? { hubEndpoint: this.getAttribute('hub-endpoint') } : {});
         if (gen !== this.#gen) return;
         this.#source = { kind: 'live', model };

@@ -1,7 +1,8 @@
 // What all <headlight-attention> elements on a page share: one engine Worker (started by the first live element)
 // and one download + load per model, however many elements show it.
 import { EngineClient } from '../engine/client.js';
-import { HUB_ENDPOINT, fetchHubCheckpoint, hubIdText, parseHubId } from '../page/hub.js';
+import { HUB_ENDPOINT, parseHubId } from '../page/hub.js';
+import { loadHubModel } from '../page/hub_load.js';
 import { builtinModels, fetchModel } from '../page/models.js';
 
 /* global __HL_BUNDLED__ */
@@ -40,11 +41,9 @@ export function loadModel(spec, onProgress = () => {}, { hubEndpoint = HUB_ENDPO
       const builtin = builtins.find((x) => x.id === (spec || defaultId));
       const key = `model:${slot}`;
       if (!builtin && isHubId(spec)) {
-        const ref = parseHubId(spec);
-        const files = await fetchHubCheckpoint(ref, { endpoint: hubEndpoint,
+        const r = await loadHubModel(c, parseHubId(spec), { endpoint: hubEndpoint, key,
           onProgress: ({ loaded, total }) => { if (total) progress(loaded / total); } });
-        const info = await c.load(await c.convert(files, { int8: true }), key);
-        return { key, info, name: info.meta?.name || hubIdText(ref) };  // a converted checkpoint's meta.name is ''
+        return { key, info: r.info, name: r.info.meta?.name || r.name };  // a converted checkpoint's meta.name is ''
       }
       const m = builtin ?? (spec ? { id: spec, name: spec.split('/').pop(), url: new URL(spec, document.baseURI).href } : null);
       if (!m) throw new Error('models/builtin.json lists no models: is headlight-attention.js next to its models/ folder?');

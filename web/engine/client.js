@@ -33,11 +33,26 @@ export class EngineClient {
   init(threads = navigator.hardwareConcurrency || 1) { return this.call({ type: 'init', threads }); }
   /** key: the Worker's model slot (one per model when several elements share this client). */
   async load(bytes, key = undefined) { return (await this.call({ type: 'load', bytes, key }, [bytes.buffer])).info; }
-  /** A Hugging Face folder's files → Headlight model bytes; onProgress(stage text) while the Worker works. */
-  async convert(files, { int8 = true } = {}, onProgress = null) {
-    const transfer = files.safetensors ? [files.safetensors.buffer] : [];
-    return (await this.call({ type: 'convert', files, int8 }, transfer, onProgress)).bytes;
+  /** A converted model kept in Cache Storage (model_cache.js) → loaded into slot `key`; its info. */
+  async loadCached(url, key = undefined) { return (await this.call({ type: 'load-cached', url, key })).info; }
+
+  /** Starts converting a Hugging Face checkpoint in the Worker (texts: {config, vocab, tokenizerConfig?, tokenizerJson?,
+   *  index?}); returns the conversion's id. Fails at once for a config or tokenizer the engine cannot use. */
+  async convertBegin(texts, { int8 = true } = {}) { return (await this.call({ type: 'convert-begin', texts, int8 })).conversion; }
+  /** Feeds bytes (a Uint8Array, transferred) of the current safetensors file; end: it is the file's last piece, and the
+   *  promise then gives the file's SHA-256 (hex; else null). */
+  async convertFeed(conversion, bytes, end = false) {
+    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    return (await this.call({ type: 'convert-feed', conversion, bytes: own, end }, [own.buffer])).sha256 ?? null;
   }
+  /** Ends a conversion: the model is loaded into slot `key` (kept first in Cache Storage when cache = {url, meta} is
+   *  given). Returns {info, cached, cacheError}. */
+  async convertFinish(conversion, { key = undefined, cache = null } = {}) {
+    const { info, cached, cacheError } = await this.call({ type: 'convert-finish', conversion, key, cache });
+    return { info, cached, cacheError };
+  }
+  /** Abandons a conversion (after a failure or a cancel); harmless if it has ended. */
+  async convertFree(conversion) { await this.call({ type: 'convert-free', conversion }); }
 
   /** Clark et al.'s head map over texts [[a, b|null]]: {distance, points, stress, ...}; onProgress(stage, fraction). */
   async headmap(texts, onProgress = null, key = undefined) { return (await this.call({ type: 'headmap', texts, key }, [], onProgress)).map; }

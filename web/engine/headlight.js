@@ -62,9 +62,14 @@ export class Engine {
 
   /** Loads a Headlight model file (Uint8Array). Returns {handle, info}. */
   loadModel(bytes, { threads = 1 } = {}) {
-    const data = this.put(bytes);  // hl_model_load owns it from here, success or not
+    return this.loadFromHeap(this.put(bytes), bytes.length, threads);
+  }
+
+  /** A model file of `size` bytes at `data` in the engine's memory (hl_alloc'd; hl_model_load owns it from here, success or
+   *  not) → {handle, info}. */
+  loadFromHeap(data, size, threads = 1) {
     return this.withScratch(16, (out) => {
-      this.check(this.m._hl_model_load(data, bytes.length, threads, out));
+      this.check(this.m._hl_model_load(data, size, threads, out));
       const handle = this.m.HEAP32[out >> 2];
       this.check(this.m._hl_model_info(handle, out, out + 4));
       const info = JSON.parse(this.m.UTF8ToString(this.m.HEAP32[out >> 2], this.m.HEAP32[(out + 4) >> 2]));
@@ -210,23 +215,79 @@ export class Engine {
     return r;
   }
 
-  /** Converts a Hugging Face folder's files (Uint8Arrays / strings) to a Headlight model (Uint8Array). */
-  convert({ config, vocab, tokenizerConfig = null, tokenizerJson = null, safetensors }, { int8 = true } = {}) {
+  /** A Hugging Face checkpoint's files, converted as its safetensors bytes arrive (hl_convert_*): texts {config, vocab,
+   *  tokenizerConfig?, tokenizerJson?, index?} (strings or Uint8Arrays; index: a sharded checkpoint's
+   *  model.safetensors.index.json). Returns {feed(bytes, endOfFile), finish(), free()}: feed each safetensors file's
+   *  bytes in order (endOfFile with a file's last chunk, which may be empty; feed then returns the file's SHA-256 as
+   *  hex, else null); finish() → the model file, still in the
+   *  engine: {size, read(offset, length) → a copy, load({threads}) → a loaded model (the file is handed over), free()}.
+   *  A failed feed ends the conversion; free() abandons one (both are safe to call twice). */
+  convertStream({ config, vocab, tokenizerConfig = null, tokenizerJson = null, index = null }, { int8 = true } = {}) {
     const enc = (x) => (x === null ? null : typeof x === 'string' ? this.encoder.encode(x) : x);
-    const parts = [enc(config), enc(vocab), enc(tokenizerConfig), enc(tokenizerJson), safetensors];
-    const ptrs = parts.map((p) => (p === null ? 0 : this.put(p)));
+    const texts = [config, vocab, tokenizerConfig, tokenizerJson, index].map(enc);
+    const args = texts.flatMap((t) => (t === null ? [0, 0] : [this.put(t), t.length]));
+    let handle;
     try {
-      return this.withScratch(8, (out) => {
-        const len = (i) => (parts[i] === null ? 0 : parts[i].length);
-        this.check(this.m._hl_convert(ptrs[0], len(0), ptrs[1], len(1), ptrs[2], len(2), ptrs[3], len(3), ptrs[4], len(4),
-          int8 ? 1 : 0, out, out + 4));
-        const p = this.m.HEAP32[out >> 2] >>> 0, n = this.m.HEAP32[(out + 4) >> 2] >>> 0;
-        const bytes = this.m.HEAPU8.slice(p, p + n);
-        this.m._hl_free(p);
-        return bytes;
+      handle = this.withScratch(4, (out) => {
+        this.check(this.m._hl_convert_begin(...args, int8 ? 1 : 0, out));
+        return this.m.HEAP32[out >> 2];
       });
     } finally {
-      for (const p of ptrs) if (p) this.m._hl_free(p);
+      for (let i = 0; i < args.length; i += 2) if (args[i]) this.m._hl_free(args[i]);
     }
+    const ended = () => { handle = 0; };
+    return {
+      feed: (bytes, endOfFile = false) => {
+        if (!handle) throw errorOfClass(InvalidArgumentError, 'this conversion has ended');
+        const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        const status = view.length ? this.withCopies([view], (p) => this.m._hl_convert_feed(handle, p, view.length, endOfFile ? 1 : 0))
+          : this.m._hl_convert_feed(handle, 0, 0, endOfFile ? 1 : 0);
+        if (status !== 0) ended();  // the engine has ended it
+        this.check(status);
+        if (!endOfFile) return null;
+        return this.withScratch(4, (out) => {
+          this.check(this.m._hl_convert_file_sha256(handle, out));
+          return this.m.UTF8ToString(this.m.HEAP32[out >> 2]);
+        });
+      },
+      finish: () => {
+        if (!handle) throw errorOfClass(InvalidArgumentError, 'this conversion has ended');
+        const h = handle;
+        ended();
+        const [ptr, size] = this.withScratch(8, (out) => {
+          this.check(this.m._hl_convert_finish(h, out, out + 4));
+          return [this.m.HEAP32[out >> 2] >>> 0, this.m.HEAP32[(out + 4) >> 2] >>> 0];
+        });
+        return this.heapFile(ptr, size);
+      },
+      free: () => { if (handle) { this.m._hl_convert_free(handle); ended(); } },
+    };
+  }
+
+  /** Converts a Hugging Face folder's files held in memory ({config, vocab, tokenizerConfig?, tokenizerJson?,
+   *  safetensors}: strings or Uint8Arrays) to a Headlight model file (Uint8Array). */
+  convert({ safetensors, ...texts }, options = {}) {
+    const conversion = this.convertStream(texts, options);
+    conversion.feed(safetensors, true);  // a failed feed has ended the conversion
+    const file = conversion.finish();
+    try { return file.read(0, file.size); } finally { file.free(); }
+  }
+
+  // A model file held in the engine (ptr from hl_alloc or hl_convert_finish): read or write it, load it (handing it over),
+  // or free it.
+  heapFile(ptr, size) {
+    let owned = true;
+    const mine = () => { if (!owned) throw errorOfClass(InvalidArgumentError, 'this model file has been loaded or freed'); };
+    return {
+      size,
+      read: (offset, length) => { mine(); return this.m.HEAPU8.slice(ptr + offset, ptr + offset + length); },
+      write: (offset, bytes) => {
+        mine();
+        if (offset + bytes.length > size) throw errorOfClass(InvalidArgumentError, 'write past the end of a model file');
+        this.m.HEAPU8.set(bytes, ptr + offset);
+      },
+      load: ({ threads = 1 } = {}) => { mine(); owned = false; return this.loadFromHeap(ptr, size, threads); },
+      free: () => { if (owned) { owned = false; this.m._hl_free(ptr); } },
+    };
   }
 }

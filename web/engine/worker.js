@@ -1,7 +1,12 @@
 // The engine's Web Worker: loads the wasm build the page can run (threads if cross-origin isolated; relaxed SIMD where the
 // browser has it), answers tagged messages.
 // In:  {type:'init', id, threads} | {type:'load', id, bytes, key?} | {type:'run', id, a, b, topK, maxTokens, stats, key?, channel?}
-//      | {type:'stats', id, handle, channel?} | {type:'convert', id, files, int8} | {type:'headmap', id, texts: [[a, b|null]], key?}
+//      | {type:'stats', id, handle, channel?} | {type:'headmap', id, texts: [[a, b|null]], key?}
+//      | {type:'load-cached', id, url, key?}: a converted model from Cache Storage (model_cache.js), streamed into the engine
+//      | {type:'convert-begin', id, texts, int8} → 'convert-begun' {conversion}; {type:'convert-feed', id, conversion,
+//        bytes, end} → 'fed' {sha256: the file's, at its end}; {type:'convert-finish', id, conversion, key?, cache?: {url, meta}} → 'loaded' {info,
+//        cached, cacheError?}: the model goes straight from the converter into its slot (and into the cache first);
+//        {type:'convert-free', id, conversion}. Feeds are queued like every message, so runs go on between them.
 // `key` names a model slot (default 'main'): several <headlight-attention> elements with different models share one Worker.
 // `channel` (default 'main') names a caller: the engine keeps the newest result of each channel (result.handle) until its
 // next run, so that 'stats' answers its per-head statistics without running the text again.
@@ -13,10 +18,13 @@ import { Engine } from './headlight.js';
 import { errorOfClass, errorToJSON, InvalidArgumentError, UnsupportedError } from './errors.js';
 import { MAX_TOKENS, openGpu } from './gpu/attention.js';
 import { hasRelaxedSimd } from './simd_probe.js';
+import { putModel, readModel } from './model_cache.js';
 
 let engine = null;
 const models = new Map();  // key → loaded model
 const kept = new Map();    // channel → handle of its newest result, kept in the engine for 'stats'
+const conversions = new Map();  // id → a conversion under way (Engine.convertStream)
+let nextConversion = 1;
 let threads = 1;
 
 // The builds this server has (engine/wasm/builds.json: tools/serve.mjs lists only current ones, dist/ only complete ones),
@@ -109,6 +117,41 @@ async function runOnPath(model, msg, options) {
   return { ...r, attention_path: used === layers ? where : used ? `${where} in ${used} of ${layers} layers` : 'wasm' };
 }
 
+// A loaded model into its slot (default 'main'), replacing the one there; a model that failed to load never gets here,
+// so the old one stays in use.
+function place(key = 'main', model) {
+  if (models.has(key)) engine.freeModel(models.get(key));
+  models.set(key, model);
+  return model.info;
+}
+
+function conversionOf(msg) {
+  const c = conversions.get(msg.conversion);
+  if (!c) throw errorOfClass(InvalidArgumentError, 'this conversion has ended (it failed or was cancelled): start again');
+  return c;
+}
+
+// The converted model: into Cache Storage first when asked (a failure there, e.g. a full disk, is reported, not fatal),
+// then loaded from where the converter left it.
+async function finishConversion(msg) {
+  const conversion = conversionOf(msg);
+  conversions.delete(msg.conversion);
+  const file = conversion.finish();
+  let cacheError = null;
+  try {
+    if (msg.cache) {
+      try {
+        await putModel(msg.cache.url, msg.cache.meta, file.size, (at, n) => file.read(at, n));
+      } catch (e) {
+        cacheError = e.message;
+      }
+    }
+    return { info: place(msg.key, file.load({ threads })), cached: !!msg.cache && !cacheError, cacheError };
+  } finally {
+    file.free();  // after load() it owns nothing
+  }
+}
+
 function modelFor(msg) {
   const model = models.get(msg.key ?? 'main');
   if (!model) throw new Error(`no model is loaded${msg.key ? ` under "${msg.key}"` : ''}: load one before running`);
@@ -125,14 +168,39 @@ async function handle(msg) {
       case 'init':
         reply('ready', await init(msg.threads ?? 1));
         break;
-      case 'load': {
-        const key = msg.key ?? 'main';
-        const next = engine.loadModel(new Uint8Array(msg.bytes), { threads });  // a bad file leaves the old model in use
-        if (models.has(key)) engine.freeModel(models.get(key));
-        models.set(key, next);
-        reply('loaded', { info: next.info });
+      case 'load':
+        reply('loaded', { info: place(msg.key, engine.loadModel(new Uint8Array(msg.bytes), { threads })) });
+        break;
+      case 'load-cached': {
+        const file = await readModel(msg.url, (size) => engine.heapFile(engine.alloc(size), size));
+        reply('loaded', { info: place(msg.key, file.load({ threads })) });
         break;
       }
+      case 'convert-begin': {
+        const id = nextConversion++;
+        conversions.set(id, engine.convertStream(msg.texts, { int8: msg.int8 ?? true }));
+        reply('convert-begun', { conversion: id });
+        break;
+      }
+      case 'convert-feed': {
+        let sha256;
+        try {
+          sha256 = conversionOf(msg).feed(new Uint8Array(msg.bytes), msg.end ?? false);
+        } catch (e) {
+          conversions.delete(msg.conversion);  // a failed feed has ended it
+          throw e;
+        }
+        reply('fed', { sha256 });
+        break;
+      }
+      case 'convert-finish':
+        reply('loaded', await finishConversion(msg));
+        break;
+      case 'convert-free':
+        conversions.get(msg.conversion)?.free();
+        conversions.delete(msg.conversion);
+        reply('freed');
+        break;
       case 'run': {
         const r = await run(msg);
         reply('result', { result: r }, [r.attention.buffer, r.queries.buffer, r.keys.buffer, r.hidden.buffer]);
@@ -141,12 +209,6 @@ async function handle(msg) {
       case 'stats':
         reply('stats', { stats: stats(msg) });
         break;
-      case 'convert': {
-        reply('progress', { stage: `converting ${msg.int8 === false ? 'to f32' : 'to int8'}…` });
-        const bytes = engine.convert(msg.files, { int8: msg.int8 ?? true });
-        reply('converted', { bytes }, [bytes.buffer]);
-        break;
-      }
       case 'headmap': {  // head distances over the texts, then MDS (Clark et al.'s head map)
         const acc = engine.distances(modelFor(msg));
         try {

@@ -1,6 +1,6 @@
 // Hugging Face hub checkpoints by id: one model's files from the hub's resolve URLs, with errors that say what to do.
 // The hub answers /{id}/resolve/{revision}/{file} directly (small files) or with a redirect to its CDN (weights), both
-// with CORS, so a page reads them with fetch().
+// with CORS, so a page reads them with fetch(). The weights stream into the engine's converter as they arrive.
 
 export const HUB_ENDPOINT = 'https://huggingface.co';
 // The model types the engine runs (model/config.cpp reads their config.json).
@@ -29,12 +29,12 @@ export function hubFileUrl(endpoint, { id, revision }, file) {
   return `${endpoint.replace(/\/+$/, '')}/${id}/resolve/${encodeURIComponent(revision)}/${file}`;
 }
 
-// GET one file: the Response, or null for 404 (optional files); other failures throw with what to do.
-async function get(endpoint, ref, file, { signal } = {}) {
+// GET (or HEAD) one file: the Response, or null for 404 (optional files); other failures throw with what to do.
+async function get(endpoint, ref, file, { signal, method = 'GET' } = {}) {
   const url = hubFileUrl(endpoint, ref, file);
   let res;
   try {
-    res = await fetch(url, { signal });
+    res = await fetch(url, { signal, method });
   } catch (e) {
     if (e.name === 'AbortError') throw e;
     throw new Error(`could not reach the hub for ${hubIdText(ref)} (${e.message}): check the network connection`);
@@ -51,8 +51,8 @@ async function get(endpoint, ref, file, { signal } = {}) {
 // How often a cut transfer is resumed (HTTP Range from the byte it stopped at) before the download gives up.
 export const RESUMES = 4;
 
-// GET url from byte `from` on: {res, resumed} (resumed false: res is the whole file again, because the server ignored
-// the range or the file's ETag changed), or null when the request itself failed.
+// GET url from byte `from` on: {res, resumed} (resumed false: the server ignored the range or the file's ETag changed,
+// so res is not the rest of the file we had), or null when the request itself failed.
 async function refetch(url, from, etag, signal) {
   let res;
   try {
@@ -64,33 +64,42 @@ async function refetch(url, from, etag, signal) {
   const start = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '')?.[1];
   const same = !etag || !res.headers.get('etag') || res.headers.get('etag') === etag;
   if (res.status === 206 && (start === undefined || Number(start) === from) && same) return { res, resumed: true };
-  if (res.status === 200 && same) return { res, resumed: false };
-  await res.body?.cancel();
-  if (!res.ok) throw new Error(`resuming the download of ${url.split('/').pop()} failed: HTTP ${res.status}`);
-  return { res: await fetch(url, { signal }), resumed: false };  // the file changed: all of it again
+  if (!res.ok && res.status !== 206) {
+    await res.body?.cancel();
+    throw new Error(`resuming the download of ${url.split('/').pop()} failed: HTTP ${res.status}`);
+  }
+  return { res, resumed: false };
 }
 
-// The body of `res` (GET `url`) as bytes, with onProgress(loaded, total) per chunk. A transfer cut midway is resumed
-// with a Range request from the first missing byte, up to RESUMES times; a server that ignores the range, or whose
-// ETag changed meanwhile, sends the file again from the start.
-async function readBytes(res, url, file, { onProgress, signal }) {
+// The body of `res` (GET `url`) into sink(chunk), with onBytes(loaded, total) per chunk. A transfer cut midway is
+// resumed with a Range request from the first missing byte, up to RESUMES times; a server that ignores the range, or
+// whose ETag changed meanwhile, cannot be resumed: the converter has taken the first bytes, so that is an error.
+// Returns {bytes, etag}.
+async function streamBody(res, url, file, { sink, onBytes, signal }) {
   const total = Number(res.headers.get('content-length')) || 0;
   const etag = res.headers.get('etag');
-  let chunks = [], loaded = 0, cut = null;
+  let loaded = 0, cut = null;
   for (let resumes = 0; ; ++resumes) {
     cut = null;
-    try {
-      const reader = res.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        chunks.push(value);
-        loaded += value.length;
-        onProgress(loaded, total);
+    const reader = res.body.getReader();
+    for (;;) {
+      let chunk;
+      try {
+        chunk = await reader.read();
+      } catch (e) {
+        if (e.name === 'AbortError') throw e;
+        cut = e.message;  // the network: resumed below (the sink's own errors are not caught here)
+        break;
       }
-    } catch (e) {
-      if (e.name === 'AbortError') throw e;
-      cut = e.message;
+      if (chunk.done) break;
+      loaded += chunk.value.length;
+      try {
+        await sink(chunk.value);
+      } catch (e) {
+        reader.cancel().catch(() => {});  // the converter refused the bytes: stop the download
+        throw e;
+      }
+      onBytes(loaded, total);
     }
     if (!cut && (!total || loaded === total)) break;
     if (resumes === RESUMES) {
@@ -100,58 +109,145 @@ async function readBytes(res, url, file, { onProgress, signal }) {
     await new Promise((ok) => setTimeout(ok, 250 * (resumes + 1)));
     const next = await refetch(url, loaded, etag, signal);
     if (!next) continue;  // the network is still down: counts as another cut
-    if (!next.resumed) { chunks = []; loaded = 0; }
+    if (!next.resumed) {
+      await next.res.body?.cancel();
+      throw new Error(`the download of ${file} was cut and the server could not resume it (the file changed, or ranges are ` +
+        'not supported): try again');
+    }
     res = next.res;
   }
-  const out = new Uint8Array(loaded);
-  let at = 0;
-  for (const c of chunks) { out.set(c, at); at += c.length; }
-  return out;
+  return { bytes: loaded, etag };
 }
 
 /**
- * The files of a BERT checkpoint on the hub, for the engine's converter: {config, vocab, tokenizerConfig, tokenizerJson
- * (strings or null), safetensors (Uint8Array)}. onProgress({file, loaded, total}) while the weights download; `signal`
- * aborts. Fails before the weights download for an unknown id, a gated model, or a model type the engine does not run.
+ * The text files of a checkpoint on the hub and the list of its weight files, for the engine's converter: {name, texts:
+ * {config, vocab, tokenizerConfig, tokenizerJson, index} (strings or null), files: ['model.safetensors'] or a sharded
+ * checkpoint's files, weightsFile: the file whose ETag names this version of the weights}. Fails before any weights are
+ * downloaded for an unknown id, a gated model, a model type the engine does not run, a config unlike the catalog's
+ * (`expected`: {hidden_size: 768, ...}), or a checkpoint with only pytorch_model.bin.
  */
-export async function fetchHubCheckpoint(ref, { endpoint = HUB_ENDPOINT, onProgress = () => {}, signal } = {}) {
+export async function openCheckpoint(ref, { endpoint = HUB_ENDPOINT, signal, expected = null } = {}) {
   const name = hubIdText(ref);
   const configRes = await get(endpoint, ref, 'config.json', { signal });
   if (!configRes) throw new Error(`the hub has no model ${name} (config.json: 404): check the id, as in google-bert/bert-base-uncased`);
   const config = await configRes.text();
-  let type;
+  let parsed;
   try {
-    type = JSON.parse(config).model_type;
+    parsed = JSON.parse(config);
   } catch (e) {
     throw new Error(`${name}'s config.json is not JSON (${e.message})`);
   }
-  if (!SUPPORTED_TYPES.includes(type)) {
-    throw new Error(`${name} is a ${JSON.stringify(type ?? 'model without model_type')} model; Headlight runs ${SUPPORTED_TYPES.join(', ')} models`);
+  if (!SUPPORTED_TYPES.includes(parsed?.model_type)) {
+    throw new Error(`${name} is a ${JSON.stringify(parsed?.model_type ?? 'model without model_type')} model; Headlight runs ${SUPPORTED_TYPES.join(', ')} models`);
+  }
+  for (const [k, v] of Object.entries(expected ?? {})) {
+    if (parsed[k] !== v) {
+      throw new Error(`${name}'s config.json has ${k} = ${JSON.stringify(parsed[k])} where the catalog (models/catalog.json) says ${v}: ` +
+        'the model on the hub is not the one listed; load it by its id to convert it anyway');
+    }
   }
   const text = async (file) => (await get(endpoint, ref, file, { signal }))?.text() ?? null;
   const vocab = await text('vocab.txt');
-  if (vocab === null) throw new Error(`${name} has no vocab.txt on the hub: Headlight needs the WordPiece vocabulary of a BERT checkpoint`);
   const tokenizerConfig = await text('tokenizer_config.json');
   const tokenizerJson = await text('tokenizer.json');
-  const weights = await get(endpoint, ref, 'model.safetensors', { signal });
-  if (!weights) throw new Error(await missingWeights(endpoint, ref, signal));
-  const safetensors = await readBytes(weights, hubFileUrl(endpoint, ref, 'model.safetensors'), 'model.safetensors',
-    { signal, onProgress: (loaded, total) => onProgress({ file: 'model.safetensors', loaded, total }) });
-  return { config, vocab, tokenizerConfig, tokenizerJson, safetensors };
+  if (vocab === null && tokenizerJson === null) {
+    throw new Error(`${name} has neither vocab.txt nor tokenizer.json on the hub: Headlight needs the model's tokenizer`);
+  }
+  const texts = { config, vocab, tokenizerConfig, tokenizerJson, index: null };
+  const single = await get(endpoint, ref, 'model.safetensors', { signal, method: 'HEAD' });
+  if (single) return { name, texts, files: ['model.safetensors'], weightsFile: 'model.safetensors' };
+  const index = await text('model.safetensors.index.json');
+  if (index !== null) {
+    let map;
+    try {
+      map = JSON.parse(index).weight_map;
+    } catch (e) {
+      throw new Error(`${name}'s model.safetensors.index.json is not JSON (${e.message})`);
+    }
+    const files = [...new Set(Object.values(map ?? {}))].sort();
+    if (!files.length || files.some((f) => typeof f !== 'string' || !/^[\w.-]+\.safetensors$/.test(f) || f.startsWith('.'))) {
+      throw new Error(`${name}'s model.safetensors.index.json does not list its files as plain .safetensors names`);
+    }
+    return { name, texts: { ...texts, index }, files, weightsFile: 'model.safetensors.index.json' };
+  }
+  throw new Error(await missingWeights(endpoint, ref, signal));
 }
 
-// Why there is no model.safetensors to load, and what to do instead.
+/** The hub's ETag of one file (through the CDN redirect), or null when the hub cannot be reached within `ms`. */
+export async function hubETag(ref, file, { endpoint = HUB_ENDPOINT, signal, ms = 5000 } = {}) {
+  try {
+    const res = await fetch(hubFileUrl(endpoint, ref, file), { method: 'HEAD', signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(ms)]) : AbortSignal.timeout(ms) });
+    return res.ok ? res.headers.get('etag') : null;
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    return null;
+  }
+}
+
+/**
+ * Downloads a checkpoint's weight files (openCheckpoint's `files`) in order into sink(bytes, endOfFile) — the engine's
+ * converter — in pieces of about 4 MB, resuming cut transfers. The sink answers a file's last piece with the file's
+ * SHA-256 (the converter computes it): where the ETag is a SHA-256 (the hub's LFS files), a mismatch is an error (a
+ * corrupt download). onProgress({file, loaded, total}) counts all the files (total: their sizes, asked of the hub
+ * first). Returns {etag} of the weights (of the index for a sharded checkpoint).
+ */
+export async function streamCheckpoint(ref, checkpoint, sink, { endpoint = HUB_ENDPOINT, onProgress = () => {}, signal } = {}) {
+  const sizes = [];
+  for (const file of checkpoint.files) {
+    const head = await get(endpoint, ref, file, { signal, method: 'HEAD' });
+    if (!head) throw new Error(`${checkpoint.name}'s ${file} is listed in its index but missing on the hub (404)`);
+    sizes.push(Number(head.headers.get('content-length')) || 0);
+  }
+  const total = sizes.reduce((a, b) => a + b, 0);
+  let before = 0, etag = null;
+  for (const [i, file] of checkpoint.files.entries()) {
+    const res = await get(endpoint, ref, file, { signal });
+    if (!res) throw new Error(`${checkpoint.name}'s ${file} is missing on the hub (404)`);
+    const batch = new Batch((bytes, end) => sink(bytes, end));
+    const got = await streamBody(res, hubFileUrl(endpoint, ref, file), file, { signal, sink: (c) => batch.add(c),
+      onBytes: (loaded) => onProgress({ file, loaded: before + loaded, total }) });
+    const digest = await batch.flush(true);
+    const published = /^(?:W\/)?"?([0-9a-f]{64})"?$/.exec(got.etag ?? '')?.[1];
+    if (published && digest && digest !== published) {
+      throw new Error(`the download of ${file} is corrupt: its SHA-256 is not the one the hub gives (${published.slice(0, 12)}…): try again`);
+    }
+    before += got.bytes;
+    if (checkpoint.weightsFile === file) etag = got.etag;
+    sizes[i] = got.bytes;
+  }
+  if (checkpoint.weightsFile !== checkpoint.files[0] || checkpoint.files.length > 1) {
+    etag = await hubETag(ref, checkpoint.weightsFile, { endpoint, signal });
+  }
+  return { etag };
+}
+
+/** Pieces of a stream gathered into batches of at least `size` bytes for a slower consumer (the engine's Worker);
+ *  flush(end) sends the rest and returns what send returned. */
+export class Batch {
+  constructor(send, size = 4 << 20) { this.send = send; this.size = size; this.parts = []; this.bytes = 0; }
+
+  async add(chunk) {
+    this.parts.push(chunk);
+    this.bytes += chunk.length;
+    if (this.bytes >= this.size) await this.flush(false);
+  }
+
+  async flush(end) {
+    const out = this.parts.length === 1 ? this.parts[0] : new Uint8Array(this.bytes);
+    if (this.parts.length !== 1) {
+      let at = 0;
+      for (const p of this.parts) { out.set(p, at); at += p.length; }
+    }
+    this.parts = [];
+    this.bytes = 0;
+    return out.length || end ? this.send(out, end) : null;
+  }
+}
+
+// Why there is no model.safetensors (nor an index) to load, and what to do instead.
 async function missingWeights(endpoint, ref, signal) {
   const name = hubIdText(ref);
-  const has = async (file) => {
-    const res = await get(endpoint, ref, file, { signal });
-    await res?.body?.cancel();
-    return res !== null;
-  };
-  if (await has('model.safetensors.index.json')) {
-    return `${name} is split into several safetensors files (model.safetensors.index.json), which Headlight does not load yet`;
-  }
-  if (await has('pytorch_model.bin')) {
+  if (await get(endpoint, ref, 'pytorch_model.bin', { signal, method: 'HEAD' })) {
     return `${name} has only pytorch_model.bin, which a browser cannot read safely: run tools/fetch-model ${ref.id} (it converts it), then open the .hlm it writes`;
   }
   return `${name} has no model.safetensors on the hub`;

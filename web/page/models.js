@@ -1,5 +1,6 @@
 // Where models come from: models/builtin.json (size + sha256 checked), ?model=URL, or files the user opens (a .hlm, or a
 // Hugging Face folder converted in the engine Worker).
+import { Batch } from './hub.js';
 import { sha256Hex } from './sha256.js';
 
 /** The built-in models: [{id, name, url, bytes, sha256}] and the default id; `base`: the URL models/ is under. */
@@ -189,29 +190,72 @@ function fileName(url) {
   }
 }
 
-const HF_FILES = { 'config.json': 'config', 'vocab.txt': 'vocab', 'tokenizer_config.json': 'tokenizerConfig',
-  'tokenizer.json': 'tokenizerJson', 'model.safetensors': 'safetensors' };
+const HF_TEXTS = { 'config.json': 'config', 'vocab.txt': 'vocab', 'tokenizer_config.json': 'tokenizerConfig',
+  'tokenizer.json': 'tokenizerJson', 'model.safetensors.index.json': 'index' };
 
 /**
- * Files the user chose → {kind: 'hlm', bytes, name} or {kind: 'hf', files: {config, vocab, ...}, name}.
- * Throws an Error that says what is missing.
+ * Files the user chose → {kind: 'hlm', bytes, name} or {kind: 'hf', texts: {config, vocab, tokenizerConfig,
+ * tokenizerJson, index} (strings or null), weights: [File] (model.safetensors, or a sharded checkpoint's files in
+ * order), name}. The weights are not read here: convertChosen streams them into the engine. Throws an Error that says
+ * what is missing.
  */
 export async function readChosenFiles(fileList) {
   const files = Array.from(fileList);
   const hlm = files.find((f) => f.name.endsWith('.hlm'));
   if (hlm) return { kind: 'hlm', name: hlm.name, bytes: new Uint8Array(await hlm.arrayBuffer()) };
-  const out = {};
-  for (const f of files) {
-    const key = HF_FILES[f.name];
-    if (!key) continue;
-    out[key] = key === 'safetensors' ? new Uint8Array(await f.arrayBuffer()) : await f.text();
+  const texts = { config: null, vocab: null, tokenizerConfig: null, tokenizerJson: null, index: null };
+  for (const f of files) if (HF_TEXTS[f.name]) texts[HF_TEXTS[f.name]] = await f.text();
+  const byName = new Map(files.map((f) => [f.name, f]));
+  let weights = byName.has('model.safetensors') ? [byName.get('model.safetensors')] : [];
+  if (!weights.length && texts.index !== null) {
+    let names;
+    try {
+      names = [...new Set(Object.values(JSON.parse(texts.index).weight_map ?? {}))].sort();
+    } catch (e) {
+      throw new Error(`model.safetensors.index.json is not JSON (${e.message})`);
+    }
+    const absent = names.filter((n) => !byName.has(n));
+    if (absent.length) throw new Error(`model.safetensors.index.json lists ${absent.join(', ')}: choose those files too`);
+    weights = names.map((n) => byName.get(n));
+  } else {
+    texts.index = null;
   }
-  const missing = ['config.json', 'vocab.txt', 'model.safetensors'].filter((n) => !out[HF_FILES[n]]);
+  const missing = [!texts.config && 'config.json', !texts.vocab && !texts.tokenizerJson && 'vocab.txt',
+    !weights.length && 'model.safetensors'].filter(Boolean);
   if (missing.length) {
-    const bin = files.some((f) => f.name === 'pytorch_model.bin');
+    const bin = byName.has('pytorch_model.bin');
     throw new Error(`choose a Headlight .hlm file, or a Hugging Face folder's config.json, vocab.txt and model.safetensors ` +
       `(missing: ${missing.join(', ')})${bin ? '; pytorch_model.bin cannot be read in the browser: run tools/fetch-model to convert it' : ''}`);
   }
   const dir = files[0].webkitRelativePath?.split('/')[0];
-  return { kind: 'hf', name: dir || 'Hugging Face checkpoint', files: out };
+  return { kind: 'hf', name: dir || 'Hugging Face checkpoint', texts, weights };
+}
+
+/**
+ * A chosen Hugging Face folder (readChosenFiles' kind 'hf'), converted in the engine Worker as its safetensors files are
+ * read (never held whole in the page), and loaded into slot `key`. onProgress({file, loaded, total}). Returns the info.
+ */
+export async function convertChosen(client, chosen, { key = undefined, onProgress = () => {} } = {}) {
+  const conversion = await client.convertBegin(chosen.texts, { int8: true });
+  const total = chosen.weights.reduce((n, f) => n + f.size, 0);
+  let done = false, loaded = 0;
+  try {
+    for (const file of chosen.weights) {
+      const batch = new Batch((bytes, end) => client.convertFeed(conversion, bytes, end));
+      const reader = file.stream().getReader();
+      for (;;) {
+        const { done: end, value } = await reader.read();
+        if (end) break;
+        await batch.add(value);
+        loaded += value.length;
+        onProgress({ file: file.name, loaded, total });
+      }
+      await batch.flush(true);
+    }
+    const { info } = await client.convertFinish(conversion, { key });
+    done = true;
+    return info;
+  } finally {
+    if (!done) client.convertFree(conversion).catch(() => {});
+  }
 }

@@ -58,6 +58,8 @@ struct Distances {
 };
 std::map<int32_t, std::unique_ptr<Distances>> g_distances;
 
+std::map<int32_t, std::unique_ptr<hl::Converter>> g_conversions;  // hl_convert_*: conversions under way
+
 int32_t Fail(const hl::Status& s) {
   g_last_error = s.message();
   return static_cast<int32_t>(s.code());
@@ -438,33 +440,80 @@ int32_t hl_distances_free(int32_t acc) {
   return Ok();
 }
 
-int32_t hl_convert(const char* config_json, size_t config_length, const char* vocab_txt, size_t vocab_length,
-                   const char* tokenizer_config_json, size_t tokenizer_config_length, const char* tokenizer_json,
-                   size_t tokenizer_json_length, const uint8_t* safetensors, size_t safetensors_length, int32_t int8,
-                   void** out, size_t* out_length) {
+int32_t hl_convert_begin(const char* config_json, size_t config_length, const char* vocab_txt, size_t vocab_length,
+                         const char* tokenizer_config_json, size_t tokenizer_config_length, const char* tokenizer_json,
+                         size_t tokenizer_json_length, const char* index_json, size_t index_length, int32_t int8,
+                         int32_t* out_conversion) {
   return Guard([&] {
-    if (!config_json || !vocab_txt || !safetensors || !out || !out_length)
-      return Fail(hl::Code::kInvalidArgument, "hl_convert: config.json, vocab.txt and model.safetensors are all required");
+    if (!config_json || !vocab_txt || !out_conversion)
+      return Fail(hl::Code::kInvalidArgument, "hl_convert_begin: config.json and vocab.txt are required");
     hl::HfCheckpoint ck;
     ck.config_json = std::string_view(config_json, config_length);
     ck.vocab_txt = std::string_view(vocab_txt, vocab_length);
     if (tokenizer_config_json) ck.tokenizer_config_json = std::string_view(tokenizer_config_json, tokenizer_config_length);
     if (tokenizer_json) ck.tokenizer_json = std::string_view(tokenizer_json, tokenizer_json_length);
-    ck.safetensors = safetensors;
-    ck.safetensors_size = safetensors_length;
+    if (index_json) ck.index_json = std::string_view(index_json, index_length);
     hl::ConvertOptions opt;
     opt.int8 = int8 != 0;
-    std::vector<uint8_t> bytes;
-    std::string report;
-    hl::Status s = hl::ConvertHuggingFace(ck, opt, &bytes, &report);
+    std::unique_ptr<hl::Converter> c;
+    hl::Status s = hl::Converter::Begin(ck, opt, &c);
     if (!s.ok()) return Fail(s);
-    void* p = hl_alloc(bytes.size());
-    if (!p) return Fail(hl::Code::kOutOfMemory, "hl_convert: no memory for the converted model");
-    std::memcpy(p, bytes.data(), bytes.size());
-    *out = p;
-    *out_length = bytes.size();
+    std::lock_guard<std::mutex> lock(g_mutex);
+    const int32_t h = g_next_handle++;
+    g_conversions[h] = std::move(c);
+    *out_conversion = h;
     return Ok();
   });
+}
+
+int32_t hl_convert_feed(int32_t conversion, const uint8_t* data, size_t length, int32_t end_of_file) {
+  return Guard([&] {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    auto it = g_conversions.find(conversion);
+    if (it == g_conversions.end()) return Fail(hl::Code::kInvalidArgument, "hl_convert_feed: unknown conversion handle");
+    if (!data && length) return Fail(hl::Code::kInvalidArgument, "hl_convert_feed: NULL data");
+    hl::Status s = length ? it->second->Feed(data, length) : hl::Status::Ok();
+    if (s.ok() && end_of_file) s = it->second->EndFile();
+    if (!s.ok()) g_conversions.erase(it);  // a failed conversion cannot go on
+    return s.ok() ? Ok() : Fail(s);
+  });
+}
+
+int32_t hl_convert_file_sha256(int32_t conversion, const char** hex) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  auto it = g_conversions.find(conversion);
+  if (it == g_conversions.end()) return Fail(hl::Code::kInvalidArgument, "hl_convert_file_sha256: unknown conversion handle");
+  if (!hex) return Fail(hl::Code::kInvalidArgument, "hl_convert_file_sha256: NULL argument");
+  if (it->second->last_file_sha256().empty()) return Fail(hl::Code::kInvalidArgument, "hl_convert_file_sha256: no file has ended yet");
+  *hex = it->second->last_file_sha256().c_str();
+  return Ok();
+}
+
+int32_t hl_convert_finish(int32_t conversion, void** out, size_t* out_length) {
+  return Guard([&] {
+    std::unique_ptr<hl::Converter> c;
+    {
+      std::lock_guard<std::mutex> lock(g_mutex);
+      auto it = g_conversions.find(conversion);
+      if (it == g_conversions.end()) return Fail(hl::Code::kInvalidArgument, "hl_convert_finish: unknown conversion handle");
+      c = std::move(it->second);
+      g_conversions.erase(it);
+    }
+    if (!out || !out_length) return Fail(hl::Code::kInvalidArgument, "hl_convert_finish: NULL argument");
+    hl::AlignedBuffer file;
+    std::string report;
+    hl::Status s = c->Finish(&file, &report);
+    if (!s.ok()) return Fail(s);
+    *out_length = file.size();
+    *out = file.release();  // from AllocateAligned64, as hl_alloc's
+    return Ok();
+  });
+}
+
+int32_t hl_convert_free(int32_t conversion) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  if (!g_conversions.erase(conversion)) return Fail(hl::Code::kInvalidArgument, "hl_convert_free: unknown conversion handle");
+  return Ok();
 }
 
 const char* hl_last_error(void) { return g_last_error.c_str(); }

@@ -43,6 +43,10 @@ class AlignedBuffer {
   void reset() { std::free(data_); data_ = nullptr; size_ = 0; }
   // Takes ownership of memory from posix_memalign/malloc (e.g. hl_alloc).
   void adopt(uint8_t* p, size_t size) { reset(); data_ = p; size_ = p ? size : 0; }
+  // Hands the memory to the caller (free with std::free / hl_free); the buffer is then empty.
+  uint8_t* release() { uint8_t* p = data_; data_ = nullptr; size_ = 0; return p; }
+  // Forgets the bytes past n (the memory stays allocated until the buffer is freed).
+  void truncate(size_t n) { if (n < size_) size_ = n; }
   uint8_t* data() { return data_; }
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }

@@ -138,58 +138,52 @@ Status ParseModelFile(const uint8_t* data, size_t size, ModelFileView* out) {
   return Status::Ok();
 }
 
-ModelFileWriter::ModelFileWriter(const BertConfig& config, nlohmann::json tokenizer, nlohmann::json meta)
-    : config_(config), tokenizer_(std::move(tokenizer)), meta_(std::move(meta)) {}
-
-void ModelFileWriter::AddF32(const std::string& name, std::vector<int64_t> shape, const float* data) {
-  Pending p{name, TensorDtype::kF32, std::move(shape), {}, {}};
-  int64_t n = 1;
-  for (int64_t s : p.shape) n *= s;
-  p.bytes.resize(static_cast<size_t>(n) * 4);
-  std::memcpy(p.bytes.data(), data, p.bytes.size());
-  tensors_.push_back(std::move(p));
-}
-
-void ModelFileWriter::AddI8(const std::string& name, std::vector<int64_t> shape, const int8_t* q, const float* scales) {
-  Pending p{name, TensorDtype::kI8, std::move(shape), {}, {}};
-  int64_t n = 1;
-  for (int64_t s : p.shape) n *= s;
-  p.bytes.resize(static_cast<size_t>(n));
-  std::memcpy(p.bytes.data(), q, p.bytes.size());
-  p.scales.assign(scales, scales + p.shape[0]);
-  tensors_.push_back(std::move(p));
-}
-
-Status ModelFileWriter::Finish(std::vector<uint8_t>* out) const {
+Status ModelFileLayout::Plan(const BertConfig& config, const nlohmann::json& tokenizer, const nlohmann::json& meta,
+                             const std::vector<TensorSpec>& tensors, ModelFileLayout* out) {
+  ModelFileLayout l;
   nlohmann::json table = nlohmann::json::array();
   uint64_t cursor = 0;
-  for (const Pending& p : tensors_) {
-    nlohmann::json e{{"name", p.name}, {"dtype", DtypeName(p.dtype)}, {"shape", p.shape}, {"offset", cursor}};
-    cursor = Align64(cursor + p.bytes.size());
-    if (p.dtype == TensorDtype::kI8) {
-      e["scales_offset"] = cursor;
-      cursor = Align64(cursor + 4 * p.scales.size());
+  for (const TensorSpec& t : tensors) {
+    Slot s{t, cursor, 0, 0};
+    uint64_t numel = 1;
+    for (int64_t d : t.shape) {
+      if (d <= 0 || d > (int64_t(1) << 32)) return InvalidArgument("model file: tensor \"" + t.name + "\" has a bad shape");
+      numel *= static_cast<uint64_t>(d);
+    }
+    s.bytes = numel * (t.dtype == TensorDtype::kF32 ? 4 : 1);
+    nlohmann::json e{{"name", t.name}, {"dtype", DtypeName(t.dtype)}, {"shape", t.shape}, {"offset", cursor}};
+    cursor = Align64(cursor + s.bytes);
+    if (t.dtype == TensorDtype::kI8) {
+      s.scales_offset = e["scales_offset"] = cursor;
+      cursor = Align64(cursor + 4 * static_cast<uint64_t>(t.shape[0]));
     }
     table.push_back(std::move(e));
+    l.slots_.push_back(std::move(s));
   }
-  const nlohmann::json header{{"format", "headlight-bert"}, {"config", ConfigToHeader(config_)}, {"tokenizer", tokenizer_},
-                              {"meta", meta_},              {"data_size", cursor},                {"tensors", table}};
-  const std::string text = header.dump();
-  const uint64_t data_start = Align64(kFixedHeader + text.size());
-  out->assign(data_start + cursor + 8, 0);
-  uint8_t* o = out->data();
-  std::memcpy(o, kModelMagic, 8);
-  store_u32le(o + 8, kModelFormatVersion);
-  store_u64le(o + 16, text.size());
-  std::memcpy(o + kFixedHeader, text.data(), text.size());
-  for (size_t i = 0; i < tensors_.size(); ++i) {
-    const Pending& p = tensors_[i];
-    std::memcpy(o + data_start + table[i]["offset"].get<uint64_t>(), p.bytes.data(), p.bytes.size());
-    if (p.dtype == TensorDtype::kI8)
-      std::memcpy(o + data_start + table[i]["scales_offset"].get<uint64_t>(), p.scales.data(), 4 * p.scales.size());
-  }
-  store_u64le(o + out->size() - 8, Checksum64(o, out->size() - 8));
+  const nlohmann::json header{{"format", "headlight-bert"}, {"config", ConfigToHeader(config)}, {"tokenizer", tokenizer},
+                              {"meta", meta},               {"data_size", cursor},               {"tensors", table}};
+  l.header_ = header.dump();
+  l.data_size_ = cursor;
+  l.data_start_ = Align64(kFixedHeader + l.header_.size());
+  *out = std::move(l);
   return Status::Ok();
+}
+
+const ModelFileLayout::Slot* ModelFileLayout::find(const std::string& name) const {
+  for (const Slot& s : slots_)
+    if (s.spec.name == name) return &s;
+  return nullptr;
+}
+
+void ModelFileLayout::Seal(uint8_t* file) const {
+  std::memcpy(file, kModelMagic, 8);
+  store_u32le(file + 8, kModelFormatVersion);
+  store_u32le(file + 12, 0);
+  store_u64le(file + 16, header_.size());
+  std::memcpy(file + kFixedHeader, header_.data(), header_.size());
+  std::memset(file + kFixedHeader + header_.size(), 0, data_start_ - kFixedHeader - header_.size());
+  const uint64_t n = file_size() - 8;
+  store_u64le(file + n, Checksum64(file, n));
 }
 
 }  // namespace hl

@@ -55,25 +55,35 @@ Status ParseModelFile(const uint8_t* data, size_t size, ModelFileView* out);
 
 uint64_t Checksum64(const uint8_t* p, size_t n);
 
-// Builds a model file in memory; tensors are copied in, so sources may be freed after Add*.
-class ModelFileWriter {
+// A model file planned before its tensors exist, so that a converter can write each tensor into its place as it comes
+// (no second copy of the weights): Plan, fill slot(...) for every tensor, then Seal writes the header and checksum.
+struct TensorSpec {
+  std::string name;
+  TensorDtype dtype;
+  std::vector<int64_t> shape;
+};
+
+class ModelFileLayout {
  public:
-  ModelFileWriter(const BertConfig& config, nlohmann::json tokenizer, nlohmann::json meta);
-  void AddF32(const std::string& name, std::vector<int64_t> shape, const float* data);
-  void AddI8(const std::string& name, std::vector<int64_t> shape, const int8_t* q, const float* scales);
-  Status Finish(std::vector<uint8_t>* out) const;
+  struct Slot {
+    TensorSpec spec;
+    uint64_t offset = 0, scales_offset = 0;  // bytes from the data start; scales: i8 only, one f32 per row
+    uint64_t bytes = 0;                      // of the values (numel × 4 or × 1)
+  };
+  // Tensors are laid out in the given order, each array 64-aligned.
+  static Status Plan(const BertConfig& config, const nlohmann::json& tokenizer, const nlohmann::json& meta,
+                     const std::vector<TensorSpec>& tensors, ModelFileLayout* out);
+  uint64_t data_start() const { return data_start_; }
+  uint64_t file_size() const { return data_start_ + data_size_ + 8; }
+  const std::vector<Slot>& slots() const { return slots_; }
+  const Slot* find(const std::string& name) const;
+  // Writes magic, version, header and padding into `file` (file_size() bytes, slots already filled), then the checksum.
+  void Seal(uint8_t* file) const;
 
  private:
-  struct Pending {
-    std::string name;
-    TensorDtype dtype;
-    std::vector<int64_t> shape;
-    std::vector<uint8_t> bytes;   // f32 values or i8 values
-    std::vector<float> scales;    // i8 only
-  };
-  BertConfig config_;
-  nlohmann::json tokenizer_, meta_;
-  std::vector<Pending> tensors_;
+  std::string header_;  // JSON
+  uint64_t data_start_ = 0, data_size_ = 0;
+  std::vector<Slot> slots_;
 };
 
 }  // namespace hl

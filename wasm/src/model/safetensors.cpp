@@ -76,11 +76,17 @@ Status SafetensorsFile::Parse(const uint8_t* data, size_t size, SafetensorsFile*
   if (header_len > size - 8)
     return BadModel("model.safetensors: header length " + std::to_string(header_len) + " exceeds the file size " +
                     std::to_string(size) + " (truncated file?)");
-  const char* hbegin = reinterpret_cast<const char*>(data + 8);
-  nlohmann::json header = nlohmann::json::parse(hbegin, hbegin + header_len, nullptr, /*allow_exceptions=*/false);
+  SafetensorsFile f;
+  HL_RETURN_IF_ERROR(ParseHeader(data + 8, static_cast<size_t>(header_len), size - 8 - header_len, &f));
+  for (auto& kv : f.tensors_) kv.second.data = data + 8 + header_len + kv.second.offset;
+  *out = std::move(f);
+  return Status::Ok();
+}
+
+Status SafetensorsFile::ParseHeader(const uint8_t* json, size_t length, uint64_t data_size, SafetensorsFile* out) {
+  const char* hbegin = reinterpret_cast<const char*>(json);
+  nlohmann::json header = nlohmann::json::parse(hbegin, hbegin + length, nullptr, /*allow_exceptions=*/false);
   if (header.is_discarded() || !header.is_object()) return BadModel("model.safetensors: header is not valid JSON");
-  const uint8_t* base = data + 8 + header_len;
-  const size_t data_size = size - 8 - header_len;
   SafetensorsFile f;
   for (auto it = header.begin(); it != header.end(); ++it) {
     if (it.key() == "__metadata__") continue;
@@ -113,7 +119,7 @@ Status SafetensorsFile::Parse(const uint8_t* data, size_t size, SafetensorsFile*
     if (en - b != numel * width)
       return BadModel(where + "holds " + std::to_string(en - b) + " bytes but dtype × shape needs " +
                       std::to_string(numel * width));
-    t.data = base + b;
+    t.offset = b;
     t.bytes = static_cast<size_t>(en - b);
     f.tensors_.emplace(name, std::move(t));
   }
@@ -122,9 +128,12 @@ Status SafetensorsFile::Parse(const uint8_t* data, size_t size, SafetensorsFile*
 }
 
 Status SafetensorsFile::ToF32(const StTensor& t, std::vector<float>* out) {
+  out->resize(static_cast<size_t>(t.numel()));
+  return ToF32(t, out->data());
+}
+
+Status SafetensorsFile::ToF32(const StTensor& t, float* o) {
   const size_t n = static_cast<size_t>(t.numel());
-  out->resize(n);
-  float* o = out->data();
   switch (t.dtype) {
     case StDtype::kF32: std::memcpy(o, t.data, n * 4); break;
     case StDtype::kF64:
