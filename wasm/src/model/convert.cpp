@@ -48,6 +48,7 @@ Status ConvertHuggingFace(const HfCheckpoint& ckpt, const ConvertOptions& option
   std::map<std::string, const StTensor*> by_name;  // canonical name → tensor
   std::set<std::string> ignored;
   for (const auto& kv : st.tensors()) {
+    HL_RETURN_IF_ERROR(CheckTensorFamily(config.family, kv.first));
     const std::string c = HeadlightTensorName(config.family, kv.first);
     if (c.empty()) { ignored.insert(kv.first); continue; }
     if (!by_name.emplace(c, &kv.second).second)
@@ -75,8 +76,8 @@ Status ConvertHuggingFace(const HfCheckpoint& ckpt, const ConvertOptions& option
   for (const auto& e : expected) expected_names.insert(e.name);
   for (const auto& kv : by_name)
     if (!expected_names.count(kv.first) && !ignored.count(kv.first))
-      return BadModel("model.safetensors: unexpected tensor \"" + kv.first +
-                      "\" (this converter reads BertModel, BertForMaskedLM and BertForPreTraining checkpoints)");
+      return BadModel("model.safetensors: unexpected tensor \"" + CheckpointTensorName(config.family, kv.first) +
+                      "\" (this converter reads " + CheckpointClasses(config.family) + " checkpoints)");
 
   nlohmann::json meta{{"name", options.name},
                       {"source", options.source},
@@ -92,11 +93,13 @@ Status ConvertHuggingFace(const HfCheckpoint& ckpt, const ConvertOptions& option
   size_t n_int8 = 0, n_f32 = 0;
   for (const ExpectedTensor& e : expected) {
     auto it = by_name.find(e.name);
-    if (it == by_name.end()) return BadModel("model.safetensors: missing tensor \"" + e.name + "\" (with or without \"bert.\")");
+    if (it == by_name.end())
+      return BadModel("model.safetensors: missing tensor \"" + CheckpointTensorName(config.family, e.name) +
+                      "\" (with or without \"" + FamilyName(config.family) + ".\")");
     const StTensor& t = *it->second;
     if (t.shape != e.shape)
-      return BadModel("model.safetensors: tensor \"" + e.name + "\" has shape " + ShapeString(t.shape) + " but config.json implies " +
-                      ShapeString(e.shape));
+      return BadModel("model.safetensors: tensor \"" + CheckpointTensorName(config.family, e.name) + "\" has shape " +
+                      ShapeString(t.shape) + " but config.json implies " + ShapeString(e.shape));
     HL_RETURN_IF_ERROR(SafetensorsFile::ToF32(t, &f32));
     const bool quantize = options.int8 && (e.role == TensorRole::kLinearWeight ||
                                            (e.role == TensorRole::kEmbedding && options.int8_embeddings));
