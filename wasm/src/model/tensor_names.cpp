@@ -67,7 +67,9 @@ template <size_t N>
 bool Rename(const NamePair (&pairs)[N], bool to_bert, const std::string& name, std::string* out) {
   for (const NamePair& p : pairs) {
     const char* from = to_bert ? p.distilbert : p.bert;
-    if (StartsWith(name, from)) { *out = (to_bert ? p.bert : p.distilbert) + name.substr(std::strlen(from)); return true; }
+    if (!StartsWith(name, from)) continue;
+    *out = (to_bert ? p.bert : p.distilbert) + name.substr(std::strlen(from));
+    return true;
   }
   return false;
 }
@@ -75,8 +77,8 @@ bool Rename(const NamePair (&pairs)[N], bool to_bert, const std::string& name, s
 std::string DistilBertName(const std::string& hf_name) {
   const bool prefixed = StartsWith(hf_name, kDistilPrefix);
   const std::string name = LayerNormWeightBias(prefixed ? hf_name.substr(std::strlen(kDistilPrefix)) : hf_name);
-  std::string layer, rest, out;
   if (name == "embeddings.position_ids") return "";  // a buffer older versions saved
+  std::string layer, rest, out;
   for (const char* e : kDistilEmbeddings)
     if (StartsWith(name, e)) return name;  // embeddings.*: the same names as BERT's
   if (StartsWith(name, kDistilLayer) && SplitLayer(name.substr(std::strlen(kDistilLayer)), &layer, &rest) &&
