@@ -1,4 +1,4 @@
-// The tensors a Headlight BERT file holds: Hugging Face BertModel names without the "bert." prefix.
+// The tensors a Headlight file holds: Hugging Face BertModel names without the "bert." prefix (for every family).
 #pragma once
 #include <cstdint>
 #include <string>
