@@ -1,4 +1,4 @@
-# Writes a deterministic random-weight BERT or DistilBERT checkpoint in the Hugging Face layout, like a trained one.
+# Writes a deterministic random-weight BERT or DistilBERT checkpoint (Hugging Face layout) that acts like a trained one.
 """
 Usage:
   /usr/bin/python3 tools/reference/make_checkpoint.py --shape {tiny,mini,base} --out DIR
@@ -621,7 +621,8 @@ def hf_names(w, head, prefix, write_tied):
 
 def distilbert_config(cfg):
     """The DistilBERT config.json of the generator's BERT config: DistilBertConfig's keys and defaults. DistilBERT's
-    LayerNorm eps is 1e-12, not a setting, as in the bert-base-uncased config the shapes come from."""
+    LayerNorm eps is 1e-12, not a setting, as in the bert-base-uncased config the shapes come from. "architectures" is
+    filled in by write_checkpoint (listed here for the keys' order)."""
     if cfg["layer_norm_eps"] != 1e-12:
         raise SystemExit(f"DistilBERT's layer norms have eps 1e-12, not {cfg['layer_norm_eps']}")
     return {"activation": cfg["hidden_act"], "architectures": None, "attention_dropout": 0.1, "dim": cfg["hidden_size"],
