@@ -182,3 +182,59 @@ TEST_CASE("C API: a stepped run with the caller's attention equals hl_run; the m
   int32_t none = 0;
   REQUIRE(hl_step_next(step, 0, &none) == HL_STATUS_INVALID_ARGUMENT);
 }
+
+namespace {
+
+nlohmann::json SummaryOf(int32_t result) {
+  const void* p;
+  size_t nbytes;
+  REQUIRE(hl_result_get(result, HL_FIELD_SUMMARY_JSON, &p, &nbytes) == HL_STATUS_OK);
+  return nlohmann::json::parse(std::string(static_cast<const char*>(p), nbytes));
+}
+
+}  // namespace
+
+// A model without token types (DistilBERT): the summary's "segment" is the sentence a token is in (0 for A, 1 for B)
+// after hl_run, and the types given after hl_run_ids, which must all be 0.
+TEST_CASE("C API: a DistilBERT model (no token types) runs pairs and ids; segments are sane", "[api]") {
+  int32_t model = -1;
+  REQUIRE(LoadBytes(hltest::ConvertFixture("tiny-distilbert", true), &model) == HL_STATUS_OK);
+  const char* info;
+  size_t info_len;
+  REQUIRE(hl_model_info(model, &info, &info_len) == HL_STATUS_OK);
+  const auto mi = nlohmann::json::parse(std::string(info, info_len));
+  REQUIRE(mi["config"]["family"] == "distilbert");
+  REQUIRE(mi["config"]["type_vocab_size"] == 0);
+  REQUIRE(mi["has_mlm_head"] == true);
+
+  const std::string a = "The cat sat on the [MASK].", b = "It was tired.";
+  int32_t result = 0;
+  REQUIRE(hl_run(model, a.data(), a.size(), b.data(), b.size(), 1, 3, 0, &result) == HL_STATUS_OK);
+  const nlohmann::json pair = SummaryOf(result);
+  const auto& tokens = pair["tokens"];
+  const size_t n = tokens.size();
+  REQUIRE((tokens[0]["text"] == "[CLS]" && tokens[n - 1]["text"] == "[SEP]"));
+  std::vector<int32_t> ids(n), zeros(n, 0);
+  int32_t segment = 0, seps = 0;
+  for (size_t i = 0; i < n; ++i) {
+    ids[i] = tokens[i]["id"];
+    REQUIRE(tokens[i]["segment"] == segment);  // 0 up to the first [SEP], then 1
+    if (tokens[i]["text"] == "[SEP]") { segment = 1; ++seps; }
+  }
+  REQUIRE(seps == 2);
+  REQUIRE(pair["mlm"].size() == 1);
+  const std::vector<float> attention = Field(result, HL_FIELD_ATTENTION);
+  REQUIRE(hl_result_free(result) == HL_STATUS_OK);
+
+  REQUIRE(hl_run_ids(model, ids.data(), zeros.data(), n, 3, &result) == HL_STATUS_OK);
+  const nlohmann::json by_ids = SummaryOf(result);
+  for (const auto& t : by_ids["tokens"]) REQUIRE(t["segment"] == 0);
+  REQUIRE(Field(result, HL_FIELD_ATTENTION) == attention);  // the model read type 0 for B's tokens too
+  REQUIRE(hl_result_free(result) == HL_STATUS_OK);
+
+  std::vector<int32_t> types(n, 0);
+  types[n - 1] = 1;
+  REQUIRE(hl_run_ids(model, ids.data(), types.data(), n, 3, &result) == HL_STATUS_INVALID_ARGUMENT);
+  REQUIRE(std::string(hl_last_error()).find("token type 1 out of range (the model has no token types") != std::string::npos);
+  REQUIRE(hl_model_free(model) == HL_STATUS_OK);
+}

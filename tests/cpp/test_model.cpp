@@ -157,6 +157,40 @@ TEST_CASE("tiny model: f32 and int8 against the PyTorch reference", "[model]") {
 
 TEST_CASE("bert-base shape: f32 and int8 against the PyTorch reference", "[model]") { CheckFidelity("base-mlm"); }
 
+TEST_CASE("DistilBERT tiny model: f32 and int8 against the PyTorch reference", "[model]") { CheckFidelity("tiny-distilbert"); }
+
+// DistilBERT's tokenizer is BERT's WordPiece: [CLS] A [SEP] B [SEP]. The tokens' segments still say which sentence each
+// is in (the page's pair filters, the analyses), while the model, having no token-type embeddings, reads type 0 for all.
+TEST_CASE("DistilBERT runs a pair: [CLS] A [SEP] B [SEP], segments by sentence, no token types read", "[model]") {
+  std::unique_ptr<hl::BertModel> m = LoadModel("tiny-distilbert", Mode::kInt8);
+  REQUIRE(m->config().type_vocab_size == 0);
+  hl::RunResult pair;
+  REQUIRE(m->Run("I went to the [MASK].", "At the store, I bought fresh strawberries.", true, hl::RunOptions(), &pair).ok());
+  const std::vector<hl::Token>& tokens = pair.encoding.tokens;
+  const size_t n = tokens.size();
+  REQUIRE(tokens[0].text == "[CLS]");
+  REQUIRE(tokens[n - 1].text == "[SEP]");
+  size_t first_sep = 0;
+  while (tokens[first_sep].text != "[SEP]") ++first_sep;
+  REQUIRE((first_sep > 1 && first_sep < n - 2));
+  std::vector<int32_t> ids(n), zeros(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    ids[i] = tokens[i].id;
+    REQUIRE(tokens[i].segment == (i <= first_sep ? 0 : 1));
+  }
+  REQUIRE(pair.mlm.size() == 1);
+  hl::RunResult by_ids;
+  REQUIRE(m->RunIds(ids.data(), zeros.data(), n, hl::RunOptions(), &by_ids).ok());
+  REQUIRE(by_ids.attention == pair.attention);  // the same bits: B's tokens ran with type 0
+  REQUIRE(by_ids.hidden == pair.hidden);
+  std::vector<int32_t> types(n, 0);
+  types[n - 1] = 1;
+  hl::Status s = m->RunIds(ids.data(), types.data(), n, hl::RunOptions(), &by_ids);
+  INFO(s.message());
+  REQUIRE(s.code() == hl::Code::kInvalidArgument);
+  REQUIRE(s.message().find("no token types") != std::string::npos);
+}
+
 TEST_CASE("fast kernels agree with the __ref kernels on the whole model", "[model]") {
   Reference ref;
   LoadReference("tiny-mlm", &ref);
@@ -193,8 +227,8 @@ TEST_CASE("fast kernels agree with the __ref kernels on the whole model", "[mode
   }
 }
 
-TEST_CASE("checkpoint variants convert: BertForPreTraining without prefix, BertModel", "[convert]") {
-  for (const char* name : {"tiny-pretraining", "tiny-base"}) {
+TEST_CASE("checkpoint variants convert: BertForPreTraining without prefix, BertModel, DistilBertModel", "[convert]") {
+  for (const char* name : {"tiny-pretraining", "tiny-base", "tiny-distilbert-base"}) {
     for (Mode mode : {Mode::kF32, Mode::kInt8}) {
       std::unique_ptr<hl::BertModel> m = LoadModel(name, mode);
       hl::RunResult r;

@@ -35,6 +35,35 @@ test('convert + load + run a pair: shapes, spans in UTF-16, MLM, rows sum to 1',
   e.freeModel(model);
 });
 
+// DistilBERT: BERT's WordPiece pair ([CLS] A [SEP] B [SEP]) over a model without token-type embeddings. The tokens'
+// segments still say which sentence each is in.
+test('DistilBERT: convert + load + run a pair, rows sum to 1, masked LM', async () => {
+  const e = await nodeEngine('st');
+  const model = e.loadModel(e.convert(checkpoint('tiny-distilbert'), { int8: true }));
+  assert.equal(model.info.config.family, 'distilbert');
+  assert.equal(model.info.config.type_vocab_size, 0);
+  assert.equal(model.info.has_mlm_head, true);
+  const a = 'The cat sat on the [MASK].', b = 'It was tired.';
+  const r = e.run(model, a, b, { topK: 3 });
+  const { layers: L, heads_per_layer: A, n } = r;
+  const texts = r.tokens.map((t) => t.text);
+  const sep = texts.indexOf('[SEP]');
+  assert.equal(texts[0], '[CLS]');
+  assert.equal(texts[n - 1], '[SEP]');
+  assert.ok(sep > 1 && sep < n - 2, texts.join(' '));
+  assert.deepEqual(r.tokens.map((t) => t.segment), texts.map((_, i) => (i <= sep ? 0 : 1)));
+  assert.equal(r.attention.length, L * A * n * n);
+  for (let row = 0; row < L * A * n; row++) {
+    let s = 0;
+    for (let j = 0; j < n; j++) s += r.attention[row * n + j];
+    assert.ok(Math.abs(s - 1) < 1e-4, `row ${row} sums to ${s}`);
+  }
+  assert.equal(r.mlm.length, 1);
+  assert.equal(texts[r.mlm[0].position], '[MASK]');
+  assert.equal(r.mlm[0].predictions.length, 3);
+  e.freeModel(model);
+});
+
 test('typed errors: malformed model and bad handle', async () => {
   const e = await nodeEngine('st');
   assert.throws(() => e.loadModel(new Uint8Array(1000).fill(3)), (err) => err instanceof BadModelError && /magic/.test(err.message) && !!err.hint);

@@ -1,4 +1,4 @@
-// hl-convert: Hugging Face BERT folder → Headlight model file (int8 by default).
+// hl-convert: Hugging Face BERT or DistilBERT folder → Headlight model file (int8 by default).
 #include <cstdio>
 #include <cstring>
 #include <string>

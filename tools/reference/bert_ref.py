@@ -1,4 +1,5 @@
-# Independent from-scratch PyTorch reference of Hugging Face BERT (BertModel / BertForMaskedLM / BertForPreTraining), eval mode.
+# Independent from-scratch PyTorch reference of Hugging Face BERT (BertModel / BertForMaskedLM / BertForPreTraining) and
+# DistilBERT (DistilBertModel / DistilBertForMaskedLM), eval mode.
 """
 Written from the semantics of transformers' modeling_bert.py (eager attention, no dropout at eval):
 
@@ -12,6 +13,19 @@ Written from the semantics of transformers' modeling_bert.py (eager attention, n
   NSP head    pooled Ws^T + bs                                                        [2]
 
 mask: HF's "extended attention mask" adds (1 - attention_mask) * finfo(dtype).min to the scores of padded keys.
+
+DistilBERT (DistilBertReference), from transformers' modeling_distilbert.py: the same post-LN layer without token types,
+under its own config keys (n_layers, dim, n_heads, hidden_dim, activation; every LayerNorm eps 1e-12) and names:
+
+  embeddings  E = LayerNorm(word[ids] + position[0..n-1])                              (no token_type_ids)
+  per layer   q = (x Wq^T + bq) / sqrt(d), k, v as above (q_lin, k_lin, v_lin)        q scaled before the matmul
+              P = softmax(masked_fill(q k^T, attention_mask == 0, finfo(dtype).min))
+              a = sa_layer_norm((P v merged) Wo^T + bo + x)                           (out_lin)
+              x = output_layer_norm(lin2(act(lin1(a))) + a)                           (ffn.lin1, ffn.lin2)
+  MLM head    vocab_layer_norm(act(x Wt^T + bt)) Wp^T + bp                            (vocab_transform, vocab_projector;
+                                                                                       Wp tied to word embeddings)
+DistilBertModel saves embeddings.* and transformer.layer.{i}.*; DistilBertForMaskedLM puts "distilbert." before them
+and adds vocab_transform.*, vocab_layer_norm.*, vocab_projector.* (no pooler, no NSP head).
 
 Nothing here uses torch.nn modules or torch's own layer_norm / attention kernels: the point is to be an
 independent check for both the C++ engine and (in selfcheck.py) for torch's built-in transformer layers.
@@ -67,6 +81,12 @@ class BertConfig:
     def from_json(cls, path):
         with open(path) as f:
             return cls.from_dict(json.load(f))
+
+    def summary(self):
+        """The shape, for run_reference's metadata."""
+        return {"hidden_size": self.hidden_size, "num_hidden_layers": self.num_hidden_layers,
+                "num_attention_heads": self.num_attention_heads, "vocab_size": self.vocab_size,
+                "intermediate_size": self.intermediate_size, "hidden_act": self.hidden_act}
 
 
 # ----------------------------------------------------------------------------------------------- primitives
@@ -346,5 +366,213 @@ class BertReference:
     __call__ = forward
 
 
+# ----------------------------------------------------------------------------------------------- DistilBERT
+
+@dataclass
+class DistilBertConfig:
+    """transformers' DistilBertConfig: its own keys. Every LayerNorm's eps is 1e-12 in modeling_distilbert.py (not a
+    setting); sinusoidal_pos_embds only initialises the position table, which the checkpoint stores anyway."""
+    vocab_size: int = 30522
+    dim: int = 768
+    n_layers: int = 6
+    n_heads: int = 12
+    hidden_dim: int = 3072
+    activation: str = "gelu"
+    max_position_embeddings: int = 512
+    sinusoidal_pos_embds: bool = False
+    pad_token_id: int = 0
+    extra: dict = field(default_factory=dict)  # every other config.json field, kept verbatim
+    layer_norm_eps = 1e-12
+
+    @property
+    def head_dim(self):
+        return self.dim // self.n_heads
+
+    @classmethod
+    def from_dict(cls, d):
+        known = {k for k in cls.__dataclass_fields__ if k != "extra"}
+        cfg = cls(**{k: v for k, v in d.items() if k in known})
+        cfg.extra = {k: v for k, v in d.items() if k not in known}
+        if cfg.dim % cfg.n_heads:
+            raise ValueError("dim must be divisible by n_heads")
+        if cfg.activation not in ACTIVATIONS:
+            raise NotImplementedError(f"activation={cfg.activation!r}; supported: {sorted(ACTIVATIONS)}")
+        return cfg
+
+    def summary(self):
+        return {"model_type": "distilbert", "dim": self.dim, "n_layers": self.n_layers, "n_heads": self.n_heads,
+                "vocab_size": self.vocab_size, "hidden_dim": self.hidden_dim, "activation": self.activation}
+
+
+def distilbert_layer_names(i):
+    p = f"transformer.layer.{i}."
+    return {
+        "q_w": p + "attention.q_lin.weight", "q_b": p + "attention.q_lin.bias",
+        "k_w": p + "attention.k_lin.weight", "k_b": p + "attention.k_lin.bias",
+        "v_w": p + "attention.v_lin.weight", "v_b": p + "attention.v_lin.bias",
+        "o_w": p + "attention.out_lin.weight", "o_b": p + "attention.out_lin.bias",
+        "ln1_g": p + "sa_layer_norm.weight", "ln1_b": p + "sa_layer_norm.bias",
+        "ff1_w": p + "ffn.lin1.weight", "ff1_b": p + "ffn.lin1.bias",
+        "ff2_w": p + "ffn.lin2.weight", "ff2_b": p + "ffn.lin2.bias",
+        "ln2_g": p + "output_layer_norm.weight", "ln2_b": p + "output_layer_norm.bias",
+    }
+
+
+DISTILBERT_EMBEDDING_NAMES = [
+    "embeddings.word_embeddings.weight",        # [vocab, dim]
+    "embeddings.position_embeddings.weight",    # [max_pos, dim]
+    "embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias",
+]
+DISTILBERT_MLM_NAMES = ["vocab_transform.weight", "vocab_transform.bias", "vocab_layer_norm.weight",
+                        "vocab_layer_norm.bias", "vocab_projector.bias"]
+
+
+def normalize_distilbert_names(state):
+    """Drop the "distilbert." of DistilBertFor* checkpoints (DistilBertModel saves none; the MLM head's vocab_* names
+    never have it) and the position_ids buffer older versions saved."""
+    out = {}
+    for name, t in state.items():
+        n = name[len("distilbert."):] if name.startswith("distilbert.") else name
+        if n == "embeddings.position_ids":
+            continue
+        if n in out:
+            raise ValueError(f"tensor {n!r} appears twice (with and without 'distilbert.' prefix?)")
+        out[n] = t
+    return out
+
+
+class DistilBertReference:
+    """DistilBertModel / DistilBertForMaskedLM: a config and a dict of weights (names of normalize_distilbert_names);
+    forward() returns what BertReference.forward does (no pooler or NSP head)."""
+
+    has_pooler = False
+    has_nsp = False
+
+    def __init__(self, config, weights, dtype=torch.float32):
+        self.config = config
+        self.dtype = dtype
+        w = {k: v.to(dtype) if v.is_floating_point() else v for k, v in weights.items()}
+        needed = list(DISTILBERT_EMBEDDING_NAMES)
+        for i in range(config.n_layers):
+            needed += distilbert_layer_names(i).values()
+        missing = [n for n in needed if n not in w]
+        if missing:
+            raise KeyError(f"checkpoint lacks {len(missing)} DistilBERT tensor(s), e.g. {missing[:4]}")
+        self.has_mlm = all(n in w for n in DISTILBERT_MLM_NAMES)
+        if self.has_mlm and "vocab_projector.weight" not in w:   # tied to the word embeddings; HF's files omit it
+            w["vocab_projector.weight"] = w["embeddings.word_embeddings.weight"]
+        self.unused = sorted(set(w) - set(needed) - set(DISTILBERT_MLM_NAMES) - {"vocab_projector.weight"})
+        self.w = w
+        self._check_shapes()
+
+    @classmethod
+    def from_pretrained(cls, model_dir, dtype=torch.float32):
+        with open(os.path.join(model_dir, "config.json")) as f:
+            config = DistilBertConfig.from_dict(json.load(f))
+        return cls(config, normalize_distilbert_names(load_state(model_dir)), dtype=dtype)
+
+    def _check_shapes(self):
+        c, w = self.config, self.w
+        expect = {"embeddings.word_embeddings.weight": (c.vocab_size, c.dim),
+                  "embeddings.position_embeddings.weight": (c.max_position_embeddings, c.dim)}
+        for i in range(c.n_layers):
+            n = distilbert_layer_names(i)
+            for k in ("q_w", "k_w", "v_w", "o_w"):
+                expect[n[k]] = (c.dim, c.dim)
+            expect[n["ff1_w"]], expect[n["ff2_w"]] = (c.hidden_dim, c.dim), (c.dim, c.hidden_dim)
+        if self.has_mlm:
+            expect["vocab_projector.weight"], expect["vocab_projector.bias"] = (c.vocab_size, c.dim), (c.vocab_size,)
+        for name, shape in expect.items():
+            if tuple(w[name].shape) != shape:
+                raise ValueError(f"{name}: shape {tuple(w[name].shape)}, config says {shape}")
+
+    def embeddings(self, input_ids):
+        """[B, n] ids -> [B, n, dim]: word + position (from 0), then LayerNorm (Embeddings.forward)."""
+        w, n = self.w, input_ids.shape[1]
+        if n > self.config.max_position_embeddings:
+            raise ValueError(f"sequence length {n} > max_position_embeddings")
+        e = w["embeddings.word_embeddings.weight"][input_ids] + w["embeddings.position_embeddings.weight"][:n][None]
+        eps = self.config.layer_norm_eps
+        return layer_norm(e, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
+
+    def self_attention(self, i, x, attention_mask):
+        """MultiHeadSelfAttention.forward of layer i: x [B, n, dim], attention_mask [B, n] (1 = attend) ->
+        context [B, n, dim] (after out_lin), probs [B, A, n, n], q (before the 1/sqrt(d)) and k [B, A, n, d]."""
+        w, nm, c = self.w, distilbert_layer_names(i), self.config
+        B, n, _ = x.shape
+
+        def shape(t):   # [B, n, dim] -> [B, A, n, d]
+            return t.view(B, n, c.n_heads, c.head_dim).transpose(1, 2)
+
+        q = shape(linear(x, w[nm["q_w"]], w[nm["q_b"]]))
+        k = shape(linear(x, w[nm["k_w"]], w[nm["k_b"]]))
+        v = shape(linear(x, w[nm["v_w"]], w[nm["v_b"]]))
+        scores = torch.matmul(q / math.sqrt(c.head_dim), k.transpose(2, 3))            # [B, A, n, n]
+        masked = (attention_mask == 0).view(B, 1, 1, n).expand_as(scores)
+        probs = softmax(scores.masked_fill(masked, torch.finfo(scores.dtype).min))
+        context = torch.matmul(probs, v).transpose(1, 2).reshape(B, n, c.dim)          # heads merged
+        return linear(context, w[nm["o_w"]], w[nm["o_b"]]), probs, q, k
+
+    def layer(self, i, x, attention_mask):
+        """TransformerBlock.forward: attention -> sa_layer_norm(+ x) -> FFN -> output_layer_norm(+ sa)."""
+        w, nm, eps = self.w, distilbert_layer_names(i), self.config.layer_norm_eps
+        act = ACTIVATIONS[self.config.activation]
+        sa, probs, q, k = self.self_attention(i, x, attention_mask)
+        sa = layer_norm(sa + x, w[nm["ln1_g"]], w[nm["ln1_b"]], eps)
+        ffn = linear(act(linear(sa, w[nm["ff1_w"]], w[nm["ff1_b"]])), w[nm["ff2_w"]], w[nm["ff2_b"]])
+        return layer_norm(ffn + sa, w[nm["ln2_g"]], w[nm["ln2_b"]], eps), probs, q, k
+
+    def mlm_logits(self, x):
+        """DistilBertForMaskedLM: vocab_transform -> activation -> vocab_layer_norm -> vocab_projector."""
+        w = self.w
+        t = ACTIVATIONS[self.config.activation](linear(x, w["vocab_transform.weight"], w["vocab_transform.bias"]))
+        t = layer_norm(t, w["vocab_layer_norm.weight"], w["vocab_layer_norm.bias"], self.config.layer_norm_eps)
+        return linear(t, w["vocab_projector.weight"], w["vocab_projector.bias"])
+
+    @torch.no_grad()
+    def forward(self, input_ids, token_type_ids=None, attention_mask=None, mlm_positions=None):
+        """As BertReference.forward. DistilBERT reads no token types: token_type_ids, if given, must be all 0."""
+        ids = torch.as_tensor(input_ids, dtype=torch.long)
+        batched = ids.dim() == 2
+        if not batched:
+            ids = ids[None]
+        if token_type_ids is not None and bool(torch.as_tensor(token_type_ids).ne(0).any()):
+            raise ValueError("DistilBERT has no token types: token_type_ids must be all 0 (or absent)")
+        am = torch.ones_like(ids) if attention_mask is None else torch.as_tensor(attention_mask, dtype=torch.long)
+        am = am.reshape(ids.shape)
+
+        x = self.embeddings(ids)
+        hidden, attn, qs, ks = [x], [], [], []
+        for i in range(self.config.n_layers):
+            x, probs, q, k = self.layer(i, x, am)
+            hidden.append(x)
+            attn.append(probs)
+            qs.append(q)
+            ks.append(k)
+        out = {
+            "embeddings": hidden[0],
+            "hidden_states": torch.stack(hidden, dim=1),
+            "attentions": torch.stack(attn, dim=1),
+            "queries": torch.stack(qs, dim=1),
+            "keys": torch.stack(ks, dim=1),
+            "last_hidden": x,
+        }
+        if self.has_mlm:
+            rows = x if mlm_positions is None else x[:, torch.as_tensor(mlm_positions, dtype=torch.long)]
+            out["mlm_logits"] = self.mlm_logits(rows)
+        if not batched:
+            out = {k: v[0] for k, v in out.items()}
+        return out
+
+    __call__ = forward
+
+
 def load(model_dir, dtype=torch.float32):
+    """The reference for a checkpoint folder: by config.json's model_type, "bert" (or none) or "distilbert"."""
+    with open(os.path.join(model_dir, "config.json")) as f:
+        model_type = json.load(f).get("model_type", "bert")
+    if model_type == "distilbert":
+        return DistilBertReference.from_pretrained(model_dir, dtype=dtype)
+    if model_type != "bert":
+        raise NotImplementedError(f"{model_dir}: model_type {model_type!r} (the reference runs bert and distilbert)")
     return BertReference.from_pretrained(model_dir, dtype=dtype)

@@ -1,15 +1,22 @@
-# Writes a deterministic random-weight BERT checkpoint in the Hugging Face layout, initialised to behave like a trained one.
+# Writes a deterministic random-weight BERT or DistilBERT checkpoint (Hugging Face layout) that acts like a trained one.
 """
 Usage:
   /usr/bin/python3 tools/reference/make_checkpoint.py --shape {tiny,mini,base} --out DIR
-        [--seed S] [--vocab PATH] [--head {masked_lm,pretraining,base}] [--no-prefix | --prefix]
-        [--write-tied] [--outlier-dims K] [--hidden-act gelu] [--quiet]
+        [--seed S] [--vocab PATH] [--arch {bert,distilbert}] [--head {masked_lm,pretraining,base}]
+        [--no-prefix | --prefix] [--write-tied] [--outlier-dims K] [--hidden-act gelu] [--quiet]
 
 Writes DIR/config.json, DIR/vocab.txt, DIR/tokenizer_config.json, DIR/model.safetensors, then prints
 attention-entropy and MLM-logit statistics on a random input (with [MASK]s).
 
 Shapes: base = the fields of tests/fixtures/reference/bert-base-uncased/config.json (read at run time);
         tiny = L2 H128 A2 FF512, mini = L4 H256 A4 FF1024, same vocabulary and other fields.
+
+--arch distilbert writes the same weights as a DistilBERT checkpoint: config.json with DistilBertConfig's keys
+(n_layers, dim, n_heads, hidden_dim, activation, ..., "model_type": "distilbert") and DistilBERT's tensor names:
+DistilBertForMaskedLM (--head masked_lm: "distilbert." + embeddings.* / transformer.layer.{i}.*, and vocab_transform,
+vocab_layer_norm, vocab_projector) or DistilBertModel (--head base: no prefix, no head). DistilBERT has no token
+types, pooler or NSP head: the position table absorbs token type 0's row (so the DistilBERT checkpoint computes exactly
+what the BERT one does with every token type 0), and the rest is dropped.
 
 Why not HF's N(0, 0.02) init: with it every attention row is almost uniform and the MLM logits are almost
 all ties, so an int8 engine that scrambled attention would still "match". Instead (all from one seeded
@@ -97,6 +104,18 @@ SHAPES = {
     "base": {},
 }
 ARCHITECTURES = {"masked_lm": "BertForMaskedLM", "pretraining": "BertForPreTraining", "base": "BertModel"}
+DISTILBERT_ARCHITECTURES = {"masked_lm": "DistilBertForMaskedLM", "base": "DistilBertModel"}
+# The generator's (BERT) names -> DistilBERT's (transformers' modeling_distilbert.py), per layer and for the MLM head.
+DISTILBERT_LAYER_NAMES = {
+    "attention.self.query.": "attention.q_lin.", "attention.self.key.": "attention.k_lin.",
+    "attention.self.value.": "attention.v_lin.", "attention.output.dense.": "attention.out_lin.",
+    "attention.output.LayerNorm.": "sa_layer_norm.", "intermediate.dense.": "ffn.lin1.",
+    "output.dense.": "ffn.lin2.", "output.LayerNorm.": "output_layer_norm.",
+}
+DISTILBERT_HEAD_NAMES = {
+    "cls.predictions.transform.dense.": "vocab_transform.", "cls.predictions.transform.LayerNorm.": "vocab_layer_norm.",
+    "cls.predictions.bias": "vocab_projector.bias",
+}
 HEAD_CYCLE = ["prev", "content", "next", "sink", "content", "broad", "self", "content", "sink"]
 POSITIONAL_SHIFT = {"prev": 1, "next": -1, "self": 0}   # head of query i peaks at key i - shift
 CALIB_N, CALIB_B = 128, 2
@@ -600,10 +619,48 @@ def hf_names(w, head, prefix, write_tied):
     return dict(sorted(out.items()))   # name order, as the safetensors library writes them
 
 
-def write_checkpoint(out_dir, cfg, vocab_path, tensors, head, metadata):
+def distilbert_config(cfg):
+    """The DistilBERT config.json of the generator's BERT config: DistilBertConfig's keys and defaults. DistilBERT's
+    LayerNorm eps is 1e-12, not a setting, as in the bert-base-uncased config the shapes come from. "architectures" is
+    filled in by write_checkpoint (listed here for the keys' order)."""
+    if cfg["layer_norm_eps"] != 1e-12:
+        raise SystemExit(f"DistilBERT's layer norms have eps 1e-12, not {cfg['layer_norm_eps']}")
+    return {"activation": cfg["hidden_act"], "architectures": None, "attention_dropout": 0.1, "dim": cfg["hidden_size"],
+            "dropout": 0.1, "hidden_dim": cfg["intermediate_size"], "initializer_range": 0.02,
+            "max_position_embeddings": cfg["max_position_embeddings"], "model_type": "distilbert",
+            "n_heads": cfg["num_attention_heads"], "n_layers": cfg["num_hidden_layers"],
+            "pad_token_id": cfg["pad_token_id"], "qa_dropout": 0.1, "seq_classif_dropout": 0.2,
+            "sinusoidal_pos_embds": False, "tie_weights_": True, "vocab_size": cfg["vocab_size"]}
+
+
+def distilbert_names(w, head, prefix, write_tied):
+    """Internal (BERT) -> DistilBERT file names, for DistilBertForMaskedLM (masked_lm) or DistilBertModel (base).
+    No token types: position row p becomes position[p] + token_type[0]. No pooler, no NSP head. The MLM head is never
+    prefixed; vocab_projector.weight is the tied word embeddings, stored only with --write-tied."""
+    out = {}
+    for k, v in select_for_head(w, head).items():
+        if k == "embeddings.token_type_embeddings.weight" or k.startswith(("pooler.", "cls.seq_relationship.")):
+            continue
+        if k == "embeddings.position_embeddings.weight":
+            v = v + w["embeddings.token_type_embeddings.weight"][0]
+        if k.startswith("embeddings."):
+            out[prefix + k] = v
+        elif k.startswith("encoder.layer."):
+            layer, rest = k[len("encoder.layer."):].split(".", 1)
+            tail = next(b for b in DISTILBERT_LAYER_NAMES if rest.startswith(b))
+            out[f"{prefix}transformer.layer.{layer}.{DISTILBERT_LAYER_NAMES[tail]}{rest[len(tail):]}"] = v
+        else:
+            tail = next(b for b in DISTILBERT_HEAD_NAMES if k.startswith(b))
+            out[DISTILBERT_HEAD_NAMES[tail] + k[len(tail):]] = v
+    if write_tied and head == "masked_lm":
+        out["vocab_projector.weight"] = w["embeddings.word_embeddings.weight"]
+    return dict(sorted(out.items()))   # name order, as the safetensors library writes them
+
+
+def write_checkpoint(out_dir, cfg, vocab_path, tensors, architecture, metadata):
     os.makedirs(out_dir, exist_ok=True)
     cfg = dict(cfg)
-    cfg["architectures"] = [ARCHITECTURES[head]]
+    cfg["architectures"] = [architecture]
     with open(os.path.join(out_dir, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
         f.write("\n")
@@ -670,11 +727,13 @@ def main(argv=None):
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--vocab", default=os.path.join(BERT_BASE_UNCASED, "vocab.txt"))
+    ap.add_argument("--arch", choices=["bert", "distilbert"], default="bert",
+                    help="the checkpoint's layout: BERT's, or DistilBERT's (the same weights, no token types)")
     ap.add_argument("--head", choices=sorted(ARCHITECTURES), default="masked_lm")
     pg = ap.add_mutually_exclusive_group()
-    pg.add_argument("--no-prefix", action="store_true", help="no 'bert.' on encoder tensor names")
-    pg.add_argument("--prefix", action="store_true", help="force 'bert.' (default: HF's choice per head: "
-                    "'bert.' for masked_lm/pretraining, none for base)")
+    pg.add_argument("--no-prefix", action="store_true", help="no 'bert.' ('distilbert.') on encoder tensor names")
+    pg.add_argument("--prefix", action="store_true", help="force 'bert.' ('distilbert.') (default: HF's choice per "
+                    "head: prefixed for masked_lm/pretraining, none for base)")
     ap.add_argument("--write-tied", action="store_true",
                     help="also store cls.predictions.decoder.{weight,bias} (HF's safetensors omit them)")
     ap.add_argument("--outlier-dims", type=int, default=0)
@@ -683,11 +742,16 @@ def main(argv=None):
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
     log = (lambda *a, **k: None) if args.quiet else print
+    distil = args.arch == "distilbert"
+    if distil and args.head not in DISTILBERT_ARCHITECTURES:
+        ap.error("DistilBERT has no pre-training (NSP) head: --head masked_lm (DistilBertForMaskedLM) or base "
+                 "(DistilBertModel)")
 
     t0 = time.time()
     vocab = read_vocab(args.vocab)
     cfg = build_config(args.shape, len(vocab), args.hidden_act)
-    prefix = "" if args.no_prefix else "bert." if (args.prefix or args.head != "base") else ""
+    hf_prefix = "distilbert." if distil else "bert."
+    prefix = "" if args.no_prefix else hf_prefix if (args.prefix or args.head != "base") else ""
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)   # calibration must not depend on the thread count
@@ -695,12 +759,16 @@ def main(argv=None):
     torch.set_num_threads(min(2, threads))
     t1 = time.time()
 
-    kept = select_for_head(w, args.head)
-    tensors = hf_names(kept, args.head, prefix, args.write_tied)
+    if distil:
+        tensors = distilbert_names(w, args.head, prefix, args.write_tied)
+        file_cfg, architecture = distilbert_config(cfg), DISTILBERT_ARCHITECTURES[args.head]
+    else:
+        tensors = hf_names(select_for_head(w, args.head), args.head, prefix, args.write_tied)
+        file_cfg, architecture = cfg, ARCHITECTURES[args.head]
     meta = {"format": "pt", "headlight_generator": "tools/reference/make_checkpoint.py",
             "seed": str(args.seed), "shape": args.shape,
             "head_types": json.dumps(head_types), "outlier_dims": json.dumps(outliers)}
-    write_checkpoint(args.out, cfg, args.vocab, tensors, args.head, meta)
+    write_checkpoint(args.out, file_cfg, args.vocab, tensors, architecture, meta)
     t2 = time.time()
     size = os.path.getsize(os.path.join(args.out, "model.safetensors"))
     log(f"wrote {args.out}: {len(tensors)} tensors, {size / 1e6:.1f} MB "
@@ -711,6 +779,10 @@ def main(argv=None):
         model = bert_ref.BertReference(bert_ref.BertConfig.from_dict(stats_cfg),
                                        select_for_head(w, "pretraining"))
         ids, tt = summary_input(vocab, args.seed + 104729, min(args.stats_n, cfg["max_position_embeddings"]))
+        if distil:   # the written checkpoint itself, through the DistilBERT reference: no token types
+            model = bert_ref.DistilBertReference(bert_ref.DistilBertConfig.from_dict(file_cfg),
+                                                 bert_ref.normalize_distilbert_names(tensors))
+            tt = torch.zeros_like(tt)
         print_stats(attention_stats(model, ids, tt, special_id(vocab, "[MASK]", 103)), head_types, log)
         log(f"stats {time.time() - t2:.1f} s")
     return 0

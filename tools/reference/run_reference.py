@@ -4,8 +4,10 @@ Usage:
   /usr/bin/python3 tools/reference/run_reference.py --model DIR --inputs inputs.json --out out.safetensors
         [--no-hidden-states] [--threads 1] [--float64]
 
+DIR: a BERT or DistilBERT checkpoint (config.json's model_type; bert_ref.load).
+
 inputs.json: a list of cases
-  {"input_ids": [101, ...], "token_type_ids": [0, ...],      (token_type_ids optional: zeros)
+  {"input_ids": [101, ...], "token_type_ids": [0, ...],      (token_type_ids optional: zeros; all 0 for DistilBERT)
    "attention_mask": [1, ...],                                 (optional: ones)
    "mlm_positions": [3, 7]}                                    (optional: only these MLM logit rows)
 (or {"cases": [...]}).
@@ -89,7 +91,8 @@ def run_case(model, case, hidden_states=True):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", required=True, help="checkpoint folder (config.json + model.safetensors)")
+    ap.add_argument("--model", required=True,
+                    help="BERT or DistilBERT checkpoint folder (config.json + model.safetensors)")
     ap.add_argument("--inputs", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--no-hidden-states", action="store_true")
@@ -114,9 +117,7 @@ def main(argv=None):
         "format": "headlight-reference-v1",
         "generator": "tools/reference/run_reference.py (bert_ref.py, independent PyTorch implementation)",
         "cases": str(len(cases)),
-        "config": json.dumps({"hidden_size": c.hidden_size, "num_hidden_layers": c.num_hidden_layers,
-                              "num_attention_heads": c.num_attention_heads, "vocab_size": c.vocab_size,
-                              "intermediate_size": c.intermediate_size, "hidden_act": c.hidden_act}),
+        "config": json.dumps(c.summary()),
         "heads": json.dumps({"pooler": model.has_pooler, "mlm": model.has_mlm, "nsp": model.has_nsp}),
         "compute_dtype": str(dtype).replace("torch.", ""),
         "torch": torch.__version__,

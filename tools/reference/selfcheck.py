@@ -13,6 +13,9 @@ Builds tiny checkpoints in a temporary folder (a few seconds on one core) and ch
             float32 vs float64 drift is reported; activations gelu, gelu_new, relu
   variants  heads masked_lm / pretraining / base, with / without "bert.", tied decoder stored or
             omitted, TF-era gamma/beta names, pytorch_model.bin: all load, same encoder outputs
+  distilbert  --arch distilbert files have DistilBERT's names and config keys; DistilBertReference (its own mask
+            and q scaling) on them equals BertReference on the BERT file of the same seed with token types 0,
+            padded batch included; DistilBertModel and a stored tied projector load; token types 1 are refused
   determinism  make_checkpoint and run_reference give identical bytes when re-run
 --model DIR runs the forward checks on an existing checkpoint too (e.g. a base-shape one).
 Prints one line per check; exit status 1 if any fails.
@@ -347,6 +350,41 @@ def check_variants(tmp):
     return dirs
 
 
+def check_distilbert(tmp, bert_dir):
+    print("distilbert")
+    dirs = {"masked_lm": make(tmp, "distil", "--arch", "distilbert"),
+            "masked_lm --write-tied": make(tmp, "distil_tied", "--arch", "distilbert", "--write-tied"),
+            "base": make(tmp, "distil_base", "--arch", "distilbert", "--head", "base")}
+    names = {k: set(sio.read_header(os.path.join(d, "model.safetensors"))[0]) for k, d in dirs.items()}
+    check("DistilBertForMaskedLM file: 'distilbert.' + transformer.layer.*, vocab_* head, no token types",
+          "distilbert.transformer.layer.1.attention.q_lin.weight" in names["masked_lm"]
+          and {"vocab_transform.weight", "vocab_layer_norm.bias", "vocab_projector.bias"} <= names["masked_lm"]
+          and "vocab_projector.weight" not in names["masked_lm"]
+          and not any("token_type" in n or "pooler" in n for n in names["masked_lm"]))
+    check("DistilBertModel file: no prefix, no head", "transformer.layer.0.ffn.lin1.weight" in names["base"]
+          and not any(n.startswith(("distilbert.", "vocab_")) for n in names["base"]))
+    with open(os.path.join(dirs["masked_lm"], "config.json")) as f:
+        cfg = json.load(f)
+    check("config.json: DistilBertConfig's keys", cfg["model_type"] == "distilbert" and cfg["n_layers"] == 2
+          and cfg["dim"] == 128 and "num_hidden_layers" not in cfg and cfg["architectures"] == ["DistilBertForMaskedLM"])
+    ids, tt, am = test_inputs(30522, seed=3)
+    ref = bert_ref.load(bert_dir).forward(ids, torch.zeros_like(tt), am)
+    for label, d in dirs.items():
+        m = bert_ref.load(d)
+        o = m.forward(ids, None, am)
+        err = max(maxdiff(o[k], ref[k]) for k in ("attentions", "last_hidden"))
+        if "mlm_logits" in o:
+            err = max(err, maxdiff(o["mlm_logits"], ref["mlm_logits"]) / float(ref["mlm_logits"].abs().max()))
+        check(f"DistilBERT {label} = BERT of the same seed with token types 0", err <= TOL and not m.unused
+              and m.has_mlm == (label != "base") and float(o["attentions"][1, ..., 30:].abs().max()) == 0.0,
+              f"max diff {err:.1e}")
+    try:
+        bert_ref.load(dirs["masked_lm"]).forward(ids, tt, am)
+        check("DistilBERT refuses token types other than 0", False)
+    except ValueError:
+        check("DistilBERT refuses token types other than 0", True)
+
+
 def check_determinism(tmp, dirs):
     print("determinism")
     again = make(tmp, "mlm_again")
@@ -398,6 +436,7 @@ def main(argv=None):
         check_io(tmp)
         dirs = check_variants(tmp)
         check_resave(dirs["masked_lm"], tmp)
+        check_distilbert(tmp, dirs["masked_lm"])
         check_forward(bert_ref.load(dirs["pretraining"]), "tiny/pretraining gelu")
         for act in ("gelu_new", "relu"):
             d = make(tmp, f"act_{act}", "--hidden-act", act, "--outlier-dims", "2")

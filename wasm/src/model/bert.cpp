@@ -70,7 +70,8 @@ Status BertModel::RunIds(const int32_t* ids, const int32_t* types, size_t n, con
   for (size_t i = 0; i < n; ++i) {
     if (ids[i] < 0 || ids[i] >= config_.vocab_size) return InvalidArgument("token id " + std::to_string(ids[i]) + " out of range");
     if (types[i] < 0 || types[i] >= std::max(config_.type_vocab_size, 1))  // no token types: every type is 0
-      return InvalidArgument("token type " + std::to_string(types[i]) + " out of range");
+      return InvalidArgument("token type " + std::to_string(types[i]) + " out of range" +
+                             (config_.type_vocab_size == 0 ? " (the model has no token types: every type must be 0)" : ""));
   }
   out->timings = Timings();
   StageTimer total(&out->timings.total);

@@ -18,11 +18,12 @@ Status GetInt(const nlohmann::json& j, const char* key, int32_t lo, int32_t hi, 
   return Status::Ok();
 }
 
-Status ParseActivation(const std::string& s, Activation* out) {
+// `key` names the setting in messages: "hidden_act" (BERT, headers) or "activation" (DistilBERT).
+Status ParseActivation(const std::string& s, Activation* out, const char* key = "hidden_act") {
   if (s == "gelu") { *out = Activation::kGeluErf; return Status::Ok(); }
   if (s == "gelu_new" || s == "gelu_pytorch_tanh") { *out = Activation::kGeluTanh; return Status::Ok(); }
   if (s == "relu") { *out = Activation::kRelu; return Status::Ok(); }
-  return Unsupported("config: hidden_act \"" + s + "\" is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu)");
+  return Unsupported(std::string("config: ") + key + " \"" + s + "\" is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu)");
 }
 
 Status GetEps(const nlohmann::json& j, const char* key, float* out) {
@@ -35,31 +36,91 @@ Status GetEps(const nlohmann::json& j, const char* key, float* out) {
   return Status::Ok();
 }
 
-// Integer fields: Hugging Face key, header key, member, allowed range.
+// Where the integer fields are read from: a BERT config.json, a DistilBERT config.json or a Headlight model header.
+enum class Keys { kBert, kDistilBert, kHeader };
+
+// Integer fields: their keys in each source, member, allowed range.
 struct IntField {
-  const char* hf_key;
+  const char* hf_key;          // BERT's config.json
+  const char* distilbert_key;  // DistilBERT's config.json; nullptr: DistilBERT has no such setting
   const char* header_key;
   int32_t BertConfig::*member;
   int32_t lo, hi;
 };
 constexpr IntField kIntFields[] = {
-    {"num_hidden_layers", "num_layers", &BertConfig::num_layers, 1, kMaxLayers},
-    {"hidden_size", "hidden_size", &BertConfig::hidden_size, 1, kMaxHidden},
-    {"num_attention_heads", "num_heads", &BertConfig::num_heads, 1, kMaxHeads},
-    {"intermediate_size", "intermediate_size", &BertConfig::intermediate_size, 1, kMaxIntermediate},
-    {"vocab_size", "vocab_size", &BertConfig::vocab_size, 6, kMaxVocab},
-    {"max_position_embeddings", "max_position_embeddings", &BertConfig::max_position_embeddings, 3, kMaxPositions},
-    {"type_vocab_size", "type_vocab_size", &BertConfig::type_vocab_size, 0, kMaxTypeVocab},
+    {"num_hidden_layers", "n_layers", "num_layers", &BertConfig::num_layers, 1, kMaxLayers},
+    {"hidden_size", "dim", "hidden_size", &BertConfig::hidden_size, 1, kMaxHidden},
+    {"num_attention_heads", "n_heads", "num_heads", &BertConfig::num_heads, 1, kMaxHeads},
+    {"intermediate_size", "hidden_dim", "intermediate_size", &BertConfig::intermediate_size, 1, kMaxIntermediate},
+    {"vocab_size", "vocab_size", "vocab_size", &BertConfig::vocab_size, 6, kMaxVocab},
+    {"max_position_embeddings", "max_position_embeddings", "max_position_embeddings", &BertConfig::max_position_embeddings,
+     3, kMaxPositions},
+    {"type_vocab_size", nullptr, "type_vocab_size", &BertConfig::type_vocab_size, 0, kMaxTypeVocab},
 };
 
-// Reads every integer field under its HF or header key; HF's type_vocab_size may be absent (2).
-Status GetIntFields(const nlohmann::json& j, bool hf, BertConfig* c) {
+// Reads every integer field under its key in `keys`; BERT's type_vocab_size may be absent (2); DistilBERT has no token
+// types (type_vocab_size stays 0: no token-type embeddings).
+Status GetIntFields(const nlohmann::json& j, Keys keys, BertConfig* c) {
   for (const IntField& f : kIntFields) {
-    const char* key = hf ? f.hf_key : f.header_key;
-    if (hf && f.member == &BertConfig::type_vocab_size && !j.contains(key)) { c->type_vocab_size = 2; continue; }
+    const char* key = keys == Keys::kBert ? f.hf_key : keys == Keys::kDistilBert ? f.distilbert_key : f.header_key;
+    if (key == nullptr) continue;
+    const bool bert_types = keys == Keys::kBert && f.member == &BertConfig::type_vocab_size;
+    if (bert_types && !j.contains(key)) { c->type_vocab_size = 2; continue; }
     // 0 token types (no token-type embeddings) is a header's way of saying so; a BERT config.json has at least 1.
-    const int32_t lo = hf && f.member == &BertConfig::type_vocab_size ? 1 : f.lo;
-    HL_RETURN_IF_ERROR(GetInt(j, key, lo, f.hi, &(c->*f.member)));
+    HL_RETURN_IF_ERROR(GetInt(j, key, bert_types ? 1 : f.lo, f.hi, &(c->*f.member)));
+  }
+  return Status::Ok();
+}
+
+// The Hugging Face model types Headlight runs (config.json's "model_type"; absent = "bert").
+struct ModelType {
+  const char* name;
+  Family family;
+};
+constexpr ModelType kModelTypes[] = {
+    {"bert", Family::kBert},
+    {"distilbert", Family::kDistilBert},
+};
+
+Status FamilyOfModelType(const nlohmann::json& j, Family* out) {
+  auto mt = j.find("model_type");
+  if (mt == j.end() || !mt->is_string()) { *out = Family::kBert; return Status::Ok(); }
+  std::string names;
+  for (const ModelType& t : kModelTypes) {
+    if (*mt == t.name) { *out = t.family; return Status::Ok(); }
+    names += std::string(names.empty() ? "" : ", ") + t.name;
+  }
+  return Unsupported("config.json: model_type \"" + mt->get<std::string>() + "\" is not one Headlight runs (" + names + ")");
+}
+
+// BERT's config.json: num_hidden_layers, hidden_size, ..., type_vocab_size, layer_norm_eps, hidden_act.
+Status ConfigFromBert(const nlohmann::json& j, BertConfig* c) {
+  auto pe = j.find("position_embedding_type");
+  if (pe != j.end() && pe->is_string() && *pe != "absolute")
+    return Unsupported("config.json: position_embedding_type \"" + pe->get<std::string>() + "\" is not supported (only \"absolute\")");
+  HL_RETURN_IF_ERROR(GetIntFields(j, Keys::kBert, c));
+  HL_RETURN_IF_ERROR(GetEps(j, "layer_norm_eps", &c->layer_norm_eps));
+  auto act = j.find("hidden_act");
+  if (act != j.end()) {
+    if (!act->is_string()) return BadModel("config.json: hidden_act must be a string");
+    HL_RETURN_IF_ERROR(ParseActivation(act->get<std::string>(), &c->hidden_act));
+  }
+  return Status::Ok();
+}
+
+// DistilBERT's config.json (transformers' DistilBertConfig): n_layers, dim, n_heads, hidden_dim, vocab_size,
+// max_position_embeddings, activation. No token types; every LayerNorm has eps 1e-12, fixed in modeling_distilbert.py
+// (no config key); positions from 0. sinusoidal_pos_embds needs nothing: the position table is in the checkpoint.
+Status ConfigFromDistilBert(const nlohmann::json& j, BertConfig* c) {
+  c->family = Family::kDistilBert;
+  c->type_vocab_size = 0;
+  c->layer_norm_eps = 1e-12f;
+  c->position_offset = 0;
+  HL_RETURN_IF_ERROR(GetIntFields(j, Keys::kDistilBert, c));
+  auto act = j.find("activation");
+  if (act != j.end()) {
+    if (!act->is_string()) return BadModel("config.json: activation must be a string");
+    HL_RETURN_IF_ERROR(ParseActivation(act->get<std::string>(), &c->hidden_act, "activation"));
   }
   return Status::Ok();
 }
@@ -103,19 +164,8 @@ Status ValidateConfig(const BertConfig& c) {
 Status ConfigFromHuggingFace(const nlohmann::json& j, BertConfig* out) {
   if (!j.is_object()) return BadModel("config.json is not a JSON object");
   BertConfig c;
-  auto mt = j.find("model_type");
-  if (mt != j.end() && mt->is_string() && *mt != "bert")
-    return Unsupported("config.json: model_type \"" + mt->get<std::string>() + "\" is not \"bert\"");
-  auto pe = j.find("position_embedding_type");
-  if (pe != j.end() && pe->is_string() && *pe != "absolute")
-    return Unsupported("config.json: position_embedding_type \"" + pe->get<std::string>() + "\" is not supported (only \"absolute\")");
-  HL_RETURN_IF_ERROR(GetIntFields(j, /*hf=*/true, &c));
-  HL_RETURN_IF_ERROR(GetEps(j, "layer_norm_eps", &c.layer_norm_eps));
-  auto act = j.find("hidden_act");
-  if (act != j.end()) {
-    if (!act->is_string()) return BadModel("config.json: hidden_act must be a string");
-    HL_RETURN_IF_ERROR(ParseActivation(act->get<std::string>(), &c.hidden_act));
-  }
+  HL_RETURN_IF_ERROR(FamilyOfModelType(j, &c.family));
+  HL_RETURN_IF_ERROR(c.family == Family::kDistilBert ? ConfigFromDistilBert(j, &c) : ConfigFromBert(j, &c));
   HL_RETURN_IF_ERROR(ValidateConfig(c));
   *out = c;
   return Status::Ok();
@@ -124,7 +174,7 @@ Status ConfigFromHuggingFace(const nlohmann::json& j, BertConfig* out) {
 Status ConfigFromHeader(const nlohmann::json& j, BertConfig* out) {
   if (!j.is_object()) return BadModel("model header: \"config\" is not an object");
   BertConfig c;
-  HL_RETURN_IF_ERROR(GetIntFields(j, /*hf=*/false, &c));
+  HL_RETURN_IF_ERROR(GetIntFields(j, Keys::kHeader, &c));
   if (!j.contains("layer_norm_eps")) return BadModel("model header: config.layer_norm_eps missing");
   HL_RETURN_IF_ERROR(GetEps(j, "layer_norm_eps", &c.layer_norm_eps));
   auto act = j.find("hidden_act");

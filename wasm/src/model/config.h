@@ -42,7 +42,8 @@ constexpr int32_t kMaxVocab = 1 << 22;
 constexpr int32_t kMaxPositions = 1 << 16;
 constexpr int32_t kMaxTypeVocab = 1024;
 
-// Reads Hugging Face config.json keys (num_hidden_layers, hidden_size, ...). Unknown
+// Reads Hugging Face config.json keys by model_type: BERT's (num_hidden_layers, hidden_size, ...; also when absent) or
+// DistilBERT's (n_layers, dim, n_heads, hidden_dim, activation; no token types). Another model_type, an unknown
 // position_embedding_type or activation → Unsupported; missing or absurd values → BadModel.
 Status ConfigFromHuggingFace(const nlohmann::json& j, BertConfig* out);
 // Reads/writes the compact form stored in a Headlight model header.

@@ -104,6 +104,7 @@ Status Converter::PlanFrom(const std::vector<std::string>& hf_names) {
   const char* file = sharded_ ? "model.safetensors.index.json" : "model.safetensors";
   std::map<std::string, std::string> names;  // Headlight name → checkpoint name
   for (const std::string& n : hf_names) {
+    HL_RETURN_IF_ERROR(CheckTensorFamily(config_.family, n));
     const std::string c = HeadlightTensorName(config_.family, n);
     if (c.empty()) continue;
     if (!names.emplace(c, n).second)
@@ -120,11 +121,11 @@ Status Converter::PlanFrom(const std::vector<std::string>& hf_names) {
   for (const auto& kv : names)
     if (!expected_.count(kv.first))
       return BadModel(std::string(file) + ": unexpected tensor \"" + kv.second + "\" (this converter reads " +
-                      FamilyName(config_.family) + " checkpoints: BertModel, BertForMaskedLM, BertForPreTraining and their kin)");
+                      CheckpointClasses(config_.family) + " checkpoints)");
   for (const ExpectedTensor& e : expected)
     if (!names.count(e.name))
-      return BadModel(std::string(file) + ": missing tensor \"" + e.name + "\"" +
-                      (config_.family == Family::kBert ? " (with or without \"bert.\")" : ""));
+      return BadModel(std::string(file) + ": missing tensor \"" + CheckpointTensorName(config_.family, e.name) +
+                      "\" (with or without \"" + FamilyName(config_.family) + ".\")");
 
   // The decoder goes last, so that the layout without it (tied: it equals the embeddings) is a prefix of this one's data.
   std::stable_partition(expected.begin(), expected.end(), [](const ExpectedTensor& e) { return e.name != "cls.predictions.decoder.weight"; });
@@ -167,6 +168,7 @@ Status Converter::StartFile(const uint8_t* json, size_t length) {
   size_t largest = 0;
   std::set<std::string> here;
   for (const auto& kv : file.tensors()) {
+    HL_RETURN_IF_ERROR(CheckTensorFamily(config_.family, kv.first));
     Pending p{kv.first, HeadlightTensorName(config_.family, kv.first), kv.second};
     if (!p.name.empty()) {
       auto e = expected_.find(p.name);
@@ -175,8 +177,8 @@ Status Converter::StartFile(const uint8_t* json, size_t length) {
       if (done_.count(p.name) || !here.insert(p.name).second)
         return BadModel("tensor \"" + p.name + "\" appears twice in the checkpoint's safetensors files");
       if (p.t.shape != e->second.shape)
-        return BadModel("model.safetensors: tensor \"" + p.hf_name + "\" has shape " + ShapeString(p.t.shape) +
-                        " but config.json implies " + ShapeString(e->second.shape));
+        return BadModel("model.safetensors: tensor \"" + CheckpointTensorName(config_.family, p.name) + "\" has shape " +
+                        ShapeString(p.t.shape) + " but config.json implies " + ShapeString(e->second.shape));
       if (!IsFloat(p.t.dtype))
         return BadModel("model.safetensors: tensor \"" + p.hf_name + "\" has dtype " + StDtypeName(p.t.dtype) +
                         ", expected F32, F16, BF16 or F64");

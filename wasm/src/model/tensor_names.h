@@ -1,4 +1,4 @@
-// The tensors a Headlight BERT file holds: Hugging Face BertModel names without the "bert." prefix.
+// The tensors a Headlight file holds: Hugging Face BertModel names without the "bert." prefix (for every family).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -33,9 +33,21 @@ std::vector<ExpectedTensor> ExpectedTensors(const BertConfig& c, const HeadSet& 
 
 // A Hugging Face checkpoint's tensor name → the Headlight name of ExpectedTensors, for the checkpoint's family; "" for
 // tensors that carry nothing the engine reads (position_ids buffers, the decoder bias that repeats the MLM bias).
-// BERT: drops the "bert." prefix and maps TF-style LayerNorm gamma/beta. Names it does not know come back unchanged
-// (the converter then reports them as unexpected).
+// BERT: drops the "bert." prefix and maps TF-style LayerNorm gamma/beta. DistilBERT: drops "distilbert." and renames
+// transformer.layer.{l}.{attention.{q,k,v,out}_lin, sa_layer_norm, ffn.lin1, ffn.lin2, output_layer_norm} and the MLM
+// head's vocab_{transform, layer_norm, projector} to BERT's names. Names it does not know come back unchanged (the
+// converter then reports them as unexpected).
 std::string HeadlightTensorName(Family family, const std::string& hf_name);
+// The inverse, for messages: the name a checkpoint of the family gives a Headlight tensor (DistilBERT:
+// "distilbert.transformer.layer.0.attention.q_lin.weight" for "encoder.layer.0.attention.self.query.weight"; BERT: the
+// name itself, as BertModel saves it).
+std::string CheckpointTensorName(Family family, const std::string& name);
+// The Hugging Face classes whose checkpoints the converter reads for the family, for messages ("BertModel, ...").
+const char* CheckpointClasses(Family family);
+// BadModel when a checkpoint's tensor name is one only another family uses ("bert.encoder..." in a checkpoint whose
+// config.json says "distilbert", and the reverse), so the message says the weights and the config do not belong
+// together instead of listing them as missing or unexpected one by one.
+Status CheckTensorFamily(Family family, const std::string& hf_name);
 std::string LayerTensor(int32_t layer, const char* suffix);  // "encoder.layer.{l}.{suffix}"
 
 }  // namespace hl
