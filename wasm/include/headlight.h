@@ -86,7 +86,8 @@ int32_t hl_distances_add(int32_t acc, int32_t result);
 int32_t hl_distances_mds(int32_t acc, const char** json, size_t* length);
 int32_t hl_distances_free(int32_t acc);
 
-/* Converts a Hugging Face checkpoint held in memory; optional inputs may be NULL with length 0.
+/* Converts a Hugging Face checkpoint held in memory; optional inputs may be NULL with length 0. vocab_txt (BERT) may be
+   NULL when tokenizer_json holds a byte-level BPE model (RoBERTa).
    *out is allocated with hl_alloc: free it with hl_free (or pass it to hl_model_load). */
 int32_t hl_convert(const char* config_json, size_t config_length, const char* vocab_txt, size_t vocab_length,
                    const char* tokenizer_config_json, size_t tokenizer_config_length, const char* tokenizer_json,

@@ -210,8 +210,9 @@ export class Engine {
     return r;
   }
 
-  /** Converts a Hugging Face folder's files (Uint8Arrays / strings) to a Headlight model (Uint8Array). */
-  convert({ config, vocab, tokenizerConfig = null, tokenizerJson = null, safetensors }, { int8 = true } = {}) {
+  /** Converts a Hugging Face folder's files (Uint8Arrays / strings) to a Headlight model (Uint8Array). vocab (vocab.txt)
+   * may be null when tokenizerJson holds a BPE model (RoBERTa). */
+  convert({ config, vocab = null, tokenizerConfig = null, tokenizerJson = null, safetensors }, { int8 = true } = {}) {
     const enc = (x) => (x === null ? null : typeof x === 'string' ? this.encoder.encode(x) : x);
     const parts = [enc(config), enc(vocab), enc(tokenizerConfig), enc(tokenizerJson), safetensors];
     const ptrs = parts.map((p) => (p === null ? 0 : this.put(p)));

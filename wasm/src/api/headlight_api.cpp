@@ -443,11 +443,12 @@ int32_t hl_convert(const char* config_json, size_t config_length, const char* vo
                    size_t tokenizer_json_length, const uint8_t* safetensors, size_t safetensors_length, int32_t int8,
                    void** out, size_t* out_length) {
   return Guard([&] {
-    if (!config_json || !vocab_txt || !safetensors || !out || !out_length)
-      return Fail(hl::Code::kInvalidArgument, "hl_convert: config.json, vocab.txt and model.safetensors are all required");
+    if (!config_json || (!vocab_txt && !tokenizer_json) || !safetensors || !out || !out_length)
+      return Fail(hl::Code::kInvalidArgument,
+                  "hl_convert: config.json, model.safetensors and vocab.txt or tokenizer.json are all required");
     hl::HfCheckpoint ck;
     ck.config_json = std::string_view(config_json, config_length);
-    ck.vocab_txt = std::string_view(vocab_txt, vocab_length);
+    if (vocab_txt) ck.vocab_txt = std::string_view(vocab_txt, vocab_length);
     if (tokenizer_config_json) ck.tokenizer_config_json = std::string_view(tokenizer_config_json, tokenizer_config_length);
     if (tokenizer_json) ck.tokenizer_json = std::string_view(tokenizer_json, tokenizer_json_length);
     ck.safetensors = safetensors;

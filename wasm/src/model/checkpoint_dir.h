@@ -1,4 +1,4 @@
-// Reads a Hugging Face checkpoint folder (config.json, vocab.txt, model.safetensors, tokenizer files) from disk.
+// Reads a Hugging Face checkpoint folder (config.json, model.safetensors, tokenizer files) from disk.
 #pragma once
 #include <string>
 
@@ -9,7 +9,7 @@
 namespace hl {
 
 struct CheckpointFiles {
-  std::string config, vocab, tokenizer_config, tokenizer_json;
+  std::string config, vocab, tokenizer_config, tokenizer_json, vocab_json, merges;
   AlignedBuffer safetensors;
   HfCheckpoint view() const {
     HfCheckpoint c;
@@ -17,6 +17,8 @@ struct CheckpointFiles {
     c.vocab_txt = vocab;
     c.tokenizer_config_json = tokenizer_config;
     c.tokenizer_json = tokenizer_json;
+    c.vocab_json = vocab_json;
+    c.merges_txt = merges;
     c.safetensors = safetensors.data();
     c.safetensors_size = safetensors.size();
     return c;
@@ -24,13 +26,19 @@ struct CheckpointFiles {
 };
 
 inline Status ReadCheckpointDir(const std::string& dir, CheckpointFiles* out) {
-  for (const char* required : {"config.json", "vocab.txt", "model.safetensors"})
+  for (const char* required : {"config.json", "model.safetensors"})
     if (!FileExists(dir + "/" + required))
-      return InvalidArgument(dir + " has no " + required + " (a Hugging Face BERT folder needs config.json, vocab.txt and model.safetensors)");
+      return InvalidArgument(dir + " has no " + required + " (a Hugging Face folder needs config.json, model.safetensors and a tokenizer)");
+  if (!FileExists(dir + "/vocab.txt") && !FileExists(dir + "/tokenizer.json") && !FileExists(dir + "/vocab.json"))
+    return InvalidArgument(dir + " has no tokenizer: vocab.txt (BERT), tokenizer.json, or vocab.json + merges.txt (RoBERTa)");
   HL_RETURN_IF_ERROR(ReadFileString(dir + "/config.json", &out->config));
-  HL_RETURN_IF_ERROR(ReadFileString(dir + "/vocab.txt", &out->vocab));
-  if (FileExists(dir + "/tokenizer_config.json")) HL_RETURN_IF_ERROR(ReadFileString(dir + "/tokenizer_config.json", &out->tokenizer_config));
-  if (FileExists(dir + "/tokenizer.json")) HL_RETURN_IF_ERROR(ReadFileString(dir + "/tokenizer.json", &out->tokenizer_json));
+  const std::pair<const char*, std::string*> optional[] = {{"vocab.txt", &out->vocab},
+                                                           {"tokenizer_config.json", &out->tokenizer_config},
+                                                           {"tokenizer.json", &out->tokenizer_json},
+                                                           {"vocab.json", &out->vocab_json},
+                                                           {"merges.txt", &out->merges}};
+  for (const auto& f : optional)
+    if (FileExists(dir + "/" + f.first)) HL_RETURN_IF_ERROR(ReadFileString(dir + "/" + f.first, f.second));
   return ReadFileAligned(dir + "/model.safetensors", &out->safetensors);
 }
 

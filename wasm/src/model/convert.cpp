@@ -33,15 +33,16 @@ Status ConvertHuggingFace(const HfCheckpoint& ckpt, const ConvertOptions& option
   HL_RETURN_IF_ERROR(ConfigFromHuggingFace(cj, &config));
 
   std::vector<std::string> vocab;
-  HL_RETURN_IF_ERROR(ReadVocabTxt(ckpt.vocab_txt, &vocab));
-  if (vocab.size() > static_cast<size_t>(config.vocab_size))
-    return BadModel("vocab.txt has " + std::to_string(vocab.size()) + " entries but config.json's vocab_size is " +
-                    std::to_string(config.vocab_size));
+  BpeMerges merges;
   TokenizerOptions topt;
   std::string tokenizer_how;
-  HL_RETURN_IF_ERROR(TokenizerOptionsFromHuggingFace(ckpt.tokenizer_json, ckpt.tokenizer_config_json, vocab, &topt, &tokenizer_how));
+  HL_RETURN_IF_ERROR(TokenizerFromHuggingFaceFiles(ckpt.vocab_txt, ckpt.vocab_json, ckpt.merges_txt, ckpt.tokenizer_json,
+                                                   ckpt.tokenizer_config_json, &topt, &vocab, &merges, &tokenizer_how));
+  if (vocab.size() > static_cast<size_t>(config.vocab_size))
+    return BadModel("the tokenizer vocabulary has " + std::to_string(vocab.size()) +
+                    " entries but config.json's vocab_size is " + std::to_string(config.vocab_size));
   std::unique_ptr<Tokenizer> check;
-  HL_RETURN_IF_ERROR(Tokenizer::Create(vocab, topt, &check));  // validates special tokens are in the vocab
+  HL_RETURN_IF_ERROR(Tokenizer::Create(vocab, merges, topt, &check));  // validates special tokens (and merges) against the vocab
 
   SafetensorsFile st;
   HL_RETURN_IF_ERROR(SafetensorsFile::Parse(ckpt.safetensors, ckpt.safetensors_size, &st));
@@ -85,7 +86,7 @@ Status ConvertHuggingFace(const HfCheckpoint& ckpt, const ConvertOptions& option
                       {"qk_input", options.int8 && !options.f32_qk_input ? "int8" : "f32"},
                       {"tokenizer_settings_from", tokenizer_how},
                       {"converter", "headlight-convert 1"}};
-  ModelFileWriter writer(config, TokenizerToHeader(topt, vocab), meta);
+  ModelFileWriter writer(config, TokenizerToHeader(topt, vocab, merges), meta);
   std::vector<float> f32;
   std::vector<int8_t> q;
   std::vector<float> scales;
@@ -118,7 +119,8 @@ Status ConvertHuggingFace(const HfCheckpoint& ckpt, const ConvertOptions& option
             " V=" + std::to_string(config.vocab_size) + "; heads: mlm=" + (heads.mlm ? "yes" : "no") +
             (heads.untied_decoder ? " (untied decoder)" : "") + " pooler=" + (heads.pooler ? "yes" : "no") +
             " nsp=" + (heads.nsp ? "yes" : "no") + "; tensors: " + std::to_string(n_int8) + " int8, " + std::to_string(n_f32) +
-            " f32; tokenizer: " + tokenizer_how + (topt.lowercase ? ", lower-case" : ", cased") + "; " +
+            " f32; tokenizer: " + tokenizer_how +
+            (topt.kind == TokenizerKind::kByteLevelBpe ? "" : topt.lowercase ? ", lower-case" : ", cased") + "; " +
             std::to_string(out->size()) + " bytes";
   return Status::Ok();
 }

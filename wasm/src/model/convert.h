@@ -12,9 +12,11 @@ namespace hl {
 
 struct HfCheckpoint {
   std::string_view config_json;            // required
-  std::string_view vocab_txt;              // required
+  std::string_view vocab_txt;              // BERT WordPiece (empty = absent)
   std::string_view tokenizer_config_json;  // optional (empty = absent)
-  std::string_view tokenizer_json;         // optional
+  std::string_view tokenizer_json;         // optional; with a BPE model it is RoBERTa's whole tokenizer
+  std::string_view vocab_json;             // RoBERTa byte-level BPE without tokenizer.json: vocab.json + merges.txt
+  std::string_view merges_txt;
   const uint8_t* safetensors = nullptr;    // required
   size_t safetensors_size = 0;
 };
@@ -29,7 +31,8 @@ struct ConvertOptions {
 };
 
 // Accepts the tensor names of BertModel, BertForMaskedLM and BertForPreTraining, with or without
-// the "bert." prefix, F32/F16/BF16. Missing, unexpected or mis-shaped tensors are errors naming them.
+// the "bert." prefix, and of RobertaModel / RobertaForMaskedLM (with or without "roberta."), F32/F16/BF16.
+// The tokenizer comes from whichever files are given (TokenizerFromHuggingFaceFiles in tokenizer_header.h). Missing, unexpected or mis-shaped tensors are errors naming them.
 // `report` receives a human-readable summary (tensors, heads found, tokenizer source).
 Status ConvertHuggingFace(const HfCheckpoint& ckpt, const ConvertOptions& options, std::vector<uint8_t>* out,
                           std::string* report);
