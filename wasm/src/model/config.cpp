@@ -100,12 +100,36 @@ Status ValidateConfig(const BertConfig& c) {
   return Status::Ok();
 }
 
+namespace {
+
+// RoBERTa's config.json: BERT's keys; positions start after the padding index (create_position_ids_from_input_ids:
+// padding_idx + 1 + i), so a run holds max_position_embeddings - pad_token_id - 1 tokens (514 → 512). Its LM head
+// applies exact GELU whatever hidden_act says (modeling_roberta's RobertaLMHead), and the engine's head uses
+// hidden_act, so only "gelu" is accepted.
+Status RobertaFromHuggingFace(const nlohmann::json& j, BertConfig* c) {
+  c->family = Family::kRoberta;
+  auto pad = j.find("pad_token_id");
+  if (pad == j.end() || !pad->is_number_integer()) return BadModel("config.json: a roberta config needs an integer pad_token_id");
+  const int64_t p = pad->get<int64_t>();
+  if (p < 0 || p + 1 >= c->max_position_embeddings)
+    return BadModel("config.json: pad_token_id " + std::to_string(p) + " leaves no position of max_position_embeddings " +
+                    std::to_string(c->max_position_embeddings) + " for tokens");
+  c->position_offset = static_cast<int32_t>(p + 1);
+  if (c->hidden_act != Activation::kGeluErf)
+    return Unsupported(std::string("config.json: roberta with hidden_act \"") + ActivationName(c->hidden_act) +
+                       "\" is not supported (its LM head always uses exact GELU; only \"gelu\" is)");
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status ConfigFromHuggingFace(const nlohmann::json& j, BertConfig* out) {
   if (!j.is_object()) return BadModel("config.json is not a JSON object");
   BertConfig c;
   auto mt = j.find("model_type");
-  if (mt != j.end() && mt->is_string() && *mt != "bert")
-    return Unsupported("config.json: model_type \"" + mt->get<std::string>() + "\" is not \"bert\"");
+  const bool roberta = mt != j.end() && *mt == "roberta";
+  if (mt != j.end() && mt->is_string() && *mt != "bert" && !roberta)
+    return Unsupported("config.json: model_type \"" + mt->get<std::string>() + "\" is not \"bert\" or \"roberta\"");
   auto pe = j.find("position_embedding_type");
   if (pe != j.end() && pe->is_string() && *pe != "absolute")
     return Unsupported("config.json: position_embedding_type \"" + pe->get<std::string>() + "\" is not supported (only \"absolute\")");
@@ -116,6 +140,7 @@ Status ConfigFromHuggingFace(const nlohmann::json& j, BertConfig* out) {
     if (!act->is_string()) return BadModel("config.json: hidden_act must be a string");
     HL_RETURN_IF_ERROR(ParseActivation(act->get<std::string>(), &c.hidden_act));
   }
+  if (roberta) HL_RETURN_IF_ERROR(RobertaFromHuggingFace(j, &c));
   HL_RETURN_IF_ERROR(ValidateConfig(c));
   *out = c;
   return Status::Ok();

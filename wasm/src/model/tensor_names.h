@@ -33,7 +33,8 @@ std::vector<ExpectedTensor> ExpectedTensors(const BertConfig& c, const HeadSet& 
 
 // A Hugging Face checkpoint's tensor name → the Headlight name of ExpectedTensors, for the checkpoint's family; "" for
 // tensors that carry nothing the engine reads (position_ids buffers, the decoder bias that repeats the MLM bias).
-// BERT: drops the "bert." prefix and maps TF-style LayerNorm gamma/beta. Names it does not know come back unchanged
+// BERT: drops the "bert." prefix and maps TF-style LayerNorm gamma/beta. RoBERTa: drops "roberta.", maps lm_head.* to
+// cls.predictions.* (lm_head.decoder.weight only matters when untied; the converter compares). Names it does not know come back unchanged
 // (the converter then reports them as unexpected).
 std::string HeadlightTensorName(Family family, const std::string& hf_name);
 std::string LayerTensor(int32_t layer, const char* suffix);  // "encoder.layer.{l}.{suffix}"
