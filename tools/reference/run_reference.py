@@ -1,8 +1,11 @@
-# Runs the independent PyTorch BERT reference on a list of inputs and writes every checked tensor to a safetensors file.
+# Runs the independent PyTorch BERT / RoBERTa reference on a list of inputs and writes every checked tensor to a safetensors file.
 """
 Usage:
   /usr/bin/python3 tools/reference/run_reference.py --model DIR --inputs inputs.json --out out.safetensors
         [--no-hidden-states] [--threads 1] [--float64]
+
+DIR: a BERT or RoBERTa checkpoint folder (config.json's model_type decides; RoBERTa's positions start at
+pad_token_id + 1, see bert_ref.py).
 
 inputs.json: a list of cases
   {"input_ids": [101, ...], "token_type_ids": [0, ...],      (token_type_ids optional: zeros)
@@ -116,7 +119,8 @@ def main(argv=None):
         "cases": str(len(cases)),
         "config": json.dumps({"hidden_size": c.hidden_size, "num_hidden_layers": c.num_hidden_layers,
                               "num_attention_heads": c.num_attention_heads, "vocab_size": c.vocab_size,
-                              "intermediate_size": c.intermediate_size, "hidden_act": c.hidden_act}),
+                              "intermediate_size": c.intermediate_size, "hidden_act": c.hidden_act,
+                              **({"model_type": "roberta", "pad_token_id": c.pad_token_id} if c.is_roberta else {})}),
         "heads": json.dumps({"pooler": model.has_pooler, "mlm": model.has_mlm, "nsp": model.has_nsp}),
         "compute_dtype": str(dtype).replace("torch.", ""),
         "torch": torch.__version__,

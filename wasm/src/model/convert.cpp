@@ -39,8 +39,8 @@ Status ConvertHuggingFace(const HfCheckpoint& ckpt, const ConvertOptions& option
   HL_RETURN_IF_ERROR(TokenizerFromHuggingFaceFiles(ckpt.vocab_txt, ckpt.vocab_json, ckpt.merges_txt, ckpt.tokenizer_json,
                                                    ckpt.tokenizer_config_json, &topt, &vocab, &merges, &tokenizer_how));
   if (vocab.size() > static_cast<size_t>(config.vocab_size))
-    return BadModel("the tokenizer vocabulary has " + std::to_string(vocab.size()) +
-                    " entries but config.json's vocab_size is " + std::to_string(config.vocab_size));
+    return BadModel(std::string(topt.kind == TokenizerKind::kByteLevelBpe ? "the BPE vocabulary" : "vocab.txt") + " has " +
+                    std::to_string(vocab.size()) + " entries but config.json's vocab_size is " + std::to_string(config.vocab_size));
   std::unique_ptr<Tokenizer> check;
   HL_RETURN_IF_ERROR(Tokenizer::Create(vocab, merges, topt, &check));  // validates special tokens (and merges) against the vocab
 
