@@ -399,7 +399,10 @@ Status TokenizerFromHuggingFaceFiles(std::string_view vocab_txt, std::string_vie
   if (!tokenizer_config_json.empty() && (tc.is_discarded() || !tc.is_object()))
     return BadModel("tokenizer_config.json is not valid JSON");
   merges->clear();
-  if (tj.is_object() && tj.contains("model") && tj["model"].is_object() && tj["model"].value("type", "") == "BPE") {
+  // A BPE model says "type": "BPE"; files from tokenizers before 0.9 have no type but merges.
+  const bool bpe_json = tj.is_object() && tj.contains("model") && tj["model"].is_object() &&
+                        (tj["model"].value("type", "") == "BPE" || (!tj["model"].contains("type") && tj["model"].contains("merges")));
+  if (bpe_json) {
     HL_RETURN_IF_ERROR(BpeFromTokenizerJson(tj, tc, o, vocab, merges));
     *how = "tokenizer.json (byte-level BPE)";
     return Status::Ok();

@@ -220,7 +220,7 @@ Status Tokenizer::TokenizeInto(std::string_view text, int32_t segment, std::vect
 }
 
 // One section of text between added tokens: BertNormalizer, BertPreTokenizer, WordPiece.
-void Tokenizer::WordPieceSection(std::string_view text, size_t s, size_t e, int32_t segment,
+void Tokenizer::WordPieceSection(std::string_view text, size_t section_begin, size_t section_end, int32_t segment,
                                  std::vector<Token>* out) const {
   tokenizer_internal::NormalizerConfig ncfg;
   ncfg.clean_text = options_.clean_text;
@@ -282,7 +282,7 @@ void Tokenizer::WordPieceSection(std::string_view text, size_t s, size_t e, int3
     process_unit(s, e, !chunked);
   };
 
-  process_section(s, e);
+  process_section(section_begin, section_end);
 }
 
 // One section of text between added tokens: ByteLevel pre-tokenizer (GPT-2 regex over code points, bytes → byte-level

@@ -130,8 +130,9 @@ class Tokenizer {
   Tokenizer() = default;
   Status TokenizeInto(std::string_view text, int32_t segment, std::vector<Token>* out) const;
   Status SetUpAddedTokens();
-  void WordPieceSection(std::string_view text, size_t s, size_t e, int32_t segment, std::vector<Token>* out) const;
-  void BpeSection(std::string_view text, size_t s, size_t e, int32_t segment, std::vector<Token>* out) const;
+  // Tokens of text[begin, end), a section between added tokens, appended to *out.
+  void WordPieceSection(std::string_view text, size_t begin, size_t end, int32_t segment, std::vector<Token>* out) const;
+  void BpeSection(std::string_view text, size_t begin, size_t end, int32_t segment, std::vector<Token>* out) const;
 
   struct AddedToken {
     std::string content;
