@@ -133,9 +133,15 @@ test('RoBERTa: convert from tokenizer.json (no vocab.txt), <s> A </s></s> B </s>
   const k = r.tokens.findIndex((t) => t.segment === 1);
   assert.deepEqual(texts.slice(k - 1, k + 1), ['</s>', '</s>'], 'the pair separator is </s></s>');
   // Spans (UTF-16) map back onto the text: a word token's span is its text without the byte-level space "Ġ".
-  const city = r.tokens.find((t) => t.text === '\u0120city');
-  assert.ok(city, `no Ġcity in ${texts.join(' ')}`);
-  assert.equal(b.slice(city.start, city.stop), 'city');
+  const france = r.tokens.find((t) => t.text === '\u0120France');
+  assert.ok(france, `no ĠFrance in ${texts.join(' ')}`);
+  assert.equal(a.slice(france.start, france.stop), 'France');
+  const aB = r.tokens.find((t) => t.text === '\u0120a' && t.segment === 1);
+  assert.equal(b.slice(aB.start, aB.stop), 'a');
+  // The strawberry's 4 bytes land in several tokens: each spans the whole character (2 UTF-16 units).
+  const berry = r.tokens.filter((t) => t.segment === 0 && t.start >= 0 && a.slice(t.start, t.stop).includes('🍓'));
+  assert.ok(berry.length >= 2, texts.join(' '));
+  for (const t of berry) assert.equal(a.slice(t.start, t.stop), '🍓');
   const mask = r.tokens.find((t) => t.text === '<mask>');
   assert.equal(a.slice(mask.start, mask.stop), '<mask>');
   for (const t of r.tokens) {
