@@ -206,10 +206,12 @@ export async function readChosenFiles(fileList) {
     if (!key) continue;
     out[key] = key === 'safetensors' ? new Uint8Array(await f.arrayBuffer()) : await f.text();
   }
-  const missing = ['config.json', 'vocab.txt', 'model.safetensors'].filter((n) => !out[HF_FILES[n]]);
+  // BERT's WordPiece needs vocab.txt; RoBERTa's tokenizer.json holds its whole byte-level BPE tokenizer.
+  const tokenizer = out.tokenizerJson ? [] : ['vocab.txt'];
+  const missing = ['config.json', ...tokenizer, 'model.safetensors'].filter((n) => !out[HF_FILES[n]]);
   if (missing.length) {
     const bin = files.some((f) => f.name === 'pytorch_model.bin');
-    throw new Error(`choose a Headlight .hlm file, or a Hugging Face folder's config.json, vocab.txt and model.safetensors ` +
+    throw new Error(`choose a Headlight .hlm file, or a Hugging Face folder's config.json, vocab.txt (RoBERTa: tokenizer.json) and model.safetensors ` +
       `(missing: ${missing.join(', ')})${bin ? '; pytorch_model.bin cannot be read in the browser: run tools/fetch-model to convert it' : ''}`);
   }
   const dir = files[0].webkitRelativePath?.split('/')[0];
