@@ -741,10 +741,12 @@ def main(argv=None):
     log = (lambda *a, **k: None) if args.quiet else print
 
     roberta = args.arch == "roberta"
+    if roberta and args.head == "pretraining":
+        raise SystemExit("--arch roberta: --head masked_lm (RobertaForMaskedLM) or base (RobertaModel)")
+    # (set on every call: main may run several times in one process, as selfcheck.py does)
+    SPECIAL.update(dict(cls="<s>", sep="</s>", mask="<mask>") if roberta else dict(cls="[CLS]", sep="[SEP]", mask="[MASK]"))
+    EXTRA_SPECIALS.clear()
     if roberta:
-        if args.head == "pretraining":
-            raise SystemExit("--arch roberta: --head masked_lm (RobertaForMaskedLM) or base (RobertaModel)")
-        SPECIAL.update(cls="<s>", sep="</s>", mask="<mask>")
         EXTRA_SPECIALS.update({"<s>", "<pad>", "</s>", "<unk>", "<mask>"})
     if args.vocab is None:
         args.vocab = os.path.join(BPE_TOKENIZER, "vocab.json") if roberta else os.path.join(BERT_BASE_UNCASED, "vocab.txt")

@@ -32,7 +32,8 @@ struct ConvertOptions {
 
 // Accepts the tensor names of BertModel, BertForMaskedLM and BertForPreTraining, with or without
 // the "bert." prefix, and of RobertaModel / RobertaForMaskedLM (with or without "roberta."), F32/F16/BF16.
-// The tokenizer comes from whichever files are given (TokenizerFromHuggingFaceFiles in tokenizer_header.h). Missing, unexpected or mis-shaped tensors are errors naming them.
+// The tokenizer comes from whichever files are given (TokenizerFromHuggingFaceFiles in tokenizer_header.h).
+// Missing, unexpected or mis-shaped tensors are errors naming them.
 // `report` receives a human-readable summary (tensors, heads found, tokenizer source).
 Status ConvertHuggingFace(const HfCheckpoint& ckpt, const ConvertOptions& options, std::vector<uint8_t>* out,
                           std::string* report);
