@@ -131,7 +131,7 @@ function showTruncation(r) {
   const last = (seg) => [...r.tokens].reverse().find((t) => t.segment === seg && t.start >= 0);
   const where = [[0, 'A', tr.a_dropped], [1, 'B', tr.b_dropped]].filter(([, , k]) => k > 0)
     .map(([seg, name, k]) => `sentence ${name} after “${last(seg)?.text ?? ''}” (character ${last(seg)?.stop ?? 0}; ${k} word pieces dropped)`);
-  $('notice').textContent = `The text is longer than the model's ${modelInfo.config.max_position_embeddings} positions: cut in ${where.join(' and ')}.`;
+  $('notice').textContent = `The text is longer than the model's ${modelInfo.config.max_position_embeddings - (modelInfo.config.position_offset ?? 0)} positions: cut in ${where.join(' and ')}.`;
 }
 
 // Where attention heads run: ?gpu=on (WebGPU, also on a software adapter), off (wasm), or auto (WebGPU for long inputs on

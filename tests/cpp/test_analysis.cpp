@@ -731,3 +731,30 @@ TEST_CASE("C API: head distances over three texts", "[analysis]") {
   REQUIRE(hl_model_free(model) == HL_STATUS_OK);
   REQUIRE(hl_model_free(other) == HL_STATUS_OK);
 }
+
+TEST_CASE("byte-level BPE tokens: words at whitespace, labels name <s> and </s>", "[analysis]") {
+  // <s> Hello , Ġworld Ġun believ able </s> </s> Ġit Ċ s </s>
+  const std::vector<std::string> texts = {"<s>",  "Hello", ",",   "\xC4\xA0world", "\xC4\xA0un", "believ", "able",
+                                          "</s>", "</s>",  "\xC4\xA0it", "\xC4\x8A", "s",   "</s>"};
+  const std::vector<int32_t> segments = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1};
+  const hl::TokenConventions bpe{"<s>", "</s>", true};
+  std::vector<int32_t> word;
+  hl::WordIndices(&word, texts, segments, bpe);
+  CHECK(word == std::vector<int32_t>{-1, 0, 0, 1, 2, 2, 2, -1, -1, 3, 4, 5, -1});
+  hl::TokenClasses classes;
+  hl::ClassifyTokens(&classes, texts, segments, bpe);
+  CHECK(classes.is_cls[0] == 1);
+  CHECK(classes.is_sep[7] == 1);
+  CHECK(classes.is_sep[8] == 1);
+  CHECK(classes.is_punct[2] == 1);
+  hl::HeadStats s;
+  s.cls = 0.9;
+  s.sep = 0.7;
+  std::vector<std::string> labels;
+  std::string dominant;
+  hl::HeadLabels(&labels, &dominant, s, bpe);
+  CHECK(labels == std::vector<std::string>{"<s>", "</s>"});
+  CHECK(dominant == "<s>");
+  hl::HeadLabels(&labels, &dominant, s);
+  CHECK(labels == std::vector<std::string>{"[CLS]", "[SEP]"});
+}

@@ -1,4 +1,5 @@
-// The converter's errors (BERT, DistilBERT): missing, unexpected and mis-shaped tensors, bad configs, bad safetensors.
+// The converter: its errors (BERT, DistilBERT, RoBERTa) for missing, unexpected and mis-shaped tensors, bad configs and
+// bad safetensors; the stream, shards, F16/BF16, the tied decoder, SHA-256.
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -233,6 +234,56 @@ std::unique_ptr<hl::BertModel> LoadConverted(const std::vector<uint8_t>& st, con
   return m;
 }
 
+// A RobertaForMaskedLM checkpoint in memory: "roberta." names and lm_head.*, the committed byte-level BPE tokenizer.
+const char* kRobertaConfig = R"({"model_type":"roberta","num_hidden_layers":1,"hidden_size":8,"num_attention_heads":2,
+  "intermediate_size":16,"vocab_size":945,"max_position_embeddings":18,"type_vocab_size":1,"hidden_act":"gelu",
+  "pad_token_id":1,"bos_token_id":0,"eos_token_id":2,"layer_norm_eps":1e-5})";
+
+std::vector<std::pair<std::string, std::vector<int64_t>>> RobertaExpected(bool mlm, const std::string& prefix = "roberta.") {
+  std::string err;
+  hl::BertConfig c;
+  REQUIRE(hl::ConfigFromHuggingFace(nlohmann::json::parse(kRobertaConfig), &c).ok());
+  hl::HeadSet heads;
+  heads.mlm = mlm;
+  std::vector<std::pair<std::string, std::vector<int64_t>>> t;
+  for (const auto& e : hl::ExpectedTensors(c, heads)) {
+    std::string name = prefix + e.name;
+    if (e.name.rfind("cls.predictions.transform.dense.", 0) == 0) name = "lm_head.dense." + e.name.substr(32);
+    if (e.name.rfind("cls.predictions.transform.LayerNorm.", 0) == 0) name = "lm_head.layer_norm." + e.name.substr(36);
+    if (e.name == "cls.predictions.bias") name = "lm_head.bias";
+    t.push_back({name, e.shape});
+  }
+  return t;
+}
+
+std::string ReadSourceFile(const std::string& rel) {
+  std::string s;
+  REQUIRE(hl::ReadFileString(std::string(HL_SOURCE_DIR) + "/" + rel, &s).ok());
+  return s;
+}
+
+hl::Status ConvertRoberta(const std::vector<uint8_t>& st, const std::string& config = kRobertaConfig,
+                          std::unique_ptr<hl::BertModel>* model = nullptr, bool vocab_merges = false) {
+  const std::string tok = ReadSourceFile("tests/fixtures/tokenizer/bpe/tokenizer.json");
+  const std::string vocab_json = ReadSourceFile("tests/fixtures/tokenizer/bpe/vocab.json");
+  const std::string merges = ReadSourceFile("tests/fixtures/tokenizer/bpe/merges.txt");
+  hl::HfCheckpoint ck;
+  ck.config_json = config;
+  if (vocab_merges) {
+    ck.vocab_json = vocab_json;
+    ck.merges_txt = merges;
+  } else {
+    ck.tokenizer_json = tok;
+  }
+  ck.safetensors = st.data();
+  ck.safetensors_size = st.size();
+  std::vector<uint8_t> bytes;
+  std::string report;
+  hl::Status s = hl::ConvertHuggingFace(ck, hl::ConvertOptions(), &bytes, &report);
+  if (s.ok() && model) s = hl::BertModel::Load(hltest::ToAligned(bytes), hl::LoadOptions(), model);
+  return s;
+}
+
 }  // namespace
 
 TEST_CASE("streamed in pieces of any size, a checkpoint converts to the same bytes as whole", "[convert]") {
@@ -424,11 +475,11 @@ TEST_CASE("DistilBERT config.json: its own keys, no token types, eps 1e-12; unkn
   j["dim"] = 9;
   REQUIRE(hl::ConfigFromHuggingFace(j, &c).message().find("divisible") != std::string::npos);
 
-  for (const char* type : {"gpt2", "roberta"}) {
+  for (const char* type : {"gpt2", "t5"}) {
     s = hl::ConfigFromHuggingFace(nlohmann::json{{"model_type", type}}, &c);
     INFO(s.message());
     REQUIRE(s.code() == hl::Code::kUnsupported);
-    REQUIRE(s.message().find(std::string("model_type \"") + type + "\" is not one Headlight runs (bert, distilbert)") !=
+    REQUIRE(s.message().find(std::string("model_type \"") + type + "\" is not one Headlight runs (bert, distilbert, roberta)") !=
             std::string::npos);
   }
   REQUIRE(hl::ConfigFromHuggingFace(nlohmann::json::parse(kConfig), &c).ok());  // BERT, as before
@@ -503,5 +554,84 @@ TEST_CASE("DistilBERT converter errors name the checkpoint's tensor", "[convert]
     hl::Status s = Convert(Safetensors(DistilBertTensors(true, "distilbert.")), kConfig);
     INFO(s.message());
     REQUIRE(s.message().find("is a DistilBERT tensor name, but config.json's model_type is \"bert\"") != std::string::npos);
+  }
+}
+
+TEST_CASE("RoBERTa checkpoints convert: names, tied/untied decoder, tokenizer from tokenizer.json or vocab.json", "[convert]") {
+  for (bool vocab_merges : {false, true}) {
+    std::unique_ptr<hl::BertModel> m;
+    hl::Status s = ConvertRoberta(Safetensors(RobertaExpected(true)), kRobertaConfig, &m, vocab_merges);
+    INFO(s.message());
+    REQUIRE(s.ok());
+    REQUIRE(m->has_mlm_head());
+    REQUIRE(m->tokenizer().options().kind == hl::TokenizerKind::kByteLevelBpe);
+    REQUIRE(m->config().max_tokens() == 16);
+    hl::RunResult r;
+    REQUIRE(m->Run("The cat sat on the <mask>.", "", false, hl::RunOptions(), &r).ok());
+    REQUIRE(r.encoding.tokens.front().text == "<s>");
+  }
+  // RobertaModel: no prefix, no LM head.
+  std::unique_ptr<hl::BertModel> m;
+  REQUIRE(ConvertRoberta(Safetensors(RobertaExpected(false, "")), kRobertaConfig, &m).ok());
+  REQUIRE(!m->has_mlm_head());
+  // lm_head.decoder.weight equal to the word embeddings is the tied decoder; lm_head.decoder.bias repeats lm_head.bias.
+  auto t = RobertaExpected(true);
+  t.push_back({"lm_head.decoder.weight", {945, 8}});
+  t.push_back({"lm_head.decoder.bias", {945}});
+  REQUIRE(ConvertRoberta(Safetensors(t)).ok());  // random (untied) decoder: stored as its own matrix
+  // buffers are ignored
+  t = RobertaExpected(true);
+  t.push_back({"roberta.embeddings.position_ids", {1, 18}});
+  REQUIRE(ConvertRoberta(Safetensors(t)).ok());
+}
+
+TEST_CASE("RoBERTa converter errors name the tensor or setting at fault", "[convert]") {
+  SECTION("missing tensor") {
+    auto t = RobertaExpected(true);
+    t.erase(std::find_if(t.begin(), t.end(), [](const auto& x) { return x.first == "roberta.encoder.layer.0.output.dense.weight"; }));
+    const hl::Status s = ConvertRoberta(Safetensors(t));
+    REQUIRE(s.code() == hl::Code::kBadModel);
+    REQUIRE(s.message().find("missing tensor \"encoder.layer.0.output.dense.weight\"") != std::string::npos);
+  }
+  SECTION("unexpected tensor (a classification head)") {
+    auto t = RobertaExpected(false);
+    t.push_back({"classifier.dense.weight", {8, 8}});
+    const hl::Status s = ConvertRoberta(Safetensors(t));
+    REQUIRE(s.message().find("unexpected tensor \"classifier.dense.weight\"") != std::string::npos);
+  }
+  SECTION("wrong shape") {
+    auto t = RobertaExpected(true);
+    for (auto& x : t)
+      if (x.first == "lm_head.dense.weight") x.second = {8, 7};
+    const hl::Status s = ConvertRoberta(Safetensors(t));
+    REQUIRE(s.message().find("cls.predictions.transform.dense.weight\" has shape [8, 7]") != std::string::npos);
+  }
+  SECTION("the same tensor with and without the prefix") {
+    auto t = RobertaExpected(false);
+    t.push_back({"embeddings.LayerNorm.bias", {8}});
+    REQUIRE(ConvertRoberta(Safetensors(t)).message().find("twice") != std::string::npos);
+  }
+  SECTION("config") {
+    std::string cfg = kRobertaConfig;
+    cfg.replace(cfg.find("\"pad_token_id\":1,"), 17, "");
+    REQUIRE(ConvertRoberta(Safetensors(RobertaExpected(true)), cfg).message().find("pad_token_id") != std::string::npos);
+    cfg = kRobertaConfig;
+    cfg.replace(cfg.find("\"hidden_act\":\"gelu\""), 19, "\"hidden_act\":\"relu\"");
+    REQUIRE(ConvertRoberta(Safetensors(RobertaExpected(true)), cfg).code() == hl::Code::kUnsupported);
+    cfg = kRobertaConfig;
+    cfg.replace(cfg.find("\"vocab_size\":945"), 16, "\"vocab_size\":900");
+    REQUIRE(ConvertRoberta(Safetensors(RobertaExpected(true)), cfg).message().find("BPE vocabulary has 945") != std::string::npos);
+  }
+  SECTION("no tokenizer at all") {
+    hl::HfCheckpoint ck;
+    ck.config_json = kRobertaConfig;
+    const std::vector<uint8_t> st = Safetensors(RobertaExpected(true));
+    ck.safetensors = st.data();
+    ck.safetensors_size = st.size();
+    std::vector<uint8_t> out;
+    std::string report;
+    const hl::Status s = hl::ConvertHuggingFace(ck, hl::ConvertOptions(), &out, &report);
+    REQUIRE(s.code() == hl::Code::kBadModel);
+    REQUIRE(s.message().find("vocab.json + merges.txt") != std::string::npos);
   }
 }

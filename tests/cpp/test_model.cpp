@@ -191,6 +191,39 @@ TEST_CASE("DistilBERT runs a pair: [CLS] A [SEP] B [SEP], segments by sentence, 
   REQUIRE(s.message().find("no token types") != std::string::npos);
 }
 
+TEST_CASE("RoBERTa tiny model: f32 and int8 against the PyTorch reference", "[model]") { CheckFidelity("tiny-roberta"); }
+
+TEST_CASE("RoBERTa: runs hold max_position_embeddings - 2 tokens, text is framed <s> A </s></s> B </s>", "[model]") {
+  for (Mode mode : {Mode::kF32, Mode::kInt8}) {
+    std::unique_ptr<hl::BertModel> m = LoadModel("tiny-roberta", mode);
+    REQUIRE(m->config().family == hl::Family::kRoberta);
+    REQUIRE(m->config().position_offset == 2);  // pad_token_id 1 + 1
+    REQUIRE(m->config().max_tokens() == 512);   // 514 positions
+    hl::RunResult r;
+    const std::string a = "Paris is the <mask> of France.", b = "It's a city.";
+    REQUIRE(m->Run(a, b, true, hl::RunOptions(), &r).ok());
+    const std::vector<hl::Token>& t = r.encoding.tokens;
+    REQUIRE(t.size() > 8);
+    CHECK(t.front().text == "<s>");
+    CHECK(t.back().text == "</s>");
+    size_t k = 1;
+    while (k < t.size() && t[k].segment == 0) ++k;
+    CHECK(t[k - 1].text == "</s>");
+    CHECK(t[k].text == "</s>");
+    for (const hl::Token& x : t)
+      if (x.begin >= 0) CHECK((x.segment == 0 ? a : b).substr(x.begin, x.end - x.begin).size() > 0);
+    CHECK(r.mlm.size() == 1);  // one <mask>
+    std::vector<int32_t> ids(513, 4), types(513, 0);
+    CHECK(m->RunIds(ids.data(), types.data(), 513, hl::RunOptions(), &r).code() == hl::Code::kInvalidArgument);
+    CHECK(m->RunIds(ids.data(), types.data(), 512, hl::RunOptions(), &r).ok());
+    std::string long_text;
+    for (int i = 0; i < 400; ++i) long_text += "the model ";
+    REQUIRE(m->Run(long_text, "", false, hl::RunOptions(), &r).ok());
+    CHECK(r.n == 512);
+    CHECK(r.encoding.a_dropped > 0);
+  }
+}
+
 TEST_CASE("fast kernels agree with the __ref kernels on the whole model", "[model]") {
   Reference ref;
   LoadReference("tiny-mlm", &ref);
@@ -227,8 +260,8 @@ TEST_CASE("fast kernels agree with the __ref kernels on the whole model", "[mode
   }
 }
 
-TEST_CASE("checkpoint variants convert: BertForPreTraining without prefix, BertModel, DistilBertModel", "[convert]") {
-  for (const char* name : {"tiny-pretraining", "tiny-base", "tiny-distilbert-base"}) {
+TEST_CASE("checkpoint variants convert: BertForPreTraining without prefix, BertModel, DistilBertModel, RobertaModel", "[convert]") {
+  for (const char* name : {"tiny-pretraining", "tiny-base", "tiny-distilbert-base", "tiny-roberta-base"}) {
     for (Mode mode : {Mode::kF32, Mode::kInt8}) {
       std::unique_ptr<hl::BertModel> m = LoadModel(name, mode);
       hl::RunResult r;

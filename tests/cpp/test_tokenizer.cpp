@@ -156,6 +156,26 @@ struct ConformanceResult {
   size_t cases = 0, passed = 0, span_failures = 0;
 };
 
+// One case of a generated tokenizer fixture: text A (and B), the truncation length if any, the expected ids and types.
+struct FixtureCase {
+  std::string a, b;
+  bool has_b = false, truncated = false;
+  size_t max_tokens = 0;
+  std::vector<int32_t> ids, type_ids;
+};
+
+FixtureCase ReadCase(const json& c) {
+  FixtureCase f;
+  f.a = c.at("a").get<std::string>();
+  f.has_b = c.contains("b");
+  if (f.has_b) f.b = c.at("b").get<std::string>();
+  f.truncated = c.contains("max_length");
+  f.max_tokens = f.truncated ? c.at("max_length").get<size_t>() : std::numeric_limits<int32_t>::max();
+  f.ids = c.at("ids").get<std::vector<int32_t>>();
+  f.type_ids = c.at("type_ids").get<std::vector<int32_t>>();
+  return f;
+}
+
 ConformanceResult RunFixture(const std::string& name) {
   std::string contents;
   REQUIRE(ReadFile(kFixtureDir + name + ".json", &contents));
@@ -172,13 +192,13 @@ ConformanceResult RunFixture(const std::string& name) {
   int reported = 0;
   for (const json& c : doc.at("cases")) {
     ++r.cases;
-    const std::string a = c.at("a").get<std::string>();
-    const bool has_b = c.contains("b");
-    const std::string b = has_b ? c.at("b").get<std::string>() : std::string();
-    const bool truncated = c.contains("max_length");
-    const size_t max_tokens = truncated ? c.at("max_length").get<size_t>() : std::numeric_limits<int32_t>::max();
-    const std::vector<int32_t> want_ids = c.at("ids").get<std::vector<int32_t>>();
-    const std::vector<int32_t> want_types = c.at("type_ids").get<std::vector<int32_t>>();
+    const FixtureCase fc = ReadCase(c);
+    const std::string& a = fc.a;
+    const bool has_b = fc.has_b, truncated = fc.truncated;
+    const std::string& b = fc.b;
+    const size_t max_tokens = fc.max_tokens;
+    const std::vector<int32_t>& want_ids = fc.ids;
+    const std::vector<int32_t>& want_types = fc.type_ids;
 
     hl::Encoding enc;
     const hl::Status s = tok->Encode(a, b, has_b, max_tokens, &enc);
@@ -486,4 +506,322 @@ TEST_CASE("tokenizer: Create and ReadVocabTxt validation", "[tokenizer]") {
   CHECK(hl::Tokenizer::Create(base, bad, &tok).code() == hl::Code::kInvalidArgument);
   CHECK(hl::Tokenizer::Create({"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "\xc3"}, hl::TokenizerOptions(), &tok)
             .code() == hl::Code::kBadModel);
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// Byte-level BPE (RoBERTa): tests/fixtures/tokenizer/roberta-bpe.json from transformers.js' RobertaTokenizer on the
+// committed tokenizer.json (tests/fixtures/tokenizer/bpe, trained by train_bpe.py there).
+
+#include "model/tokenizer_header.h"
+#include "tokenizer/bpe.h"
+#include "tokenizer/utf8.h"
+
+namespace {
+
+const std::string kBpeDir = kFixtureDir + "bpe/";
+
+struct BpeFiles {
+  std::string tokenizer_json, tokenizer_config, vocab_json, merges_txt;
+};
+
+BpeFiles ReadBpeFiles() {
+  BpeFiles f;
+  REQUIRE(ReadFile(kBpeDir + "tokenizer.json", &f.tokenizer_json));
+  REQUIRE(ReadFile(kBpeDir + "tokenizer_config.json", &f.tokenizer_config));
+  REQUIRE(ReadFile(kBpeDir + "vocab.json", &f.vocab_json));
+  REQUIRE(ReadFile(kBpeDir + "merges.txt", &f.merges_txt));
+  return f;
+}
+
+// The tokenizer from tokenizer.json (use_tokenizer_json) or from vocab.json + merges.txt.
+std::unique_ptr<hl::Tokenizer> BpeTokenizer(bool use_tokenizer_json = true) {
+  const BpeFiles f = ReadBpeFiles();
+  hl::TokenizerOptions o;
+  std::vector<std::string> vocab;
+  hl::BpeMerges merges;
+  std::string how;
+  const hl::Status s = hl::TokenizerFromHuggingFaceFiles(
+      "", use_tokenizer_json ? "" : f.vocab_json, use_tokenizer_json ? "" : f.merges_txt,
+      use_tokenizer_json ? f.tokenizer_json : "", f.tokenizer_config, &o, &vocab, &merges, &how);
+  INFO(s.message());
+  REQUIRE(s.ok());
+  std::unique_ptr<hl::Tokenizer> tok;
+  const hl::Status cs = hl::Tokenizer::Create(std::move(vocab), std::move(merges), o, &tok);
+  INFO(cs.message());
+  REQUIRE(cs.ok());
+  return tok;
+}
+
+// The bytes a byte-level token stands for (its characters mapped back through bytes_to_unicode).
+std::string TokenBytes(const std::string& token) {
+  static const std::vector<int> inverse = [] {
+    std::vector<int> inv(0x200, -1);
+    for (int b = 0; b < 256; ++b) inv[hl::tokenizer_internal::ByteLevelChar(static_cast<uint8_t>(b))] = b;
+    return inv;
+  }();
+  std::string out;
+  for (size_t i = 0; i < token.size();) {
+    char32_t cp;
+    i += hl::utf8::Decode(token, i, &cp);
+    if (cp >= inverse.size() || inverse[cp] < 0) return "<not byte-level: " + token + ">";
+    out.push_back(static_cast<char>(inverse[cp]));
+  }
+  return out;
+}
+
+// Spans of one segment's BPE tokens, by property (transformers.js gives no offsets): every span lies on character
+// boundaries of the text; begins never decrease; an added token typed in the text spans exactly its text; any other
+// token's bytes, less the spaces at its ends (trim_offsets), occur in its span, which adds at most the rest of the
+// characters the token's first and last bytes belong to (≤ 3 bytes each side).
+std::string CheckBpeSpans(const hl::Tokenizer& tok, const std::string& text, const std::vector<hl::Token>& tokens) {
+  std::vector<uint8_t> boundary(text.size() + 1, 0);
+  for (size_t i = 0; i < text.size();) {
+    boundary[i] = 1;
+    char32_t cp;
+    i += hl::utf8::Decode(text, i, &cp);
+  }
+  boundary[text.size()] = 1;
+  int32_t last_begin = 0;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const hl::Token& t = tokens[i];
+    if (t.begin < 0) {
+      if (t.end != -1) return "inserted token with begin -1 but end != -1";
+      continue;
+    }
+    if (t.begin > t.end || t.end > static_cast<int32_t>(text.size())) return "span out of bounds";
+    if (!boundary[t.begin] || !boundary[t.end]) return "span not on character boundaries at token " + std::to_string(i);
+    if (t.begin < last_begin) return "spans not non-decreasing at token " + std::to_string(i);
+    last_begin = t.begin;
+    const std::string raw = text.substr(t.begin, t.end - t.begin);
+    if (raw == t.text && (t.id == tok.cls_id() || t.id == tok.sep_id() || t.id == tok.pad_id() || t.id == tok.unk_id() ||
+                          t.id == tok.mask_id()))
+      continue;
+    std::string bytes = TokenBytes(t.text);
+    const size_t a = bytes.find_first_not_of(' '), z = bytes.find_last_not_of(' ');
+    if (a != std::string::npos) bytes = bytes.substr(a, z - a + 1);
+    if (raw.find(bytes) == std::string::npos || raw.size() > bytes.size() + 6)
+      return "token " + std::to_string(i) + " \"" + Escape(t.text) + "\" (bytes \"" + Escape(bytes) + "\") spans \"" +
+             Escape(raw) + "\"";
+  }
+  return std::string();
+}
+
+ConformanceResult RunBpeFixture(const hl::Tokenizer& tok) {
+  std::string contents;
+  REQUIRE(ReadFile(kFixtureDir + "roberta-bpe.json", &contents));
+  const json doc = json::parse(contents);
+  ConformanceResult r;
+  int reported = 0;
+  for (const json& c : doc.at("cases")) {
+    ++r.cases;
+    const FixtureCase fc = ReadCase(c);
+    const std::string& a = fc.a;
+    const bool has_b = fc.has_b, truncated = fc.truncated;
+    const std::string& b = fc.b;
+    const size_t max_tokens = fc.max_tokens;
+    const std::vector<int32_t>& want_ids = fc.ids;
+    const std::vector<int32_t>& want_types = fc.type_ids;
+    hl::Encoding enc;
+    const hl::Status s = tok.Encode(a, b, has_b, max_tokens, &enc);
+    std::vector<int32_t> ids, types;
+    std::vector<std::string> texts;
+    for (const hl::Token& t : enc.tokens) {
+      ids.push_back(t.id);
+      types.push_back(t.segment);
+      texts.push_back(t.text);
+    }
+    bool ok = s.ok() && ids == want_ids && types == want_types;
+    if (ok && c.contains("tokens")) ok = texts == c.at("tokens").get<std::vector<std::string>>();
+    if (ok && truncated) {
+      ok = enc.a_pieces == c.at("a_pieces").get<int32_t>() && enc.b_pieces == c.at("b_pieces").get<int32_t>() &&
+           enc.a_dropped == c.at("a_dropped").get<int32_t>() && enc.b_dropped == c.at("b_dropped").get<int32_t>();
+    }
+    if (ok && !truncated && (enc.a_dropped != 0 || enc.b_dropped != 0)) ok = false;
+    if (ok) {
+      ++r.passed;
+    } else if (reported++ < 10) {
+      std::printf("roberta-bpe mismatch [%s] a=\"%s\"%s\n  want %s\n  got  %s\n  status %s\n",
+                  c.at("kind").get<std::string>().c_str(), Escape(a).c_str(),
+                  has_b ? (" b=\"" + Escape(b) + "\"").c_str() : "", Ids(want_ids, FirstDifference(want_ids, ids)).c_str(),
+                  Ids(ids, FirstDifference(want_ids, ids)).c_str(), s.message().c_str());
+    }
+    std::vector<hl::Token> seg_a, seg_b;
+    for (const hl::Token& t : enc.tokens) (t.segment == 0 ? seg_a : seg_b).push_back(t);
+    std::string err = CheckBpeSpans(tok, a, seg_a);
+    if (err.empty() && has_b) err = CheckBpeSpans(tok, b, seg_b);
+    if (!err.empty()) {
+      ++r.span_failures;
+      if (reported++ < 10) std::printf("roberta-bpe span check failed for a=\"%s\": %s\n", Escape(a).c_str(), err.c_str());
+    }
+  }
+  std::printf("tokenizer conformance %-18s %zu/%zu cases identical, %zu span failures\n", "roberta-bpe", r.passed, r.cases,
+              r.span_failures);
+  return r;
+}
+
+std::vector<int32_t> EncodeIds(const hl::Tokenizer& tok, std::string_view a) {
+  hl::Encoding enc;
+  REQUIRE(tok.Encode(a, "", false, 1 << 20, &enc).ok());
+  std::vector<int32_t> ids;
+  for (const auto& t : enc.tokens) ids.push_back(t.id);
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("BPE tokenizer conformance with transformers.js (RobertaTokenizer)", "[tokenizer]") {
+  SECTION("from tokenizer.json") {
+    const ConformanceResult r = RunBpeFixture(*BpeTokenizer(true));
+    CHECK(r.cases >= 1500);
+    CHECK(r.passed == r.cases);
+    CHECK(r.span_failures == 0);
+  }
+  SECTION("from vocab.json + merges.txt") {
+    const ConformanceResult r = RunBpeFixture(*BpeTokenizer(false));
+    CHECK(r.passed == r.cases);
+    CHECK(r.span_failures == 0);
+  }
+}
+
+TEST_CASE("BPE tokenizer: spans, prefix space and special tokens", "[tokenizer]") {
+  auto tok = BpeTokenizer();
+  CHECK(tok->options().kind == hl::TokenizerKind::kByteLevelBpe);
+  CHECK(tok->IdToToken(tok->cls_id()) == "<s>");
+  CHECK(tok->IdToToken(tok->sep_id()) == "</s>");
+  CHECK(tok->IdToToken(tok->mask_id()) == "<mask>");
+  hl::Encoding enc;
+  const std::string a = "Hello the world", b = "it's";
+  REQUIRE(tok->Encode(a, b, true, 512, &enc).ok());
+  REQUIRE(enc.tokens.size() >= 7);
+  CHECK(enc.tokens[0].text == "<s>");
+  // "Ġthe": the span leaves out the space (trim_offsets).
+  bool found = false;
+  for (const hl::Token& t : enc.tokens) {
+    if (t.text == "\xC4\xA0the") {
+      found = true;
+      CHECK(a.substr(t.begin, t.end - t.begin) == "the");
+    }
+  }
+  CHECK(found);
+  // <s> A </s></s> B </s>: the second </s> opens segment 1.
+  size_t k = 0;
+  while (k < enc.tokens.size() && enc.tokens[k].segment == 0) ++k;
+  REQUIRE(k >= 2);
+  CHECK(enc.tokens[k - 1].text == "</s>");
+  CHECK(enc.tokens[k].text == "</s>");
+  CHECK(enc.tokens.back().text == "</s>");
+  // <mask> with lstrip: "a <mask>" tokenizes like "a<mask>", the mask spans exactly its text.
+  CHECK(EncodeIds(*tok, "a <mask>") == EncodeIds(*tok, "a<mask>"));
+  std::vector<hl::Token> t;
+  REQUIRE(tok->Tokenize("a  <mask>", &t).ok());
+  REQUIRE(t.size() == 2);
+  CHECK(t[1].begin == 3);
+  CHECK(t[1].end == 9);
+
+  // add_prefix_space: "hello" tokenizes as " hello", and the inserted space has no span.
+  hl::TokenizerOptions o = tok->options();
+  o.add_prefix_space = true;
+  std::vector<std::string> vocab;
+  for (size_t i = 0; i < tok->vocab_size(); ++i) vocab.push_back(tok->IdToToken(static_cast<int32_t>(i)));
+  std::unique_ptr<hl::Tokenizer> prefixed;
+  REQUIRE(hl::Tokenizer::Create(vocab, tok->merges(), o, &prefixed).ok());
+  CHECK(EncodeIds(*prefixed, "hello") == EncodeIds(*tok, " hello"));
+  REQUIRE(prefixed->Tokenize("hello", &t).ok());
+  REQUIRE(!t.empty());
+  CHECK(t[0].begin == 0);
+}
+
+TEST_CASE("BPE tokenizer: invalid UTF-8 and random bytes never crash", "[tokenizer]") {
+  auto tok = BpeTokenizer();
+  // Each invalid byte reads as U+FFFD (EF BF BD), spanning that one byte.
+  CHECK(EncodeIds(*tok, "a\xFF" "b") == EncodeIds(*tok, "a\xEF\xBF\xBD" "b"));
+  std::vector<hl::Token> t;
+  REQUIRE(tok->Tokenize("a\xFF", &t).ok());
+  REQUIRE(!t.empty());
+  CHECK(t.back().end == 2);
+  std::mt19937 rng(99);
+  for (int n = 0; n < 300; ++n) {
+    std::string s(rng() % 64, '\0');
+    for (char& c : s) c = static_cast<char>(rng() % 4 == 0 ? "< >/sma'\n"[rng() % 9] : rng() % 256);
+    hl::Encoding enc;
+    REQUIRE(tok->Encode(s, s, true, 1 + 6 + rng() % 40, &enc).ok());
+    for (const hl::Token& x : enc.tokens) {
+      CHECK(x.id >= 0);
+      CHECK(x.end <= static_cast<int32_t>(s.size()));
+    }
+  }
+}
+
+TEST_CASE("BPE tokenizer: long text is fast and chunking changes nothing", "[tokenizer]") {
+  auto tok = BpeTokenizer();
+  std::string text;
+  std::mt19937 rng(5);
+  const char* words[] = {"the", "model", "attends", "to", "it's", "12,345", "café", "中文", "😀", "\n\n", "  ", "<mask>", "x!"};
+  while (text.size() < (1u << 20)) {
+    text += words[rng() % 13];
+    text += rng() % 5 ? " " : "";
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<hl::Token> all;
+  REQUIRE(tok->Tokenize(text, &all).ok());
+  const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("BPE tokenizer: %zu bytes -> %zu tokens in %.3f s\n", text.size(), all.size(), sec);
+  CHECK(sec < 5.0);
+  // The same text cut at every 1000th word boundary, tokenized piecewise, gives the same tokens where the cut is
+  // before " " after a letter (where chunks are cut).
+  size_t cut = text.find(" m", 300000);
+  REQUIRE(cut != std::string::npos);
+  std::vector<hl::Token> left, right;
+  REQUIRE(tok->Tokenize(std::string_view(text).substr(0, cut), &left).ok());
+  REQUIRE(tok->Tokenize(std::string_view(text).substr(cut), &right).ok());
+  CHECK(left.size() + right.size() == all.size());
+}
+
+TEST_CASE("BPE tokenizer: header round trip and validation", "[tokenizer]") {
+  auto tok = BpeTokenizer();
+  std::vector<std::string> vocab;
+  for (size_t i = 0; i < tok->vocab_size(); ++i) vocab.push_back(tok->IdToToken(static_cast<int32_t>(i)));
+  const nlohmann::json h = hl::TokenizerToHeader(tok->options(), vocab, tok->merges());
+  CHECK(h.at("kind") == "bpe");
+  hl::TokenizerOptions o;
+  std::vector<std::string> v2;
+  hl::BpeMerges m2;
+  REQUIRE(hl::TokenizerFromHeader(h, &o, &v2, &m2).ok());
+  std::unique_ptr<hl::Tokenizer> back;
+  REQUIRE(hl::Tokenizer::Create(v2, m2, o, &back).ok());
+  for (const char* s : {"Paris is the <mask> of France.", "  it's 2024!\n", "中文 😀"})
+    CHECK(EncodeIds(*back, s) == EncodeIds(*tok, s));
+
+  // A merge whose part is not in the vocabulary, a missing byte character, merges on WordPiece: clear errors.
+  hl::BpeMerges bad = tok->merges();
+  bad.emplace_back("zzq", "x");
+  std::unique_ptr<hl::Tokenizer> t;
+  hl::Status s = hl::Tokenizer::Create(vocab, bad, tok->options(), &t);
+  CHECK(s.code() == hl::Code::kBadModel);
+  CHECK(s.message().find("zzq") != std::string::npos);
+  std::vector<std::string> no_a = vocab;
+  for (auto& w : no_a)
+    if (w == "a") w = "a-removed";
+  s = hl::Tokenizer::Create(no_a, {}, tok->options(), &t);
+  CHECK(s.code() == hl::Code::kBadModel);
+  CHECK(s.message().find("byte 97") != std::string::npos);
+  hl::TokenizerOptions wp;
+  s = hl::Tokenizer::Create(vocab, tok->merges(), wp, &t);
+  CHECK(s.code() == hl::Code::kInvalidArgument);
+  // Pairs need room for <s> A </s></s> B </s>.
+  hl::Encoding enc;
+  CHECK(tok->Encode("a", "b", true, 5, &enc).code() == hl::Code::kInvalidArgument);
+  CHECK(tok->Encode("a", "b", true, 6, &enc).ok());
+
+  // A BPE tokenizer.json with a normalizer, or without ByteLevel: Unsupported, not misread.
+  const BpeFiles f = ReadBpeFiles();
+  nlohmann::json j = nlohmann::json::parse(f.tokenizer_json);
+  j["normalizer"] = {{"type", "Lowercase"}};
+  hl::TokenizerOptions o3;
+  std::vector<std::string> v3;
+  hl::BpeMerges m3;
+  std::string how;
+  CHECK(hl::TokenizerFromHuggingFaceFiles("", "", "", j.dump(), "", &o3, &v3, &m3, &how).code() == hl::Code::kUnsupported);
+  CHECK(hl::TokenizerFromHuggingFaceFiles("", f.vocab_json, "", "", "", &o3, &v3, &m3, &how).code() == hl::Code::kBadModel);
+  CHECK(hl::TokenizerFromHuggingFaceFiles("", "", "", "", "", &o3, &v3, &m3, &how).code() == hl::Code::kBadModel);
 }

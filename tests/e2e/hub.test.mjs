@@ -143,3 +143,16 @@ test('the picker lists the catalog with sizes; its bert-base-uncased (a bert-bas
   assert.equal((await picker()).value, 'hub:google-bert/bert-base-uncased');
   assert.deepEqual(page.errors, []);
 });
+
+test('DistilBERT and RoBERTa checkpoints load by hub id and draw, each with its own special tokens', async () => {
+  for (const [id, cls, sep, layers] of [['test/tiny-distilbert', '[CLS]', '[SEP]', 2], ['test/tiny-roberta', '<s>', '</s>', 2]]) {
+    await page.fill('#hub-id', id);
+    await page.click('#hub-load');
+    await waitStatus(new RegExp(`^${id.replace('/', '\\/')}: \\d+ tokens, ${layers} layers`));
+    const tokens = await page.evaluate(() => window.headlight.result.tokens.map((t) => t.text));
+    assert.equal(tokens[0], cls, id);
+    assert.ok(tokens.includes(sep), id);
+    assert.ok(await page.locator('#view path.hl-head-line').count() > 0, id);
+  }
+  assert.deepEqual(page.errors, []);
+});

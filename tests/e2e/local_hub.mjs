@@ -17,12 +17,13 @@ import { root } from './browser.mjs';
 const LFS_MIN = 1 << 16;
 const CORS = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'content-length, etag, content-range' };
 
-/** The repos the tests use: BERT checkpoints from build/fixtures (made by the fixtures step): tiny-mlm whole, in three
- *  shards and as BF16; base-mlm (the bert-base shape, 440 MB) as google-bert/bert-base-uncased when `base`; broken ones. */
+/** The repos the tests use: checkpoints from build/fixtures (made by the fixtures step): BERT's tiny-mlm whole, in three
+ *  shards and as BF16, tiny-distilbert, tiny-roberta (its tokenizer.json only, as the hub's roberta-base has it);
+ *  base-mlm (the bert-base shape, 440 MB) as google-bert/bert-base-uncased when `base`; broken ones. */
 export function testRepos({ base = false } = {}) {
-  const read = (dir) => {
+  const read = (dir, names = ['config.json', 'vocab.txt', 'model.safetensors']) => {
     const file = (name) => readFileSync(path.join(root, 'build/fixtures', dir, name));
-    return { 'config.json': file('config.json'), 'vocab.txt': file('vocab.txt'), 'model.safetensors': file('model.safetensors') };
+    return Object.fromEntries(names.map((n) => [n, file(n)]));
   };
   const bert = read('tiny-mlm');
   const config = JSON.parse(bert['config.json']);
@@ -31,6 +32,8 @@ export function testRepos({ base = false } = {}) {
     'test/tiny-bert': bert,
     'test/tiny-bert-bf16': { ...texts, 'model.safetensors': toBF16(weights) },
     'test/sharded': { ...texts, ...shard(weights, 3) },
+    'test/tiny-distilbert': read('tiny-distilbert'),
+    'test/tiny-roberta': read('tiny-roberta', ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors']),
     ...(base ? { 'google-bert/bert-base-uncased': read('base-mlm') } : {}),  // the catalog's id: the picker's entry loads it
     'test/only-bin': { ...texts, 'pytorch_model.bin': Buffer.alloc(LFS_MIN + 1) },
     'test/gpt2': { 'config.json': Buffer.from(JSON.stringify({ ...config, model_type: 'gpt2' })), 'vocab.json': Buffer.from('{}') },

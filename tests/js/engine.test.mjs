@@ -141,3 +141,46 @@ test('runIds on run\'s token ids and types gives run\'s result, without spans; t
   assert.throws(() => e.runIds({ handle: 4242 }, [101, 102], [0, 0]), (err) => err instanceof InvalidArgumentError && !!err.hint);
   e.freeModel(model);
 });
+
+test('RoBERTa: convert from tokenizer.json (no vocab.txt), <s> A </s></s> B </s>, spans, statistics name <s>/</s>', async () => {
+  const e = await nodeEngine('st');
+  const dir = path.join(root, 'build', 'fixtures', 'tiny-roberta');
+  const read = (f) => readFileSync(path.join(dir, f), 'utf8');
+  const bytes = e.convert({ config: read('config.json'), tokenizerJson: read('tokenizer.json'),
+    tokenizerConfig: read('tokenizer_config.json'), safetensors: new Uint8Array(readFileSync(path.join(dir, 'model.safetensors'))) });
+  const model = e.loadModel(bytes);
+  assert.equal(model.info.tokenizer.kind, 'bpe');
+  assert.equal(model.info.tokenizer.cls, '<s>');
+  assert.equal(model.info.tokenizer.sep, '</s>');
+  assert.equal(model.info.config.family, 'roberta');
+  assert.equal(model.info.config.max_position_embeddings - model.info.config.position_offset, 512);
+  const a = 'Paris is the <mask> of France 🍓.', b = "It's a city, isn't it?";
+  const r = e.run(model, a, b, { stats: true });
+  const texts = r.tokens.map((t) => t.text);
+  assert.equal(texts[0], '<s>');
+  assert.equal(texts.at(-1), '</s>');
+  const k = r.tokens.findIndex((t) => t.segment === 1);
+  assert.deepEqual(texts.slice(k - 1, k + 1), ['</s>', '</s>'], 'the pair separator is </s></s>');
+  // Spans (UTF-16) map back onto the text: a word token's span is its text without the byte-level space "Ġ".
+  const france = r.tokens.find((t) => t.text === '\u0120France');
+  assert.ok(france, `no ĠFrance in ${texts.join(' ')}`);
+  assert.equal(a.slice(france.start, france.stop), 'France');
+  const aB = r.tokens.find((t) => t.text === '\u0120a' && t.segment === 1);
+  assert.equal(b.slice(aB.start, aB.stop), 'a');
+  // The strawberry's 4 bytes land in several tokens: each spans the whole character (2 UTF-16 units).
+  const berry = r.tokens.filter((t) => t.segment === 0 && t.start >= 0 && a.slice(t.start, t.stop).includes('🍓'));
+  assert.ok(berry.length >= 2, texts.join(' '));
+  for (const t of berry) assert.equal(a.slice(t.start, t.stop), '🍓');
+  const mask = r.tokens.find((t) => t.text === '<mask>');
+  assert.equal(a.slice(mask.start, mask.stop), '<mask>');
+  for (const t of r.tokens) {
+    if (t.start < 0) continue;
+    assert.ok(t.start <= t.stop && t.stop <= (t.segment === 0 ? a : b).length, `span of ${t.text}`);
+  }
+  assert.equal(r.mlm.length, 1);
+  // Clark et al.'s labels use the model's own special tokens.
+  const labels = r.stats.per_head.flatMap((h) => h.labels);
+  assert.ok(!labels.includes('[CLS]') && !labels.includes('[SEP]'), labels.join(','));
+  assert.ok(labels.some((l) => l === '<s>' || l === '</s>'), `no head labelled <s> or </s>: ${labels.join(',')}`);
+  e.freeModel(model);
+});

@@ -81,11 +81,24 @@ test('a sharded checkpoint (index + 3 files) converts to the same model; BF16 we
   engine.freeModel(b);
 });
 
+test('DistilBERT and RoBERTa checkpoints stream and convert by hub id; RoBERTa from its tokenizer.json alone', async () => {
+  for (const [id, first, second] of [['test/tiny-distilbert', '[CLS]', '[SEP]'], ['test/tiny-roberta', '<s>', '</s>']]) {
+    const { bytes, checkpoint } = await convertFromHub(id);
+    if (id.endsWith('roberta')) assert.equal(checkpoint.texts.vocab, null, 'no vocab.txt on the hub: tokenizer.json carries it');
+    const model = engine.loadModel(bytes);
+    const r = engine.run(model, 'The cat sat on the mat.', 'It was warm.');
+    assert.equal(r.tokens[0].text, first, id);
+    assert.equal(r.tokens.at(-1).text, second, id);
+    assert.equal(model.info.config.family, id.endsWith('roberta') ? 'roberta' : 'distilbert');
+    engine.freeModel(model);
+  }
+});
+
 test('each failure says what to do', async () => {
   const get = (id, options) => convertFromHub(id, options);
   await assert.rejects(get('test/nothing-here'), /the hub has no model test\/nothing-here \(config.json: 404\): check the id/);
   await assert.rejects(get('gated/secret'), /gated\/secret is gated or private on the hub \(HTTP 401\)/);
-  await assert.rejects(get('test/gpt2'), /test\/gpt2 is a "gpt2" model; Headlight runs bert models/);
+  await assert.rejects(get('test/gpt2'), /test\/gpt2 is a "gpt2" model; Headlight runs bert, distilbert, roberta models/);
   await assert.rejects(get('test/not-json'), /config.json is not JSON/);
   await assert.rejects(get('test/only-bin'), /has only pytorch_model.bin.*tools\/fetch-model test\/only-bin/);
   await assert.rejects(get('test/wrong-shape'), /intermediate.dense.bias" has shape \[512\] but config.json implies \[1024\]/);

@@ -140,10 +140,10 @@ std::string CsvStats(const hl::HeadStats& s) {
          std::to_string(s.other_sentence_count) + "," + Num(s.subword) + "," + std::to_string(s.subword_count);
 }
 
-std::string CsvLabels(const hl::HeadStats& s) {
+std::string CsvLabels(const hl::HeadStats& s, const hl::TokenConventions& conventions) {
   std::vector<std::string> labels;
   std::string dominant, joined;
-  hl::HeadLabels(&labels, &dominant, s);
+  hl::HeadLabels(&labels, &dominant, s, conventions);
   for (const std::string& l : labels) joined += (joined.empty() ? "" : ";") + l;
   return joined + "," + dominant;
 }
@@ -180,8 +180,8 @@ int main(int argc, char** argv) {
 
   const hl::BertConfig& c = model->config();
   const size_t L = static_cast<size_t>(c.num_layers), A = static_cast<size_t>(c.num_heads), H = L * A;
-  const std::string& cls = model->tokenizer().options().cls_token;
-  const std::string& sep = model->tokenizer().options().sep_token;
+  const hl::TokenizerOptions& topt = model->tokenizer().options();
+  const hl::TokenConventions conventions{topt.cls_token, topt.sep_token, topt.kind == hl::TokenizerKind::kByteLevelBpe};
   hl::RunOptions ro;
   ro.top_k = 1;
   ro.max_tokens = static_cast<size_t>(args.max_tokens);
@@ -211,7 +211,7 @@ int main(int argc, char** argv) {
     }
     t0 = std::chrono::steady_clock::now();
     hl::TokenClasses classes;
-    hl::ClassifyTokens(&classes, token_texts, segments, cls, sep);
+    hl::ClassifyTokens(&classes, token_texts, segments, conventions);
     for (size_t i = 0; i < n; ++i) tokens_json[i]["word"] = classes.word[i];
     std::vector<hl::HeadStats> stats;  // [H] this text
     map.Add(r.attention.data(), classes, n, &stats);
@@ -228,11 +228,11 @@ int main(int argc, char** argv) {
                          {"n", n},
                          {"truncation", {{"a_dropped", r.encoding.a_dropped}, {"b_dropped", r.encoding.b_dropped}}},
                          {"tokens", tokens_json},
-                         {"stats", hl::StatsJson(stats, r.n, std::log(static_cast<double>(n)), L, A)}});
+                         {"stats", hl::StatsJson(stats, r.n, std::log(static_cast<double>(n)), L, A, conventions)}});
     for (size_t h = 0; h < H; ++h)
       per_text_csv += std::to_string(k) + "," + std::to_string(t.line) + "," + std::to_string(h / A) + "," +
                       std::to_string(h % A) + "," + std::to_string(n) + "," + CsvStats(stats[h]) + "," +
-                      CsvLabels(stats[h]) + "\n";
+                      CsvLabels(stats[h], conventions) + "\n";
   }
 
   // The head map: token-weighted statistics over all texts, and the heads placed by MDS.
@@ -245,14 +245,14 @@ int main(int argc, char** argv) {
   std::string heads_csv = std::string("layer,head,") + kCsvStats + ",x,y,labels,dominant\n";
   for (size_t h = 0; h < H; ++h)
     heads_csv += std::to_string(h / A) + "," + std::to_string(h % A) + "," + CsvStats(aggregate[h]) + "," +
-                 Num(mds.points[2 * h]) + "," + Num(mds.points[2 * h + 1]) + "," + CsvLabels(aggregate[h]) + "\n";
+                 Num(mds.points[2 * h]) + "," + Num(mds.points[2 * h + 1]) + "," + CsvLabels(aggregate[h], conventions) + "\n";
   const nlohmann::json out{{"model", args.model},
                            {"pairs", args.pairs},
                            {"layers", L},
                            {"heads_per_layer", A},
                            {"max_tokens", args.max_tokens},
                            {"texts", text_json},
-                           {"head_map", map.Json(mds)},
+                           {"head_map", map.Json(mds, conventions)},
                            {"seconds", {{"run", run_s}, {"analysis", analysis_s}, {"mds", mds_s}}}};
 
   std::error_code ec;

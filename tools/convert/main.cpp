@@ -1,4 +1,4 @@
-// hl-convert: Hugging Face BERT or DistilBERT folder → Headlight model file (int8 by default).
+// hl-convert: Hugging Face BERT, DistilBERT or RoBERTa folder → Headlight model file (int8 by default).
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -9,9 +9,10 @@
 static int Usage() {
   std::fprintf(stderr,
                "usage: hl-convert <hf-folder> <out.hlm> [--f32] [--f32-embeddings] [--f32-qk-input] [--name NAME] [--source TEXT]\n"
-               "  <hf-folder> holds config.json, vocab.txt, model.safetensors or model.safetensors.index.json\n"
-               "  and the files it lists (tokenizer.json /\n"
-               "  tokenizer_config.json optional). Default: int8 linear weights and word embeddings, every\n"
+               "  <hf-folder> holds config.json, model.safetensors (or model.safetensors.index.json and the\n"
+               "  files it lists) and a tokenizer: vocab.txt (BERT, DistilBERT; tokenizer.json /\n"
+               "  tokenizer_config.json optional), or tokenizer.json with a BPE model or vocab.json + merges.txt\n"
+               "  (RoBERTa). Default: int8 linear weights and word embeddings, every\n"
                "  linear layer's input quantized to int8 per row. --f32-qk-input: the query and key\n"
                "  projections read f32 input (more faithful attention, those two layers run slower).\n");
   return 2;

@@ -1,5 +1,5 @@
-# Independent from-scratch PyTorch reference of Hugging Face BERT (BertModel / BertForMaskedLM / BertForPreTraining) and
-# DistilBERT (DistilBertModel / DistilBertForMaskedLM), eval mode.
+# Independent from-scratch PyTorch reference of Hugging Face BERT (BertModel / BertForMaskedLM / BertForPreTraining),
+# DistilBERT (DistilBertModel / DistilBertForMaskedLM) and RoBERTa (RobertaModel / RobertaForMaskedLM), eval mode.
 """
 Written from the semantics of transformers' modeling_bert.py (eager attention, no dropout at eval):
 
@@ -26,6 +26,15 @@ under its own config keys (n_layers, dim, n_heads, hidden_dim, activation; every
                                                                                        Wp tied to word embeddings)
 DistilBertModel saves embeddings.* and transformer.layer.{i}.*; DistilBertForMaskedLM puts "distilbert." before them
 and adds vocab_transform.*, vocab_layer_norm.*, vocab_projector.* (no pooler, no NSP head).
+
+RoBERTa (config model_type "roberta"; modeling_roberta.py) is BERT's encoder with three differences read here:
+  positions   create_position_ids_from_input_ids: a non-pad token's position is padding_idx + (number of non-pad
+              tokens up to and including it), i.e. padding_idx + 1 + i without padding; a pad token gets padding_idx
+              (padding_idx = pad_token_id, 1 in roberta-base, so positions start at 2)
+  names       "roberta." prefix (none in RobertaModel); LM head lm_head.dense / lm_head.layer_norm / lm_head.decoder
+              (+ lm_head.bias, which lm_head.decoder.bias repeats), mapped onto the cls.predictions.* names below
+  LM head     RobertaLMHead: layer_norm(gelu(x Wd^T + bd)) Wdec^T + bias with the exact (erf) GELU whatever hidden_act
+              says (BERT's transform uses hidden_act)
 
 Nothing here uses torch.nn modules or torch's own layer_norm / attention kernels: the point is to be an
 independent check for both the C++ engine and (in selfcheck.py) for torch's built-in transformer layers.
@@ -58,11 +67,16 @@ class BertConfig:
     layer_norm_eps: float = 1e-12
     pad_token_id: int = 0
     position_embedding_type: str = "absolute"
+    model_type: str = "bert"
     extra: dict = field(default_factory=dict)  # every other config.json field, kept verbatim
 
     @property
     def head_dim(self):
         return self.hidden_size // self.num_attention_heads
+
+    @property
+    def is_roberta(self):
+        return self.model_type == "roberta"
 
     @classmethod
     def from_dict(cls, d):
@@ -73,6 +87,8 @@ class BertConfig:
             raise ValueError("hidden_size must be divisible by num_attention_heads")
         if cfg.position_embedding_type != "absolute":
             raise NotImplementedError(f"position_embedding_type={cfg.position_embedding_type!r} (only 'absolute')")
+        if cfg.model_type not in ("bert", "roberta"):
+            raise NotImplementedError(f"model_type={cfg.model_type!r} (bert, roberta)")
         if cfg.hidden_act not in ACTIVATIONS:
             raise NotImplementedError(f"hidden_act={cfg.hidden_act!r}; supported: {sorted(ACTIVATIONS)}")
         return cfg
@@ -86,7 +102,8 @@ class BertConfig:
         """The shape, for run_reference's metadata."""
         return {"hidden_size": self.hidden_size, "num_hidden_layers": self.num_hidden_layers,
                 "num_attention_heads": self.num_attention_heads, "vocab_size": self.vocab_size,
-                "intermediate_size": self.intermediate_size, "hidden_act": self.hidden_act}
+                "intermediate_size": self.intermediate_size, "hidden_act": self.hidden_act,
+                **({"model_type": "roberta", "pad_token_id": self.pad_token_id} if self.is_roberta else {})}
 
 
 # ----------------------------------------------------------------------------------------------- primitives
@@ -184,6 +201,30 @@ def normalize_names(state):
     return out
 
 
+ROBERTA_HEAD = {"lm_head.dense.": "cls.predictions.transform.dense.",
+                "lm_head.layer_norm.": "cls.predictions.transform.LayerNorm.",
+                "lm_head.decoder.": "cls.predictions.decoder."}
+
+
+def normalize_roberta_names(state):
+    """RoBERTa checkpoint names -> the internal ones: drop a leading "roberta." (RobertaFor* checkpoints), map the LM
+    head onto the BERT head's names (lm_head.bias -> cls.predictions.bias)."""
+    out = {}
+    for name, t in state.items():
+        n = name[len("roberta."):] if name.startswith("roberta.") else name
+        for old, new in ROBERTA_HEAD.items():
+            if n.startswith(old):
+                n = new + n[len(old):]
+        if n == "lm_head.bias":
+            n = "cls.predictions.bias"
+        if n in IGNORED:
+            continue
+        if n in out:
+            raise ValueError(f"tensor {n!r} appears twice (with and without 'roberta.' prefix?)")
+        out[n] = t
+    return out
+
+
 def load_state(model_dir):
     """Raw tensors of a checkpoint folder: model.safetensors, else pytorch_model.bin."""
     st = os.path.join(model_dir, "model.safetensors")
@@ -232,7 +273,8 @@ class BertReference:
     @classmethod
     def from_pretrained(cls, model_dir, dtype=torch.float32):
         config = BertConfig.from_json(os.path.join(model_dir, "config.json"))
-        return cls(config, normalize_names(load_state(model_dir)), dtype=dtype)
+        names = normalize_roberta_names if config.is_roberta else normalize_names
+        return cls(config, names(load_state(model_dir)), dtype=dtype)
 
     def _check_shapes(self):
         c, w = self.config, self.w
@@ -260,14 +302,22 @@ class BertReference:
     def embeddings(self, input_ids, token_type_ids):
         """[B, n] ids -> [B, n, H]: word + absolute position + token type, then LayerNorm."""
         w, n = self.w, input_ids.shape[1]
-        if n > self.config.max_position_embeddings:
-            raise ValueError(f"sequence length {n} > max_position_embeddings")
-        positions = torch.arange(n)
+        positions = self.position_ids(input_ids)                    # [B, n]
+        if int(positions.max()) >= self.config.max_position_embeddings:
+            raise ValueError(f"sequence length {n} needs position {int(positions.max())} >= max_position_embeddings")
         e = (w["embeddings.word_embeddings.weight"][input_ids]
-             + w["embeddings.position_embeddings.weight"][positions][None]
+             + w["embeddings.position_embeddings.weight"][positions]
              + w["embeddings.token_type_embeddings.weight"][token_type_ids])
         return layer_norm(e, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"],
                           self.config.layer_norm_eps)
+
+    def position_ids(self, input_ids):
+        """[B, n] -> [B, n]: BERT 0..n-1; RoBERTa padding_idx + cumulative count of non-pad tokens (padding_idx at pads)."""
+        if not self.config.is_roberta:
+            return torch.arange(input_ids.shape[1])[None].expand_as(input_ids)
+        pad = self.config.pad_token_id
+        real = (input_ids != pad).long()
+        return torch.cumsum(real, dim=1) * real + pad
 
     def extended_mask(self, attention_mask):
         """[B, n] of 1 (attend) / 0 (padding) -> additive [B, 1, 1, n], as HF's get_extended_attention_mask."""
@@ -307,7 +357,7 @@ class BertReference:
     def mlm_logits(self, x):
         """Prediction head: transform (dense -> act -> LayerNorm), then decoder tied to word embeddings."""
         w = self.w
-        act = ACTIVATIONS[self.config.hidden_act]
+        act = gelu_erf if self.config.is_roberta else ACTIVATIONS[self.config.hidden_act]  # RobertaLMHead: gelu
         t = act(linear(x, w["cls.predictions.transform.dense.weight"], w["cls.predictions.transform.dense.bias"]))
         t = layer_norm(t, w["cls.predictions.transform.LayerNorm.weight"],
                        w["cls.predictions.transform.LayerNorm.bias"], self.config.layer_norm_eps)
@@ -568,11 +618,11 @@ class DistilBertReference:
 
 
 def load(model_dir, dtype=torch.float32):
-    """The reference for a checkpoint folder: by config.json's model_type, "bert" (or none) or "distilbert"."""
+    """The reference for a checkpoint folder: by config.json's model_type, "bert" (or none), "roberta" or "distilbert"."""
     with open(os.path.join(model_dir, "config.json")) as f:
         model_type = json.load(f).get("model_type", "bert")
     if model_type == "distilbert":
         return DistilBertReference.from_pretrained(model_dir, dtype=dtype)
-    if model_type != "bert":
-        raise NotImplementedError(f"{model_dir}: model_type {model_type!r} (the reference runs bert and distilbert)")
+    if model_type not in ("bert", "roberta"):
+        raise NotImplementedError(f"{model_dir}: model_type {model_type!r} (the reference runs bert, roberta and distilbert)")
     return BertReference.from_pretrained(model_dir, dtype=dtype)

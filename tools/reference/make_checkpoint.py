@@ -1,12 +1,20 @@
-# Writes a deterministic random-weight BERT or DistilBERT checkpoint (Hugging Face layout) that acts like a trained one.
+# Writes a deterministic random-weight BERT, DistilBERT or RoBERTa checkpoint (Hugging Face layout) that acts like a trained one.
 """
 Usage:
   /usr/bin/python3 tools/reference/make_checkpoint.py --shape {tiny,mini,base} --out DIR
-        [--seed S] [--vocab PATH] [--arch {bert,distilbert}] [--head {masked_lm,pretraining,base}]
+        [--seed S] [--vocab PATH] [--arch {bert,distilbert,roberta}] [--head {masked_lm,pretraining,base}]
         [--no-prefix | --prefix] [--write-tied] [--outlier-dims K] [--hidden-act gelu] [--quiet]
 
 Writes DIR/config.json, DIR/vocab.txt, DIR/tokenizer_config.json, DIR/model.safetensors, then prints
 attention-entropy and MLM-logit statistics on a random input (with [MASK]s).
+
+--arch roberta writes RobertaForMaskedLM (--head masked_lm) or RobertaModel (--head base) instead, from the same
+generator: config.json with model_type roberta, pad_token_id 1, bos 0, eos 2, max_position_embeddings = positions + 2
+(positions start at pad_token_id + 1), type_vocab_size 1, layer_norm_eps 1e-5; the byte-level BPE tokenizer of
+tests/fixtures/tokenizer/bpe (tokenizer.json, vocab.json, merges.txt, tokenizer_config.json; --vocab defaults to its
+vocab.json); tensor names "roberta." (none for RobertaModel) and lm_head.{dense,layer_norm,bias} (+ lm_head.decoder.*
+with --write-tied). <s>, </s> and <mask> play [CLS], [SEP] and [MASK] (sink heads key on <s>/</s>), the calibration
+input is <s> a.. </s></s> b.. </s>, and token types are all 0 (the segments still shape the calibration's statistics).
 
 Shapes: base = the fields of tests/fixtures/reference/bert-base-uncased/config.json (read at run time);
         tiny = L2 H128 A2 FF512, mini = L4 H256 A4 FF1024, same vocabulary and other fields.
@@ -116,6 +124,13 @@ DISTILBERT_HEAD_NAMES = {
     "cls.predictions.transform.dense.": "vocab_transform.", "cls.predictions.transform.LayerNorm.": "vocab_layer_norm.",
     "cls.predictions.bias": "vocab_projector.bias",
 }
+ROBERTA_ARCHITECTURES = {"masked_lm": "RobertaForMaskedLM", "base": "RobertaModel"}
+BPE_TOKENIZER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "fixtures", "tokenizer", "bpe")
+BPE_FILES = ["tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json"]
+# The special tokens the generator gives roles to, by name; --arch roberta switches to RoBERTa's. EXTRA_SPECIALS: tokens
+# that are special without BERT's [brackets].
+SPECIAL = {"cls": "[CLS]", "sep": "[SEP]", "mask": "[MASK]"}
+EXTRA_SPECIALS = set()
 HEAD_CYCLE = ["prev", "content", "next", "sink", "content", "broad", "self", "content", "sink"]
 POSITIONAL_SHIFT = {"prev": 1, "next": -1, "self": 0}   # head of query i peaks at key i - shift
 CALIB_N, CALIB_B = 128, 2
@@ -136,8 +151,20 @@ N_CLUSTERS = 64   # word-embedding clusters; the bigram rule maps the previous w
 
 
 def read_vocab(path):
+    if path.endswith(".json"):   # RoBERTa's vocab.json: {"token": id}
+        with open(path, encoding="utf-8") as f:
+            ids = json.load(f)
+        return [t for t, _ in sorted(ids.items(), key=lambda kv: kv[1])]
     with open(path, encoding="utf-8") as f:
         return [line.rstrip("\n") for line in f]
+
+
+def roberta_config(cfg):
+    """bert-base's fields as RoBERTa's config.json has them (roberta-base: 514 positions, 1 token type, eps 1e-5)."""
+    cfg = dict(cfg)
+    cfg.update(model_type="roberta", pad_token_id=1, bos_token_id=0, eos_token_id=2,
+               max_position_embeddings=cfg["max_position_embeddings"] + 2, type_vocab_size=1, layer_norm_eps=1e-5)
+    return cfg
 
 
 def build_config(shape, vocab_size, hidden_act=None):
@@ -186,8 +213,8 @@ class Init:
 def calibration_input(vocab, seed, n=CALIB_N, batch=CALIB_B):
     """[CLS] a.. [SEP] b.. [SEP] with random ordinary words, token types 0/1 and ~15% [MASK]."""
     g = torch.Generator().manual_seed(seed)
-    cls_id, sep_id = special_id(vocab, "[CLS]", 101), special_id(vocab, "[SEP]", 102)
-    mask_id = special_id(vocab, "[MASK]", 103)
+    cls_id, sep_id = special_id(vocab, SPECIAL["cls"], 101), special_id(vocab, SPECIAL["sep"], 102)
+    mask_id = special_id(vocab, SPECIAL["mask"], 103)
     lo = first_ordinary_id(vocab)
     ids = torch.randint(lo, len(vocab), (batch, n), generator=g)
     ids[torch.rand(batch, n, generator=g) < MASK_SHARE] = mask_id
@@ -195,6 +222,8 @@ def calibration_input(vocab, seed, n=CALIB_N, batch=CALIB_B):
     for b in range(batch):
         cut = int(torch.randint(n // 4, 3 * n // 4, (1,), generator=g))
         ids[b, 0], ids[b, cut], ids[b, n - 1] = cls_id, sep_id, sep_id
+        if EXTRA_SPECIALS:   # RoBERTa: <s> a.. </s></s> b.. </s> (the second </s> opens segment b)
+            ids[b, cut + 1] = sep_id
         tt[b, cut + 1:] = 1
     return ids, tt
 
@@ -209,7 +238,7 @@ def special_id(vocab, token, default):
 def first_ordinary_id(vocab):
     """First id past [PAD]/[unusedK]/[CLS]/... (999 in the bert-base-uncased vocab)."""
     for i, t in enumerate(vocab):
-        if not (t.startswith("[") and t.endswith("]")) and i > 0:
+        if not (t.startswith("[") and t.endswith("]")) and t not in EXTRA_SPECIALS and i > 0:
             return i
     return 1
 
@@ -260,8 +289,8 @@ def make_weights(cfg, vocab, seed, outlier_dims=0):
     eps = cfg["layer_norm_eps"]
     n_feat = min(16, H // 48, d // 2) if H // 48 >= 4 else 0   # too few dims for them below H = 192
     w = {}
-    cls_id, sep_id = special_id(vocab, "[CLS]", 101), special_id(vocab, "[SEP]", 102)
-    mask_id = special_id(vocab, "[MASK]", 103)
+    cls_id, sep_id = special_id(vocab, SPECIAL["cls"], 101), special_id(vocab, SPECIAL["sep"], 102)
+    mask_id = special_id(vocab, SPECIAL["mask"], 103)
 
     # --- embeddings
     clusters = rnd.normal(N_CLUSTERS, H)
@@ -349,7 +378,7 @@ def make_weights(cfg, vocab, seed, outlier_dims=0):
     # The first prev head reads the previous word's cluster (matched filter per centroid) into ctx_space.
     lo_id = first_ordinary_id(vocab)
     words = [i for i, t in enumerate(vocab[:V]) if i >= lo_id and not t.startswith("##")
-             and not (t.startswith("[") and t.endswith("]")) and len(t) > 1][:1000]
+             and not (t.startswith("[") and t.endswith("]")) and t not in EXTRA_SPECIALS and len(t) > 1][:1000]
     norms = word.norm(dim=1)
     words = [i for i in words if norms[i] >= norms[words].median()]   # well-separated (frequent) words
     successor = torch.tensor(words)[torch.randperm(len(words), generator=rnd.g)[:N_CLUSTERS]]
@@ -371,7 +400,8 @@ def make_weights(cfg, vocab, seed, outlier_dims=0):
         c = bert_ref.BertConfig.from_dict({**cfg, "num_hidden_layers": n_layers})
         return bert_ref.BertReference(c, w)
 
-    x = partial_model(0).embeddings(ids, tt)                    # [B, n, H]
+    model_tt = tt if cfg["type_vocab_size"] > 1 else torch.zeros_like(tt)   # RoBERTa: one token type
+    x = partial_model(0).embeddings(ids, model_tt)              # [B, n, H]
 
     def key_lift(x, cq, cqb, ck, ckb, keys):
         """Mean over rows of (mean score of the marked keys - row median)."""
@@ -657,17 +687,41 @@ def distilbert_names(w, head, prefix, write_tied):
     return dict(sorted(out.items()))   # name order, as the safetensors library writes them
 
 
+def roberta_names(w, head, prefix, write_tied):
+    """Internal -> RobertaForMaskedLM / RobertaModel names: the encoder under "roberta." (none in RobertaModel), the MLM
+    head as lm_head.dense / lm_head.layer_norm / lm_head.bias; the tied lm_head.decoder.{weight,bias} only with
+    --write-tied."""
+    head_names = {"cls.predictions.transform.dense.": "lm_head.dense.",
+                  "cls.predictions.transform.LayerNorm.": "lm_head.layer_norm.", "cls.predictions.bias": "lm_head.bias"}
+    out = {}
+    for k, v in w.items():
+        name = prefix + k
+        for old, new in head_names.items():
+            if k.startswith(old):
+                name = new + k[len(old):]
+        out[name] = v
+    if write_tied and head == "masked_lm":
+        out["lm_head.decoder.weight"] = w["embeddings.word_embeddings.weight"]
+        out["lm_head.decoder.bias"] = w["cls.predictions.bias"]
+    return dict(sorted(out.items()))
+
+
 def write_checkpoint(out_dir, cfg, vocab_path, tensors, architecture, metadata):
     os.makedirs(out_dir, exist_ok=True)
     cfg = dict(cfg)
+    roberta = cfg.get("model_type") == "roberta"
     cfg["architectures"] = [architecture]
     with open(os.path.join(out_dir, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
         f.write("\n")
-    shutil.copyfile(vocab_path, os.path.join(out_dir, "vocab.txt"))
-    with open(os.path.join(out_dir, "tokenizer_config.json"), "w") as f:
-        json.dump({"do_lower_case": True}, f, indent=2)
-        f.write("\n")
+    if roberta:
+        for name in BPE_FILES:
+            shutil.copyfile(os.path.join(os.path.dirname(vocab_path), name), os.path.join(out_dir, name))
+    else:
+        shutil.copyfile(vocab_path, os.path.join(out_dir, "vocab.txt"))
+        with open(os.path.join(out_dir, "tokenizer_config.json"), "w") as f:
+            json.dump({"do_lower_case": True}, f, indent=2)
+            f.write("\n")
     specs = [(name, "F32", t.shape) for name, t in tensors.items()]
     with safetensors_io.SafetensorsWriter(os.path.join(out_dir, "model.safetensors"), specs, metadata) as wr:
         for name, t in tensors.items():
@@ -726,14 +780,15 @@ def main(argv=None):
     ap.add_argument("--shape", choices=sorted(SHAPES), default="tiny")
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--vocab", default=os.path.join(BERT_BASE_UNCASED, "vocab.txt"))
-    ap.add_argument("--arch", choices=["bert", "distilbert"], default="bert",
-                    help="the checkpoint's layout: BERT's, or DistilBERT's (the same weights, no token types)")
+    ap.add_argument("--arch", choices=["bert", "distilbert", "roberta"], default="bert",
+                    help="the checkpoint's layout: BERT's, DistilBERT's (the same weights, no token types) or RoBERTa's")
+    ap.add_argument("--vocab", default=None, help="vocab.txt (bert, distilbert; default bert-base-uncased's) or vocab.json "
+                    "beside tokenizer.json, merges.txt, tokenizer_config.json (roberta; default tests/fixtures/tokenizer/bpe)")
     ap.add_argument("--head", choices=sorted(ARCHITECTURES), default="masked_lm")
     pg = ap.add_mutually_exclusive_group()
-    pg.add_argument("--no-prefix", action="store_true", help="no 'bert.' ('distilbert.') on encoder tensor names")
-    pg.add_argument("--prefix", action="store_true", help="force 'bert.' ('distilbert.') (default: HF's choice per "
-                    "head: prefixed for masked_lm/pretraining, none for base)")
+    pg.add_argument("--no-prefix", action="store_true", help="no 'bert.' ('distilbert.', 'roberta.') on encoder tensor names")
+    pg.add_argument("--prefix", action="store_true", help="force 'bert.' ('distilbert.', 'roberta.') (default: HF's choice "
+                    "per head: prefixed for masked_lm/pretraining, none for base)")
     ap.add_argument("--write-tied", action="store_true",
                     help="also store cls.predictions.decoder.{weight,bias} (HF's safetensors omit them)")
     ap.add_argument("--outlier-dims", type=int, default=0)
@@ -747,11 +802,24 @@ def main(argv=None):
         ap.error("DistilBERT has no pre-training (NSP) head: --head masked_lm (DistilBertForMaskedLM) or base "
                  "(DistilBertModel)")
 
+    roberta = args.arch == "roberta"
+    if roberta and args.head == "pretraining":
+        raise SystemExit("--arch roberta: --head masked_lm (RobertaForMaskedLM) or base (RobertaModel)")
+    # (set on every call: main may run several times in one process, as selfcheck.py does)
+    SPECIAL.update(dict(cls="<s>", sep="</s>", mask="<mask>") if roberta else dict(cls="[CLS]", sep="[SEP]", mask="[MASK]"))
+    EXTRA_SPECIALS.clear()
+    if roberta:
+        EXTRA_SPECIALS.update({"<s>", "<pad>", "</s>", "<unk>", "<mask>"})
+    if args.vocab is None:
+        args.vocab = os.path.join(BPE_TOKENIZER, "vocab.json") if roberta else os.path.join(BERT_BASE_UNCASED, "vocab.txt")
+
     t0 = time.time()
     vocab = read_vocab(args.vocab)
     cfg = build_config(args.shape, len(vocab), args.hidden_act)
-    hf_prefix = "distilbert." if distil else "bert."
-    prefix = "" if args.no_prefix else hf_prefix if (args.prefix or args.head != "base") else ""
+    if roberta:
+        cfg = roberta_config(cfg)
+    stem = {"bert": "bert.", "distilbert": "distilbert.", "roberta": "roberta."}[args.arch]
+    prefix = "" if args.no_prefix else stem if (args.prefix or args.head != "base") else ""
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)   # calibration must not depend on the thread count
@@ -763,8 +831,8 @@ def main(argv=None):
         tensors = distilbert_names(w, args.head, prefix, args.write_tied)
         file_cfg, architecture = distilbert_config(cfg), DISTILBERT_ARCHITECTURES[args.head]
     else:
-        tensors = hf_names(select_for_head(w, args.head), args.head, prefix, args.write_tied)
-        file_cfg, architecture = cfg, ARCHITECTURES[args.head]
+        tensors = (roberta_names if roberta else hf_names)(select_for_head(w, args.head), args.head, prefix, args.write_tied)
+        file_cfg, architecture = cfg, (ROBERTA_ARCHITECTURES if roberta else ARCHITECTURES)[args.head]
     meta = {"format": "pt", "headlight_generator": "tools/reference/make_checkpoint.py",
             "seed": str(args.seed), "shape": args.shape,
             "head_types": json.dumps(head_types), "outlier_dims": json.dumps(outliers)}
@@ -778,12 +846,14 @@ def main(argv=None):
         stats_cfg = {**cfg}
         model = bert_ref.BertReference(bert_ref.BertConfig.from_dict(stats_cfg),
                                        select_for_head(w, "pretraining"))
-        ids, tt = summary_input(vocab, args.seed + 104729, min(args.stats_n, cfg["max_position_embeddings"]))
+        ids, tt = summary_input(vocab, args.seed + 104729, min(args.stats_n, cfg["max_position_embeddings"] - (2 if roberta else 0)))
         if distil:   # the written checkpoint itself, through the DistilBERT reference: no token types
             model = bert_ref.DistilBertReference(bert_ref.DistilBertConfig.from_dict(file_cfg),
                                                  bert_ref.normalize_distilbert_names(tensors))
             tt = torch.zeros_like(tt)
-        print_stats(attention_stats(model, ids, tt, special_id(vocab, "[MASK]", 103)), head_types, log)
+        if cfg["type_vocab_size"] == 1:
+            tt = torch.zeros_like(tt)
+        print_stats(attention_stats(model, ids, tt, special_id(vocab, SPECIAL["mask"], 103)), head_types, log)
         log(f"stats {time.time() - t2:.1f} s")
     return 0
 

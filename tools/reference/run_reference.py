@@ -1,10 +1,11 @@
-# Runs the independent PyTorch BERT reference on a list of inputs and writes every checked tensor to a safetensors file.
+# Runs the independent PyTorch BERT / RoBERTa reference on a list of inputs and writes every checked tensor to a safetensors file.
 """
 Usage:
   /usr/bin/python3 tools/reference/run_reference.py --model DIR --inputs inputs.json --out out.safetensors
         [--no-hidden-states] [--threads 1] [--float64]
 
-DIR: a BERT or DistilBERT checkpoint (config.json's model_type; bert_ref.load).
+DIR: a BERT, DistilBERT or RoBERTa checkpoint (config.json's model_type; bert_ref.load). RoBERTa's positions start at
+pad_token_id + 1 (see bert_ref.py).
 
 inputs.json: a list of cases
   {"input_ids": [101, ...], "token_type_ids": [0, ...],      (token_type_ids optional: zeros; all 0 for DistilBERT)

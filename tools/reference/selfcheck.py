@@ -16,6 +16,10 @@ Builds tiny checkpoints in a temporary folder (a few seconds on one core) and ch
   distilbert  --arch distilbert files have DistilBERT's names and config keys; DistilBertReference (its own mask
             and q scaling) on them equals BertReference on the BERT file of the same seed with token types 0,
             padded batch included; DistilBertModel and a stored tied projector load; token types 1 are refused
+  roberta   make_checkpoint --arch roberta files (names, heads, tokenizer files); bert_ref's RoBERTa forward equals its
+            BERT forward (checked above against torch) on the same weights with the position table shifted by
+            padding_idx + 1; right padding with <pad> leaves the real tokens' outputs unchanged
+            (create_position_ids_from_input_ids); RobertaModel and --write-tied variants load alike
   determinism  make_checkpoint and run_reference give identical bytes when re-run
 --model DIR runs the forward checks on an existing checkpoint too (e.g. a base-shape one).
 Prints one line per check; exit status 1 if any fails.
@@ -423,6 +427,63 @@ def check_determinism(tmp, dirs):
 
 # ----------------------------------------------------------------------------------------------- main
 
+def check_roberta(tmp):
+    print("roberta")
+    d = make(tmp, "roberta_mlm", "--arch", "roberta")
+    base = make(tmp, "roberta_base", "--arch", "roberta", "--head", "base")
+    tied = make(tmp, "roberta_tied", "--arch", "roberta", "--write-tied")
+    names = set(sio.load_torch(os.path.join(d, "model.safetensors")))
+    check("RobertaForMaskedLM file: 'roberta.' encoder, lm_head.{dense,layer_norm,bias}, no pooler, no cls.*",
+          "roberta.embeddings.word_embeddings.weight" in names and "lm_head.layer_norm.weight" in names
+          and "lm_head.bias" in names and not any(n.startswith(("cls.", "roberta.pooler")) for n in names))
+    with open(os.path.join(d, "config.json")) as f:
+        cfg = json.load(f)
+    check("config: model_type roberta, pad 1, 514 positions, 1 token type, RobertaForMaskedLM",
+          (cfg["model_type"], cfg["pad_token_id"], cfg["max_position_embeddings"], cfg["type_vocab_size"],
+           cfg["architectures"]) == ("roberta", 1, 514, 1, ["RobertaForMaskedLM"]))
+    check("tokenizer files copied, no vocab.txt",
+          all(os.path.exists(os.path.join(d, f)) for f in make_checkpoint.BPE_FILES)
+          and not os.path.exists(os.path.join(d, "vocab.txt")))
+    bnames = set(sio.load_torch(os.path.join(base, "model.safetensors")))
+    check("RobertaModel file: no prefix, pooler, no lm_head", "pooler.dense.weight" in bnames
+          and "embeddings.word_embeddings.weight" in bnames and not any(n.startswith("lm_head.") for n in bnames))
+    tnames = set(sio.load_torch(os.path.join(tied, "model.safetensors")))
+    check("--write-tied adds lm_head.decoder.{weight,bias}", {"lm_head.decoder.weight", "lm_head.decoder.bias"} <= tnames)
+
+    m = bert_ref.load(d, dtype=torch.float64)
+    c = m.config
+    g = torch.Generator().manual_seed(5)
+    n = 40
+    ids = torch.randint(4, c.vocab_size - 1, (1, n), generator=g)
+    ids[0, 0], ids[0, 18], ids[0, 19], ids[0, n - 1], ids[0, 7] = 0, 2, 2, 2, c.vocab_size - 1  # <s> .. </s></s> .. </s>, <mask>
+    out = m.forward(ids)
+    # The same weights as BERT with positions 0.. reading the table from row padding_idx + 1 on.
+    w = dict(m.w)
+    off = c.pad_token_id + 1
+    w["embeddings.position_embeddings.weight"] = w["embeddings.position_embeddings.weight"][off:]
+    bcfg = {k: getattr(c, k) for k in c.__dataclass_fields__ if k != "extra"}
+    bcfg.update(model_type="bert", max_position_embeddings=c.max_position_embeddings - off, pad_token_id=0)
+    as_bert = bert_ref.BertReference(bert_ref.BertConfig.from_dict(bcfg), w, dtype=torch.float64).forward(ids)
+    worst = max(maxdiff(out[k], as_bert[k]) for k in ("attentions", "last_hidden", "mlm_logits"))
+    check("RoBERTa forward == BERT forward with the position table shifted by padding_idx + 1 (gelu LM head)",
+          worst < 1e-12, f"{worst:.1e}")
+    positions = m.position_ids(torch.cat([ids[:, :30], torch.ones(1, 10, dtype=torch.long)], dim=1))
+    check("positions: padding_idx + 1 + i for tokens, padding_idx for <pad>",
+          positions[0, :30].tolist() == list(range(off, off + 30)) and positions[0, 30:].tolist() == [1] * 10)
+    padded = ids.clone()
+    padded[0, 30:] = c.pad_token_id
+    am = torch.ones(1, n, dtype=torch.long)
+    am[0, 30:] = 0
+    short = m.forward(ids[:, :30])
+    pad_out = m.forward(padded, attention_mask=am)
+    d_pad = maxdiff(pad_out["last_hidden"][:, :30], short["last_hidden"])
+    check("right padding with <pad> leaves the real tokens' outputs unchanged", d_pad < 1e-12, f"{d_pad:.1e}")
+    mt = bert_ref.load(tied, dtype=torch.float64)
+    check("--write-tied file: same MLM logits", maxdiff(mt.forward(ids)["mlm_logits"], out["mlm_logits"]) < 1e-12)
+    mb = bert_ref.load(base)
+    check("RobertaModel file loads: pooler, no MLM head", mb.has_pooler and not mb.has_mlm)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", action="append", default=[], help="also run the forward checks on this checkpoint")
@@ -443,6 +504,7 @@ def main(argv=None):
             check_forward(bert_ref.load(d), f"tiny/masked_lm {act} +2 outlier dims")
         for d in args.model:
             check_forward(bert_ref.load(d), d)
+        check_roberta(tmp)
         check_determinism(tmp, dirs)
     finally:
         if not args.keep:

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   if (r.encoding.a_dropped || r.encoding.b_dropped)
     std::printf("truncated: %d word pieces of A and %d of B dropped\n", r.encoding.a_dropped, r.encoding.b_dropped);
   for (const hl::MaskPrediction& p : r.mlm) {
-    std::printf("[MASK] at %d:", p.position);
+    std::printf("%s at %d:", model->tokenizer().options().mask_token.c_str(), p.position);
     for (size_t i = 0; i < p.ids.size(); ++i)
       std::printf(" %s (%.3f)", model->tokenizer().IdToToken(p.ids[i]).c_str(), p.probs[i]);
     std::printf("\n");

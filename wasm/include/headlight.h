@@ -87,7 +87,8 @@ int32_t hl_distances_mds(int32_t acc, const char** json, size_t* length);
 int32_t hl_distances_free(int32_t acc);
 
 /* Streaming conversion of a Hugging Face checkpoint to a model file (model/convert.h). Begin with its text files
-   (optional ones NULL with length 0; index_json: model.safetensors.index.json of a sharded checkpoint, whose files are
+   (optional ones NULL with length 0; vocab_txt (BERT) may be NULL when tokenizer_json holds a byte-level BPE model
+   (RoBERTa); index_json: model.safetensors.index.json of a sharded checkpoint, whose files are
    then fed in sorted order); feed each safetensors file's bytes in chunks of any size, end_of_file = 1 with a file's
    last chunk (which may be empty); then finish. The output is allocated once the tensor list is known (at begin with an
    index, else when the first file's header has arrived): a model too large for memory fails there, before its weights

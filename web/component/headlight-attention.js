@@ -201,7 +201,7 @@ export class HeadlightAttention extends HTMLElement {
       this.#draw();
       const cut = r.truncation.a_dropped + r.truncation.b_dropped;
       this.#ready(`${model.name} · ${r.n} tokens · ${r.timings_ms.total.toFixed(0)} ms in your browser` +
-        (cut ? ` · ${cut} word pieces past the model's ${model.info.config.max_position_embeddings} positions cut` : ''));
+        (cut ? ` · ${cut} word pieces past the model's ${model.info.config.max_position_embeddings - (model.info.config.position_offset ?? 0)} positions cut` : ''));
     } catch (e) {
       this.#fail(e, gen);
     }

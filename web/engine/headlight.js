@@ -216,13 +216,13 @@ export class Engine {
   }
 
   /** A Hugging Face checkpoint's files, converted as its safetensors bytes arrive (hl_convert_*): texts {config, vocab,
-   *  tokenizerConfig?, tokenizerJson?, index?} (strings or Uint8Arrays; index: a sharded checkpoint's
-   *  model.safetensors.index.json). Returns {feed(bytes, endOfFile), finish(), free()}: feed each safetensors file's
+   *  tokenizerConfig?, tokenizerJson?, index?} (strings or Uint8Arrays or null; vocab (vocab.txt) may be null when
+   *  tokenizerJson holds a BPE model (RoBERTa); index: a sharded checkpoint's model.safetensors.index.json). Returns {feed(bytes, endOfFile), finish(), free()}: feed each safetensors file's
    *  bytes in order (endOfFile with a file's last chunk, which may be empty; feed then returns the file's SHA-256 as
    *  hex, else null); finish() → the model file, still in the
    *  engine: {size, read(offset, length) → a copy, load({threads}) → a loaded model (the file is handed over), free()}.
    *  A failed feed ends the conversion; free() abandons one (both are safe to call twice). */
-  convertStream({ config, vocab, tokenizerConfig = null, tokenizerJson = null, index = null }, { int8 = true } = {}) {
+  convertStream({ config, vocab = null, tokenizerConfig = null, tokenizerJson = null, index = null }, { int8 = true } = {}) {
     const enc = (x) => (x === null ? null : typeof x === 'string' ? this.encoder.encode(x) : x);
     const texts = [config, vocab, tokenizerConfig, tokenizerJson, index].map(enc);
     const args = texts.flatMap((t) => (t === null ? [0, 0] : [this.put(t), t.length]));

@@ -4,7 +4,7 @@
 
 export const HUB_ENDPOINT = 'https://huggingface.co';
 // The model types the engine runs (model/config.cpp reads their config.json).
-export const SUPPORTED_TYPES = ['bert'];
+export const SUPPORTED_TYPES = ['bert', 'distilbert', 'roberta'];
 
 const OWNER_NAME = /^[A-Za-z0-9][\w.-]{0,95}\/[A-Za-z0-9][\w.-]{0,95}$/;
 const REVISION = /^[\w.-][\w./-]{0,99}$/;

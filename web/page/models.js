@@ -224,7 +224,7 @@ export async function readChosenFiles(fileList) {
     !weights.length && 'model.safetensors'].filter(Boolean);
   if (missing.length) {
     const bin = byName.has('pytorch_model.bin');
-    throw new Error(`choose a Headlight .hlm file, or a Hugging Face folder's config.json, vocab.txt and model.safetensors ` +
+    throw new Error(`choose a Headlight .hlm file, or a Hugging Face folder's config.json, vocab.txt (RoBERTa: tokenizer.json) and model.safetensors ` +
       `(missing: ${missing.join(', ')})${bin ? '; pytorch_model.bin cannot be read in the browser: run tools/fetch-model to convert it' : ''}`);
   }
   const dir = files[0].webkitRelativePath?.split('/')[0];

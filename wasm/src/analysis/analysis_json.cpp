@@ -24,10 +24,10 @@ nlohmann::json ExamplesJson(const PatternExamples& e) {
 
 }  // namespace
 
-nlohmann::json HeadStatsJson(const HeadStats& s, size_t layer, size_t head) {
+nlohmann::json HeadStatsJson(const HeadStats& s, size_t layer, size_t head, const TokenConventions& conventions) {
   std::vector<std::string> labels;
   std::string dominant;
-  HeadLabels(&labels, &dominant, s);
+  HeadLabels(&labels, &dominant, s, conventions);
   return nlohmann::json{{"layer", layer},
                         {"head", head},
                         {"next", s.next},
@@ -51,10 +51,11 @@ nlohmann::json HeadStatsJson(const HeadStats& s, size_t layer, size_t head) {
 }
 
 nlohmann::json StatsJson(const std::vector<HeadStats>& stats, int64_t n, double uniform_entropy, size_t layers,
-                         size_t heads_per_layer) {
+                         size_t heads_per_layer, const TokenConventions& conventions) {
   nlohmann::json per_head = nlohmann::json::array();
   for (size_t k = 0; k < stats.size(); ++k)
-    per_head.push_back(HeadStatsJson(stats[k], heads_per_layer ? k / heads_per_layer : 0, heads_per_layer ? k % heads_per_layer : k));
+    per_head.push_back(HeadStatsJson(stats[k], heads_per_layer ? k / heads_per_layer : 0, heads_per_layer ? k % heads_per_layer : k,
+                                     conventions));
   return nlohmann::json{{"n", n},
                         {"uniform_entropy", uniform_entropy},
                         {"layers", layers},

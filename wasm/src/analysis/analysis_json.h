@@ -16,11 +16,13 @@ namespace hl {
 //  "identical_count","other_sentence","other_sentence_count","subword","subword_count","labels","dominant","examples"};
 // NaN (a pattern that applied nowhere) becomes null when dumped. "examples" (one text's statistics only, else null):
 // {"next","previous","delimiter","identical","other_sentence","subword"}, each {"token","score"} or null.
-nlohmann::json HeadStatsJson(const HeadStats& stats, size_t layer, size_t head);
+// Labels name the special tokens as `conventions` does.
+nlohmann::json HeadStatsJson(const HeadStats& stats, size_t layer, size_t head,
+                             const TokenConventions& conventions = TokenConventions());
 
 // {"n","uniform_entropy","layers","heads_per_layer","per_head":[HeadStatsJson of stats [layers·heads_per_layer]]}.
 nlohmann::json StatsJson(const std::vector<HeadStats>& stats, int64_t n, double uniform_entropy, size_t layers,
-                         size_t heads_per_layer);
+                         size_t heads_per_layer, const TokenConventions& conventions = TokenConventions());
 
 // {"texts","rows","total_heads","layers","heads_per_layer","distance":[total_heads²],"points":[[x,y]...],"stress",
 //  "iterations"}.

@@ -34,9 +34,9 @@ std::vector<HeadStats> HeadMap::Aggregate() const {
   return out;
 }
 
-nlohmann::json HeadMap::AggregateJson() const {
+nlohmann::json HeadMap::AggregateJson(const TokenConventions& conventions) const {
   const double uniform = tokens_ ? n_log_n_ / static_cast<double>(tokens_) : 0.0;
-  return StatsJson(Aggregate(), tokens_, uniform, layers_, heads_per_layer_);
+  return StatsJson(Aggregate(), tokens_, uniform, layers_, heads_per_layer_, conventions);
 }
 
 Status HeadMap::Place(MdsResult* mds) const {
@@ -46,9 +46,9 @@ Status HeadMap::Place(MdsResult* mds) const {
   return Status::Ok();
 }
 
-nlohmann::json HeadMap::Json(const MdsResult& mds) const {
+nlohmann::json HeadMap::Json(const MdsResult& mds, const TokenConventions& conventions) const {
   nlohmann::json j = DistancesJson(distances_, mds, layers_, heads_per_layer_);
-  j["aggregate"] = AggregateJson();
+  j["aggregate"] = AggregateJson(conventions);
   return j;
 }
 

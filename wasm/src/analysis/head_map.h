@@ -30,13 +30,13 @@ class HeadMap {
   std::vector<HeadStats> Aggregate() const;
 
   // StatsJson of Aggregate(): "n" = Σ n, "uniform_entropy" = Σ n·ln n / Σ n (uniform attention's mean row entropy).
-  nlohmann::json AggregateJson() const;
+  nlohmann::json AggregateJson(const TokenConventions& conventions = TokenConventions()) const;
 
   // MDS of the summed distances into *mds. Fails when no text was added or the eigen-decomposition did not converge.
   Status Place(MdsResult* mds) const;
 
   // DistancesJson of the sums and `mds` (from Place), with "aggregate": AggregateJson().
-  nlohmann::json Json(const MdsResult& mds) const;
+  nlohmann::json Json(const MdsResult& mds, const TokenConventions& conventions = TokenConventions()) const;
 
  private:
   size_t layers_, heads_per_layer_;

@@ -13,6 +13,15 @@ namespace {
 
 bool StartsWithPieceMarker(const std::string& text) { return text.size() >= 2 && text[0] == '#' && text[1] == '#'; }
 
+// Byte-level BPE's whitespace characters: U+0109..U+010D (\t \n \v \f \r) and U+0120 (space), as UTF-8 C4 89..8D / C4 A0.
+bool IsByteLevelSpace(const std::string& text, size_t i) {
+  if (i + 1 >= text.size() || static_cast<unsigned char>(text[i]) != 0xC4) return false;
+  const unsigned char b = static_cast<unsigned char>(text[i + 1]);
+  return (b >= 0x89 && b <= 0x8D) || b == 0xA0;
+}
+bool StartsWithByteLevelSpace(const std::string& t) { return IsByteLevelSpace(t, 0); }
+bool EndsWithByteLevelSpace(const std::string& t) { return t.size() >= 2 && IsByteLevelSpace(t, t.size() - 2); }
+
 // Appends, for each i, the j with keep(i, j) to a CSR list (offsets [n+1]).
 template <typename Keep>
 void BuildLists(std::vector<int32_t>* offsets, std::vector<int32_t>* indices, size_t n, Keep keep) {
@@ -35,28 +44,42 @@ double SumOver(const float* row, const std::vector<int32_t>& offsets, const std:
 }  // namespace
 
 void WordIndices(std::vector<int32_t>* word, const std::vector<std::string>& texts, const std::vector<int32_t>& segments,
-                 const std::string& cls, const std::string& sep) {
+                 const TokenConventions& c) {
   const size_t n = texts.size();
   word->assign(n, -1);
   int32_t words = 0;
   for (size_t i = 0; i < n; ++i) {
     const std::string& t = texts[i];
-    if (t == cls || t == sep) continue;
-    // a "##" piece continues the word of the token before it when that one is a word token of the same segment
+    if (t == c.cls || t == c.sep) continue;
+    // a piece continues the word of the token before it when that one is a word token of the same segment
     const int32_t seg = i < segments.size() ? segments[i] : 0, prev_seg = i > 0 && i - 1 < segments.size() ? segments[i - 1] : 0;
-    const bool continues = i > 0 && StartsWithPieceMarker(t) && (*word)[i - 1] >= 0 && prev_seg == seg;
+    const bool joins = c.byte_level ? i > 0 && !StartsWithByteLevelSpace(t) && !EndsWithByteLevelSpace(texts[i - 1])
+                                    : StartsWithPieceMarker(t);
+    const bool continues = i > 0 && joins && (*word)[i - 1] >= 0 && prev_seg == seg;
     (*word)[i] = continues ? (*word)[i - 1] : words++;
   }
 }
 
+void WordIndices(std::vector<int32_t>* word, const std::vector<std::string>& texts, const std::vector<int32_t>& segments,
+                 const std::string& cls, const std::string& sep) {
+  WordIndices(word, texts, segments, TokenConventions{cls, sep, false});
+}
+
 void ClassifyTokens(TokenClasses* out, const std::vector<std::string>& texts, const std::vector<int32_t>& segments,
                     const std::string& cls, const std::string& sep) {
+  ClassifyTokens(out, texts, segments, TokenConventions{cls, sep, false});
+}
+
+void ClassifyTokens(TokenClasses* out, const std::vector<std::string>& texts, const std::vector<int32_t>& segments,
+                    const TokenConventions& conventions) {
+  const std::string& cls = conventions.cls;
+  const std::string& sep = conventions.sep;
   const size_t n = texts.size();
   out->n = n;
   out->is_cls.assign(n, 0);
   out->is_sep.assign(n, 0);
   out->is_punct.assign(n, 0);
-  WordIndices(&out->word, texts, segments, cls, sep);
+  WordIndices(&out->word, texts, segments, conventions);
   std::vector<int32_t> text_id(n), segment(n, 0);  // [n] distinct-text index; segment (0 when not given)
   std::vector<uint8_t> special(n, 0);              // [n]
   std::unordered_map<std::string, int32_t> ids;
@@ -212,13 +235,13 @@ void AddAllHeadSums(std::vector<HeadSums>* sums, const float* attention, const T
   for (size_t h = 0; h < total_heads; ++h) AddHeadSums(&(*sums)[h], attention + h * n * n, tokens, n);
 }
 
-void HeadLabels(std::vector<std::string>* labels, std::string* dominant, const HeadStats& s) {
+void HeadLabels(std::vector<std::string>* labels, std::string* dominant, const HeadStats& s, const TokenConventions& c) {
   struct Rule {
     const char* label;
     double value, threshold;
   };
   const Rule rules[] = {{"broad", s.entropy, 3.8}, {"previous", s.previous, 0.5}, {"next", s.next, 0.5},
-                        {"[CLS]", s.cls, 0.6},     {"[SEP]", s.sep, 0.6},         {"punctuation", s.punct, 0.6}};
+                        {c.cls.c_str(), s.cls, 0.6}, {c.sep.c_str(), s.sep, 0.6},     {"punctuation", s.punct, 0.6}};
   labels->clear();
   dominant->clear();
   double best = 0;

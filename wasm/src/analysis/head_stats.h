@@ -18,14 +18,29 @@ struct TokenClasses {
   std::vector<int32_t> subword_offsets, subword;      // the other pieces of i's word
 };
 
-// The word of each token: a token and the "##" pieces after it in its segment are one word; [CLS]/[SEP] (texts cls and
-// sep) belong to none (-1). word: [n], words numbered 0, 1, ... in order. segments: [n] (0 where shorter).
+// How a model's tokens read: its two special tokens (BERT "[CLS]"/"[SEP]", RoBERTa "<s>"/"</s>", which also name
+// Clark et al.'s labels) and how word pieces join into words.
+struct TokenConventions {
+  std::string cls = "[CLS]", sep = "[SEP]";
+  // false (WordPiece): a "##" piece continues the word before it. true (byte-level BPE): a token continues the word
+  // before it unless either begins or ends with a byte-level whitespace character ("Ġ" space, "Ċ" newline, ...), so
+  // words are what whitespace separates (punctuation stays with its word: "Hello," is one word).
+  bool byte_level = false;
+};
+
+// The word of each token: a token and the "##" pieces after it in its segment are one word (byte-level BPE: see
+// TokenConventions); the special tokens belong to none (-1). word: [n], words numbered 0, 1, ... in order. segments:
+// [n] (0 where shorter).
 void WordIndices(std::vector<int32_t>* word, const std::vector<std::string>& texts, const std::vector<int32_t>& segments,
-                 const std::string& cls, const std::string& sep);
+                 const TokenConventions& conventions);
+void WordIndices(std::vector<int32_t>* word, const std::vector<std::string>& texts, const std::vector<int32_t>& segments,
+                 const std::string& cls, const std::string& sep);  // WordPiece
 
 // Classifies the tokens of one text. Special tokens are those whose text is cls or sep.
 void ClassifyTokens(TokenClasses* out, const std::vector<std::string>& texts, const std::vector<int32_t>& segments,
-                    const std::string& cls, const std::string& sep);
+                    const TokenConventions& conventions);
+void ClassifyTokens(TokenClasses* out, const std::vector<std::string>& texts, const std::vector<int32_t>& segments,
+                    const std::string& cls, const std::string& sep);  // WordPiece
 
 // The token (row) where one head shows one of Vig's patterns most in one text, and its score there: the weight to the
 // next / previous token, to [CLS]+[SEP] (delimiter), or summed over the tokens the pattern looks at. row -1: the pattern
@@ -85,7 +100,9 @@ void AddAllHeadSums(std::vector<HeadSums>* sums, const float* attention, const T
 double SmoothedRowEntropy(const float* row, size_t n);
 
 // Clark et al.'s labels: "broad" (entropy > 3.8), "previous"/"next" (> 0.5), "[CLS]"/"[SEP]"/"punctuation" (> 0.6),
-// in that order; dominant = the label with the largest value / threshold, "" if none.
-void HeadLabels(std::vector<std::string>* labels, std::string* dominant, const HeadStats& stats);
+// in that order, the special tokens named as the model names them (conventions.cls / .sep, e.g. "<s>"/"</s>");
+// dominant = the label with the largest value / threshold, "" if none.
+void HeadLabels(std::vector<std::string>* labels, std::string* dominant, const HeadStats& stats,
+                const TokenConventions& conventions = TokenConventions());
 
 }  // namespace hl

@@ -34,7 +34,7 @@ struct Result {
   std::string summary;
   int32_t model = 0;                // the model handle that produced it
   size_t layers = 0, heads_per_layer = 0;  // L, A
-  std::string cls_token, sep_token;  // the model's special tokens (for the statistics)
+  hl::TokenConventions conventions;  // the model's special tokens and word joining (for the statistics)
   std::vector<std::string> texts;   // [n] token texts
   std::vector<int32_t> segments;    // [n]
   std::string stats;                // hl_result_stats' JSON, made on first request
@@ -54,6 +54,7 @@ std::map<int32_t, std::unique_ptr<Step>> g_steps;
 struct Distances {
   int32_t model = 0;
   hl::HeadMap map;
+  hl::TokenConventions conventions;  // the model's (labels of the aggregate statistics)
   std::string json;  // the last hl_distances_mds answer
 };
 std::map<int32_t, std::unique_ptr<Distances>> g_distances;
@@ -74,6 +75,12 @@ hl::BertModel* FindModel(int32_t h) {
   return it == g_models.end() ? nullptr : it->second.get();
 }
 
+// The model's special tokens and how its pieces join into words (analysis/head_stats.h).
+hl::TokenConventions Conventions(const hl::BertModel& m) {
+  const hl::TokenizerOptions& t = m.tokenizer().options();
+  return hl::TokenConventions{t.cls_token, t.sep_token, t.kind == hl::TokenizerKind::kByteLevelBpe};
+}
+
 std::string ModelInfo(const hl::BertModel& m) {
   const hl::BertConfig& c = m.config();
   const hl::TokenizerOptions& t = m.tokenizer().options();
@@ -86,7 +93,8 @@ std::string ModelInfo(const hl::BertModel& m) {
                    {"int8_gemm", !m.is_int8() ? "none" : m.int8_gemm() == hl::Int8Gemm::kHeadlight ? "headlight" : "xnnpack"},
                    {"has_mlm_head", m.has_mlm_head()},
                    {"file_bytes", m.file_size()},
-                   {"tokenizer", {{"lowercase", t.lowercase}, {"vocab_size", m.tokenizer().vocab_size()},
+                   {"tokenizer", {{"kind", t.kind == hl::TokenizerKind::kByteLevelBpe ? "bpe" : "wordpiece"},
+                                  {"lowercase", t.lowercase}, {"vocab_size", m.tokenizer().vocab_size()},
                                   {"cls", t.cls_token}, {"sep", t.sep_token}, {"mask", t.mask_token}, {"unk", t.unk_token}}}};
   return Dump(j);
 }
@@ -95,7 +103,7 @@ std::string Summary(const hl::BertModel& m, const Result& r) {
   const hl::BertConfig& c = m.config();
   const hl::RunResult& run = r.run;
   std::vector<int32_t> word;  // [n] analysis/head_stats.h's word grouping, -1 for [CLS]/[SEP]
-  hl::WordIndices(&word, r.texts, r.segments, r.cls_token, r.sep_token);
+  hl::WordIndices(&word, r.texts, r.segments, r.conventions);
   nlohmann::json tokens = nlohmann::json::array();
   if (!run.encoding.tokens.empty()) {
     for (size_t i = 0; i < run.encoding.tokens.size(); ++i) {
@@ -146,8 +154,7 @@ int32_t StoreResult(hl::BertModel* m, int32_t model, std::unique_ptr<Result> r, 
   r->model = model;
   r->layers = static_cast<size_t>(m->config().num_layers);
   r->heads_per_layer = static_cast<size_t>(m->config().num_heads);
-  r->cls_token = m->tokenizer().options().cls_token;
-  r->sep_token = m->tokenizer().options().sep_token;
+  r->conventions = Conventions(*m);
   if (!r->run.encoding.tokens.empty()) {
     for (const hl::Token& t : r->run.encoding.tokens) {
       r->texts.push_back(t.text);
@@ -370,10 +377,11 @@ int32_t hl_result_stats(int32_t result, const char** json, size_t* length) {
     if (r.stats.empty()) {
       const size_t n = static_cast<size_t>(r.run.n);
       hl::TokenClasses tokens;
-      hl::ClassifyTokens(&tokens, r.texts, r.segments, r.cls_token, r.sep_token);
+      hl::ClassifyTokens(&tokens, r.texts, r.segments, r.conventions);
       std::vector<hl::HeadStats> stats;
       hl::ComputeAllHeadStats(&stats, r.run.attention.data(), tokens, r.layers * r.heads_per_layer, n);
-      r.stats = Dump(hl::StatsJson(stats, r.run.n, n ? std::log(static_cast<double>(n)) : 0.0, r.layers, r.heads_per_layer));
+      r.stats = Dump(hl::StatsJson(stats, r.run.n, n ? std::log(static_cast<double>(n)) : 0.0, r.layers, r.heads_per_layer,
+                                   r.conventions));
     }
     *json = r.stats.c_str();
     *length = r.stats.size();
@@ -389,7 +397,7 @@ int32_t hl_distances_new(int32_t model, int32_t* out_acc) {
     if (!out_acc) return Fail(hl::Code::kInvalidArgument, "hl_distances_new: out_acc is NULL");
     const hl::BertConfig& c = m->config();
     auto d = std::unique_ptr<Distances>(new Distances{
-        model, hl::HeadMap(static_cast<size_t>(c.num_layers), static_cast<size_t>(c.num_heads)), {}});
+        model, hl::HeadMap(static_cast<size_t>(c.num_layers), static_cast<size_t>(c.num_heads)), Conventions(*m), {}});
     const int32_t h = g_next_handle++;
     g_distances[h] = std::move(d);
     *out_acc = h;
@@ -410,7 +418,7 @@ int32_t hl_distances_add(int32_t acc, int32_t result) {
     if (r.model != d.model || r.layers != d.map.layers() || r.heads_per_layer != d.map.heads_per_layer())
       return Fail(hl::Code::kInvalidArgument, "hl_distances_add: the result comes from another model than the accumulator's");
     hl::TokenClasses tokens;
-    hl::ClassifyTokens(&tokens, r.texts, r.segments, r.cls_token, r.sep_token);
+    hl::ClassifyTokens(&tokens, r.texts, r.segments, r.conventions);
     d.map.Add(r.run.attention.data(), tokens, static_cast<size_t>(r.run.n));
     return Ok();
   });
@@ -427,7 +435,7 @@ int32_t hl_distances_mds(int32_t acc, const char** json, size_t* length) {
     hl::MdsResult mds;
     const hl::Status placed = d.map.Place(&mds);
     if (!placed.ok()) return Fail(placed.code(), "hl_distances_mds: " + placed.message());
-    d.json = Dump(d.map.Json(mds));
+    d.json = Dump(d.map.Json(mds, d.conventions));
     *json = d.json.c_str();
     *length = d.json.size();
     return Ok();
@@ -445,11 +453,11 @@ int32_t hl_convert_begin(const char* config_json, size_t config_length, const ch
                          size_t tokenizer_json_length, const char* index_json, size_t index_length, int32_t int8,
                          int32_t* out_conversion) {
   return Guard([&] {
-    if (!config_json || !vocab_txt || !out_conversion)
-      return Fail(hl::Code::kInvalidArgument, "hl_convert_begin: config.json and vocab.txt are required");
+    if (!config_json || (!vocab_txt && !tokenizer_json) || !out_conversion)
+      return Fail(hl::Code::kInvalidArgument, "hl_convert_begin: config.json and vocab.txt or tokenizer.json are required");
     hl::HfCheckpoint ck;
     ck.config_json = std::string_view(config_json, config_length);
-    ck.vocab_txt = std::string_view(vocab_txt, vocab_length);
+    if (vocab_txt) ck.vocab_txt = std::string_view(vocab_txt, vocab_length);
     if (tokenizer_config_json) ck.tokenizer_config_json = std::string_view(tokenizer_config_json, tokenizer_config_length);
     if (tokenizer_json) ck.tokenizer_json = std::string_view(tokenizer_json, tokenizer_json_length);
     if (index_json) ck.index_json = std::string_view(index_json, index_length);

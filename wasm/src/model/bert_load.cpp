@@ -40,11 +40,12 @@ Status BertModel::Build(const ModelFileView& view, const LoadOptions& options) {
   meta_ = view.meta;
   TokenizerOptions topt;
   std::vector<std::string> vocab;
-  HL_RETURN_IF_ERROR(TokenizerFromHeader(view.tokenizer, &topt, &vocab));
+  BpeMerges merges;
+  HL_RETURN_IF_ERROR(TokenizerFromHeader(view.tokenizer, &topt, &vocab, &merges));
   if (vocab.size() > static_cast<size_t>(config_.vocab_size))
     return BadModel("model tokenizer has " + std::to_string(vocab.size()) + " entries, more than vocab_size " +
                     std::to_string(config_.vocab_size));
-  HL_RETURN_IF_ERROR(Tokenizer::Create(std::move(vocab), topt, &tokenizer_));
+  HL_RETURN_IF_ERROR(Tokenizer::Create(std::move(vocab), std::move(merges), topt, &tokenizer_));
 
   HeadSet heads;
   heads.mlm = view.find("cls.predictions.transform.dense.weight") != nullptr;

@@ -1,5 +1,5 @@
-// Reads a Hugging Face checkpoint folder (config.json, vocab.txt, model.safetensors or a sharded checkpoint's index and
-// files, tokenizer files) from disk.
+// Reads a Hugging Face checkpoint folder (config.json, model.safetensors or a sharded checkpoint's index and files,
+// tokenizer files) from disk.
 #pragma once
 #include <string>
 
@@ -10,7 +10,7 @@
 namespace hl {
 
 struct CheckpointFiles {
-  std::string config, vocab, tokenizer_config, tokenizer_json, index;
+  std::string config, vocab, tokenizer_config, tokenizer_json, vocab_json, merges, index;
   AlignedBuffer safetensors;         // model.safetensors
   std::vector<AlignedBuffer> shards;  // or the index's files, in Converter::ShardFiles order
   HfCheckpoint view() const {
@@ -19,6 +19,8 @@ struct CheckpointFiles {
     c.vocab_txt = vocab;
     c.tokenizer_config_json = tokenizer_config;
     c.tokenizer_json = tokenizer_json;
+    c.vocab_json = vocab_json;
+    c.merges_txt = merges;
     c.index_json = index;
     c.safetensors = safetensors.data();
     c.safetensors_size = safetensors.size();
@@ -29,15 +31,20 @@ struct CheckpointFiles {
 
 inline Status ReadCheckpointDir(const std::string& dir, CheckpointFiles* out) {
   const bool sharded = !FileExists(dir + "/model.safetensors") && FileExists(dir + "/model.safetensors.index.json");
-  for (const char* required : {"config.json", "vocab.txt", sharded ? "model.safetensors.index.json" : "model.safetensors"})
+  for (const char* required : {"config.json", sharded ? "model.safetensors.index.json" : "model.safetensors"})
     if (!FileExists(dir + "/" + required))
-      return InvalidArgument(dir + " has no " + required +
-                             " (a Hugging Face BERT folder needs config.json, vocab.txt and model.safetensors, or "
-                             "model.safetensors.index.json with the files it lists)");
+      return InvalidArgument(dir + " has no " + required + " (a Hugging Face folder needs config.json, a tokenizer and "
+                             "model.safetensors, or model.safetensors.index.json with the files it lists)");
+  if (!FileExists(dir + "/vocab.txt") && !FileExists(dir + "/tokenizer.json") && !FileExists(dir + "/vocab.json"))
+    return InvalidArgument(dir + " has no tokenizer: vocab.txt (BERT), tokenizer.json, or vocab.json + merges.txt (RoBERTa)");
   HL_RETURN_IF_ERROR(ReadFileString(dir + "/config.json", &out->config));
-  HL_RETURN_IF_ERROR(ReadFileString(dir + "/vocab.txt", &out->vocab));
-  if (FileExists(dir + "/tokenizer_config.json")) HL_RETURN_IF_ERROR(ReadFileString(dir + "/tokenizer_config.json", &out->tokenizer_config));
-  if (FileExists(dir + "/tokenizer.json")) HL_RETURN_IF_ERROR(ReadFileString(dir + "/tokenizer.json", &out->tokenizer_json));
+  const std::pair<const char*, std::string*> optional[] = {{"vocab.txt", &out->vocab},
+                                                           {"tokenizer_config.json", &out->tokenizer_config},
+                                                           {"tokenizer.json", &out->tokenizer_json},
+                                                           {"vocab.json", &out->vocab_json},
+                                                           {"merges.txt", &out->merges}};
+  for (const auto& f : optional)
+    if (FileExists(dir + "/" + f.first)) HL_RETURN_IF_ERROR(ReadFileString(dir + "/" + f.first, f.second));
   if (!sharded) return ReadFileAligned(dir + "/model.safetensors", &out->safetensors);
   HL_RETURN_IF_ERROR(ReadFileString(dir + "/model.safetensors.index.json", &out->index));
   std::vector<std::string> files;

@@ -80,6 +80,7 @@ struct ModelType {
 constexpr ModelType kModelTypes[] = {
     {"bert", Family::kBert},
     {"distilbert", Family::kDistilBert},
+    {"roberta", Family::kRoberta},
 };
 
 Status FamilyOfModelType(const nlohmann::json& j, Family* out) {
@@ -161,11 +162,35 @@ Status ValidateConfig(const BertConfig& c) {
   return Status::Ok();
 }
 
+namespace {
+
+// RoBERTa's config.json: BERT's keys; positions start after the padding index (create_position_ids_from_input_ids:
+// padding_idx + 1 + i), so a run holds max_position_embeddings - pad_token_id - 1 tokens (514 → 512). Its LM head
+// applies exact GELU whatever hidden_act says (modeling_roberta's RobertaLMHead), and the engine's head uses
+// hidden_act, so only "gelu" is accepted.
+Status RobertaFromHuggingFace(const nlohmann::json& j, BertConfig* c) {
+  c->family = Family::kRoberta;
+  auto pad = j.find("pad_token_id");
+  if (pad == j.end() || !pad->is_number_integer()) return BadModel("config.json: a roberta config needs an integer pad_token_id");
+  const int64_t p = pad->get<int64_t>();
+  if (p < 0 || p + 1 >= c->max_position_embeddings)
+    return BadModel("config.json: pad_token_id " + std::to_string(p) + " leaves no position of max_position_embeddings " +
+                    std::to_string(c->max_position_embeddings) + " for tokens");
+  c->position_offset = static_cast<int32_t>(p + 1);
+  if (c->hidden_act != Activation::kGeluErf)
+    return Unsupported(std::string("config.json: roberta with hidden_act \"") + ActivationName(c->hidden_act) +
+                       "\" is not supported (its LM head always uses exact GELU; only \"gelu\" is)");
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status ConfigFromHuggingFace(const nlohmann::json& j, BertConfig* out) {
   if (!j.is_object()) return BadModel("config.json is not a JSON object");
   BertConfig c;
   HL_RETURN_IF_ERROR(FamilyOfModelType(j, &c.family));
   HL_RETURN_IF_ERROR(c.family == Family::kDistilBert ? ConfigFromDistilBert(j, &c) : ConfigFromBert(j, &c));
+  if (c.family == Family::kRoberta) HL_RETURN_IF_ERROR(RobertaFromHuggingFace(j, &c));
   HL_RETURN_IF_ERROR(ValidateConfig(c));
   *out = c;
   return Status::Ok();

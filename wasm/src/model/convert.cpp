@@ -67,16 +67,17 @@ Status Converter::Begin(const HfCheckpoint& texts, const ConvertOptions& options
   HL_RETURN_IF_ERROR(ConfigFromHuggingFace(cj, &c->config_));
 
   std::vector<std::string> vocab;
-  HL_RETURN_IF_ERROR(ReadVocabTxt(texts.vocab_txt, &vocab));
-  if (vocab.size() > static_cast<size_t>(c->config_.vocab_size))
-    return BadModel("vocab.txt has " + std::to_string(vocab.size()) + " entries but config.json's vocab_size is " +
-                    std::to_string(c->config_.vocab_size));
+  BpeMerges merges;
   TokenizerOptions topt;
-  HL_RETURN_IF_ERROR(
-      TokenizerOptionsFromHuggingFace(texts.tokenizer_json, texts.tokenizer_config_json, vocab, &topt, &c->tokenizer_how_));
+  HL_RETURN_IF_ERROR(TokenizerFromHuggingFaceFiles(texts.vocab_txt, texts.vocab_json, texts.merges_txt, texts.tokenizer_json,
+                                                   texts.tokenizer_config_json, &topt, &vocab, &merges, &c->tokenizer_how_));
+  if (vocab.size() > static_cast<size_t>(c->config_.vocab_size))
+    return BadModel(std::string(topt.kind == TokenizerKind::kByteLevelBpe ? "the BPE vocabulary" : "vocab.txt") + " has " +
+                    std::to_string(vocab.size()) + " entries but config.json's vocab_size is " + std::to_string(c->config_.vocab_size));
   std::unique_ptr<Tokenizer> check;
-  HL_RETURN_IF_ERROR(Tokenizer::Create(vocab, topt, &check));  // validates special tokens are in the vocab
-  c->tokenizer_ = TokenizerToHeader(topt, vocab);
+  HL_RETURN_IF_ERROR(Tokenizer::Create(vocab, merges, topt, &check));  // validates special tokens (and merges) against the vocab
+  c->tokenizer_ = TokenizerToHeader(topt, vocab, merges);
+  c->tokenizer_case_ = topt.kind == TokenizerKind::kByteLevelBpe ? "" : topt.lowercase ? ", lower-case" : ", cased";
 
   c->options_ = options;
   c->meta_ = {{"name", options.name},
@@ -315,7 +316,7 @@ Status Converter::Finish(AlignedBuffer* out, std::string* report) {
             "; heads: mlm=" + (heads_.mlm ? "yes" : "no") + (heads_.untied_decoder && !tied ? " (untied decoder)" : "") +
             " pooler=" + (heads_.pooler ? "yes" : "no") + " nsp=" + (heads_.nsp ? "yes" : "no") + "; tensors: " +
             std::to_string(n_int8) + " int8, " + std::to_string(layout.slots().size() - n_int8) + " f32; files: " +
-            std::to_string(files_) + "; tokenizer: " + tokenizer_how_ + "; " + std::to_string(out_.size()) + " bytes";
+            std::to_string(files_) + "; tokenizer: " + tokenizer_how_ + tokenizer_case_ + "; " + std::to_string(out_.size()) + " bytes";
   *out = std::move(out_);
   planned_ = false;
   return Status::Ok();

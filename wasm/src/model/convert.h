@@ -29,9 +29,11 @@ struct ByteSpan {
 
 struct HfCheckpoint {
   std::string_view config_json;            // required
-  std::string_view vocab_txt;              // required
+  std::string_view vocab_txt;              // BERT WordPiece (empty = absent)
   std::string_view tokenizer_config_json;  // optional (empty = absent)
-  std::string_view tokenizer_json;         // optional
+  std::string_view tokenizer_json;         // optional; with a BPE model it is RoBERTa's whole tokenizer
+  std::string_view vocab_json;             // RoBERTa byte-level BPE without tokenizer.json: vocab.json + merges.txt
+  std::string_view merges_txt;
   std::string_view index_json;             // model.safetensors.index.json of a sharded checkpoint (empty: one file)
   const uint8_t* safetensors = nullptr;    // one model.safetensors (ConvertHuggingFace without an index)
   size_t safetensors_size = 0;
@@ -51,8 +53,10 @@ struct ConvertOptions {
 // bytes of each safetensors file go to Feed in chunks of any size, EndFile after each file, Finish at the end.
 // Memory: the output file (allocated once, when the tensor list is known: at Begin with an index, else once the first
 // file's header has arrived, so that a model too large fails before its weights are downloaded) plus one tensor's bytes
-// (and its f32 copy when stored as F16/BF16/F64). Accepts BertModel, BertForMaskedLM and BertForPreTraining names, with
-// or without the "bert." prefix, F32/F16/BF16/F64. Missing, unexpected or mis-shaped tensors are errors naming them.
+// (and its f32 copy when stored as F16/BF16/F64). Accepts the tensor names of BertModel, BertForMaskedLM and
+// BertForPreTraining (with or without "bert."), DistilBertModel and DistilBertForMaskedLM, RobertaModel and
+// RobertaForMaskedLM (tensor_names.h), F32/F16/BF16/F64. The tokenizer comes from whichever files are given
+// (TokenizerFromHuggingFaceFiles in tokenizer_header.h). Missing, unexpected or mis-shaped tensors are errors naming them.
 class Converter {
  public:
   static Status Begin(const HfCheckpoint& texts, const ConvertOptions& options, std::unique_ptr<Converter>* out);
@@ -80,7 +84,7 @@ class Converter {
   BertConfig config_;
   ConvertOptions options_;
   nlohmann::json tokenizer_, meta_;
-  std::string tokenizer_how_;
+  std::string tokenizer_how_, tokenizer_case_;  // where the tokenizer's settings came from; ", cased" etc. for the report
   bool sharded_ = false;
   // Planned once the names are known.
   bool planned_ = false;

@@ -3,6 +3,7 @@
 #include "model/tensor_names.h"
 
 #include <cstring>
+#include <utility>
 
 namespace hl {
 namespace {
@@ -112,13 +113,32 @@ bool StartsWithAny(const std::string& s, const char* const (&heads)[N]) {
   return false;
 }
 
+
+// RobertaModel / RobertaForMaskedLM: "roberta." (or no prefix) → BERT's names; the LM head (dense → gelu →
+// layer_norm → decoder + bias, as BERT's transform) → cls.predictions.*; lm_head.decoder.bias repeats lm_head.bias.
+std::string RobertaName(std::string name) {
+  if (name.rfind("roberta.", 0) == 0) name = name.substr(8);
+  if (name == "embeddings.position_ids" || name == "embeddings.token_type_ids" || name == "lm_head.decoder.bias") return "";
+  static const std::pair<const char*, const char*> kHead[] = {
+      {"lm_head.dense.", "cls.predictions.transform.dense."},
+      {"lm_head.layer_norm.", "cls.predictions.transform.LayerNorm."},
+      {"lm_head.decoder.", "cls.predictions.decoder."},
+  };
+  for (const auto& h : kHead) {
+    const size_t k = std::strlen(h.first);
+    if (name.compare(0, k, h.first) == 0) return h.second + name.substr(k);
+  }
+  if (name == "lm_head.bias") return "cls.predictions.bias";
+  return name;
+}
+
 }  // namespace
 
 std::string HeadlightTensorName(Family family, const std::string& hf_name) {
   switch (family) {
     case Family::kBert: return BertName(hf_name);
     case Family::kDistilBert: return DistilBertName(hf_name);
-    case Family::kRoberta: break;
+    case Family::kRoberta: return RobertaName(hf_name);
   }
   return hf_name;
 }
@@ -131,7 +151,7 @@ const char* CheckpointClasses(Family family) {
   switch (family) {
     case Family::kBert: return "BertModel, BertForMaskedLM and BertForPreTraining";
     case Family::kDistilBert: return "DistilBertModel and DistilBertForMaskedLM";
-    case Family::kRoberta: break;
+    case Family::kRoberta: return "RobertaModel and RobertaForMaskedLM";
   }
   return "?";
 }

@@ -35,8 +35,9 @@ std::vector<ExpectedTensor> ExpectedTensors(const BertConfig& c, const HeadSet& 
 // tensors that carry nothing the engine reads (position_ids buffers, the decoder bias that repeats the MLM bias).
 // BERT: drops the "bert." prefix and maps TF-style LayerNorm gamma/beta. DistilBERT: drops "distilbert." and renames
 // transformer.layer.{l}.{attention.{q,k,v,out}_lin, sa_layer_norm, ffn.lin1, ffn.lin2, output_layer_norm} and the MLM
-// head's vocab_{transform, layer_norm, projector} to BERT's names. Names it does not know come back unchanged (the
-// converter then reports them as unexpected).
+// head's vocab_{transform, layer_norm, projector} to BERT's names. RoBERTa: drops "roberta.", maps lm_head.* to
+// cls.predictions.* (lm_head.decoder.weight only matters when untied; the converter compares). Names it does not know
+// come back unchanged (the converter then reports them as unexpected).
 std::string HeadlightTensorName(Family family, const std::string& hf_name);
 // The inverse, for messages: the name a checkpoint of the family gives a Headlight tensor (DistilBERT:
 // "distilbert.transformer.layer.0.attention.q_lin.weight" for "encoder.layer.0.attention.self.query.weight"; BERT: the

@@ -26,6 +26,7 @@ add_custom_command(
   VERBATIM)
 
 set(HL_TOKENIZER_SOURCES
+  "${CMAKE_CURRENT_LIST_DIR}/bpe.cpp"
   "${CMAKE_CURRENT_LIST_DIR}/normalizer.cpp"
   "${CMAKE_CURRENT_LIST_DIR}/pretokenizer.cpp"
   "${CMAKE_CURRENT_LIST_DIR}/tokenizer.cpp"

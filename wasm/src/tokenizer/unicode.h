@@ -23,6 +23,18 @@ inline bool IsJsSpace(char32_t cp) {
   return (Props(cp) & ut::kJsSpace) != 0;
 }
 
+// Major general category for the byte-level BPE regex: ut::kClassLetter (\p{L}), ut::kClassNumber (\p{N}) or
+// ut::kClassOther (everything else, unassigned code points included).
+inline uint8_t MajorClass(char32_t cp) {
+  if (cp < 0x80) {
+    if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z')) return ut::kClassLetter;
+    return (cp >= '0' && cp <= '9') ? ut::kClassNumber : ut::kClassOther;
+  }
+  if (cp >= 0x110000) return ut::kClassOther;
+  return ut::kClassStage2[(static_cast<uint32_t>(ut::kClassStage1[cp >> ut::kClassShift]) << ut::kClassShift) |
+                          (cp & ut::kClassMask)];
+}
+
 // Punctuation as transformers.js' BertPreTokenizer sees it: \p{P} or ASCII 21-2F, 3A-40, 5B-60, 7B-7E.
 inline bool IsBertPunct(char32_t cp) {
   if (cp < 0x80) {
