@@ -2,7 +2,8 @@
 // second origin for the weights, CORS, Range): a shared ?hub= link converts and draws the model as it downloads; the
 // converted model is kept and loads again with the hub off; the id box reports each failure and the model in use stays;
 // Cancel stops a download; a cut transfer resumes; a full disk is reported; the catalog's bert-base-uncased (the
-// bert-base-shaped fixture) loads from the picker and draws its 144 heads.
+// bert-base-shaped fixture) loads from the picker and draws its 144 heads; DistilBERT and RoBERTa load at the tiny and the
+// bert-base shape.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -153,6 +154,16 @@ test('DistilBERT and RoBERTa checkpoints load by hub id and draw, each with its 
     assert.equal(tokens[0], cls, id);
     assert.ok(tokens.includes(sep), id);
     assert.ok(await page.locator('#view path.hl-head-line').count() > 0, id);
+  }
+  assert.deepEqual(page.errors, []);
+});
+
+test('DistilBERT and RoBERTa checkpoints of the bert-base shape load by hub id and draw all their heads', async () => {
+  for (const [id, layers] of [['test/base-distilbert', 12], ['test/base-roberta', 12]]) {
+    await page.fill('#hub-id', id);
+    await page.click('#hub-load');
+    await waitStatus(new RegExp(`^${id.replace('/', '\\/')}: \\d+ tokens, ${layers} layers × 12 heads`), 300000);
+    assert.equal(await page.evaluate(() => window.headlight.result.layers * window.headlight.result.heads_per_layer), layers * 12, id);
   }
   assert.deepEqual(page.errors, []);
 });

@@ -19,7 +19,8 @@ const CORS = { 'access-control-allow-origin': '*', 'access-control-expose-header
 
 /** The repos the tests use: checkpoints from build/fixtures (made by the fixtures step): BERT's tiny-mlm whole, in three
  *  shards and as BF16, tiny-distilbert, tiny-roberta (its tokenizer.json only, as the hub's roberta-base has it);
- *  base-mlm (the bert-base shape, 440 MB) as google-bert/bert-base-uncased when `base`; broken ones. */
+ *  with `base`, the bert-base shape of each: base-mlm (440 MB) as google-bert/bert-base-uncased, base-distilbert,
+ *  base-roberta; broken ones. */
 export function testRepos({ base = false } = {}) {
   const read = (dir, names = ['config.json', 'vocab.txt', 'model.safetensors']) => {
     const file = (name) => readFileSync(path.join(root, 'build/fixtures', dir, name));
@@ -34,7 +35,9 @@ export function testRepos({ base = false } = {}) {
     'test/sharded': { ...texts, ...shard(weights, 3) },
     'test/tiny-distilbert': read('tiny-distilbert'),
     'test/tiny-roberta': read('tiny-roberta', ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors']),
-    ...(base ? { 'google-bert/bert-base-uncased': read('base-mlm') } : {}),  // the catalog's id: the picker's entry loads it
+    ...(base ? { 'google-bert/bert-base-uncased': read('base-mlm'),  // the catalog's id: the picker's entry loads it
+      'test/base-distilbert': read('base-distilbert'),
+      'test/base-roberta': read('base-roberta', ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors']) } : {}),
     'test/only-bin': { ...texts, 'pytorch_model.bin': Buffer.alloc(LFS_MIN + 1) },
     'test/gpt2': { 'config.json': Buffer.from(JSON.stringify({ ...config, model_type: 'gpt2' })), 'vocab.json': Buffer.from('{}') },
     'test/not-json': { 'config.json': Buffer.from('{"model_type": "bert",') },

@@ -33,8 +33,8 @@ export class EngineClient {
   init(threads = navigator.hardwareConcurrency || 1) { return this.call({ type: 'init', threads }); }
   /** key: the Worker's model slot (one per model when several elements share this client). */
   async load(bytes, key = undefined) { return (await this.call({ type: 'load', bytes, key }, [bytes.buffer])).info; }
-  /** A converted model kept in Cache Storage (model_cache.js) → loaded into slot `key`; its info. */
-  async loadCached(url, key = undefined) { return (await this.call({ type: 'load-cached', url, key })).info; }
+  /** A converted model kept in the offline cache (model_cache.js, under cacheKey) → loaded into slot `key`; its info. */
+  async loadCached(cacheKey, key = undefined) { return (await this.call({ type: 'load-cached', cacheKey, key })).info; }
 
   /** Starts converting a Hugging Face checkpoint in the Worker (texts: {config, vocab, tokenizerConfig?, tokenizerJson?,
    *  index?}); returns the conversion's id. Fails at once for a config or tokenizer the engine cannot use. */
@@ -45,8 +45,8 @@ export class EngineClient {
     const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
     return (await this.call({ type: 'convert-feed', conversion, bytes: own, end }, [own.buffer])).sha256 ?? null;
   }
-  /** Ends a conversion: the model is loaded into slot `key` (kept first in Cache Storage when cache = {url, meta} is
-   *  given). Returns {info, cached, cacheError}. */
+  /** Ends a conversion: the model is loaded into slot `key` (kept first in the offline cache when cache = {key, meta}
+   *  is given). Returns {info, cached, cacheError}. */
   async convertFinish(conversion, { key = undefined, cache = null } = {}) {
     const { info, cached, cacheError } = await this.call({ type: 'convert-finish', conversion, key, cache });
     return { info, cached, cacheError };

@@ -2,9 +2,9 @@
 // browser has it), answers tagged messages.
 // In:  {type:'init', id, threads} | {type:'load', id, bytes, key?} | {type:'run', id, a, b, topK, maxTokens, stats, key?, channel?}
 //      | {type:'stats', id, handle, channel?} | {type:'headmap', id, texts: [[a, b|null]], key?}
-//      | {type:'load-cached', id, url, key?}: a converted model from Cache Storage (model_cache.js), streamed into the engine
+//      | {type:'load-cached', id, cacheKey, key?}: a converted model from the offline cache (model_cache.js), into the engine
 //      | {type:'convert-begin', id, texts, int8} → 'convert-begun' {conversion}; {type:'convert-feed', id, conversion,
-//        bytes, end} → 'fed' {sha256: the file's, at its end}; {type:'convert-finish', id, conversion, key?, cache?: {url, meta}} → 'loaded' {info,
+//        bytes, end} → 'fed' {sha256: the file's, at its end}; {type:'convert-finish', id, conversion, key?, cache?: {key, meta}} → 'loaded' {info,
 //        cached, cacheError?}: the model goes straight from the converter into its slot (and into the cache first);
 //        {type:'convert-free', id, conversion}. Feeds are queued like every message, so runs go on between them.
 // `key` names a model slot (default 'main'): several <headlight-attention> elements with different models share one Worker.
@@ -131,7 +131,7 @@ function conversionOf(msg) {
   return c;
 }
 
-// The converted model: into Cache Storage first when asked (a failure there, e.g. a full disk, is reported, not fatal),
+// The converted model: into the offline cache first when asked (a failure there, e.g. a full disk, is reported, not fatal),
 // then loaded from where the converter left it.
 async function finishConversion(msg) {
   const conversion = conversionOf(msg);
@@ -141,7 +141,7 @@ async function finishConversion(msg) {
   try {
     if (msg.cache) {
       try {
-        await putModel(msg.cache.url, msg.cache.meta, file.size, (at, n) => file.read(at, n));
+        await putModel(msg.cache.key, msg.cache.meta, file.size, (at, n) => file.read(at, n));
       } catch (e) {
         cacheError = e.message;
       }
@@ -172,7 +172,7 @@ async function handle(msg) {
         reply('loaded', { info: place(msg.key, engine.loadModel(new Uint8Array(msg.bytes), { threads })) });
         break;
       case 'load-cached': {
-        const file = await readModel(msg.url, (size) => engine.heapFile(engine.alloc(size), size));
+        const file = await readModel(msg.cacheKey, (size) => engine.heapFile(engine.alloc(size), size));
         reply('loaded', { info: place(msg.key, file.load({ threads })) });
         break;
       }

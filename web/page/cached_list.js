@@ -14,13 +14,13 @@ export async function renderCached(root, { onDeleted = () => {} } = {}) {
   for (const e of entries) {
     const li = document.createElement('li');
     const what = document.createElement('span');
-    what.textContent = `${e.name ?? e.url} · ${mb(e.bytes)} · ${String(e.convertedAt ?? '').slice(0, 10)}`;  // text, never HTML
+    what.textContent = `${e.name ?? e.key} · ${mb(e.bytes)} · ${String(e.convertedAt ?? '').slice(0, 10)}`;  // text, never HTML
     const del = document.createElement('button');
     del.type = 'button';
     del.textContent = 'Delete';
     del.title = `delete the offline copy of ${e.name ?? 'this model'}`;
     del.addEventListener('click', async () => {
-      await deleteModel(e.url);
+      await deleteModel(e.key);
       await renderCached(root, { onDeleted });
       onDeleted(e);
     });

@@ -1,6 +1,6 @@
 // A hub model into the engine Worker, for the page and <headlight-attention>: from the offline cache while the hub's
 // ETag of its weights is unchanged (or the hub is out of reach), else downloaded, converted as it arrives, and cached.
-import { cacheUrl, findModel } from '../engine/model_cache.js';
+import { cacheKey, findModel } from '../engine/model_cache.js';
 import { HUB_ENDPOINT, hubETag, hubIdText, openCheckpoint, streamCheckpoint } from './hub.js';
 
 /**
@@ -12,15 +12,15 @@ import { HUB_ENDPOINT, hubETag, hubIdText, openCheckpoint, streamCheckpoint } fr
 export async function loadHubModel(client, ref, { endpoint = HUB_ENDPOINT, key = undefined, expected = null, signal,
   onProgress = () => {}, onStage = () => {} } = {}) {
   const name = hubIdText(ref);
-  const url = cacheUrl({ endpoint, ...ref, int8: true });
-  const cached = await findModel(url).catch(() => null);
+  const stored = cacheKey({ endpoint, ...ref, int8: true });  // its name in the offline cache
+  const cached = await findModel(stored).catch(() => null);
   let note = null;
   if (cached) {
     onStage(`Checking the hub for a newer ${name}…`);
     const etag = await hubETag(ref, cached.weightsFile ?? 'model.safetensors', { endpoint, signal });
     if (etag === null || etag === cached.etag) {
       try {
-        const info = await client.loadCached(url, key);
+        const info = await client.loadCached(stored, key);
         const when = String(cached.convertedAt ?? '').slice(0, 10);
         return { info, name, from: 'cache',
           note: `${name}: from the offline cache (converted ${when})${etag === null ? '; the hub is out of reach' : ''}` };
@@ -40,7 +40,7 @@ export async function loadHubModel(client, ref, { endpoint = HUB_ENDPOINT, key =
       { endpoint, signal, onProgress });
     onStage(`Converting ${name}: the last tensors, then keeping it for offline use…`);
     const meta = { name, id: ref.id, revision: ref.revision, endpoint, etag, weightsFile: checkpoint.weightsFile, int8: true };
-    const r = await client.convertFinish(conversion, { key, cache: etag ? { url, meta } : null });
+    const r = await client.convertFinish(conversion, { key, cache: etag ? { key: stored, meta } : null });
     done = true;
     if (r.cacheError) note = r.cacheError;
     else if (!etag) note = `${name} was not kept for offline use: the hub gave no ETag to know its version by`;
