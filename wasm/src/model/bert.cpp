@@ -135,10 +135,11 @@ void BertModel::Embed(const Pass& p, float* x, const int32_t* ids, const int32_t
       std::memcpy(xi, word_.f32 + id * H, H * sizeof(float));
     }
     const float* pos = position_.f32 + (config_.position_offset + i) * H;  // [H]
-    for (size_t c = 0; c < H; ++c) xi[c] += pos[c];
     if (token_type_.f32) {
       const float* tt = token_type_.f32 + static_cast<size_t>(types[i]) * H;  // [H]
-      for (size_t c = 0; c < H; ++c) xi[c] += tt[c];
+      for (size_t c = 0; c < H; ++c) xi[c] += pos[c] + tt[c];  // position + type first: BERT's sum, bit for bit
+    } else {
+      for (size_t c = 0; c < H; ++c) xi[c] += pos[c];
     }
   }
   p.k.layernorm(x, x, emb_ln_gamma_.f32, emb_ln_beta_.f32, config_.layer_norm_eps, n, H);
