@@ -193,6 +193,10 @@ async function useModel(choice, name, load, note = null) {
     throw e;
   }
   debug.modelNote = note;  // shown in the status line after each run
+  const [cls, sep] = specials();  // the toggles name this model's own special tokens and pieces
+  $('special-names').textContent = `${cls}/${sep}`;
+  $('special-hidden').textContent = `${cls} and ${sep}`;
+  $('word-pieces').textContent = modelInfo.tokenizer?.kind === 'bpe' ? 'merge word pieces' : 'merge ## pieces';
   modelName = name;
   modelChoice = choice;
   $('model').value = choice;
