@@ -67,7 +67,6 @@ class Converter {
   // The model file (its size is out->size()); report: a one-line summary. The converter is spent afterwards.
   Status Finish(AlignedBuffer* out, std::string* report);
 
-  uint64_t output_bytes() const { return out_.size(); }  // 0 until the tensor list is known
   // The SHA-256 (hex) of the last file EndFile closed: the caller checks a download against its published digest.
   const std::string& last_file_sha256() const { return last_sha256_; }
 
