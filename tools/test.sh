@@ -27,8 +27,15 @@ step "setup";    bash tools/setup.sh
 step "build";    bash tools/build.sh "${need[@]}"
 step "fixtures"; bash tests/fixtures/make_fixtures.sh
 
-failed=()
-run() { local name=$1; shift; step "$name"; if "$@"; then :; else failed+=("$name"); fi; }
+# Each suite's output also goes to build/test-logs/; the summary repeats the end of each failed one, so that a log
+# cut to its last lines (CI's) still shows what failed.
+failed=() failed_logs=()
+mkdir -p build/test-logs
+run() {
+  local name=$1; shift; step "$name"
+  local log; log="build/test-logs/$(tr -cs 'a-zA-Z0-9' '-' <<<"$name")log"
+  if "$@" 2>&1 | tee "$log"; then :; else failed+=("$name"); failed_logs+=("$log"); fi
+}
 if has cpp; then
   run "cpp: native tests (ctest)" ctest --test-dir build/native --output-on-failure --timeout 900
   step "cpp: ASan/UBSan build"; bash tools/build.sh asan
@@ -45,6 +52,7 @@ has tools && run "tools: Python tests (unittest)" timeout 600 /usr/bin/python3 -
 
 step "summary"
 if [ ${#failed[@]} -gt 0 ]; then
+  for log in "${failed_logs[@]}"; do echo "--- the end of $log"; tail -n 80 "$log"; done
   echo "FAILED: ${failed[*]}"
   exit 1
 fi

@@ -345,7 +345,8 @@ TEST_CASE("tokenizer: very long words", "[tokenizer]") {
   CHECK(t[0].end == 202);
 }
 
-TEST_CASE("tokenizer: 1 MB of text is fast", "[tokenizer]") {
+// The time is printed, not asserted (figures belong in benchmarks; CI machines differ).
+TEST_CASE("tokenizer: 1 MB of text gives its paragraph's pieces, repeated", "[tokenizer]") {
   auto tok = Uncased();
   const std::string para =
       "At the store, I bought fresh strawberries. The quick brown fox jumps over the lazy dog; "
@@ -360,7 +361,6 @@ TEST_CASE("tokenizer: 1 MB of text is fast", "[tokenizer]") {
   std::printf("tokenizer: %zu bytes -> %zu pieces in %.3f s (%.2f M pieces/s, %.1f MB/s)\n", text.size(), t.size(),
               sec, t.size() / sec / 1e6, text.size() / sec / 1e6);
   CHECK(t.size() > 200000);
-  CHECK(sec < 10.0);
   // Same pieces and spans as tokenizing the paragraph alone, repeated (long sections are
   // normalized in chunks internally; this must not show).
   std::vector<hl::Token> p;
@@ -752,7 +752,8 @@ TEST_CASE("BPE tokenizer: invalid UTF-8 and random bytes never crash", "[tokeniz
   }
 }
 
-TEST_CASE("BPE tokenizer: long text is fast and chunking changes nothing", "[tokenizer]") {
+// The time is printed, not asserted.
+TEST_CASE("BPE tokenizer: 1 MB of text, and chunking changes nothing", "[tokenizer]") {
   auto tok = BpeTokenizer();
   std::string text;
   std::mt19937 rng(5);
@@ -766,7 +767,6 @@ TEST_CASE("BPE tokenizer: long text is fast and chunking changes nothing", "[tok
   REQUIRE(tok->Tokenize(text, &all).ok());
   const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("BPE tokenizer: %zu bytes -> %zu tokens in %.3f s\n", text.size(), all.size(), sec);
-  CHECK(sec < 5.0);
   // The same text cut at every 1000th word boundary, tokenized piecewise, gives the same tokens where the cut is
   // before " " after a letter (where chunks are cut).
   size_t cut = text.find(" m", 300000);
