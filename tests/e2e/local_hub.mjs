@@ -20,7 +20,7 @@ const CORS = { 'access-control-allow-origin': '*', 'access-control-expose-header
 /** The repos the tests use: checkpoints from build/fixtures (made by the fixtures step): BERT's tiny-mlm whole, in three
  *  shards and as BF16, tiny-distilbert, tiny-roberta (its tokenizer.json only, as the hub's roberta-base has it);
  *  with `base`, the bert-base shape of each: base-mlm (440 MB) as google-bert/bert-base-uncased, base-distilbert,
- *  base-roberta; broken ones. */
+ *  base-roberta; broken ones (a config or weights that do not fit, weights cut short or not safetensors at all). */
 export function testRepos({ base = false } = {}) {
   const read = (dir, names = ['config.json', 'vocab.txt', 'model.safetensors']) => {
     const file = (name) => readFileSync(path.join(root, 'build/fixtures', dir, name));
@@ -44,6 +44,8 @@ export function testRepos({ base = false } = {}) {
     'test/wrong-shape': { ...texts, 'config.json': Buffer.from(JSON.stringify({ ...config, intermediate_size: config.intermediate_size * 2 })),
       'model.safetensors': weights },
     'gated/secret': bert,
+    'test/truncated': { ...texts, 'model.safetensors': weights.subarray(0, Math.floor(weights.length * 0.6)) },
+    'test/garbage': { ...texts, 'model.safetensors': Buffer.from(Array.from({ length: LFS_MIN + 7 }, (_, i) => (i * 167 + 13) & 255)) },
   };
 }
 

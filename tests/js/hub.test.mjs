@@ -102,6 +102,8 @@ test('each failure says what to do', async () => {
   await assert.rejects(get('test/not-json'), /config.json is not JSON/);
   await assert.rejects(get('test/only-bin'), /has only pytorch_model.bin.*tools\/fetch-model test\/only-bin/);
   await assert.rejects(get('test/wrong-shape'), /intermediate.dense.bias" has shape \[512\] but config.json implies \[1024\]/);
+  await assert.rejects(get('test/truncated'), /model.safetensors ended after [\d,]+ bytes/);
+  await assert.rejects(get('test/garbage'), /model.safetensors: header length \d+ is not a safetensors file's/);
   await assert.rejects(get('test/tiny-bert', { expected: { hidden_size: 768 } }),
     /config.json has hidden_size = 128 where the catalog \(models\/catalog.json\) says 768/);
   await assert.rejects(openCheckpoint(parseHubId('a/b'), { endpoint: 'http://127.0.0.1:9' }), /could not reach the hub for a\/b/);
