@@ -30,10 +30,16 @@ const modelTitle = () => modelInfo?.meta?.name || modelName || 'model';
 let keyAt = 0;            // performance.now() of the keystroke the next drawing answers
 // modelNote: where the current model's bytes came from, when there is something to say (models.js's onNote)
 const debug = { state, latencyMs: [], drawMs: 0, get result() { return result; }, get shown() { return views.shown; }, get view() { return views.view; },
-  runs: 0, statsFetches: 0, modelNote: null };
+  runs: 0, partials: 0, unchanged: 0, engineRuns: 0, statsFetches: 0, modelNote: null };
 window.headlight = debug;
 // A run outside the page's own (tests compare attention paths with it): {gpu: 'on' | 'off' | 'auto', ...}.
-debug.run = (a, b = null, options = {}) => client.run(a, b, { ...options, channel: 'debug' });
+// The drawn result with every tensor whole (fetched from the Worker's kept copy), for tests that read all of it.
+debug.full = async () => (result.attention instanceof Float32Array ? result : client.fetch(result, { whole: true }));
+debug.run = async (a, b = null, options = {}) => {
+  const r = await client.run(a, b, { ...options, channel: 'debug' });
+  debug.engineRuns = client.engineRuns;
+  return r;
+};
 
 function setStatus(text, error = false) {
   $('status').textContent = text;
@@ -52,6 +58,7 @@ const views = mountViews($('view'), {
   noteClass: 'notice',
   onChange: () => { syncTabs(); syncUrl(); },
   needStats: () => fetchStats(),  // runs without the statistics are faster: fetched on first need, without a re-run
+  fetch: (r, want) => client.fetch(r, want),  // more of a result the Worker keeps: another layer, view or toggle
   kinds: ANALYSIS_VIEWS,
   headMap: {
     // The head map runs every sample pair through the model: computed in the Worker once per (model, text).
@@ -72,7 +79,7 @@ function draw() {
   $('special-note').hidden = !state.hideSpecial;
   syncUrl();
   debug.drawMs = performance.now() - t0;
-  if (keyAt) {  // keystroke → drawn, up to the next frame (the browser paints right after the callback)
+  if (keyAt && result.newest !== false) {  // keystroke → drawn (its layer, or the whole run), up to the next frame
     const t0 = keyAt;
     keyAt = 0;
     requestAnimationFrame(() => debug.latencyMs.push(performance.now() - t0));
@@ -145,11 +152,20 @@ function schedule(fromKey = true) {
   timer = setTimeout(async () => {
     try {
       const b = $('b').value.trim() === '' ? null : $('b').value;
-      const r = await client.run($('a').value, b, { stats: Boolean(ANALYSIS_VIEWS[state.view]?.needsStats), gpu: GPU_MODE });
+      const r = await client.run($('a').value, b, { stats: Boolean(ANALYSIS_VIEWS[state.view]?.needsStats), gpu: GPU_MODE,
+        ifChanged: result !== null, want: views.want(state, modelInfo.config.num_layers), onPartial: drawPartial });
+      debug.engineRuns = client.engineRuns;
       if (!r) return;  // superseded by a newer keystroke
+      if (r.unchanged) {  // the edit is past the cut (or only spacing): the drawing holds, the notice counts the new cut
+        keyAt = 0;
+        debug.unchanged += 1;
+        result.truncation = r.truncation;
+        showTruncation(result);
+        syncUrl();
+        return;
+      }
       debug.runs += 1;
-      if (result && (r.n !== result.n || r.tokens.some((t, i) => t.text !== result.tokens[i].text))) state.locked = null;
-      result = r;
+      adoptResult(r);
       const empty = r.tokens.every((t) => t.start < 0);  // nothing but [CLS]/[SEP]: the text had no word
       setStatus(`${modelTitle()}: ${r.n} tokens, ${r.layers} layers × ${r.heads_per_layer} heads, ` +
         `${r.timings_ms.total.toFixed(1)} ms (${engineNote}; attention: ${r.attention_path})` + (debug.modelNote ? `. ${debug.modelNote}` : '') +
@@ -163,12 +179,29 @@ function schedule(fromKey = true) {
   }, 20);
 }
 
+// A new result (or the viewed layer of a run still going: partial) becomes the one drawn; a locked token that may now be
+// another one is unlocked.
+function adoptResult(r) {
+  if (result && (r.n !== result.n || r.tokens.some((t, i) => t.text !== result.tokens[i].text))) state.locked = null;
+  result = r;
+}
+
+// The viewed layer, sent by the Worker as soon as the engine has computed it: drawn before the run ends.
+function drawPartial(p) {
+  if (p.layers !== modelInfo?.config.num_layers) return;  // a run of the model before this one
+  adoptResult(p);
+  debug.partials += 1;
+  setStatus(`${modelTitle()}: ${p.n} tokens, layer ${p.layer} of ${p.layers} drawn; the later layers are running…`);
+  showTruncation(p);
+  draw();
+}
+
 // The shown result's statistics from the result the Worker kept: the text is not run again. When a newer run replaced it
 // meanwhile, that run (made while a statistics view is open) brings its own.
 let statsAskedFor = null;
 async function fetchStats() {
   const r = result;
-  if (!r || statsAskedFor === r) return;
+  if (!r || r.partial || statsAskedFor === r) return;  // a partial run: its final result asks again
   statsAskedFor = r;
   try {
     r.stats = await client.stats(r);
@@ -309,7 +342,8 @@ async function snapshot() {
   if (!result) throw new Error('nothing drawn yet');
   const [cls, sep] = specials();
   const view = { ...state, view: ['head', 'model', 'matrix'].includes(state.view) ? state.view : 'head' };  // the views it can draw
-  return snapshotText(await makeSnapshot(result, { model: { name: modelTitle(), cls, sep },
+  const whole = result.attention instanceof Float32Array ? result : await client.fetch(result, { whole: true });
+  return snapshotText(await makeSnapshot(whole, { model: { name: modelTitle(), cls, sep },
     text: { a: $('a').value, b: $('b').value }, view }));
 }
 

@@ -196,6 +196,40 @@ nlohmann::json SummaryOf(int32_t result) {
 
 // A model without token types (DistilBERT): the summary's "segment" is the sentence a token is in (0 for A, 1 for B)
 // after hl_run, and the types given after hl_run_ids, which must all be 0.
+TEST_CASE("C API: hl_tokenize gives hl_run's tokens and cut without running; a stepped run on the engine's heads is hl_run", "[api]") {
+  int32_t model = 0;
+  LoadTinyMlm(&model);
+  const std::string a = "The cat sat on the [MASK] of the house.", b = "It was tired, naïvely so.";
+  for (int32_t max_tokens : {0, 9}) {
+    INFO("max_tokens " << max_tokens);
+    const char* json = nullptr;
+    size_t length = 0;
+    REQUIRE(hl_tokenize(model, a.data(), a.size(), b.data(), b.size(), 1, max_tokens, &json, &length) == HL_STATUS_OK);
+    const auto got = nlohmann::json::parse(std::string(json, length));
+    int32_t run = 0;
+    REQUIRE(hl_run(model, a.data(), a.size(), b.data(), b.size(), 1, 3, max_tokens, &run) == HL_STATUS_OK);
+    const auto want = SummaryOf(run);
+    CHECK(got["n"] == want["n"]);
+    CHECK(got["tokens"] == want["tokens"]);
+    CHECK(got["truncation"] == want["truncation"]);
+    CHECK(got.size() == 3);
+    if (max_tokens) CHECK(got["n"] == max_tokens);
+
+    int32_t step = 0, stepped = 0;
+    REQUIRE(hl_step_begin(model, a.data(), a.size(), b.data(), b.size(), 1, 3, max_tokens, &step) == HL_STATUS_OK);
+    while (stepped == 0) REQUIRE(hl_step_next(step, 1, &stepped) == HL_STATUS_OK);
+    for (int32_t field : {HL_FIELD_ATTENTION, HL_FIELD_QUERIES, HL_FIELD_KEYS, HL_FIELD_HIDDEN})
+      CHECK(Field(stepped, field) == Field(run, field));  // the same functions in the same order: bit for bit
+    REQUIRE(hl_result_free(stepped) == HL_STATUS_OK);
+    REQUIRE(hl_result_free(run) == HL_STATUS_OK);
+  }
+  const char* json = nullptr;
+  size_t length = 0;
+  CHECK(hl_tokenize(model + 1000, "x", 1, nullptr, 0, 0, 0, &json, &length) == HL_STATUS_INVALID_ARGUMENT);
+  CHECK(hl_tokenize(model, "x", 1, nullptr, 0, 0, 0, nullptr, &length) == HL_STATUS_INVALID_ARGUMENT);
+  REQUIRE(hl_model_free(model) == HL_STATUS_OK);
+}
+
 TEST_CASE("C API: a DistilBERT model (no token types) runs pairs and ids; segments are sane", "[api]") {
   int32_t model = -1;
   REQUIRE(LoadBytes(hltest::ConvertFixture("tiny-distilbert", true), &model) == HL_STATUS_OK);

@@ -35,8 +35,8 @@ test('patterns: six cards; a head opens in the head view with the token that sho
   assert.deepEqual([s.layer, s.selectedHeads], [layer, [head]]);
   assert.equal(s.locked.side, 'left');
   // The locked token is the row with the largest weight on its next token.
-  const row = await page.evaluate(([l, h]) => {
-    const r = window.headlight.result;
+  const row = await page.evaluate(async ([l, h]) => {
+    const r = await window.headlight.full();
     let bi = -1, bw = -1;
     for (let i = 0; i + 1 < r.n; ++i) { const w = r.attention[((l * r.heads_per_layer + h) * r.n + i) * r.n + i + 1]; if (w > bw) { bw = w; bi = i; } }
     return bi;

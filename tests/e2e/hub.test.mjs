@@ -150,7 +150,64 @@ test('the picker lists the catalog with sizes; its bert-base-uncased (a bert-bas
   assert.deepEqual(page.errors, []);
 });
 
+// Typing on bert-base: a newer keystroke supersedes the run in flight (it stops at a layer boundary), yet the view
+// redraws while typing goes on, and the last keystroke's text is what ends up drawn. The figures printed are for reading;
+// npm run bench:page measures them.
+test('typing at 100 ms a key on the bert-base shape: runs are superseded, the view redraws while typing, the last text is drawn', async () => {
+  await typeText(page, 'b', '');
+  const text = ['The quick brown fox, a creature of habit and considerable cunning, jumped over the lazy dog that lay',
+    'sleeping in the warm afternoon sun beside the old stone wall of the farmhouse, where generations of farmers had',
+    'tended their fields, raised their children, and told stories of foxes and dogs to anyone who would listen.',
+    'Nobody in the village could remember a time when the fox had not come by at dusk, and the dog, old and grey,',
+    'had long since given up chasing it; the two of them had reached an understanding that amused everyone, '].join(' ');
+  await typeText(page, 'a', text);
+  const n0 = await page.evaluate(() => window.headlight.result.n);
+  assert.ok(n0 > 100, `${n0} tokens`);
+  const before = await page.evaluate(() => {
+    window.__keys = [];   // when each key reached the text
+    window.__draws = [];  // each drawing (a run's result, or its viewed layer sent early): when, and its text's end
+    document.querySelector('#a').addEventListener('input', () => window.__keys.push(performance.now()));
+    const count = () => window.headlight.runs + window.headlight.partials;
+    let seen = count();
+    const watch = () => {
+      if (count() !== seen) {
+        seen = count();
+        window.__draws.push({ t: performance.now(), end: window.headlight.result.tokens.slice(-5, -1).map((t) => t.text).join(' ') });
+      }
+      window.__watch = requestAnimationFrame(watch);
+    };
+    watch();
+    return { runs: window.headlight.runs, engineRuns: window.headlight.engineRuns };
+  });
+  await page.focus('#a');
+  await page.keyboard.press('End');
+  const typed = 'and the dog never woke.';
+  await page.keyboard.type(typed, { delay: 100 });
+  await page.waitForFunction(() => window.__draws.some((d) => d.end === 'dog never woke .'), null, { timeout: 60000 });
+  const r = await page.evaluate(() => { cancelAnimationFrame(window.__watch); return { keys: window.__keys, draws: window.__draws,
+    engineRuns: window.headlight.engineRuns }; });
+  const [first, last] = [r.keys[0], r.keys.at(-1)];
+  assert.equal(r.keys.length, typed.length);
+  const during = r.draws.filter((d) => d.t > first && d.t < last).map((d) => d.t);
+  assert.ok(during.length >= 1, `the view redrew while typing (${typed.length} keys over ${((last - first) / 1000).toFixed(1)} s): ${during.length} times`);
+  const final = r.draws.find((d) => d.end === 'dog never woke .');
+  assert.ok(final.t > last);
+  const started = r.engineRuns - before.engineRuns;
+  const gaps = [first, ...during, last].slice(1).map((t, i) => t - [first, ...during][i]);
+  console.log(`typing ${typed.length} keys at 100 ms on bert-base (${n0} tokens): ${started} runs started, ${r.draws.length} drawings, ` +
+    `${during.length} while typing (longest wait ${Math.max(...gaps).toFixed(0)} ms), last key → its drawing ${(final.t - last).toFixed(0)} ms`);
+  // Ten texts sent at once: the first stops at its first layer boundary, eight never start, the tenth is the one answered.
+  const burst = await page.evaluate(async (base) => {
+    const runs0 = window.headlight.engineRuns;
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, k) => window.headlight.run(`${base} ${k}`)));
+    return { answers: answers.map((x) => (x ? x.tokens.at(-2).text : null)), started: window.headlight.engineRuns - runs0 };
+  }, text);
+  assert.deepEqual(burst, { answers: [...Array(9).fill(null), '9'], started: 2 });
+  assert.deepEqual(page.errors, []);
+});
+
 test('DistilBERT and RoBERTa checkpoints load by hub id and draw, each with its own special tokens', async () => {
+  await typeText(page, 'a', 'The cat sat on the mat.');  // few enough lines for SVG
   for (const [id, cls, sep, layers] of [['test/tiny-distilbert', '[CLS]', '[SEP]', 2], ['test/tiny-roberta', '<s>', '</s>', 2]]) {
     await page.fill('#hub-id', id);
     await page.click('#hub-load');
@@ -161,6 +218,32 @@ test('DistilBERT and RoBERTa checkpoints load by hub id and draw, each with its 
     assert.equal(await page.textContent('#special-names'), `${cls}/${sep}`, 'the toggle names the model\'s special tokens');
     assert.ok(await page.locator('#view path.hl-head-line').count() > 0, id);
   }
+  assert.deepEqual(page.errors, []);
+});
+
+test('on a hub RoBERTa, hostile text runs and stays text; a checkpoint cut short or not safetensors is refused with its reason', async () => {
+  assert.match(await status(), /^test\/tiny-roberta: \d+ tokens/, 'the model the test before loaded');
+  await typeText(page, 'b', '');
+  await typeText(page, 'a', '');  // (blanks are tokens of their own in byte-level BPE, as in transformers)
+  assert.match(await status(), /The text is empty: type a sentence/);
+  await typeText(page, 'a', '😀 漢字テスト مرحبا بالعالم שלום Ünïcödé \u200b\u202e e\u0301');
+  assert.ok(await page.evaluate(() => window.headlight.result.n) > 8);
+  await page.evaluate(() => { window.__pwned = 0; });
+  await typeText(page, 'a', '<img src=x onerror="window.__pwned=1"><b>bold</b> <script>window.__pwned=2</script>');
+  assert.deepEqual(await page.evaluate(() => ({ elements: document.querySelectorAll('#view img, #view b, #view script').length,
+    pwned: window.__pwned, drawnTag: [...document.querySelectorAll('#view text')].some((t) => t.textContent.includes('<')) })),
+  { elements: 0, pwned: 0, drawnTag: true });
+  await typeText(page, 'a', 'word '.repeat(700));
+  assert.match(await page.textContent('#notice'), /longer than the model's \d+ positions: cut in sentence A/);
+  for (const [id, message] of [['test/truncated', /model.safetensors ended after [\d,]+ bytes/],
+    ['test/garbage', /header length \d+ is not a safetensors file's/]]) {
+    await page.fill('#hub-id', id);
+    await page.click('#hub-load');
+    await waitStatus(message);
+    assert.ok(await page.evaluate(() => document.querySelector('#status').classList.contains('error')), id);
+  }
+  await typeText(page, 'a', 'Still here.');
+  assert.match(await status(), /^test\/tiny-roberta: /);
   assert.deepEqual(page.errors, []);
 });
 

@@ -23,11 +23,13 @@ const expectedLines = () => page.evaluate(() => {
   const s = view.state();
   const keep = { all: () => true, AA: (a, b) => !a && !b, AB: (a, b) => !a && b, BA: (a, b) => a && !b, BB: (a, b) => a && b }[s.filter];
   let count = 0, width = 0;
+  const per = d.heads_per_layer * d.n * d.n;  // the drawn layer: Layers (a result the Worker keeps) or a whole array
+  const layer = d.attention.get ? d.attention.get(s.layer) : d.attention.subarray(s.layer * per, (s.layer + 1) * per);
   for (const h of s.selectedHeads) for (let i = 0; i < d.n; ++i) for (let j = 0; j < d.n; ++j) {
     if (s.locked && s.locked.side === 'left' && s.locked.index !== i) continue;
     if (s.locked && s.locked.side === 'right' && s.locked.index !== j) continue;
     if (!keep(d.tokens[i].segment, d.tokens[j].segment)) continue;
-    const w = d.attention[((s.layer * d.heads_per_layer + h) * d.n + i) * d.n + j];
+    const w = layer[(h * d.n + i) * d.n + j];
     if (w > 0) { count += 1; width += 0.5 + 3 * w; }
   }
   return { count, width };
@@ -135,8 +137,9 @@ test('neuron view: q, k, q·k and softmax equal the engine\'s q, k and attention
   await shootScene(page, 'neuron-view');
   await page.selectOption('#view .hl-picker select[aria-label=token]', '5');
   assert.equal(await page.evaluate(() => window.headlight.state.token), 5);
-  const diff = await page.evaluate(() => {
-    const { result: r, state: s, view } = window.headlight;
+  const diff = await page.evaluate(async () => {
+    const { state: s, view } = window.headlight;
+    const r = await window.headlight.full();
     const v = view.values();
     const D = r.head_size, n = r.n, base = (s.layer * r.heads_per_layer + s.head) * n;
     let dq = 0, dk = 0, ddot = 0, dsm = 0;
@@ -162,8 +165,9 @@ test('neuron view: q, k, q·k and softmax equal the engine\'s q, k and attention
 test('matrix view: the values drawn are the engine\'s attention, with a tooltip on hover', async () => {
   await showScene(page, env.url, 'matrix-view');  // pointing at "went" → "store"
   await shootScene(page, 'matrix-view');
-  const d = await page.evaluate(() => {
-    const { result: r, state: s, view } = window.headlight;
+  const d = await page.evaluate(async () => {
+    const { state: s, view } = window.headlight;
+    const r = await window.headlight.full();
     let worst = 0;
     for (let i = 0; i < r.n; ++i) for (let j = 0; j < r.n; ++j)
       worst = Math.max(worst, Math.abs(view.valueAt(i, j) - r.attention[((s.layer * r.heads_per_layer + s.head) * r.n + i) * r.n + j]));
@@ -178,8 +182,9 @@ test('word level: attention to a word sums its pieces, from a word averages them
   await typeText(page, 'b', '');
   await typeText(page, 'a', 'Unaffable antidisestablishmentarianism bewildered the lexicographers.');
   await page.check('#word-level');
-  const r = await page.evaluate(() => {
-    const { result: t, shown: w, state: s, view } = window.headlight;
+  const r = await page.evaluate(async () => {
+    const { shown: w, state: s, view } = window.headlight;
+    const t = await window.headlight.full();
     let worst = 0;
     const at = (i, j) => t.attention[((s.layer * t.heads_per_layer + s.head) * t.n + i) * t.n + j];
     for (let a = 0; a < w.n; ++a) for (let b = 0; b < w.n; ++b) {
@@ -243,8 +248,9 @@ test('views are built once: new text, another layer, a toggle and a tab switch u
     assert.ok(await keptView(VIEW_ROOTS[name]), `typing rebuilt the ${name} view`);
   }
   // the matrix drawn is the new text's layer-1 head
-  const worst = await page.evaluate(() => {
-    const { result: r, state: s, view } = window.headlight;
+  const worst = await page.evaluate(async () => {
+    const { state: s, view } = window.headlight;
+    const r = await window.headlight.full();
     let w = 0;
     for (let i = 0; i < r.n; ++i) for (let j = 0; j < r.n; ++j) w = Math.max(w, Math.abs(view.valueAt(i, j) - r.attention[((s.layer * r.heads_per_layer + s.head) * r.n + i) * r.n + j]));
     return w;
@@ -305,6 +311,16 @@ test('a text longer than 512 positions is truncated with a notice and still draw
   await tab('model');
   await tab('matrix');
   await tab('head');
+  // Typing past the cut changes nothing the model sees: no run at all, the drawing holds.
+  const before = await page.evaluate(() => ({ runs: window.headlight.runs, engineRuns: window.headlight.engineRuns, unchanged: window.headlight.unchanged }));
+  await page.focus('#a');
+  await page.keyboard.press('End');
+  await page.keyboard.type(' more words', { delay: 30 });
+  await page.waitForFunction((u) => window.headlight.unchanged > u, before.unchanged);
+  await page.waitForTimeout(200);
+  const after = await page.evaluate(() => ({ runs: window.headlight.runs, engineRuns: window.headlight.engineRuns }));
+  assert.deepEqual(after, { runs: before.runs, engineRuns: before.engineRuns });
+  assert.match(await page.evaluate(() => location.search), /more\+words|more%20words/, 'the link holds the typed text');
 });
 
 test('a malformed model file gives an error message, stays out of the picker, and the page keeps working', async () => {

@@ -36,8 +36,8 @@ async function open(url, { blockRelaxed = false, listOnly = null } = {}) {
   page.on('pageerror', (e) => errors.push(e));
   await page.goto(url);
   await page.waitForFunction(() => window.headlight?.runs > 0 && window.headlight.view, null, { timeout: 60000 });
-  const got = await page.evaluate(() => ({ status: document.querySelector('#status').textContent,
-    attention: Array.from(window.headlight.result.attention), n: window.headlight.result.n }));
+  const got = await page.evaluate(async () => ({ status: document.querySelector('#status').textContent,
+    attention: Array.from((await window.headlight.full()).attention), n: window.headlight.result.n }));
   await context.close();
   return { ...got, requested, errors };
 }

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 import { nodeEngine } from '../../tools/eval/node_engine.mjs';
-import { headMatrix, headRows, headVectors, mergeWordPieces, hideSpecial, pairFilter, strongLinks } from '../../web/data/attention_data.js';
+import { Layers, hasLayer, headMatrix, headRows, headThumbnail, headVectors, hideSpecial, mergeWordPieces, pairFilter, poolThumbnails,
+  strongLinks, toggled, valueCount } from '../../web/data/attention_data.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -510,4 +511,56 @@ test('real engine (built-in model, wasm): word level and hidden specials on a pa
   assert.ok(longWords.has('strawberries'), `multi-piece words: ${[...longWords].join(' ')}`);
   assert.ok(longWords.has('antidisestablishmentarianism'), `multi-piece words: ${[...longWords].join(' ')}`);
   engine.freeModel(model);
+});
+
+// A result the engine Worker keeps reaches the page as Layers, one layer at a time: the accessors and toggles give,
+// layer by layer, what they give on the whole array.
+test('Layers: put/get/has, whole, flat; the accessors and toggles on Layers equal those on the whole array', () => {
+  const rand = mulberry32(7);
+  const tokens = randomTokens(rand, 13, { stray: true });
+  const L = 3, A = 2, D = 4, n = tokens.length;
+  const d = makeData(tokens, L, A, randomAttention(rand, tokens, L * A), D);
+  d.queries.forEach((_, k) => { d.queries[k] = rand(); });
+  d.keys.forEach((_, k) => { d.keys[k] = rand(); });
+  const lazy = { ...d, attention: new Layers(L, A * n * n), queries: new Layers(L, A * n * D), keys: new Layers(L, A * n * D) };
+  assert.equal(hasLayer(lazy, 1), false);
+  assert.throws(() => headMatrix(lazy, 1, 0), /layer 1 of this result has not been fetched/);
+  const whole = { attention: Layers.whole(d.attention, L), queries: Layers.whole(d.queries, L), keys: Layers.whole(d.keys, L) };
+  for (const name of ['attention', 'queries', 'keys']) lazy[name].put(1, whole[name].get(1).slice());
+  assert.equal(hasLayer(lazy, 1, { qk: true }), true);
+  assert.equal(hasLayer(lazy, 0), false);
+  assert.throws(() => lazy.attention.put(0, new Float32Array(3)), /layer 0 has 3 values/);
+  assert.equal(valueCount(lazy.attention), d.attention.length);
+  for (let h = 0; h < A; h++) {
+    assert.deepEqual(headMatrix(lazy, 1, h), headMatrix(d, 1, h));
+    assert.deepEqual(headVectors(lazy, 'keys', 1, h), headVectors(d, 'keys', 1, h));
+  }
+  for (const toggles of [{ wordLevel: true }, { hideSpecial: true }, { wordLevel: true, hideSpecial: true }]) {
+    const a = toggled(d, toggles), b = toggled(lazy, toggles);
+    assert.equal(b.n, a.n);
+    assert.equal(hasLayer(b, 1), true);
+    assert.equal(hasLayer(b, 2), false);
+    for (let h = 0; h < A; h++) assert.deepEqual(headMatrix(b, 1, h), headMatrix(a, 1, h), JSON.stringify(toggles));
+    if (b.queries) assert.deepEqual(headVectors(b, 'queries', 1, 1), headVectors(a, 'queries', 1, 1));
+  }
+  assert.deepEqual(Layers.whole(d.attention, L).flat(), d.attention);
+});
+
+test('poolThumbnails: the matrix itself up to maxSide; beyond, each cell the largest weight it covers; headThumbnail reads either', () => {
+  const n = 6, A = 2;
+  const layer = Float32Array.from({ length: A * n * n }, (_, k) => (k % 7) / 10);
+  assert.deepEqual(poolThumbnails(layer, A, n, 6), layer);
+  const p = poolThumbnails(layer, A, n, 3);  // cells of 2 × 2 tokens
+  assert.equal(p.length, A * 9);
+  for (let h = 0; h < A; h++) for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) {
+    let want = 0;
+    for (const i of [2 * r, 2 * r + 1]) for (const j of [2 * c, 2 * c + 1]) want = Math.max(want, layer[(h * n + i) * n + j]);
+    assert.equal(p[(h * 3 + r) * 3 + c], want);
+  }
+  const uneven = poolThumbnails(layer, A, n, 4);  // 6 tokens into 4 cells: every token in exactly one cell
+  assert.equal(Math.max(...uneven), Math.max(...layer));
+  const data = { n, layers: 1, heads_per_layer: A, attention: layer };
+  assert.deepEqual(headThumbnail(data, 0, 1), { side: n, values: layer.subarray(n * n) });
+  const pooled = { ...data, thumbnails: { side: 3, layers: Layers.whole(p, 1) } };
+  assert.deepEqual(headThumbnail(pooled, 0, 1), { side: 3, values: p.subarray(9) });
 });

@@ -127,6 +127,26 @@ test('runStepped with the caller\'s attention equals run; a failing attention le
   e.freeModel(model);
 });
 
+test('tokenize gives run\'s tokens (UTF-16 spans) and cut; runStepped on the engine\'s heads is run; beforeLayer can stop it', async () => {
+  const e = await nodeEngine('st');
+  const model = e.loadModel(e.convert(checkpoint('tiny-mlm'), { int8: true }));
+  const a = 'I went to the 🍓 [MASK] café.', b = 'At the store, I bought fresh strawberries.';
+  for (const maxTokens of [0, 7]) {
+    const want = e.run(model, a, b, { maxTokens });
+    const got = e.tokenize(model, a, b, { maxTokens });
+    assert.deepEqual(got, { n: want.n, tokens: want.tokens, truncation: want.truncation });
+    const layers = [];
+    const stepped = await e.runStepped(model, a, b, null, { maxTokens, beforeLayer: async (l) => { layers.push(l); } });
+    assert.deepEqual(layers, [...Array(model.info.config.num_layers).keys()]);
+    for (const f of ['attention', 'queries', 'keys', 'hidden']) assert.deepEqual(stepped[f], want[f], f);
+  }
+  const stop = new Error('a newer text');
+  await assert.rejects(e.runStepped(model, a, b, null, { beforeLayer: async (l) => { if (l === 1) throw stop; } }), stop);
+  assert.equal(e.run(model, a, null).tokens[1].text, 'i');  // the abandoned step freed the model
+  assert.throws(() => e.tokenize({ handle: 999 }, a), InvalidArgumentError);
+  e.freeModel(model);
+});
+
 test('runIds on run\'s token ids and types gives run\'s result, without spans; typed errors as run\'s', async () => {
   const e = await nodeEngine('st');
   const model = e.loadModel(readFileSync(path.join(root, 'models/headlight-mini/headlight-mini.hlm')));

@@ -1,6 +1,9 @@
-// npm run bench:page — keystroke to redrawn head view on the built-in model in headless Chromium, at 10, 64 and 256
-// tokens (median and p90 of 20 keystrokes each, including the 20 ms typing debounce; with the engine run and the drawing
-// alone), and the time to draw each view of a bert-base-shaped model at 128 tokens. Writes build/page_latency.json.
+// npm run bench:page — keystroke to redrawn head view in headless Chromium (median and p90 of 20 keystrokes, including
+// the 20 ms typing debounce; with the engine run and the drawing alone): the built-in model at 10, 64 and 256 tokens, and
+// a bert-base-shaped model at 128 tokens with layer 0 and with the last layer in view (the Worker sends the viewed
+// layer as soon as it is computed). Then, on the bert-base shape, continuous typing (20 keys at 100 ms: how often the
+// view redraws and how long after the last key its drawing comes) and the time to draw each view. Writes
+// build/page_latency.json.
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -23,32 +26,67 @@ async function typeTokens(page, target, k) {
   return n;
 }
 
+// KEYS keystrokes, each adding or removing an "s" at the end of sentence A, each waited for: keystroke → head view drawn
+// (the viewed layer sent early, or the whole run), the engine's run and the drawing alone.
+async function keystrokes(page, label) {
+  await page.focus('#a');
+  await page.keyboard.press('End');
+  const ms = [], drawMs = [], engineMs = [];
+  for (let i = 0; i < KEYS; ++i) {
+    const seen = await page.evaluate(() => [window.headlight.latencyMs.length, window.headlight.runs]);
+    if (i % 2) await page.keyboard.press('Backspace'); else await page.keyboard.type('s');
+    await page.waitForFunction(([c, r]) => window.headlight.latencyMs.length > c && window.headlight.runs > r, seen);
+    const m = await page.evaluate(() => [window.headlight.latencyMs.at(-1), window.headlight.drawMs, window.headlight.result.timings_ms.total]);
+    ms.push(m[0]); drawMs.push(m[1]); engineMs.push(m[2]);
+  }
+  const status = await page.textContent('#status');
+  return { label, tokens: await page.evaluate(() => window.headlight.result.n), median_ms: quantile(ms, 0.5), p90_ms: quantile(ms, 0.9),
+    engine_ms: quantile(engineMs, 0.5), draw_ms: quantile(drawMs, 0.5), engine: status.match(/\(([^)]*)\)$/)?.[1] };
+}
+
+// Continuous typing: `keys` characters at `delayMs` a key; every drawing (a run's result or its early layer) is timed.
+async function typing(page, keys, delayMs) {
+  await page.focus('#a');
+  await page.keyboard.press('End');
+  await page.evaluate(() => {
+    window.__draws = [];
+    const count = () => window.headlight.runs + window.headlight.partials;
+    let seen = count();
+    const watch = () => {
+      if (count() !== seen) { seen = count(); window.__draws.push(performance.now()); }
+      window.__watch = requestAnimationFrame(watch);
+    };
+    watch();
+  });
+  const runs0 = await page.evaluate(() => window.headlight.engineRuns);
+  const t0 = await page.evaluate(() => performance.now());
+  await page.keyboard.type(' and so on'.repeat(3).slice(0, keys), { delay: delayMs });
+  const last = await page.evaluate(() => performance.now());
+  const settled = async () => page.evaluate(() => window.headlight.result.newest !== false && !window.headlight.result.partial &&
+    window.headlight.result.tokens.map((t) => t.text).join(' ').endsWith('and so on'));
+  for (let i = 0; i < 600 && !(await settled()); i++) await page.waitForTimeout(20);
+  await page.waitForTimeout(300);
+  const { draws, runs } = await page.evaluate(() => { cancelAnimationFrame(window.__watch); return { draws: window.__draws, runs: window.headlight.engineRuns }; });
+  const during = draws.filter((t) => t <= last);
+  const gaps = [t0, ...during, last].slice(1).map((t, i) => t - [t0, ...during][i]);
+  return { keys, delay_ms: delayMs, typing_ms: last - t0, drawings_while_typing: during.length, longest_wait_ms: Math.max(...gaps),
+    last_key_to_drawn_ms: draws.filter((t) => t > last).at(-1) - last, runs_started: runs - runs0 };
+}
+
 const env = await start();
 const page = await openPage(env.browser, env.url);
 await typeText(page, 'b', '');
 const rows = [];
 for (const target of SIZES) {
-  // Keystrokes then add one character to the last word.
-  const n = await typeTokens(page, target, Math.max(1, Math.round(target * 0.8)));
-  await page.focus('#a');
-  await page.keyboard.press('End');
-  const ms = [], drawMs = [], engineMs = [];
-  for (let i = 0; i < KEYS; ++i) {
-    const seen = await page.evaluate(() => window.headlight.latencyMs.length);
-    if (i % 2) await page.keyboard.press('Backspace'); else await page.keyboard.type('s');
-    await page.waitForFunction((c) => window.headlight.latencyMs.length > c, seen);
-    const m = await page.evaluate(() => [window.headlight.latencyMs.at(-1), window.headlight.drawMs, window.headlight.result.timings_ms.total]);
-    ms.push(m[0]); drawMs.push(m[1]); engineMs.push(m[2]);
-  }
-  const status = await page.textContent('#status');
-  rows.push({ tokens: n, median_ms: quantile(ms, 0.5), p90_ms: quantile(ms, 0.9), engine_ms: quantile(engineMs, 0.5),
-    draw_ms: quantile(drawMs, 0.5), engine: status.match(/\(([^)]*)\)$/)?.[1] });
+  await typeTokens(page, target, Math.max(1, Math.round(target * 0.8)));
+  rows.push(await keystrokes(page, 'built-in'));
 }
 
 // The bert-base shape (12 × 12 heads, random weights: build/fixtures, made by npm test / npm run bench) at 128 tokens:
 // time to draw each view once (the engine run excluded).
 const base = path.join(root, 'build/fixtures/base-mlm.int8.hlm');
 const views = [];
+let typed = null;
 if (existsSync(base)) {
   // Served from models/local/ (not committed) through a link: Playwright's route.fulfill cannot carry 107 MB.
   const link = path.join(root, 'models/local/bench-base-mlm.hlm');
@@ -59,6 +97,13 @@ if (existsSync(base)) {
   await big.goto(`${env.url}?model=/models/local/bench-base-mlm.hlm`);
   await big.waitForFunction(() => window.headlight?.runs > 0 && window.headlight.result.layers === 12, null, { timeout: 120000 });
   await typeText(big, 'b', '');
+  await typeTokens(big, 128, 100);
+  rows.push(await keystrokes(big, 'bert-base shape, layer 0'));
+  await big.selectOption('#view select[aria-label=layer]', '11');
+  await big.waitForFunction(() => window.headlight.state.layer === 11);
+  rows.push(await keystrokes(big, 'bert-base shape, layer 11'));
+  await big.selectOption('#view select[aria-label=layer]', '0');
+  typed = await typing(big, 20, 100);
   await typeTokens(big, 128, 100);
   for (const v of ['model', 'head', 'neuron', 'matrix']) {
     const ms = [];
@@ -72,10 +117,15 @@ if (existsSync(base)) {
   await big.close();
 }
 await env.close();
-console.log('| tokens | keystroke → head view, median (ms) | p90 (ms) | engine run, median (ms) | drawing, median (ms) | engine |');
-console.log('|---:|---:|---:|---:|---:|---|');
+console.log('| model | tokens | keystroke → head view, median (ms) | p90 (ms) | engine run, median (ms) | drawing, median (ms) | engine |');
+console.log('|---|---:|---:|---:|---:|---:|---|');
 for (const r of rows) {
-  console.log(`| ${r.tokens} | ${r.median_ms.toFixed(1)} | ${r.p90_ms.toFixed(1)} | ${r.engine_ms.toFixed(1)} | ${r.draw_ms.toFixed(1)} | ${r.engine} |`);
+  console.log(`| ${r.label} | ${r.tokens} | ${r.median_ms.toFixed(1)} | ${r.p90_ms.toFixed(1)} | ${r.engine_ms.toFixed(1)} | ${r.draw_ms.toFixed(1)} | ${r.engine} |`);
+}
+if (typed) {
+  console.log(`\nTyping ${typed.keys} keys at ${typed.delay_ms} ms a key on the bert-base shape (${(typed.typing_ms / 1000).toFixed(1)} s): ` +
+    `${typed.drawings_while_typing} drawings while typing, longest wait for one ${typed.longest_wait_ms.toFixed(0)} ms; last key → drawn ` +
+    `${typed.last_key_to_drawn_ms.toFixed(0)} ms; ${typed.runs_started} runs started.`);
 }
 if (views.length) {
   console.log('\n| view (bert-base shape, 12 × 12 heads, 128 tokens) | drawing, median of 5 (ms) |');
@@ -85,4 +135,4 @@ if (views.length) {
   console.log(`\n(${base} is missing: run npm test or npm run bench first for the bert-base rows)`);
 }
 mkdirSync(path.join(root, 'build'), { recursive: true });
-writeFileSync(path.join(root, 'build/page_latency.json'), JSON.stringify({ keystroke: rows, views }, null, 1));
+writeFileSync(path.join(root, 'build/page_latency.json'), JSON.stringify({ keystroke: rows, typing: typed, views }, null, 1));

@@ -48,6 +48,10 @@ int32_t hl_run(int32_t model, const char* a, size_t a_length, const char* b, siz
                int32_t max_tokens, int32_t* out_result);
 /* Runs given token ids / types (int32 [n]); the summary then has no tokens' text or spans. */
 int32_t hl_run_ids(int32_t model, const int32_t* ids, const int32_t* types, size_t n, int32_t top_k, int32_t* out_result);
+/* Tokenizes A (and B) as hl_run does, with the same cut, and runs nothing: UTF-8 JSON {n, tokens, truncation} with the
+   summary's keys, valid until this thread's next hl_tokenize. */
+int32_t hl_tokenize(int32_t model, const char* a, size_t a_length, const char* b, size_t b_length, int32_t has_b,
+                    int32_t max_tokens, const char** json, size_t* length);
 /* A run that stops before each layer's attention heads so that the caller computes them (the page's WebGPU path).
    hl_step_begin takes hl_run's arguments and runs up to layer 0's attention. hl_step_buffers points at the current
    layer's qkv f32 [n][3H] (Q | K | V per token; read it), probs f32 [A][n][n] and context f32 [n][H] (write them:

@@ -60,7 +60,8 @@ export class HeadlightAttention extends HTMLElement {
     this.#body.className = 'hl-body';
     this.#frame.append(this.#status, this.#body);
     root.append(this.#frame);
-    this.#views = mountViews(this.#body, { specials: () => { const m = this.#names(); return [m.cls, m.sep]; }, noteClass: 'hl-note' });
+    this.#views = mountViews(this.#body, { specials: () => { const m = this.#names(); return [m.cls, m.sep]; }, noteClass: 'hl-note',
+      fetch: async (r, want) => (await engine()).fetch(r, want) });  // more of a live result the Worker keeps
   }
 
   /** 'idle' (waiting to be scrolled into view), 'loading', 'ready' or 'error'. */
@@ -73,7 +74,9 @@ export class HeadlightAttention extends HTMLElement {
   /** The current drawing as a snapshot file's text (see page/snapshot.js). */
   async exportSnapshot() {
     if (!this.#result) throw new Error('nothing is drawn yet');
-    return snapshotText(await makeSnapshot(this.#result, { model: this.#names(), text: this.#text(), view: this.#state }));
+    const r = this.#result;
+    const whole = r.attention instanceof Float32Array ? r : await (await engine()).fetch(r, { whole: true });
+    return snapshotText(await makeSnapshot(whole, { model: this.#names(), text: this.#text(), view: this.#state }));
   }
 
   connectedCallback() {
@@ -194,7 +197,8 @@ export class HeadlightAttention extends HTMLElement {
     try {
       if (!a.trim()) throw new Error('the sentence-a attribute is empty: give the element a sentence to show');
       const c = await engine();
-      const r = await c.run(a, b.trim() ? b : null, { key: model.key, channel: this.#channel });
+      const r = await c.run(a, b.trim() ? b : null, { key: model.key, channel: this.#channel,
+        want: this.#views.want(this.#state, model.info.config.num_layers) });
       if (!r || gen !== this.#gen) return;  // superseded by a newer text or model
       if (this.#result && (r.n !== this.#result.n)) this.#state.locked = this.#fromAttributes(DEFAULTS).locked;
       this.#result = r;

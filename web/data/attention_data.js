@@ -11,14 +11,77 @@ function checkIndex(name, value, count) {
   }
 }
 
+/**
+ * A tensor [L][...] held by layer: what the page has of a result the engine Worker keeps (it asks for the layers it
+ * draws), or a derived one (word level, specials hidden) computed layer by layer when asked. `size` values per layer.
+ * source: {has(l), get(l)} (a derived tensor's), or null: the layers are those put() stored.
+ */
+export class Layers {
+  constructor(count, size, source = null) {
+    Object.assign(this, { count, size, source, parts: new Map() });
+  }
+
+  /** A whole [L][...] array (a snapshot's, Node's), as layers: views, no copy. */
+  static whole(array, count) {
+    const size = array.length / count;
+    const t = new Layers(count, size);
+    for (let l = 0; l < count; l++) t.parts.set(l, array.subarray(l * size, (l + 1) * size));
+    return t;
+  }
+
+  put(layer, array) {
+    checkIndex('layer', layer, this.count);
+    if (array.length !== this.size) throw new RangeError(`layer ${layer} has ${array.length} values, not ${this.size}`);
+    this.parts.set(layer, array);
+  }
+
+  has(layer) { return this.parts.has(layer) || Boolean(this.source?.has(layer)); }
+
+  get(layer) {
+    checkIndex('layer', layer, this.count);
+    let part = this.parts.get(layer);
+    if (!part && this.source?.has(layer)) this.parts.set(layer, part = this.source.get(layer));
+    if (!part) throw new RangeError(`layer ${layer} of this result has not been fetched from the engine`);
+    return part;
+  }
+
+  /** Layers of `size` values each, layer l = fn(this layer l), computed on first use. */
+  map(size, fn) { return new Layers(this.count, size, { has: (l) => this.has(l), get: (l) => fn(this.get(l)) }); }
+
+  /** All layers as one [L][...] array (every layer must be there). */
+  flat() {
+    const out = new Float32Array(this.count * this.size);
+    for (let l = 0; l < this.count; l++) out.set(this.get(l), l * this.size);
+    return out;
+  }
+}
+
+// Layer `layer` of a [L][...] tensor: a Layers' part, or a view of a whole Float32Array.
+function layerOf(array, layer, size) {
+  return array instanceof Layers ? array.get(layer) : array.subarray(layer * size, (layer + 1) * size);
+}
+
+/** How many values a [L][...] tensor holds (a Float32Array's length; Layers: all of its layers'); undefined for none. */
+export function valueCount(x) {
+  return x instanceof Layers ? x.count * x.size : x?.length;
+}
+
+/** Whether layer `layer` of data.attention (and of queries / keys when qk) can be drawn now: a whole array has every
+ *  layer; a result the engine Worker keeps has those the page fetched. */
+export function hasLayer(data, layer, { qk = false } = {}) {
+  const has = (x) => !(x instanceof Layers) || x.has(layer);
+  return has(data.attention) && (!qk || ((!data.queries || has(data.queries)) && (!data.keys || has(data.keys))));
+}
+
 // The one place that knows the engine's layout: data.attention is [L][A][n][n], data.queries / data.keys are [L][A][n][D]
-// (row-major, Float32Array). Block (layer, head) of `array` as `rows` views of `cols` values each (no copy).
+// (row-major; a Float32Array, or Layers of [A][n][n] / [A][n][D]). Block (layer, head) of `array` as `rows` views of
+// `cols` values each (no copy).
 function headBlock(data, array, layer, head, cols) {
   checkIndex('layer', layer, data.layers);
   checkIndex('head', head, data.heads_per_layer);
   const size = data.n * cols;
-  const offset = (layer * data.heads_per_layer + head) * size;
-  return array.subarray(offset, offset + size);
+  const offset = head * size;
+  return layerOf(array, layer, data.heads_per_layer * size).subarray(offset, offset + size);
 }
 
 const splitRows = (block, n, cols) => Array.from({ length: n }, (_, i) => block.subarray(i * cols, (i + 1) * cols));
@@ -26,6 +89,39 @@ const splitRows = (block, n, cols) => Array.from({ length: n }, (_, i) => block.
 /** The [n][n] attention of one head: a view into data.attention (no copy); row i = from token i. */
 export function headMatrix(data, layer, head) {
   return headBlock(data, data.attention, layer, head, data.n);
+}
+
+/**
+ * One head's attention as a thumbnail of `side` × `side` cells: data.thumbnails' when the data has them ({side, layers:
+ * Layers of [A][side][side]}: pooled in the engine Worker by poolThumbnails()), else the whole [n][n] matrix.
+ * Returns {side, values}.
+ */
+export function headThumbnail(data, layer, head) {
+  const t = data.thumbnails;
+  if (!t) return { side: data.n, values: headMatrix(data, layer, head) };
+  checkIndex('layer', layer, data.layers);
+  checkIndex('head', head, data.heads_per_layer);
+  const size = t.side * t.side;
+  return { side: t.side, values: layerOf(t.layers, layer, data.heads_per_layer * size).subarray(head * size, (head + 1) * size) };
+}
+
+/** The thumbnails of one layer [A][n][n] → [A][side][side] (side = min(n, maxSide)): each cell the largest weight of the
+ *  tokens it covers, so that a one-token column (every token → [SEP]) stays as strong as it is. */
+export function poolThumbnails(layer, A, n, maxSide) {
+  const side = Math.min(n, maxSide);
+  const out = new Float32Array(A * side * side);
+  const cell = Int32Array.from({ length: n }, (_, i) => Math.floor((i * side) / n));  // token → cell
+  for (let h = 0; h < A; h++) {
+    const src = h * n * n, dst = h * side * side;
+    for (let i = 0; i < n; i++) {
+      const row = dst + cell[i] * side;
+      for (let j = 0; j < n; j++) {
+        const w = layer[src + i * n + j];
+        if (w > out[row + cell[j]]) out[row + cell[j]] = w;
+      }
+    }
+  }
+  return out;
 }
 
 /** One head's attention as n rows (views, no copy): rows[i][j] = the weight from token i to token j. */
@@ -92,15 +188,22 @@ function mergeAttention(attention, blocks, n, groups) {
 export function mergeWordPieces(data) {
   if (data.level === 'word') throw new Error('mergeWordPieces: data is already at word level');
   const groups = wordGroups(data.tokens);
+  const A = data.heads_per_layer, w = groups.length;
   return {
     ...data,
-    n: groups.length,
+    n: w,
     tokens: groups.map((g) => wordToken(data.tokens, g)),
-    attention: mergeAttention(data.attention, data.layers * data.heads_per_layer, data.n, groups),
+    attention: perLayer(data.attention, data.layers, A * w * w, (x, blocks) => mergeAttention(x, blocks, data.n, groups), A),
     queries: null,
     keys: null,
     level: 'word',
   };
+}
+
+// fn(array, blocks) over a whole [L][A]... array (blocks = L·A), or layer by layer over Layers (blocks = A), on first use.
+function perLayer(array, layers, size, fn, A) {
+  if (!array) return array;
+  return array instanceof Layers ? array.map(size, (x) => fn(x, A)) : fn(array, layers * A);
 }
 
 // [L][A][n][n] -> [L][A][k][k] over the kept indices, each row renormalised (an all-zero row stays zero).
@@ -122,7 +225,6 @@ function keepAttention(attention, blocks, n, kept) {
 
 // [L][A][n][D] -> [L][A][k][D] over the kept rows.
 function keepRows(vectors, blocks, n, size, kept) {
-  if (!vectors) return vectors;
   const out = new Float32Array(blocks * kept.length * size);
   for (let b = 0; b < blocks; b++) {
     kept.forEach((i, r) => {
@@ -138,14 +240,14 @@ export function hideSpecial(data, { specials = DEFAULT_SPECIALS } = {}) {
   const special = new Set(specials);
   const kept = [];
   data.tokens.forEach((t, i) => { if (!special.has(t.text)) kept.push(i); });
-  const blocks = data.layers * data.heads_per_layer;
+  const L = data.layers, A = data.heads_per_layer, k = kept.length, D = data.head_size;
   return {
     ...data,
-    n: kept.length,
+    n: k,
     tokens: kept.map((i) => ({ ...data.tokens[i], index: i })),
-    attention: keepAttention(data.attention, blocks, data.n, kept),
-    queries: keepRows(data.queries, blocks, data.n, data.head_size, kept),
-    keys: keepRows(data.keys, blocks, data.n, data.head_size, kept),
+    attention: perLayer(data.attention, L, A * k * k, (x, blocks) => keepAttention(x, blocks, data.n, kept), A),
+    queries: perLayer(data.queries, L, A * k * D, (x, blocks) => keepRows(x, blocks, data.n, D, kept), A),
+    keys: perLayer(data.keys, L, A * k * D, (x, blocks) => keepRows(x, blocks, data.n, D, kept), A),
     hidden_special: true,
   };
 }

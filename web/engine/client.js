@@ -1,5 +1,6 @@
 // The page's handle on the engine Worker: promises over tagged messages, typed errors, newer runs superseding older ones.
 import { errorFromJSON } from './errors.js';
+import { Layers } from '../data/attention_data.js';
 
 export class EngineClient {
   /** workerUrl: engine/worker.js (given by bundles, whose import.meta.url is the bundle's, not this file's). */
@@ -8,10 +9,12 @@ export class EngineClient {
     this.pending = new Map();
     this.nextId = 1;
     this.latestRun = new Map();  // channel → ticket of its newest run
+    this.engineRuns = 0;         // runs of the model the Worker has started (as of its last answer)
     this.worker.onmessage = ({ data }) => {
       const p = this.pending.get(data.id);
       if (!p) return;
       if (data.type === 'progress') { p.onProgress?.(data.stage, data.fraction); return; }
+      if (data.type === 'partial') { p.onProgress?.(data.partial); return; }
       this.pending.delete(data.id);
       if (data.type === 'error') p.reject(errorFromJSON(data.error));
       else p.resolve(data);
@@ -57,20 +60,68 @@ export class EngineClient {
   /** Clark et al.'s head map over texts [[a, b|null]]: {distance, points, stress, ...}; onProgress(stage, fraction). */
   async headmap(texts, onProgress = null, key = undefined) { return (await this.call({ type: 'headmap', texts, key }, [], onProgress)).map; }
 
-  // Resolves to null when a newer run() on the same channel started before this one finished (its result is stale).
-  // options: {topK, maxTokens, stats, key (model slot), channel (one per element sharing this client)}.
-  async run(a, b = null, { channel = 'main', ...options } = {}) {
+  // Resolves to null when a newer run() on the same channel superseded it (the Worker stopped it at a layer boundary, or
+  // never started it); to {unchanged: true, truncation} when options.ifChanged and the tokens that reach the model (after
+  // the cut) are those of the channel's last result (nothing ran: that result holds; truncation counts the new text's
+  // cut); else to its result, which may be older than the
+  // newest text when the Worker let it finish because the channel had waited drawEveryMs (continuous typing): the newer
+  // run's result follows.
+  // The result stays in the Worker; it hands over what `want` asks for ({layers: [l, ...], qk, thumbnails, whole}: see
+  // worker.js's handOver; default whole), and fetch() gets more of it later. The result's attention, queries and keys
+  // are Layers (data/attention_data.js) holding what was handed over, or whole Float32Arrays (and hidden) when whole.
+  // options: {topK, maxTokens, stats, key (model slot), channel (one per element sharing this client), ifChanged, gpu,
+  // drawEveryMs (default 150), want, onPartial(result)}: with want.early, onPartial gets layer want.layers[0] as soon as
+  // it is computed (a result with that layer and no MLM, marked partial).
+  async run(a, b = null, { channel = 'main', onPartial = null, ...options } = {}) {
     const ticket = (this.latestRun.get(channel) ?? 0) + 1;
     this.latestRun.set(channel, ticket);
-    const { result } = await this.call({ type: 'run', a, b, channel, ...options });
-    result.channel = channel;
-    return ticket === this.latestRun.get(channel) ? result : null;
+    const early = (p) => {
+      if (ticket !== this.latestRun.get(channel)) return;
+      const r = resultOf({ ...p, mlm: [], partial: true }, channel);
+      r.attention.put(p.layer, p.attention);
+      onPartial?.(r);
+    };
+    const reply = await this.call({ type: 'run', a, b, channel, ...options }, [], early);
+    this.engineRuns = reply.engine_runs ?? reply.result?.engine_runs ?? this.engineRuns;
+    if (reply.type === 'unchanged') return ticket === this.latestRun.get(channel) ? { unchanged: true, truncation: reply.truncation } : null;
+    if (reply.type !== 'result') return null;
+    const r = resultOf(reply.result, channel);
+    adopt(r, reply.parts);
+    r.newest = ticket === this.latestRun.get(channel);
+    return r;
+  }
+
+  /** More of a result run() returned, from the Worker's kept copy (want as for run); rejects with an InvalidArgumentError
+   *  when a newer run on its channel has replaced it. */
+  async fetch(result, want) {
+    const { parts } = await this.call({ type: 'fetch', handle: result.handle, channel: result.channel, want });
+    adopt(result, parts);
+    return result;
   }
 
   /** The per-head statistics of a result run() returned, from the result the Worker keeps (the text is not run again);
    *  rejects with an InvalidArgumentError when a newer run on its channel has replaced it. */
   async stats(result) {
     return (await this.call({ type: 'stats', handle: result.handle, channel: result.channel })).stats;
+  }
+}
+
+// A result as the page holds it: the Worker's summary, with Layers for the tensors it hands over by layer.
+function resultOf(summary, channel) {
+  const { layers: L, heads_per_layer: A, n, head_size: D } = summary;
+  return { ...summary, channel, attention: new Layers(L, A * n * n), queries: new Layers(L, A * n * D), keys: new Layers(L, A * n * D),
+    hidden: null, pooled: new Map() };
+}
+
+// Handed-over parts (worker.js's handOver) into a result.
+function adopt(r, parts = {}) {
+  if (parts.whole) Object.assign(r, parts.whole);  // whole Float32Arrays: the accessors take both
+  for (const [l, part] of Object.entries(parts.layers ?? {})) {
+    for (const name of ['attention', 'queries', 'keys']) if (part[name] && r[name] instanceof Layers) r[name].put(Number(l), part[name]);
+  }
+  if (parts.thumbnails) {
+    const { key, side, data } = parts.thumbnails;
+    r.pooled.set(key, { side, layers: Layers.whole(data, r.layers) });
   }
 }
 

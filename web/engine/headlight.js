@@ -4,6 +4,10 @@ import { InvalidArgumentError, OutOfMemoryError, errorForStatus, errorOfClass } 
 // hl_result_get's fields: the HL_FIELD_* of wasm/include/headlight.h (tests/js/contract.test.mjs checks them).
 export const FIELD = Object.freeze({ SUMMARY_JSON: 0, TOKEN_IDS: 1, ATTENTION: 2, QUERIES: 3, KEYS: 4, HIDDEN: 5 });
 
+// A result's tensors by name, each a field of hl_result_get: attention [L][A][n][n], queries and keys [L][A][n][D],
+// hidden [n][H].
+export const TENSORS = Object.freeze(['attention', 'queries', 'keys', 'hidden']);
+
 // UTF-16 index of every UTF-8 byte offset of `text` (length = byte length + 1), to turn engine spans into JS spans.
 function utf8ToUtf16Offsets(text) {
   const map = [];
@@ -16,6 +20,15 @@ function utf8ToUtf16Offsets(text) {
   }
   map.push(u16);
   return map;
+}
+
+// Each token's UTF-16 span in its sentence (start, stop) from the engine's byte span (begin, end); -1 for none.
+function addSpans(tokens, a, b) {
+  const maps = [utf8ToUtf16Offsets(a), b === null ? null : utf8ToUtf16Offsets(b)];
+  for (const t of tokens) {
+    if (t.begin >= 0 && maps[t.segment]) { t.start = maps[t.segment][t.begin]; t.stop = maps[t.segment][t.end]; }
+    else { t.start = -1; t.stop = -1; }
+  }
 }
 
 export class Engine {
@@ -79,11 +92,38 @@ export class Engine {
 
   freeModel(model) { this.check(this.m._hl_model_free(model.handle)); }
 
-  /** Runs text A (and B if given). Returns tokens (with UTF-16 spans), attention [L][A][n][n], q/k, hidden, MLM, timings;
+  /** Runs text A (and B if given). Returns tokens (with UTF-16 spans), attention [L][A][n][n], q/k, hidden (those of
+   *  `fields`, default all), MLM, timings;
    *  with { stats: true } also `stats`, the per-head statistics of hl_result_stats (parsed JSON); with { keep: true }
    *  the engine keeps the result as `handle` (resultStats(handle) later; freeResult(handle) when done). */
-  run(model, a, b = null, { topK = 5, maxTokens = 0, stats = false, keep = false } = {}) {
-    return this.withResult(this.startText(model, a, b, topK, maxTokens), (handle) => this.readRun(handle, a, b, stats), keep);
+  run(model, a, b = null, { topK = 5, maxTokens = 0, stats = false, keep = false, fields = TENSORS } = {}) {
+    return this.withResult(this.startText(model, a, b, topK, maxTokens), (handle) => this.readRun(handle, a, b, stats, fields), keep);
+  }
+
+  /** One layer of a kept result's tensor ('attention' [A][n][n], 'queries' or 'keys' [A][n][D]): copied out of the heap
+   *  once, into a buffer of its own (transferable). */
+  resultLayer(handle, name, layer, layers) {
+    return this.withField(handle, name, (ptr, bytes) => {
+      const per = bytes / layers;
+      if (!(layer >= 0 && layer < layers)) throw errorOfClass(InvalidArgumentError, `layer ${layer} is out of range (0..${layers - 1})`);
+      return new Float32Array(this.m.HEAPU8.slice(ptr + layer * per, ptr + (layer + 1) * per).buffer);
+    });
+  }
+
+  /** fn(view): a kept result's whole tensor as a Float32Array view of the engine's memory (no copy), valid only while fn
+   *  runs (fn must not call the engine). */
+  viewResult(handle, name, fn) {
+    return this.withField(handle, name, (ptr, bytes) => fn(this.m.HEAPF32.subarray(ptr >> 2, (ptr + bytes) >> 2)));
+  }
+
+  // fn(pointer, bytes) of a result's field, by tensor name ('attention', 'queries', 'keys', 'hidden').
+  withField(handle, name, fn) {
+    if (!TENSORS.includes(name)) throw errorOfClass(InvalidArgumentError, `no result tensor "${name}" (one of ${TENSORS.join(', ')})`);
+    const [ptr, bytes] = this.withScratch(8, (out) => {
+      this.check(this.m._hl_result_get(handle, FIELD[name.toUpperCase()], out, out + 4));
+      return [this.m.HEAP32[out >> 2] >>> 0, this.m.HEAP32[(out + 4) >> 2] >>> 0];
+    });
+    return fn(ptr, bytes);
   }
 
   /** The per-head statistics (hl_result_stats, parsed) of a result kept by run(..., { keep: true }): no re-run. */
@@ -102,10 +142,23 @@ export class Engine {
     return this.withResult(start, (handle) => this.readRun(handle, '', null, stats));
   }
 
-  /** Like run(), with each layer's attention computed by `attend(qkv, n, headsPerLayer, headSize)` → Promise<{probs [A][n][n],
-   *  context [n][H]}> (the WebGPU path), or by the engine where attend returns null. qkv [n][3H] is a view of the
-   *  engine's memory: read it before the first await. */
-  async runStepped(model, a, b, attend, { topK = 5, maxTokens = 0, stats = false, keep = false } = {}) {
+  /** The tokens run() would run, with the same cut, without running the model: {n, tokens (with UTF-16 spans), truncation}. */
+  tokenize(model, a, b = null, { maxTokens = 0 } = {}) {
+    const ea = this.encoder.encode(a), eb = b === null ? new Uint8Array(0) : this.encoder.encode(b);
+    const r = this.json((out) => this.withCopies([ea, eb],
+      (pa, pb) => this.m._hl_tokenize(model.handle, pa, ea.length, pb, eb.length, b === null ? 0 : 1, maxTokens, out, out + 4)));
+    addSpans(r.tokens, a, b);
+    return r;
+  }
+
+  /** Like run(), one layer at a time: before each layer's heads, `beforeLayer(layer)` is awaited (it may throw to abandon
+   *  the run: a newer text superseded it); then the layer's attention is computed by `attend(qkv, n, headsPerLayer,
+   *  headSize)` → Promise<{probs [A][n][n], context [n][H]}> (the WebGPU path), or by the engine where attend is null or
+   *  returns null. qkv [n][3H] is a view of the engine's memory: read it before the first await. After each layer but the
+   *  last, `afterLayer(layer, read)`: read() copies that layer's attention [A][n][n] (to draw it before the run ends).
+   *  `fields`: the tensors the result copies out (default all; [] for the summary alone, the rest from a kept result). */
+  async runStepped(model, a, b, attend, { topK = 5, maxTokens = 0, stats = false, keep = false, beforeLayer = null, afterLayer = null,
+    fields = TENSORS } = {}) {
     const { num_heads: A, hidden_size: H } = model.info.config;
     const ea = this.encoder.encode(a), eb = b === null ? new Uint8Array(0) : this.encoder.encode(b);
     let step = this.withScratch(4, (out) => this.withCopies([ea, eb], (pa, pb) => {
@@ -114,11 +167,13 @@ export class Engine {
     }));
     try {
       for (;;) {
-        const [, n, qkv, probsAt, contextAt] = this.withScratch(20, (out) => {
+        const buffers = () => this.withScratch(20, (out) => {
           this.check(this.m._hl_step_buffers(step, out, out + 4, out + 8, out + 12, out + 16));
           return Array.from(this.m.HEAP32.subarray(out >> 2, (out >> 2) + 5), (v) => v >>> 0);
         });
-        const got = await attend(this.m.HEAPF32.subarray(qkv >> 2, (qkv >> 2) + 3 * n * H), n, A, H / A);
+        if (beforeLayer) await beforeLayer(buffers()[0]);
+        const [layer, n, qkv, probsAt, contextAt] = buffers();  // after the await: the heap may have grown
+        const got = attend ? await attend(this.m.HEAPF32.subarray(qkv >> 2, (qkv >> 2) + 3 * n * H), n, A, H / A) : null;
         if (got) {
           if (got.probs.length !== A * n * n || got.context.length !== n * H)
             throw new Error(`the attention path returned ${got.probs.length} probabilities and ${got.context.length} context values for n = ${n}`);
@@ -126,9 +181,13 @@ export class Engine {
           this.m.HEAPF32.set(got.context, contextAt >> 2);
         }
         const result = this.withScratch(4, (out) => { this.check(this.m._hl_step_next(step, got ? 0 : 1, out)); return this.m.HEAP32[out >> 2]; });
-        if (!result) continue;
+        if (!result) {
+          // the layer's attention stays where hl_step_buffers put it (the result's [L][A][n][n]; heap growth moves no address)
+          afterLayer?.(layer, () => new Float32Array(this.m.HEAPU8.slice(probsAt, probsAt + A * n * n * 4).buffer));
+          continue;
+        }
         step = 0;  // hl_step_next ended it
-        return this.holding(result, (handle) => this.readRun(handle, a, b, stats), keep);
+        return this.holding(result, (handle) => this.readRun(handle, a, b, stats, fields), keep);
       }
     } finally {
       if (step) this.m._hl_step_free(step);  // a failed attention or step leaves the model free for other runs
@@ -201,16 +260,12 @@ export class Engine {
   }
 
   // run()'s result object for a result handle of text A (and B; '' and null for a run of ids).
-  readRun(handle, a, b, stats) {
+  readRun(handle, a, b, stats, fields = TENSORS) {
     const summary = JSON.parse(this.decoder.decode(this.field(handle, FIELD.SUMMARY_JSON)));
-    const maps = [utf8ToUtf16Offsets(a), b === null ? null : utf8ToUtf16Offsets(b)];
-    for (const t of summary.tokens) {
-      if (t.begin >= 0 && maps[t.segment]) { t.start = maps[t.segment][t.begin]; t.stop = maps[t.segment][t.end]; }
-      else { t.start = -1; t.stop = -1; }
-    }
+    addSpans(summary.tokens, a, b);
     const f32 = (field) => new Float32Array(this.field(handle, field).buffer);
-    const r = { ...summary, attention: f32(FIELD.ATTENTION), queries: f32(FIELD.QUERIES), keys: f32(FIELD.KEYS),
-      hidden: f32(FIELD.HIDDEN) };
+    const r = { ...summary };
+    for (const name of fields) r[name] = f32(FIELD[name.toUpperCase()]);
     if (stats) r.stats = this.resultStats(handle);
     return r;
   }

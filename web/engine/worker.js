@@ -1,6 +1,13 @@
 // The engine's Web Worker: loads the wasm build the page can run (threads if cross-origin isolated; relaxed SIMD where the
 // browser has it), answers tagged messages.
-// In:  {type:'init', id, threads} | {type:'load', id, bytes, key?} | {type:'run', id, a, b, topK, maxTokens, stats, key?, channel?}
+// In:  {type:'init', id, threads} | {type:'load', id, bytes, key?}
+//      | {type:'run', id, a, b, topK, maxTokens, stats, key?, channel?, ifChanged?, drawEveryMs?, want?} → 'result'
+//        {result (the summary: tokens, MLM, timings, handle), parts (what `want` asks for: handOver below)} | 'superseded'
+//        (a newer run on its channel came first: it never ran, or it stopped at a layer boundary) | 'unchanged'
+//        {truncation} (ifChanged, and the tokens that reach the model are those of the channel's kept result: nothing ran;
+//        truncation counts what the new text has past the cut); before the
+//        answer, with want.early, 'partial' {partial: the summary's tokens and shape, layer, attention [A][n][n]}
+//      | {type:'fetch', id, handle, channel?, want} → 'parts' {parts}: more of the channel's kept result
 //      | {type:'stats', id, handle, channel?} | {type:'headmap', id, texts: [[a, b|null]], key?}
 //      | {type:'load-cached', id, cacheKey, key?}: a converted model from the offline cache (model_cache.js), into the engine
 //      | {type:'convert-begin', id, texts, int8} → 'convert-begun' {conversion}; {type:'convert-feed', id, conversion,
@@ -9,12 +16,15 @@
 //        {type:'convert-free', id, conversion}. Feeds are queued like every message, so runs go on between them.
 // `key` names a model slot (default 'main'): several <headlight-attention> elements with different models share one Worker.
 // `channel` (default 'main') names a caller: the engine keeps the newest result of each channel (result.handle) until its
-// next run, so that 'stats' answers its per-head statistics without running the text again.
+// next run, so that 'stats' and 'fetch' answer from it without running the text again: a run hands over only what its
+// caller draws (one layer, or the model view's pooled thumbnails), not the whole [L][A][n][n].
 // `gpu` ('auto' | 'on' | 'off', default 'auto') picks where a run's attention heads are computed: WebGPU or the engine.
-// Messages are handled one at a time, in order: a WebGPU run awaits the GPU, and nothing may use its model meanwhile.
-// Out: {type:'ready'|'loaded'|'result'|'stats'|'converted'|'headmap', id, ...} | {type:'error', id, error:{name,message,hint}}
+// Messages are handled one at a time, in order: a run awaits between layers (to see newer runs) and a WebGPU run awaits
+// the GPU, and nothing may use its model meanwhile.
+// Out: {type:'ready'|'loaded'|'result'|'superseded'|'unchanged'|'stats'|'headmap'|..., id, ...} | {type:'error', id, error:{name,message,hint}}
 //      | {type:'progress', id, stage, fraction?}
-import { Engine } from './headlight.js';
+import { Engine, TENSORS } from './headlight.js';
+import { Layers, poolThumbnails, toggled } from '../data/attention_data.js';
 import { errorOfClass, errorToJSON, InvalidArgumentError, UnsupportedError } from './errors.js';
 import { MAX_TOKENS, openGpu } from './gpu/attention.js';
 import { hasRelaxedSimd } from './simd_probe.js';
@@ -82,19 +92,97 @@ async function attentionPath(mode) {
   return g;
 }
 
-async function run(msg) {
+// A channel's run: null when a newer run on its channel superseded it (it stops at the next layer boundary), {unchanged:
+// true} when msg.ifChanged and the tokens that reach the model (after the cut) and the options are those of the channel's
+// kept result (nothing runs), else the result: its summary (tokens, MLM, timings, ...) and, in `parts`, what msg.want asks
+// for (handOver). With want.early, layer want.layers[0] is sent as soon as it is computed: partial(layer, read).
+async function run(msg, partial) {
   const model = modelFor(msg);
   const channel = msg.channel ?? 'main';
-  if (kept.has(channel)) engine.freeResult(kept.get(channel));  // before the run: its memory is free for this one
+  const options = { topK: msg.topK ?? 5, maxTokens: msg.maxTokens ?? 0, stats: msg.stats ?? false };
+  const tokens = engine.tokenize(model, msg.a, msg.b ?? null, options);
+  const key = JSON.stringify([model.handle, options, tokens.tokens]);  // what the model sees (not how much was cut)
+  if (msg.ifChanged && kept.get(channel)?.key === key) return { unchanged: true, truncation: tokens.truncation, engine_runs: engineRuns };
+  if (kept.has(channel)) engine.freeResult(kept.get(channel).handle);  // before the run: its memory is free for this one
   kept.delete(channel);
-  const r = await runOnPath(model, msg, { topK: msg.topK ?? 5, maxTokens: msg.maxTokens ?? 0, stats: msg.stats ?? false, keep: true });
-  kept.set(channel, r.handle);
-  return r;
+  engineRuns += 1;
+  const beforeLayer = async () => {
+    await nextTask();  // newer messages arrive meanwhile
+    const undrawnMs = performance.now() - (undrawnSince.get(channel) ?? Infinity);
+    if (newest.get(channel) !== msg.id && undrawnMs < (msg.drawEveryMs ?? DRAW_EVERY_MS)) throw SUPERSEDED;
+  };
+  const want = msg.want ?? { whole: true };
+  const early = want.early ? want.layers?.[0] : undefined;
+  const afterLayer = (layer, read) => { if (layer === early) partial({ ...tokens, ...shapeOf(model), layer, attention: read() }); };
+  let r;
+  try {
+    r = await runOnPath(model, msg, { ...options, keep: true, beforeLayer, afterLayer, fields: [] });
+  } catch (e) {
+    if (e === SUPERSEDED) return null;
+    throw e;
+  }
+  kept.set(channel, { handle: r.handle, key, summary: r });
+  r.engine_runs = engineRuns;
+  return { result: r, ...handOver(r.handle, r, want) };
+}
+
+const shapeOf = (model) => {
+  const c = model.info.config;
+  return { layers: c.num_layers, heads_per_layer: c.num_heads, head_size: c.hidden_size / c.num_heads, hidden_size: c.hidden_size };
+};
+
+// The parts of a kept result the page asked for, each copied out of the heap once into its own buffer (transferred):
+// want = {layers: [l, ...] (their attention), qk (their queries and keys too), thumbnails: {key, maxSide, wordLevel,
+// hideSpecial, specials} (every head's attention after those toggles, max-pooled to at most maxSide a side: the model
+// view), whole (every tensor, whole: snapshots, tests)}. Returns {parts, transfer}.
+function handOver(handle, summary, want) {
+  const L = summary.layers, parts = {}, transfer = [];
+  const own = (x) => { transfer.push(x.buffer); return x; };
+  if (want.whole) {
+    parts.whole = {};
+    for (const name of TENSORS) parts.whole[name] = own(engine.viewResult(handle, name, (v) => v.slice()));
+  }
+  for (const l of want.layers ?? []) {
+    parts.layers ??= {};
+    const part = parts.layers[l] = { attention: own(engine.resultLayer(handle, 'attention', l, L)) };
+    if (want.qk) for (const name of ['queries', 'keys']) part[name] = own(engine.resultLayer(handle, name, l, L));
+  }
+  if (want.thumbnails) {
+    parts.thumbnails = thumbnailsOf(handle, summary, want.thumbnails);
+    own(parts.thumbnails.data);
+  }
+  return { parts, transfer };
+}
+
+// Every layer's heads after the toggles, pooled (attention_data.js's toggled and poolThumbnails), read layer by layer
+// from the engine's memory: [L][A][side][side].
+function thumbnailsOf(handle, summary, { key, maxSide, wordLevel = false, hideSpecial = false, specials }) {
+  const { layers: L, heads_per_layer: A } = summary;
+  return engine.viewResult(handle, 'attention', (all) => {
+    const layers = Layers.whole(all, L);  // views of the engine's memory
+    let data = null, side = 0;
+    for (let l = 0; l < L; l++) {
+      const one = toggled({ ...summary, layers: 1, attention: layers.get(l) }, { wordLevel, hideSpecial }, specials);
+      const pooled = poolThumbnails(one.attention, A, one.n, maxSide);
+      if (!data) { side = Math.min(one.n, maxSide); data = new Float32Array(L * pooled.length); }
+      data.set(pooled, l * pooled.length);
+    }
+    return { key, side, data };
+  });
+}
+
+// More of a channel's kept result (msg.want, as for a run): the page draws another layer, view or toggle.
+function fetchParts(msg) {
+  const k = kept.get(msg.channel ?? 'main');
+  if (!k || k.handle !== msg.handle) {
+    throw errorOfClass(InvalidArgumentError, 'this result is no longer kept: a newer run on its channel replaced it');
+  }
+  return handOver(k.handle, k.summary, msg.want);
 }
 
 // The statistics of a channel's kept result: the one run() returned last on that channel.
 function stats(msg) {
-  const handle = kept.get(msg.channel ?? 'main');
+  const handle = kept.get(msg.channel ?? 'main')?.handle;
   if (handle === undefined || handle !== msg.handle) {
     throw errorOfClass(InvalidArgumentError, 'this result is no longer kept: a newer run on its channel replaced it (that run has its own statistics)');
   }
@@ -102,9 +190,10 @@ function stats(msg) {
 }
 
 // One run, its attention heads in wasm or on the GPU (attention_path says which).
+// A stepped run always: the engine's own heads where no GPU is used, and options.beforeLayer between layers.
 async function runOnPath(model, msg, options) {
   const g = await attentionPath(msg.gpu ?? 'auto');
-  if (!g) return { ...engine.run(model, msg.a, msg.b ?? null, options), attention_path: 'wasm' };
+  if (!g) return { ...await engine.runStepped(model, msg.a, msg.b ?? null, null, options), attention_path: 'wasm' };
   let used = 0, layers = 0;
   const min = msg.gpu === 'on' ? 1 : GPU_MIN_TOKENS;
   const r = await engine.runStepped(model, msg.a, msg.b ?? null, (qkv, n, headsPerLayer, headSize) => {
@@ -158,8 +247,32 @@ function modelFor(msg) {
   return model;
 }
 
+// Runs: the newest of each channel wins. Each run message is noted at once as its channel's newest; one that was
+// superseded while waiting in the queue is answered without running, one under way stops at its next layer boundary,
+// unless its channel has waited drawEveryMs for anything to draw (a result, or the early layer of one): then it finishes
+// (and the newest runs next), so that a channel that keeps sending texts (continuous typing) still gets a drawing every
+// drawEveryMs + one run.
+const newest = new Map();        // channel → id of its newest run message
+const undrawnSince = new Map();  // channel → performance.now() when its oldest run message still without an answer came
+const DRAW_EVERY_MS = 150;
+const SUPERSEDED = Symbol('superseded');
+let engineRuns = 0;        // runs of the model started (the page's tests count them)
+
+// Resolves in a new task (a MessageChannel message: no timer clamping), after the messages that arrived before it.
+const ticks = new MessageChannel();
+const waiting = [];
+ticks.port1.onmessage = () => waiting.shift()?.();
+const nextTask = () => new Promise((resolve) => { waiting.push(resolve); ticks.port2.postMessage(null); });
+
 let queue = Promise.resolve();
-self.onmessage = ({ data: msg }) => { queue = queue.then(() => handle(msg)); };
+self.onmessage = ({ data: msg }) => {
+  if (msg.type === 'run') {
+    const channel = msg.channel ?? 'main';
+    newest.set(channel, msg.id);
+    if (!undrawnSince.has(channel)) undrawnSince.set(channel, performance.now());
+  }
+  queue = queue.then(() => handle(msg));
+};
 
 async function handle(msg) {
   const reply = (type, body = {}, transfer = []) => self.postMessage({ type, id: msg.id, ...body }, transfer);
@@ -202,8 +315,18 @@ async function handle(msg) {
         reply('freed');
         break;
       case 'run': {
-        const r = await run(msg);
-        reply('result', { result: r }, [r.attention.buffer, r.queries.buffer, r.keys.buffer, r.hidden.buffer]);
+        const channel = msg.channel ?? 'main';
+        const partial = (p) => { answered(channel, msg.id); reply('partial', { partial: p }, [p.attention.buffer]); };
+        const r = newest.get(channel) === msg.id ? await run(msg, partial) : null;
+        if (r) answered(channel, msg.id);
+        if (!r) reply('superseded', { engine_runs: engineRuns });
+        else if (r.unchanged) reply('unchanged', r);
+        else reply('result', { result: r.result, parts: r.parts }, r.transfer);
+        break;
+      }
+      case 'fetch': {
+        const { parts, transfer } = fetchParts(msg);
+        reply('parts', { parts }, transfer);
         break;
       }
       case 'stats':
@@ -227,6 +350,14 @@ async function handle(msg) {
         throw new Error(`unknown message type ${msg.type}`);
     }
   } catch (e) {
+    if (msg.type === 'run') answered(msg.channel ?? 'main', msg.id);
     reply('error', { error: errorToJSON(e) });
   }
+}
+
+// A run of the channel was answered (a result, its early layer, unchanged, an error): the channel has something to
+// draw, and the wait starts again with the next newer run message, if there is one already.
+function answered(channel, id) {
+  if (newest.get(channel) === id) undrawnSince.delete(channel);
+  else undrawnSince.set(channel, performance.now());
 }

@@ -2,7 +2,7 @@
 // one colour per head, opacity and width by weight; layer select, head squares, pair filter, hover and lock.
 import * as d3 from '../vendor/d3.js';
 import { headColour } from './palette.js';
-import { headRows, pairFilter } from '../data/attention_data.js';
+import { hasLayer, headRows, pairFilter } from '../data/attention_data.js';
 import { measureText } from './labels.js';
 
 const ROW = 22;               // px per token row
@@ -13,7 +13,8 @@ const THRESHOLDS = [0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5];
 const FILTERS = [['all', 'All'], ['AA', 'A→A'], ['AB', 'A→B'], ['BA', 'B→A'], ['BB', 'B→B']];
 
 /**
- * container: a DOM element; data: {n, layers, heads_per_layer, tokens:[{text, segment}], attention: Float32Array [L][A][n][n]};
+ * container: a DOM element; data: {n, layers, heads_per_layer, tokens:[{text, segment}], attention [L][A][n][n] (a Float32Array
+ * or Layers: data/attention_data.js)};
  * options: {layer, selectedHeads: number[], filter, threshold (minimum weight drawn), locked: {side, index} | null,
  * onChange(state)}. Returns {update(options, data?), destroy(), state(), drawn()}; update() with new data (another
  * text or model) redraws the same elements.
@@ -131,6 +132,7 @@ export function headView(container, data, options = {}) {
   }
 
   function render() {
+    if (!hasLayer(data, opt.layer)) return;  // not fetched yet (a result the engine Worker keeps): update() brings it
     const focus = hover ?? opt.locked;
     const { lines, threshold } = links();
     const mode = lines.length > SVG_MAX_LINES ? 'canvas' : 'svg';

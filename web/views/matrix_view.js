@@ -1,7 +1,7 @@
 // Matrix view: one head's attention as a heatmap (rows = from, columns = to) on a canvas, token labels around it, hover/keyboard tooltip.
 import * as d3 from '../vendor/d3.js';
 import { measureText, placeTip, truncateLabel } from './labels.js';
-import { headMatrix } from '../data/attention_data.js';
+import { headMatrix, valueCount } from '../data/attention_data.js';
 
 // Labels are SVG text in this font; the same string measures them (canvas measureText) so the margins fit.
 const FONT = '11px system-ui, -apple-system, "Segoe UI", sans-serif';
@@ -281,7 +281,7 @@ function checkOptions(o, data) {
     if (o.matrix.length !== m * m) throw new TypeError(`matrixView: options.matrix has ${o.matrix.length} values, its ${m} tokens need ${m * m}`);
   } else {
     if (m !== data.n) throw new TypeError(`matrixView: options.tokens has ${m} tokens but no options.matrix (the attention is ${data.n} × ${data.n})`);
-    if (data.attention?.length !== data.layers * data.heads_per_layer * data.n * data.n) throw new TypeError('matrixView: data.attention must have L·A·n·n values');
+    if (valueCount(data.attention) !== data.layers * data.heads_per_layer * data.n * data.n) throw new TypeError('matrixView: data.attention must have L·A·n·n values');
   }
   if (o.vmax != null && !(o.vmax > 0)) throw new RangeError(`matrixView: options.vmax = ${o.vmax} must be > 0`);
   if (o.cellSize != null && !(o.cellSize > 0)) throw new RangeError(`matrixView: options.cellSize = ${o.cellSize} must be > 0`);

@@ -1,17 +1,18 @@
 // The model view: every layer × head as a thumbnail of its attention matrix, on one canvas; click opens a head.
 import { headColour } from './palette.js';
-import { headMatrix } from '../data/attention_data.js';
+import { headThumbnail } from '../data/attention_data.js';
 
 const LABEL_W = 56, LABEL_H = 20, GAP = 6;
 
 /**
- * container: a DOM element; data: {n, layers, heads_per_layer, attention: Float32Array [L][A][n][n]};
+ * container: a DOM element; data: {n, layers, heads_per_layer, attention [L][A][n][n]} or, for a result the engine
+ * Worker keeps, {..., thumbnails: {side, layers}} (headThumbnail in data/attention_data.js);
  * options: {selected: {layer, head} | null, onSelect(layer, head), size (px per thumbnail; default fits the width)}.
  * Returns {update(options, data?), destroy(), thumbAt(clientX, clientY), thumbCenter(layer, head), size()}; update() with new
  * data (another text or model) redraws the same canvas.
  */
 export function modelView(container, data, options = {}) {
-  let n = 0, L = 0, A = 0;
+  let L = 0, A = 0;
   const opt = { selected: null, onSelect: () => {}, size: 0, ...options };
   let focus = opt.selected ?? { layer: 0, head: 0 };
   const root = document.createElement('div');
@@ -24,11 +25,14 @@ export function modelView(container, data, options = {}) {
   container.append(root);
   let size = 0;
 
-  // One thumbnail: an n×n image, white → the head's colour by √weight (√ keeps weak but real patterns visible).
+  // One thumbnail: a side×side image (the n×n matrix, or its max-pooled cells), white → the head's colour by √weight
+  // (√ keeps weak but real patterns visible).
+  let side = 0;
   function thumbnail(l, h) {
-    const img = new ImageData(n, n);
+    const { side: s, values: m } = headThumbnail(data, l, h);
+    side = s;
+    const img = new ImageData(s, s);
     const rgb = hexRgb(headColour(h));
-    const m = headMatrix(data, l, h);
     for (let k = 0; k < m.length; ++k) {
       const v = Math.sqrt(Math.max(0, Math.min(1, m[k])));
       img.data[4 * k] = 255 + (rgb[0] - 255) * v;
@@ -37,14 +41,14 @@ export function modelView(container, data, options = {}) {
       img.data[4 * k + 3] = 255;
     }
     const c = document.createElement('canvas');
-    c.width = n; c.height = n;
+    c.width = s; c.height = s;
     c.getContext('2d').putImageData(img, 0, 0);
     return c;
   }
   let thumbs = [];
   function setData(d) {
     data = d;
-    ({ n, layers: L, heads_per_layer: A } = d);
+    ({ layers: L, heads_per_layer: A } = d);
     thumbs = Array.from({ length: L }, (_, l) => Array.from({ length: A }, (_, h) => thumbnail(l, h)));  // [layer][head]
     focus = { layer: clamp(focus.layer, L), head: clamp(focus.head, A) };
     canvas.setAttribute('aria-label', `${L} layers × ${A} heads: arrow keys move, Enter opens the head in the head view`);
@@ -66,7 +70,7 @@ export function modelView(container, data, options = {}) {
     c.fillStyle = '#444';
     c.textBaseline = 'middle';
     for (let h = 0; h < A; ++h) { c.textAlign = 'center'; c.fillText(`head ${h}`, origin(0, h).x + size / 2, LABEL_H / 2); }
-    c.imageSmoothingEnabled = n > size;  // enlarge crisp, shrink smooth
+    c.imageSmoothingEnabled = side > size;  // enlarge crisp, shrink smooth
     for (let l = 0; l < L; ++l) {
       c.textAlign = 'right';
       c.fillStyle = '#444';

@@ -1,7 +1,7 @@
 // Chooses the view the drawing state asks for and builds each view once, for the page (main.js) and <headlight-attention>:
 // a new text or model, another layer, head, token, toggle or tab calls the view's update(); a tab switch detaches the
 // previous view's element and re-attaches the kept one.
-import { toggled } from '../data/attention_data.js';
+import { Layers, hasLayer, toggled } from '../data/attention_data.js';
 import { fitState, picker } from './picker.js';
 import { headView } from './head_view.js';
 import { modelView } from './model_view.js';
@@ -13,7 +13,12 @@ import { headMap } from './head_map.js';
 
 // A kind of view: build(box, ctx) draws it into `box` (a div kept for it) and returns {handle (what the view function
 // returned), update(ctx)}; ctx = {result (the engine's), shown (after the word/special toggles), state, specials, act, host}.
-// needsStats: it draws result.stats (the per-head statistics, computed only when asked for).
+// needsStats: it draws result.stats (the per-head statistics, computed only when asked for). draws: what it reads of a
+// result the engine Worker keeps ('layer': state.layer's attention, 'layer+qk': and its queries and keys, 'thumbnails':
+// every head pooled for the model view); the rest stays in the Worker.
+
+/** The model view's thumbnails are pooled to at most this many cells a side (it draws them 36 to 120 px wide). */
+export const THUMBNAIL_SIDE = 128;
 
 const NEURON_VALUE = (s) => ({ layer: s.layer, head: s.head, token: s.token });
 const HEAD_VALUE = (s) => ({ layer: s.layer, head: s.head });
@@ -21,6 +26,7 @@ const HEAD_VALUE = (s) => ({ layer: s.layer, head: s.head });
 /** The views every host offers: head, model, neuron and matrix. */
 export const CORE_VIEWS = {
   head: {
+    draws: 'layer',
     build(box, ctx) {
       const value = (s) => ({ layer: s.layer, selectedHeads: s.selectedHeads, filter: s.filter, locked: s.locked });
       const view = headView(box, ctx.shown, { ...value(ctx.state), onChange: ctx.act.headChanged });
@@ -28,6 +34,7 @@ export const CORE_VIEWS = {
     },
   },
   model: {
+    draws: 'thumbnails',
     build(box, ctx) {
       const value = (s) => ({ selected: { layer: s.layer, head: s.head } });
       const view = modelView(box, ctx.shown, { ...value(ctx.state), onSelect: ctx.act.select });
@@ -36,6 +43,7 @@ export const CORE_VIEWS = {
   },
   // q and k belong to tokens: the neuron view always draws the engine's result, whatever the toggles.
   neuron: {
+    draws: 'layer+qk',
     build(box, ctx) {
       const bar = picker(box, ctx.result, { ...NEURON_VALUE(ctx.state), onPick: ctx.act.pick });
       const view = neuronView(box, ctx.result, { ...NEURON_VALUE(ctx.state), onSelectToken: (j) => ctx.act.set({ token: j }) });
@@ -46,6 +54,7 @@ export const CORE_VIEWS = {
     },
   },
   matrix: {
+    draws: 'layer',
     build(box, ctx) {
       const bar = picker(box, ctx.shown, { ...HEAD_VALUE(ctx.state), onPick: ctx.act.pick });
       const view = matrixView(box, ctx.shown, HEAD_VALUE(ctx.state));
@@ -117,10 +126,11 @@ function headMapSlot(box, ctx) {
 /**
  * container: the element the views go in; host: {specials() → [CLS text, SEP text], noteClass (the class of the
  * notices above a view), onChange() (after a view's own control changed the state), needStats() (a statistics view is
- * asked for and the result has none: the host re-runs the text with statistics), kinds (more views by name, e.g.
- * ANALYSIS_VIEWS), headMap (see ANALYSIS_VIEWS)}.
- * Returns {render(result, state), view (the shown view's handle, or null), shown (result after the toggles)}; render()
- * keeps state's indices inside the data (fitState) and the views' controls change `state` in place.
+ * asked for and the result has none: the host fetches them), fetch(result, want) → Promise (more of a result the engine
+ * Worker keeps: engine/client.js's fetch), kinds (more views by name, e.g. ANALYSIS_VIEWS), headMap (see ANALYSIS_VIEWS)}.
+ * Returns {render(result, state), want(state, layers) (what a run should hand over for the view the state shows), view
+ * (the shown view's handle, or null), shown (result after the toggles)}; render() keeps state's indices inside the data
+ * (fitState) and the views' controls change `state` in place.
  */
 export function mountViews(container, host) {
   const kinds = { ...CORE_VIEWS, ...host.kinds };
@@ -136,8 +146,13 @@ export function mountViews(container, host) {
   const act = {
     set(patch) { Object.assign(state, patch); render(result, state); host.onChange?.(); },
     pick: (key, v) => act.set(key === 'head' ? { head: v, selectedHeads: [v] } : { [key]: v }),
-    // the head view redrew itself: only the state follows it
-    headChanged(next) { Object.assign(state, next); if (next.selectedHeads.length === 1) state.head = next.selectedHeads[0]; host.onChange?.(); },
+    // the head view redrew itself (or, for a layer not fetched yet, waits for render() to bring it): the state follows it
+    headChanged(next) {
+      Object.assign(state, next);
+      if (next.selectedHeads.length === 1) state.head = next.selectedHeads[0];
+      if (!hasLayer(transformed(host.specials()), state.layer)) render(result, state);
+      host.onChange?.();
+    },
     select: (layer, head) => act.set({ view: 'head', layer, head, selectedHeads: [head], locked: null }),
     // from an analysis: one head, every pair, the token that shows it best locked when the drawing is token-level
     open: (layer, head, locked) => act.set({ view: 'head', layer, head, selectedHeads: [head], filter: 'all',
@@ -146,11 +161,44 @@ export function mountViews(container, host) {
 
   // A version-1 snapshot's tokens have no word index: its drawing stays at word pieces.
   const hasWords = () => result.tokens.every((t) => Number.isInteger(t.word));
+  const toggles = (specials) => ({ wordLevel: state.wordLevel && hasWords(), hideSpecial: state.hideSpecial, specials });
+  const togglesKey = (t) => [t.wordLevel, t.hideSpecial, ...t.specials].join('\u0000');
+  // The toggled data, with the model view's pooled thumbnails for these toggles where the Worker handed them over.
   function transformed(specials) {
-    const toggles = { wordLevel: state.wordLevel && hasWords(), hideSpecial: state.hideSpecial };
-    const key = [toggles.wordLevel, toggles.hideSpecial, ...specials].join('\u0000');
-    if (memo?.result !== result || memo.key !== key) memo = { result, key, shown: toggled(result, toggles, specials) };
+    const t = toggles(specials), key = togglesKey(t);
+    const pooled = result.pooled?.get(`${key}\u0000${THUMBNAIL_SIDE}`);
+    if (memo?.result !== result || memo.key !== key || memo.pooled !== pooled) {
+      const shown = memo?.result === result && memo.key === key ? memo.plain : toggled(result, t, specials);
+      memo = { result, key, pooled, plain: shown, shown: pooled ? { ...shown, thumbnails: pooled } : shown };
+    }
     return memo.shown;
+  }
+
+  // What view `name` draws that this result does not hold yet (a `want` for host.fetch: see engine/client.js), or null.
+  function missing(name, specials) {
+    const draws = kinds[name].draws;
+    if (!draws || !(result.attention instanceof Layers)) return null;  // whole data (a snapshot) holds everything
+    if (draws === 'thumbnails') {
+      const t = toggles(specials), key = `${togglesKey(t)}\u0000${THUMBNAIL_SIDE}`;
+      return result.pooled?.has(key) ? null : { thumbnails: { key, maxSide: THUMBNAIL_SIDE, ...t } };
+    }
+    const qk = draws === 'layer+qk';
+    return hasLayer(result, state.layer, { qk }) ? null : { layers: [state.layer], qk };
+  }
+
+  // Fetches what is missing, then renders again (unless a newer result came meanwhile); one fetch per result and want.
+  let fetching = null;
+  function fetchMissing(want) {
+    const key = JSON.stringify(want);
+    if (fetching?.result === result && fetching.key === key) return;
+    const r = result;
+    fetching = { result: r, key };
+    host.fetch(r, want).then(() => {
+      if (fetching?.result === r && fetching.key === key) fetching = null;
+      if (result === r) render(result, state);
+    }, (e) => {
+      if (result === r) notice(note, `This part of the result could not be fetched: ${e.message}`);
+    });
   }
 
   function show(slot) {
@@ -189,6 +237,12 @@ export function mountViews(container, host) {
       host.needStats();
       return;
     }
+    const want = missing(name, specials);
+    if (want) {  // the view keeps its drawing until the part arrives (a few ms: it is copied out of the Worker's result)
+      if (!slots.has(name)) { show(null); notice(wait, 'Fetching the attention from the engine…'); }
+      fetchMissing(want);
+      return;
+    }
     notice(wait, null);
     const ctx = { result, shown, state, specials, act, host };
     const slot = slots.get(name);
@@ -203,8 +257,22 @@ export function mountViews(container, host) {
     }
   }
 
+  // What a run should hand over at once for the view the state shows (engine/client.js's `want`): that view's layer
+  // (sent early, as soon as the engine has computed it) or the model view's thumbnails; `layers`: the model's count.
+  function want(s, layers) {
+    const name = kinds[s.view] ? s.view : 'head';
+    const draws = kinds[name].draws;
+    if (draws === 'thumbnails') {
+      const t = { wordLevel: s.wordLevel, hideSpecial: s.hideSpecial, specials: host.specials() };
+      return { thumbnails: { key: `${togglesKey(t)}\u0000${THUMBNAIL_SIDE}`, maxSide: THUMBNAIL_SIDE, ...t } };
+    }
+    if (!draws) return {};
+    return { layers: [Math.min(s.layer, layers - 1)], qk: draws === 'layer+qk', early: true };
+  }
+
   return {
     render,
+    want,
     get view() { return current?.handle ?? null; },
     get shown() { return result ? memo?.shown ?? null : null; },
   };

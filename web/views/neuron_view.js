@@ -1,7 +1,7 @@
 // Neuron view (after BertViz): for one layer, head and query token i, the vectors behind row i of the attention: q_i, every k_j, q_i∘k_j, q_i·k_j and softmax.
 import * as d3 from '../vendor/d3.js';
 import { measureText, placeTip, truncateLabel } from './labels.js';
-import { headRows, headVectors } from '../data/attention_data.js';
+import { headRows, headVectors, valueCount } from '../data/attention_data.js';
 
 // Labels are SVG text in this font; the same string measures them (canvas measureText), so the column fits its longest label.
 const FONT_PX = 12;
@@ -303,9 +303,9 @@ function checkData(data) {
   for (const key of need) if (!Number.isInteger(data?.[key]) || data[key] <= 0) throw new TypeError(`neuronView: data.${key} must be a positive integer`);
   const { n, layers: L, heads_per_layer: A, head_size: D } = data;
   if (!Array.isArray(data.tokens) || data.tokens.length !== n) throw new TypeError(`neuronView: data.tokens must hold n = ${n} tokens`);
-  if (data.attention?.length !== L * A * n * n) throw new TypeError(`neuronView: data.attention must have L·A·n·n = ${L * A * n * n} values`);
+  if (valueCount(data.attention) !== L * A * n * n) throw new TypeError(`neuronView: data.attention must have L·A·n·n = ${L * A * n * n} values`);
   for (const key of ['queries', 'keys'])
-    if (data[key]?.length !== L * A * n * D) throw new TypeError(`neuronView: data.${key} must have L·A·n·D = ${L * A * n * D} values`);
+    if (valueCount(data[key]) !== L * A * n * D) throw new TypeError(`neuronView: data.${key} must have L·A·n·D = ${L * A * n * D} values`);
 }
 
 function checkOptions(o, data) {

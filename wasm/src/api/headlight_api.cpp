@@ -22,6 +22,7 @@
 namespace {
 
 thread_local std::string g_last_error;
+thread_local std::string g_tokenize_json;  // hl_tokenize's last answer
 std::mutex g_mutex;  // guards the handle tables
 int32_t g_next_handle = 1;
 std::map<int32_t, std::unique_ptr<hl::BertModel>> g_models;
@@ -99,22 +100,32 @@ std::string ModelInfo(const hl::BertModel& m) {
   return Dump(j);
 }
 
+// The tokens of a run as the summary lists them: text, id, segment, word (analysis/head_stats.h's grouping, -1 for the
+// special tokens), and the byte span in its sentence (begin, end) where the run was of text.
+nlohmann::json TokensJson(const std::vector<std::string>& texts, const std::vector<int32_t>& ids,
+                          const std::vector<int32_t>& segments, const hl::Encoding& enc, const hl::TokenConventions& conventions) {
+  std::vector<int32_t> word;  // [n]
+  hl::WordIndices(&word, texts, segments, conventions);
+  nlohmann::json tokens = nlohmann::json::array();
+  for (size_t i = 0; i < texts.size(); ++i) {
+    nlohmann::json t{{"text", texts[i]}, {"id", ids[i]}, {"segment", segments[i]}, {"word", word[i]}};
+    if (!enc.tokens.empty()) {
+      t["begin"] = enc.tokens[i].begin;
+      t["end"] = enc.tokens[i].end;
+    }
+    tokens.push_back(std::move(t));
+  }
+  return tokens;
+}
+
+nlohmann::json TruncationJson(const hl::Encoding& enc) {
+  return {{"a_pieces", enc.a_pieces}, {"b_pieces", enc.b_pieces}, {"a_dropped", enc.a_dropped}, {"b_dropped", enc.b_dropped}};
+}
+
 std::string Summary(const hl::BertModel& m, const Result& r) {
   const hl::BertConfig& c = m.config();
   const hl::RunResult& run = r.run;
-  std::vector<int32_t> word;  // [n] analysis/head_stats.h's word grouping, -1 for [CLS]/[SEP]
-  hl::WordIndices(&word, r.texts, r.segments, r.conventions);
-  nlohmann::json tokens = nlohmann::json::array();
-  if (!run.encoding.tokens.empty()) {
-    for (size_t i = 0; i < run.encoding.tokens.size(); ++i) {
-      const hl::Token& t = run.encoding.tokens[i];
-      tokens.push_back({{"text", t.text}, {"id", t.id}, {"segment", t.segment}, {"word", word[i]}, {"begin", t.begin},
-                        {"end", t.end}});
-    }
-  } else {
-    for (size_t i = 0; i < r.ids.size(); ++i)
-      tokens.push_back({{"text", r.texts[i]}, {"id", r.ids[i]}, {"segment", r.segments[i]}, {"word", word[i]}});
-  }
+  const nlohmann::json tokens = TokensJson(r.texts, r.ids, r.segments, run.encoding, r.conventions);
   nlohmann::json mlm = nlohmann::json::array();
   for (const hl::MaskPrediction& p : run.mlm) {
     nlohmann::json preds = nlohmann::json::array();
@@ -130,8 +141,7 @@ std::string Summary(const hl::BertModel& m, const Result& r) {
       {"head_size", c.head_size()},
       {"hidden_size", c.hidden_size},
       {"tokens", tokens},
-      {"truncation", {{"a_pieces", run.encoding.a_pieces}, {"b_pieces", run.encoding.b_pieces},
-                      {"a_dropped", run.encoding.a_dropped}, {"b_dropped", run.encoding.b_dropped}}},
+      {"truncation", TruncationJson(run.encoding)},
       {"mlm", mlm},
       {"timings_ms", {{"tokenize", tm.tokenize}, {"embeddings", tm.embeddings}, {"linear", tm.linear},
                       {"attention", tm.attention}, {"norm_act", tm.norm_act}, {"mlm", tm.mlm}, {"total", tm.total}}}};
@@ -242,6 +252,37 @@ int32_t hl_run(int32_t model, const char* a, size_t a_length, const char* b, siz
     if (!s.ok()) return Fail(s);
     for (const hl::Token& t : r->run.encoding.tokens) r->ids.push_back(t.id);
     return StoreResult(m, model, std::move(r), out_result);
+  });
+}
+
+int32_t hl_tokenize(int32_t model, const char* a, size_t a_length, const char* b, size_t b_length, int32_t has_b,
+                    int32_t max_tokens, const char** json, size_t* length) {
+  return Guard([&] {
+    hl::BertModel* m;
+    {
+      std::lock_guard<std::mutex> lock(g_mutex);
+      m = FindModel(model);
+    }
+    if (!m) return Fail(hl::Code::kInvalidArgument, "hl_tokenize: unknown model handle (load a model first)");
+    if (!json || !length || (!a && a_length) || (has_b && !b && b_length))
+      return Fail(hl::Code::kInvalidArgument, "hl_tokenize: NULL argument");
+    hl::RunOptions opt;
+    opt.max_tokens = max_tokens > 0 ? static_cast<size_t>(max_tokens) : 0;
+    hl::Encoding enc;
+    hl::Status s = m->Encode(std::string_view(a ? a : "", a_length), std::string_view(b ? b : "", b_length), has_b != 0, opt, &enc);
+    if (!s.ok()) return Fail(s);
+    std::vector<std::string> texts;
+    std::vector<int32_t> ids, segments;
+    for (const hl::Token& t : enc.tokens) {
+      texts.push_back(t.text);
+      ids.push_back(t.id);
+      segments.push_back(t.segment);
+    }
+    g_tokenize_json = Dump({{"n", enc.tokens.size()}, {"tokens", TokensJson(texts, ids, segments, enc, Conventions(*m))},
+                            {"truncation", TruncationJson(enc)}});
+    *json = g_tokenize_json.data();
+    *length = g_tokenize_json.size();
+    return Ok();
   });
 }
 

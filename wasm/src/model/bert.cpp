@@ -32,11 +32,15 @@ Status BertModel::CheckNotStepping() const {
 }
 
 // Tokenizes A (and B) within the model's positions: ids and token types [n].
-Status BertModel::Tokenize(std::string_view a, std::string_view b, bool has_b, const RunOptions& options, Encoding* enc,
-                           std::vector<int32_t>* ids, std::vector<int32_t>* types) const {
+Status BertModel::Encode(std::string_view a, std::string_view b, bool has_b, const RunOptions& options, Encoding* enc) const {
   const size_t limit = options.max_tokens ? std::min<size_t>(options.max_tokens, config_.max_tokens())
                                           : static_cast<size_t>(config_.max_tokens());
-  HL_RETURN_IF_ERROR(tokenizer_->Encode(a, b, has_b, limit, enc));
+  return tokenizer_->Encode(a, b, has_b, limit, enc);
+}
+
+Status BertModel::Tokenize(std::string_view a, std::string_view b, bool has_b, const RunOptions& options, Encoding* enc,
+                           std::vector<int32_t>* ids, std::vector<int32_t>* types) const {
+  HL_RETURN_IF_ERROR(Encode(a, b, has_b, options, enc));
   ids->resize(enc->tokens.size());
   types->resize(enc->tokens.size());
   for (size_t i = 0; i < enc->tokens.size(); ++i) {

@@ -67,6 +67,8 @@ class BertModel {
   // Takes ownership of the file bytes; validates the file, builds the tokenizer and the operators.
   static Status Load(AlignedBuffer file, const LoadOptions& options, std::unique_ptr<BertModel>* out);
 
+  // Tokenizes A (and B when has_b) as Run does, cut at options.max_tokens or the model's positions; runs nothing.
+  Status Encode(std::string_view a, std::string_view b, bool has_b, const RunOptions& options, Encoding* enc) const;
   // Tokenizes A (and B when has_b) and runs the model.
   Status Run(std::string_view a, std::string_view b, bool has_b, const RunOptions& options, RunResult* out);
   // Runs on given ids / token types (n ≤ max positions); out->encoding is left empty.
