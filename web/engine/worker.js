@@ -106,14 +106,22 @@ async function run(msg, partial) {
   if (kept.has(channel)) engine.freeResult(kept.get(channel).handle);  // before the run: its memory is free for this one
   kept.delete(channel);
   engineRuns += 1;
+  const t0 = performance.now();
+  let lastYield = t0;
   const beforeLayer = async () => {
+    if (performance.now() - lastYield < YIELD_EVERY_MS) return;  // a short run is not worth stopping
     await nextTask();  // newer messages arrive meanwhile
-    const undrawnMs = performance.now() - (undrawnSince.get(channel) ?? Infinity);
+    lastYield = performance.now();
+    const undrawnMs = lastYield - (undrawnSince.get(channel) ?? Infinity);
     if (newest.get(channel) !== msg.id && undrawnMs < (msg.drawEveryMs ?? DRAW_EVERY_MS)) throw SUPERSEDED;
   };
   const want = msg.want ?? { whole: true };
   const early = want.early ? want.layers?.[0] : undefined;
-  const afterLayer = (layer, read) => { if (layer === early) partial({ ...tokens, ...shapeOf(model), layer, attention: read() }); };
+  const L = model.info.config.num_layers;
+  const afterLayer = (layer, read) => {
+    const left = ((performance.now() - t0) / (layer + 1)) * (L - layer - 1);  // ms the later layers will take, about
+    if (layer === early && left >= EARLY_MIN_MS) partial({ ...tokens, ...shapeOf(model), layer, attention: read() });
+  };
   let r;
   try {
     r = await runOnPath(model, msg, { ...options, keep: true, beforeLayer, afterLayer, fields: [] });
@@ -255,6 +263,10 @@ function modelFor(msg) {
 const newest = new Map();        // channel → id of its newest run message
 const undrawnSince = new Map();  // channel → performance.now() when its oldest run message still without an answer came
 const DRAW_EVERY_MS = 150;
+// A run yields to newer messages at a layer boundary only when YIELD_EVERY_MS have passed since it last did (each yield
+// costs the engine's threads a wake-up); its viewed layer is sent early only when the later layers will take at least
+// EARLY_MIN_MS more (else the whole result comes about as soon, and the page draws once).
+const YIELD_EVERY_MS = 8, EARLY_MIN_MS = 40;
 const SUPERSEDED = Symbol('superseded');
 let engineRuns = 0;        // runs of the model started (the page's tests count them)
 
