@@ -71,21 +71,24 @@ export class EngineClient {
   // are Layers (data/attention_data.js) holding what was handed over, or whole Float32Arrays (and hidden) when whole.
   // options: {topK, maxTokens, stats, key (model slot), channel (one per element sharing this client), ifChanged, gpu,
   // drawEveryMs (default 150), want, onPartial(result)}: with want.early, onPartial gets layer want.layers[0] as soon as
-  // it is computed (a result with that layer and no MLM, marked partial).
+  // it is computed (a result with that layer and no MLM, marked partial); the run's result is then that same object,
+  // completed.
   async run(a, b = null, { channel = 'main', onPartial = null, ...options } = {}) {
     const ticket = (this.latestRun.get(channel) ?? 0) + 1;
     this.latestRun.set(channel, ticket);
+    let partial = null;
     const early = (p) => {
       if (ticket !== this.latestRun.get(channel)) return;
-      const r = resultOf({ ...p, mlm: [], partial: true }, channel);
-      r.attention.put(p.layer, p.attention);
-      onPartial?.(r);
+      partial = resultOf({ ...p, mlm: [], partial: true }, channel);
+      partial.attention.put(p.layer, p.attention);
+      onPartial?.(partial);
     };
     const reply = await this.call({ type: 'run', a, b, channel, ...options }, [], early);
     this.engineRuns = reply.engine_runs ?? reply.result?.engine_runs ?? this.engineRuns;
     if (reply.type === 'unchanged') return ticket === this.latestRun.get(channel) ? { unchanged: true, truncation: reply.truncation } : null;
     if (reply.type !== 'result') return null;
-    const r = resultOf(reply.result, channel);
+    // The partial result, completed (the same object: what it drew stays drawn), or a new one.
+    const r = partial ? Object.assign(partial, reply.result, { partial: false }) : resultOf(reply.result, channel);
     adopt(r, reply.parts);
     r.newest = ticket === this.latestRun.get(channel);
     return r;

@@ -142,6 +142,7 @@ export function mountViews(container, host) {
   const slots = new Map();  // view name → {box, handle, update(ctx)}, each built on its first showing
   let result = null, state = null, current = null;
   let memo = null;          // {key, shown}: toggled() of the last result and toggles
+  let last = null;          // {name, shown, state}: what the shown view last drew
 
   const act = {
     set(patch) { Object.assign(state, patch); render(result, state); host.onChange?.(); },
@@ -240,12 +241,18 @@ export function mountViews(container, host) {
     const want = missing(name, specials);
     if (want) {  // the view keeps its drawing until the part arrives (a few ms: it is copied out of the Worker's result)
       if (!slots.has(name)) { show(null); notice(wait, 'Fetching the attention from the engine…'); }
-      fetchMissing(want);
+      if (!result.partial) fetchMissing(want);  // a run still going: its result brings what it was asked for
       return;
     }
     notice(wait, null);
     const ctx = { result, shown, state, specials, act, host };
     const slot = slots.get(name);
+    // A view of one layer already showing this data and state is not drawn again (a run's result completing the
+    // partial one it drew first: engine/client.js).
+    const drawn = { name, shown, state: JSON.stringify(state) };
+    const same = kinds[name].draws?.startsWith('layer') && last?.name === name && last.shown === shown && last.state === drawn.state;
+    last = drawn;
+    if (slot && same && current === slot) return;
     if (slot) {
       show(slot);  // attached first: the views measure their container
       slot.update(ctx);
