@@ -2,7 +2,8 @@
 // .hlm and its ONNX export, tools/onnx/export_onnx.py) and the same token ids, same thread counts, n = 32, 128, 512:
 // median and p90 over --runs runs (after a warm-up), model ready time (from bytes in memory: wasm start + load), peak
 // memory (the renderer process's VmHWM: each configuration runs in its own browser context, hence its own renderer),
-// and Headlight's hand-over of the results to the page. Prints markdown; writes build/bench_browser.json.
+// and Headlight's hand-over to the page of what its head view draws (the summary and one layer's attention; the rest
+// stays in the Worker, as in web/engine/worker.js). Prints markdown; writes build/bench_browser.json.
 // Usage: node tools/bench/browser.mjs [--runs 20] [--rounds 1] [--n 32,128,512] [--threads 1,2] [--models base,builtin]
 // With --rounds R, each row's median and p90 are over all R × runs runs: on a machine whose speed drifts (this project's
 // shared VM), a slow minute then lands on every engine, not on whichever ran in it.

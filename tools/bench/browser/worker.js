@@ -18,16 +18,20 @@ async function headlight({ build, threads, modelUrl, text, lengths, runs }) {
     const ms = [], engineMs = [], stages = [];
     let got = 0;
     for (let k = 0; k <= runs; ++k) {  // run 0 warms caches and sizes the workspaces
+      // What the page's Worker does for the head view: the run kept in the engine, its summary and the viewed layer's
+      // attention [A][n][n] copied out (engine/worker.js's handOver), the rest left in the heap.
       const t = now();
-      const r = engine.run(model, text, null, { topK: 5, maxTokens: n });
+      const r = engine.run(model, text, null, { topK: 5, maxTokens: n, fields: [], keep: true });
+      const layer = engine.resultLayer(r.handle, 'attention', 0, r.layers);
       const took = now() - t;
+      engine.freeResult(r.handle);
       got = r.n;
       if (k === 0) continue;
       ms.push(took);
-      engineMs.push(r.timings_ms.total);  // inside the engine; the rest is copying the results out of the heap
+      engineMs.push(r.timings_ms.total);  // inside the engine; the rest is the summary and the layer copied out of the heap
       stages.push(r.timings_ms);          // where the engine's time went: tokenize, embeddings, linear, attention, …
-      if (k === runs) {  // hand-over to the page: the transfer of the attention tensor, timed by the page
-        self.postMessage({ handover: { n: got, sentAt: performance.timeOrigin + now() }, attention: r.attention }, [r.attention.buffer]);
+      if (k === runs) {  // hand-over to the page: the transfer of that layer, timed by the page
+        self.postMessage({ handover: { n: got, sentAt: performance.timeOrigin + now() }, attention: layer }, [layer.buffer]);
       }
     }
     rows.push({ n: got, ms, engineMs, stages });
