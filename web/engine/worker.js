@@ -197,8 +197,8 @@ function stats(msg) {
   return engine.resultStats(handle);
 }
 
-// One run, its attention heads in wasm or on the GPU (attention_path says which).
-// A stepped run always: the engine's own heads where no GPU is used, and options.beforeLayer between layers.
+// One run, always stepped (options.beforeLayer and afterLayer between layers), its attention heads in wasm or on the
+// GPU (attention_path says which).
 async function runOnPath(model, msg, options) {
   const g = await attentionPath(msg.gpu ?? 'auto');
   if (!g) return { ...await engine.runStepped(model, msg.a, msg.b ?? null, null, options), attention_path: 'wasm' };
