@@ -1,4 +1,4 @@
-// The page's controller: state in one object, the engine in a Worker, a run per (debounced) keystroke, the views
+// The page's controller: state in one object, the engine in a Worker, a run per keystroke, the views
 // (views/mount.js) updated with each run and each change of the state.
 import { EngineClient } from './engine/client.js';
 import { builtinModels, convertChosen, fetchModel, readChosenFiles } from './page/models.js';
@@ -145,6 +145,8 @@ function showTruncation(r) {
 // a real GPU); see engine/worker.js.
 const GPU_MODE = ['on', 'off', 'auto'].find((m) => m === new URLSearchParams(location.search).get('gpu')) ?? 'auto';
 
+// A run per keystroke, sent at once: the timeout only joins the input events of one task (a paste); the Worker keeps
+// the newest of the runs that queue up (engine/worker.js), so typing needs no debounce here.
 let timer = 0;
 function schedule(fromKey = true) {
   if (fromKey && !keyAt) keyAt = performance.now();
@@ -176,7 +178,7 @@ function schedule(fromKey = true) {
     } catch (e) {
       showError(e);
     }
-  }, 20);
+  }, 0);
 }
 
 // A new result (or the viewed layer of a run still going: partial) becomes the one drawn; a locked token that may now be

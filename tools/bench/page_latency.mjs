@@ -44,33 +44,43 @@ async function keystrokes(page, label) {
     engine_ms: quantile(engineMs, 0.5), draw_ms: quantile(drawMs, 0.5), engine: status.match(/\(([^)]*)\)$/)?.[1] };
 }
 
-// Continuous typing: `keys` characters at `delayMs` a key; every drawing (a run's result or its early layer) is timed.
+// Continuous typing: `keys` characters at `delayMs` a key; every drawing (a run's result or its early layer) is timed
+// with the end of its text, and each key's arrival in the text area.
 async function typing(page, keys, delayMs) {
+  const typed = ' and so on'.repeat(Math.ceil(keys / 10)).slice(0, keys);
   await page.focus('#a');
   await page.keyboard.press('End');
   await page.evaluate(() => {
+    window.__keys = [];
     window.__draws = [];
+    window.__onInput = () => window.__keys.push(performance.now());
+    document.querySelector('#a').addEventListener('input', window.__onInput);
     const count = () => window.headlight.runs + window.headlight.partials;
     let seen = count();
     const watch = () => {
-      if (count() !== seen) { seen = count(); window.__draws.push(performance.now()); }
+      if (count() !== seen) {
+        seen = count();
+        window.__draws.push({ t: performance.now(), text: window.headlight.result.tokens.filter((t) => t.start >= 0).slice(-3).map((t) => t.text).join(' ') });
+      }
       window.__watch = requestAnimationFrame(watch);
     };
     watch();
   });
   const runs0 = await page.evaluate(() => window.headlight.engineRuns);
-  const t0 = await page.evaluate(() => performance.now());
-  await page.keyboard.type(' and so on'.repeat(3).slice(0, keys), { delay: delayMs });
-  const last = await page.evaluate(() => performance.now());
-  const settled = async () => page.evaluate(() => window.headlight.result.newest !== false && !window.headlight.result.partial &&
-    window.headlight.result.tokens.map((t) => t.text).join(' ').endsWith('and so on'));
-  for (let i = 0; i < 600 && !(await settled()); i++) await page.waitForTimeout(20);
-  await page.waitForTimeout(300);
-  const { draws, runs } = await page.evaluate(() => { cancelAnimationFrame(window.__watch); return { draws: window.__draws, runs: window.headlight.engineRuns }; });
-  const during = draws.filter((t) => t <= last);
-  const gaps = [t0, ...during, last].slice(1).map((t, i) => t - [t0, ...during][i]);
-  return { keys, delay_ms: delayMs, typing_ms: last - t0, drawings_while_typing: during.length, longest_wait_ms: Math.max(...gaps),
-    last_key_to_drawn_ms: draws.filter((t) => t > last).at(-1) - last, runs_started: runs - runs0 };
+  await page.keyboard.type(typed, { delay: delayMs });
+  const want = typed.trim().split(/\s+/).slice(-3).join(' ');
+  await page.waitForFunction((w) => window.__draws.some((d) => d.text === w), want, { timeout: 60000 });
+  const { keys: at, draws, runs } = await page.evaluate(() => {
+    cancelAnimationFrame(window.__watch);
+    document.querySelector('#a').removeEventListener('input', window.__onInput);
+    return { keys: window.__keys, draws: window.__draws, runs: window.headlight.engineRuns };
+  });
+  const [first, last] = [at[0], at.at(-1)];
+  const during = draws.filter((d) => d.t > first && d.t < last).map((d) => d.t);
+  const gaps = [first, ...during, last].slice(1).map((t, i) => t - [first, ...during][i]);
+  const final = draws.find((d) => d.t > last && d.text === want);
+  return { keys, delay_ms: delayMs, typing_ms: last - first, drawings_while_typing: during.length, longest_wait_ms: Math.max(...gaps),
+    last_key_to_drawn_ms: final.t - last, runs_started: runs - runs0 };
 }
 
 const env = await start();
