@@ -66,7 +66,8 @@ export class HeadlightAttention extends HTMLElement {
 
   /** 'idle' (waiting to be scrolled into view), 'loading', 'ready' or 'error'. */
   get status() { return this.#phase; }
-  /** The drawn data ({n, layers, heads_per_layer, tokens, attention}) and the view's handle (tests, scripts). */
+  /** The drawn data ({n, layers, heads_per_layer, tokens, attention}: a snapshot's whole arrays, or, live, Layers of what
+   *  the engine Worker handed over: data/attention_data.js) and the view's handle (tests, scripts). */
   get data() { return this.#result; }
   get view() { return this.#views.view; }
   get state() { return structuredClone(this.#state); }
