@@ -34,7 +34,7 @@ const debug = { state, latencyMs: [], drawMs: 0, get result() { return result; }
 window.headlight = debug;
 // A run outside the page's own (tests compare attention paths with it): {gpu: 'on' | 'off' | 'auto', ...}.
 // The drawn result with every tensor whole (fetched from the Worker's kept copy), for tests that read all of it.
-debug.full = async () => (result.attention instanceof Float32Array ? result : client.fetch(result, { whole: true }));
+debug.full = () => client.whole(result);
 debug.run = async (a, b = null, options = {}) => {
   const r = await client.run(a, b, { ...options, channel: 'debug' });
   debug.engineRuns = client.engineRuns;
@@ -344,8 +344,7 @@ async function snapshot() {
   if (!result) throw new Error('nothing drawn yet');
   const [cls, sep] = specials();
   const view = { ...state, view: ['head', 'model', 'matrix'].includes(state.view) ? state.view : 'head' };  // the views it can draw
-  const whole = result.attention instanceof Float32Array ? result : await client.fetch(result, { whole: true });
-  return snapshotText(await makeSnapshot(whole, { model: { name: modelTitle(), cls, sep },
+  return snapshotText(await makeSnapshot(await client.whole(result), { model: { name: modelTitle(), cls, sep },
     text: { a: $('a').value, b: $('b').value }, view }));
 }
 

@@ -75,8 +75,7 @@ export class HeadlightAttention extends HTMLElement {
   /** The current drawing as a snapshot file's text (see page/snapshot.js). */
   async exportSnapshot() {
     if (!this.#result) throw new Error('nothing is drawn yet');
-    const r = this.#result;
-    const whole = r.attention instanceof Float32Array ? r : await (await engine()).fetch(r, { whole: true });
+    const whole = this.#source?.kind === 'live' ? await (await engine()).whole(this.#result) : this.#result;
     return snapshotText(await makeSnapshot(whole, { model: this.#names(), text: this.#text(), view: this.#state }));
   }
 

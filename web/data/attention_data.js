@@ -47,13 +47,6 @@ export class Layers {
 
   /** Layers of `size` values each, layer l = fn(this layer l), computed on first use. */
   map(size, fn) { return new Layers(this.count, size, { has: (l) => this.has(l), get: (l) => fn(this.get(l)) }); }
-
-  /** All layers as one [L][...] array (every layer must be there). */
-  flat() {
-    const out = new Float32Array(this.count * this.size);
-    for (let l = 0; l < this.count; l++) out.set(this.get(l), l * this.size);
-    return out;
-  }
 }
 
 // Layer `layer` of a [L][...] tensor: a Layers' part, or a view of a whole Float32Array.

@@ -94,6 +94,9 @@ export class EngineClient {
     return r;
   }
 
+  /** The result with every tensor whole (fetched from the Worker's kept copy unless it already is): snapshots, exports. */
+  async whole(result) { return result.attention instanceof Layers ? this.fetch(result, { whole: true }) : result; }
+
   /** More of a result run() returned, from the Worker's kept copy (want as for run); rejects with an InvalidArgumentError
    *  when a newer run on its channel has replaced it. */
   async fetch(result, want) {

@@ -119,11 +119,15 @@ export class Engine {
   // fn(pointer, bytes) of a result's field, by tensor name ('attention', 'queries', 'keys', 'hidden').
   withField(handle, name, fn) {
     if (!TENSORS.includes(name)) throw errorOfClass(InvalidArgumentError, `no result tensor "${name}" (one of ${TENSORS.join(', ')})`);
-    const [ptr, bytes] = this.withScratch(8, (out) => {
-      this.check(this.m._hl_result_get(handle, FIELD[name.toUpperCase()], out, out + 4));
+    return fn(...this.fieldAt(handle, FIELD[name.toUpperCase()]));
+  }
+
+  // [pointer, bytes] of a result's field (hl_result_get); valid until the heap grows or the result is freed.
+  fieldAt(handle, field) {
+    return this.withScratch(8, (out) => {
+      this.check(this.m._hl_result_get(handle, field, out, out + 4));
       return [this.m.HEAP32[out >> 2] >>> 0, this.m.HEAP32[(out + 4) >> 2] >>> 0];
     });
-    return fn(ptr, bytes);
   }
 
   /** The per-head statistics (hl_result_stats, parsed) of a result kept by run(..., { keep: true }): no re-run. */
@@ -252,11 +256,8 @@ export class Engine {
 
   // Copies one result field out of the heap (the heap may grow and move on the next call).
   field(handle, field) {
-    return this.withScratch(8, (out) => {
-      this.check(this.m._hl_result_get(handle, field, out, out + 4));
-      const ptr = this.m.HEAP32[out >> 2] >>> 0, bytes = this.m.HEAP32[(out + 4) >> 2] >>> 0;
-      return this.m.HEAPU8.slice(ptr, ptr + bytes);
-    });
+    const [ptr, bytes] = this.fieldAt(handle, field);
+    return this.m.HEAPU8.slice(ptr, ptr + bytes);
   }
 
   // run()'s result object for a result handle of text A (and B; '' and null for a run of ids).

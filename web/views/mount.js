@@ -162,12 +162,16 @@ export function mountViews(container, host) {
 
   // A version-1 snapshot's tokens have no word index: its drawing stays at word pieces.
   const hasWords = () => result.tokens.every((t) => Number.isInteger(t.word));
-  const toggles = (specials) => ({ wordLevel: state.wordLevel && hasWords(), hideSpecial: state.hideSpecial, specials });
+  const toggles = (s, specials) => ({ wordLevel: s.wordLevel && (!result || hasWords()), hideSpecial: s.hideSpecial, specials });
   const togglesKey = (t) => [t.wordLevel, t.hideSpecial, ...t.specials].join('\u0000');
+  const thumbnailsKey = (t) => `${togglesKey(t)}\u0000${THUMBNAIL_SIDE}`;
+  // What a view that `draws` reads (see CORE_VIEWS) asks the Worker for (engine/client.js's `want`), for toggles t.
+  const wantFor = (draws, t, layer) => (draws === 'thumbnails'
+    ? { thumbnails: { key: thumbnailsKey(t), maxSide: THUMBNAIL_SIDE, ...t } } : { layers: [layer], qk: draws === 'layer+qk' });
   // The toggled data, with the model view's pooled thumbnails for these toggles where the Worker handed them over.
   function transformed(specials) {
-    const t = toggles(specials), key = togglesKey(t);
-    const pooled = result.pooled?.get(`${key}\u0000${THUMBNAIL_SIDE}`);
+    const t = toggles(state, specials), key = togglesKey(t);
+    const pooled = result.pooled?.get(thumbnailsKey(t));
     if (memo?.result !== result || memo.key !== key || memo.pooled !== pooled) {
       const shown = memo?.result === result && memo.key === key ? memo.plain : toggled(result, t, specials);
       memo = { result, key, pooled, plain: shown, shown: pooled ? { ...shown, thumbnails: pooled } : shown };
@@ -179,12 +183,9 @@ export function mountViews(container, host) {
   function missing(name, specials) {
     const draws = kinds[name].draws;
     if (!draws || !(result.attention instanceof Layers)) return null;  // whole data (a snapshot) holds everything
-    if (draws === 'thumbnails') {
-      const t = toggles(specials), key = `${togglesKey(t)}\u0000${THUMBNAIL_SIDE}`;
-      return result.pooled?.has(key) ? null : { thumbnails: { key, maxSide: THUMBNAIL_SIDE, ...t } };
-    }
-    const qk = draws === 'layer+qk';
-    return hasLayer(result, state.layer, { qk }) ? null : { layers: [state.layer], qk };
+    const t = toggles(state, specials);
+    const has = draws === 'thumbnails' ? result.pooled?.has(thumbnailsKey(t)) : hasLayer(result, state.layer, { qk: draws === 'layer+qk' });
+    return has ? null : wantFor(draws, t, state.layer);
   }
 
   // Fetches what is missing, then renders again (unless a newer result came meanwhile); one fetch per result and want.
@@ -269,12 +270,9 @@ export function mountViews(container, host) {
   function want(s, layers) {
     const name = kinds[s.view] ? s.view : 'head';
     const draws = kinds[name].draws;
-    if (draws === 'thumbnails') {
-      const t = { wordLevel: s.wordLevel, hideSpecial: s.hideSpecial, specials: host.specials() };
-      return { thumbnails: { key: `${togglesKey(t)}\u0000${THUMBNAIL_SIDE}`, maxSide: THUMBNAIL_SIDE, ...t } };
-    }
     if (!draws) return {};
-    return { layers: [Math.min(s.layer, layers - 1)], qk: draws === 'layer+qk', early: true };
+    const w = wantFor(draws, toggles(s, host.specials()), Math.min(s.layer, layers - 1));
+    return w.layers ? { ...w, early: true } : w;
   }
 
   return {
