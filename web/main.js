@@ -145,6 +145,14 @@ function showTruncation(r) {
 // a real GPU); see engine/worker.js.
 const GPU_MODE = ['on', 'off', 'auto'].find((m) => m === new URLSearchParams(location.search).get('gpu')) ?? 'auto';
 
+// The engine, for benchmarks and bug reports: ?engine=st|mt|st-relaxed|mt-relaxed (that build, no other), &threads=N,
+// &int8_gemm=auto|headlight|xnnpack (headlight: the kernels a CPU without AVX-VNNI runs). Default: the best this browser runs.
+const ENGINE = (() => {
+  const q = new URLSearchParams(location.search);
+  return { build: q.get('engine'), int8Gemm: q.get('int8_gemm'),
+    threads: Number(q.get('threads')) || navigator.hardwareConcurrency || 1 };
+})();
+
 // A run per keystroke, sent at once: the timeout only joins the input events of one task (a paste); the Worker keeps
 // the newest of the runs that queue up (engine/worker.js), so typing needs no debounce here.
 let timer = 0;
@@ -244,9 +252,9 @@ const loadBytes = (bytes, name, choice, note = null) => useModel(choice, name, (
 async function main() {
   try {
     registerServiceWorker();  // not awaited: the app's files are cached in the background, for offline use
-    const ready = await client.init();
+    const ready = await client.init(ENGINE.threads, ENGINE);
     engineNote = (ready.variant.startsWith('mt') ? `${ready.threads} threads` : 'single thread') + (ready.relaxed_simd ? ', relaxed SIMD' : '')
-      + (ready.note ? `; ${ready.note}` : '');
+      + (ENGINE.int8Gemm ? `, int8 GEMM: ${ENGINE.int8Gemm}` : '') + (ready.note ? `; ${ready.note}` : '');
     const { models, defaultId } = await builtinModels();
     siteCopies = models;
     const link = fromQuery(location.search);  // a shared link: text, model, view and drawing state

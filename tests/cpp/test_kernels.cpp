@@ -48,7 +48,8 @@ TEST_CASE("kernel tables: linear layers run as Linear::Run (fast) and Linear::Ru
     std::vector<float> scales(out);
     hl::quantize_rows_qs8__ref(q.data(), scales.data(), w.data(), out, in);
     hl::Linear lin;
-    REQUIRE(lin.Init(in, out, out, int8 ? nullptr : w.data(), int8 ? q.data() : nullptr, int8 ? scales.data() : nullptr,
+    REQUIRE(lin.Init(in, out, out, int8 ? nullptr : w.data(), int8 ? q.data() : nullptr, hl::Int8Layout::kRows,
+                     int8 ? scales.data() : nullptr,
                      b.data(), hl::Int8Input::kQuantized, fast.int8_gemm).ok());
     REQUIRE(lin.quantizes_input() == int8);
 

@@ -47,8 +47,14 @@ TEST_CASE("fully-connected layers match their references around tile sizes", "[l
           std::vector<int8_t> q(out * in);
           std::vector<float> scales(out);
           hl::quantize_rows_qs8__ref(q.data(), scales.data(), w.data(), out, in);
+          // int8 weights as rows or, every other shape, in the GEMM's panels (as a model file may store them)
+          const hl::Int8Layout layout = (n + in + out) % 2 ? hl::Int8Layout::kPanels8c2 : hl::Int8Layout::kRows;
+          std::vector<int8_t> panels(hl::panels_8c2_bytes(out, in));
+          hl::pack_8c2(panels.data(), q.data(), out, in);
+          const int8_t* w8 = layout == hl::Int8Layout::kRows ? q.data() : panels.data();
           hl::Linear lin;
-          REQUIRE(lin.Init(in, out, stride, int8 ? nullptr : w.data(), int8 ? q.data() : nullptr, int8 ? scales.data() : nullptr,
+          INFO(name << (layout == hl::Int8Layout::kRows ? " rows" : " panels"));
+          REQUIRE(lin.Init(in, out, stride, int8 ? nullptr : w.data(), int8 ? w8 : nullptr, layout, int8 ? scales.data() : nullptr,
                            b.data(), kind == kQd8 ? hl::Int8Input::kQuantized : hl::Int8Input::kF32,
                            hl::SelectInt8Gemm()).ok());
           std::vector<float> y_fast(n * stride, -7.0f), y_ref(n * stride, -7.0f);
@@ -99,13 +105,19 @@ TEST_CASE("int8 GEMM: Headlight's kernel, XNNPACK's and the reference give the s
     std::vector<float> y_ref(s.n * stride, -7.0f);
     hl::gemm_qd8_f32_qc8w__ref(y_ref.data(), stride, xq.q.as<int8_t>(), xq.params.data(), q.data(), scales.data(), b.data(), s.n,
                                s.out, s.k);
-    for (hl::QuantizedGemm g : {hl::QuantizedGemm::kXnnpack, hl::QuantizedGemm::kAuto}) {
+    std::vector<int8_t> panels(hl::panels_8c2_bytes(s.out, s.k));
+    hl::pack_8c2(panels.data(), q.data(), s.out, s.k);
+    std::vector<int8_t> unpacked(q.size());
+    hl::unpack_8c2(unpacked.data(), panels.data(), s.out, s.k);
+    REQUIRE(unpacked == q);
+    for (hl::QuantizedGemm g : {hl::QuantizedGemm::kXnnpack, hl::QuantizedGemm::kAuto})
+    for (hl::Int8Layout layout : {hl::Int8Layout::kRows, hl::Int8Layout::kPanels8c2}) {
       hl::SetQuantizedGemm(g);
       const bool headlight = hl::UsesHeadlightGemm();
-      INFO((headlight ? "Headlight's kernel" : "XNNPACK's kernel"));
+      INFO((headlight ? "Headlight's kernel" : "XNNPACK's kernel") << (layout == hl::Int8Layout::kRows ? ", rows" : ", panels"));
       hl::Linear lin;
-      REQUIRE(lin.Init(s.k, s.out, stride, nullptr, q.data(), scales.data(), b.data(), hl::Int8Input::kQuantized,
-                       hl::SelectInt8Gemm()).ok());
+      REQUIRE(lin.Init(s.k, s.out, stride, nullptr, layout == hl::Int8Layout::kRows ? q.data() : panels.data(), layout,
+                       scales.data(), b.data(), hl::Int8Input::kQuantized, hl::SelectInt8Gemm()).ok());
       std::vector<float> y(s.n * stride, -7.0f);
       REQUIRE(lin.Run(y.data(), x.data(), &xq, s.n, nullptr).ok());
 #if defined(__wasm_simd128__)

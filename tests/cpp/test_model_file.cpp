@@ -12,8 +12,11 @@
 
 namespace {
 
-// A complete, valid model of a tiny shape with a 40-word vocabulary, built in memory.
-std::vector<uint8_t> TinyModelBytes(bool int8, bool drop_one = false, int64_t bad_dim = 0, const char* qk_input = nullptr) {
+enum class Panels { kNone, kLinear, kAlsoEmbeddings };  // which int8 tensors are stored in the GEMM's panels
+
+// A complete, valid model of a tiny shape with a 40-word vocabulary, built in memory (the embeddings in panels: not valid).
+std::vector<uint8_t> TinyModelBytes(bool int8, bool drop_one = false, int64_t bad_dim = 0, const char* qk_input = nullptr,
+                                    Panels panels = Panels::kNone) {
   hl::BertConfig c;
   c.num_layers = 2; c.hidden_size = 8; c.num_heads = 2; c.intermediate_size = 16;
   c.vocab_size = 40; c.max_position_embeddings = 16; c.type_vocab_size = 2;
@@ -38,7 +41,9 @@ std::vector<uint8_t> TinyModelBytes(bool int8, bool drop_one = false, int64_t ba
     std::vector<float> v(static_cast<size_t>(n));
     for (float& x : v) x = nd(rng);
     const bool q8 = int8 && e.role != hl::TensorRole::kF32;
-    specs.push_back({e.name, q8 ? hl::TensorDtype::kI8 : hl::TensorDtype::kF32, shape});
+    const bool in_panels = q8 && (panels == Panels::kAlsoEmbeddings || (panels == Panels::kLinear && e.role == hl::TensorRole::kLinearWeight));
+    specs.push_back({e.name, q8 ? hl::TensorDtype::kI8 : hl::TensorDtype::kF32, shape,
+                     in_panels ? hl::Int8Layout::kPanels8c2 : hl::Int8Layout::kRows});
     values.push_back(std::move(v));
   }
   hl::ModelFileLayout layout;
@@ -49,9 +54,12 @@ std::vector<uint8_t> TinyModelBytes(bool int8, bool drop_one = false, int64_t ba
     uint8_t* at = out.data() + layout.data_start() + slot.offset;
     const std::vector<float>& v = values[i];
     if (specs[i].dtype == hl::TensorDtype::kI8) {
-      const int64_t rows = specs[i].shape[0];
-      hl::quantize_rows_qs8__ref(reinterpret_cast<int8_t*>(at), reinterpret_cast<float*>(out.data() + layout.data_start() + slot.scales_offset),
-                                 v.data(), rows, v.size() / rows);
+      const size_t rows = specs[i].shape[0], cols = v.size() / rows;
+      std::vector<int8_t> q(v.size());
+      hl::quantize_rows_qs8__ref(q.data(), reinterpret_cast<float*>(out.data() + layout.data_start() + slot.scales_offset), v.data(),
+                                 rows, cols);
+      if (specs[i].layout == hl::Int8Layout::kRows) std::memcpy(at, q.data(), q.size());
+      else hl::pack_8c2(reinterpret_cast<int8_t*>(at), q.data(), rows, cols);
     } else {
       std::memcpy(at, v.data(), v.size() * 4);
     }
@@ -153,6 +161,52 @@ TEST_CASE("wrong magic, version, sizes and shapes are named in the error", "[mod
     hl::Status s = Load(b);
     INFO(s.message());
     REQUIRE(s.code() == hl::Code::kBadModel);
+  }
+}
+
+// Format version 2: linear layers' int8 weights stored in the GEMM's panels, so that loading packs nothing.
+TEST_CASE("weights stored in panels run as the same weights in rows do; layouts are checked", "[model_file]") {
+  const std::vector<uint8_t> rows = TinyModelBytes(true), panels = TinyModelBytes(true, false, 0, nullptr, Panels::kLinear);
+  CHECK(rows[8] == 1);    // the lowest version that holds the file
+  CHECK(panels[8] == 2);
+  hl::RunResult r[2];
+  for (int k = 0; k < 2; ++k) {
+    std::unique_ptr<hl::BertModel> m;
+    REQUIRE(hl::BertModel::Load(hltest::ToAligned(k ? panels : rows), hl::LoadOptions(), &m).ok());
+    REQUIRE(m->Run("the cats sat [MASK] .", "", true, hl::RunOptions(), &r[k]).ok());
+  }
+  CHECK(r[0].attention == r[1].attention);  // the same integer sums and epilogue, whichever layout they were read from
+  CHECK(r[0].hidden == r[1].hidden);
+  REQUIRE(r[0].mlm.size() == 1);
+  CHECK(r[0].mlm[0].probs == r[1].mlm[0].probs);
+
+  hl::Status s = Load(TinyModelBytes(true, false, 0, nullptr, Panels::kAlsoEmbeddings));
+  INFO(s.message());
+  CHECK(s.message().find("word_embeddings.weight\" must be stored in rows") != std::string::npos);
+
+  std::vector<uint8_t> b = panels;
+  std::string header(reinterpret_cast<char*>(b.data() + 24), 4096);
+  const size_t at = header.find("\"panels_8c2\"");
+  REQUIRE(at != std::string::npos);
+  SECTION("an unknown layout") {
+    b[24 + at + 10] = '4';  // "panels_8c4"
+    Reseal(&b);
+    CHECK(Load(b).message().find("unknown layout \"panels_8c4\"") != std::string::npos);
+  }
+  SECTION("a layout in a version 1 file") {
+    b[8] = 1;
+    Reseal(&b);
+    CHECK(Load(b).message().find("unknown layout") != std::string::npos);
+  }
+  SECTION("a newer version than this engine reads") {
+    b[8] = 3;
+    CHECK(Load(b).message().find("update Headlight") != std::string::npos);
+  }
+  SECTION("only 2-D int8 tensors can be planned in panels") {
+    hl::ModelFileLayout layout;
+    const std::vector<hl::TensorSpec> bad{{"x", hl::TensorDtype::kF32, {8, 8}, hl::Int8Layout::kPanels8c2}};
+    CHECK(hl::ModelFileLayout::Plan(hl::BertConfig(), nlohmann::json::object(), nlohmann::json::object(), bad, &layout).code() ==
+          hl::Code::kInvalidArgument);
   }
 }
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 
 import { nodeEngine } from '../../tools/eval/node_engine.mjs';
 import { BY_STATUS, HeadlightError } from '../../web/engine/errors.js';
-import { FIELD } from '../../web/engine/headlight.js';
+import { FIELD, INT8_GEMM } from '../../web/engine/headlight.js';
 import { root } from './fixtures.mjs';
 
 const read = (rel) => readFileSync(path.join(root, rel), 'utf8');
@@ -18,7 +18,7 @@ function parseHeader(text) {
   const defines = (prefix) => [...text.matchAll(new RegExp(`^#define ${prefix}([A-Z0-9_]+) (\\d+)\\b`, 'gm'))]
     .map((m) => [m[1], Number(m[2])]);
   const functions = [...text.matchAll(/^[a-z][^\n(]*[ *](hl_[a-z0-9_]+)\(/gm)].map((m) => m[1]);
-  return { statuses: defines('HL_STATUS_'), fields: defines('HL_FIELD_'), functions };
+  return { statuses: defines('HL_STATUS_'), fields: defines('HL_FIELD_'), gemms: defines('HL_INT8_GEMM_'), functions };
 }
 
 // INVALID_ARGUMENT → InvalidArgument
@@ -76,6 +76,11 @@ test('web/engine/errors.js: BY_STATUS has one error class per status code, in th
 
 test('web/engine/headlight.js: FIELD is the header\'s HL_FIELD_* ids', () => {
   assert.deepEqual({ ...FIELD }, Object.fromEntries(header.fields));
+});
+
+test('web/engine/headlight.js: INT8_GEMM is the header\'s HL_INT8_GEMM_* choices', () => {
+  assert.ok(header.gemms.length >= 3);
+  assert.deepEqual({ ...INT8_GEMM }, Object.fromEntries(header.gemms));
 });
 
 test('the wasm module exports exactly the hl_* functions the header declares (build/wasm-st)', async () => {

@@ -204,3 +204,22 @@ test('RoBERTa: convert from tokenizer.json (no vocab.txt), <s> A </s></s> B </s>
   assert.ok(labels.some((l) => l === '<s>' || l === '</s>'), `no head labelled <s> or </s>: ${labels.join(',')}`);
   e.freeModel(model);
 });
+
+test('setInt8Gemm: a model loaded after it runs the GEMM asked for, with the same bits; a converted file stores panels', async () => {
+  const e = await nodeEngine('st');
+  const dir = path.join(root, 'build', 'fixtures', 'tiny-mlm');
+  const bytes = e.convert({ config: readFileSync(path.join(dir, 'config.json'), 'utf8'), vocab: readFileSync(path.join(dir, 'vocab.txt'), 'utf8'),
+    safetensors: new Uint8Array(readFileSync(path.join(dir, 'model.safetensors'))) });
+  assert.equal(new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true), 2);  // format version 2: linear weights in panels
+  const results = {};
+  for (const gemm of ['xnnpack', 'headlight', 'auto']) {
+    e.setInt8Gemm(gemm);
+    const model = e.loadModel(bytes);
+    assert.equal(model.info.int8_gemm, gemm === 'auto' ? 'headlight' : gemm);  // the plain build's choice is Headlight's
+    results[gemm] = e.run(model, 'The man went to the [MASK].', 'He bought milk.', { topK: 3 });
+    e.freeModel(model);
+  }
+  for (const f of ['attention', 'hidden']) assert.deepEqual(results.xnnpack[f], results.headlight[f], f);
+  assert.deepEqual(results.xnnpack.mlm, results.headlight.mlm);
+  assert.throws(() => e.setInt8Gemm('fastest'), InvalidArgumentError);
+});

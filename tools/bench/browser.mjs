@@ -3,8 +3,12 @@
 // median and p90 over --runs runs (after a warm-up), model ready time (from bytes in memory: wasm start + load), peak
 // memory (the renderer process's VmHWM: each configuration runs in its own browser context, hence its own renderer),
 // and Headlight's hand-over to the page of what its head view draws (the summary and one layer's attention; the rest
-// stays in the Worker, as in web/engine/worker.js). Prints markdown; writes build/bench_browser.json.
+// stays in the Worker, as in web/engine/worker.js), where the ready time goes, and, on the bert-base shape, keystroke →
+// head view drawn on the real page (layer 0 and the last layer in view) per configuration. Each relaxed build is also
+// measured with Headlight's int8 GEMM forced: what a CPU without AVX-VNNI runs. Prints markdown; writes
+// build/bench_browser.json.
 // Usage: node tools/bench/browser.mjs [--runs 20] [--rounds 1] [--n 32,128,512] [--threads 1,2] [--models base,builtin]
+//        [--keys-n 128 (0: no keystroke rows)]
 // With --rounds R, each row's median and p90 are over all R × runs runs: on a machine whose speed drifts (this project's
 // shared VM), a slow minute then lands on every engine, not on whichever ran in it.
 import { execFileSync } from 'node:child_process';
@@ -12,10 +16,11 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 
-import { root, start } from '../../tests/e2e/browser.mjs';
+import { root, start, typeText } from '../../tests/e2e/browser.mjs';
 import { currentBuilds } from '../engine_builds.mjs';
 import { nodeEngine } from '../eval/node_engine.mjs';
 import { BENCH_TEXT as TEXT } from './bench_text.mjs';
+import { keystrokes, serveBase, typeTokens } from './page_keys.mjs';
 
 const args = process.argv.slice(2);
 const arg = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
@@ -35,6 +40,12 @@ const models = arg('--models', 'base,builtin').split(',').map((k) => ({ key: k, 
 const { builds: current, problems } = currentBuilds(path.join(root, 'web/engine/wasm'), root);  // never a stale build
 for (const p of problems) console.error(`bench: engine build ${p}: not measured`);
 const builds = (threads) => [threads > 1 ? 'mt' : 'st', threads > 1 ? 'mt-relaxed' : 'st-relaxed'].filter((b) => current[b]);
+// Each build as the page picks its int8 GEMM, and the relaxed build again with Headlight's GEMM forced: what a CPU without
+// AVX-VNNI runs (its relaxed dot product is not exact there), measurable on any CPU.
+const headlightConfigs = (threads) => builds(threads).flatMap((b) => [{ build: b },
+  ...(b.endsWith('-relaxed') ? [{ build: b, int8Gemm: 'headlight' }] : [])]);
+const headlightLabel = (c) => `Headlight ${c.build}${c.int8Gemm ? `, ${c.int8Gemm} GEMM forced` : ''}`;
+const keysN = Number(arg('--keys-n', 128));  // keystroke rows at about this many tokens (0: none)
 if (!builds(1).includes('st')) throw new Error('web/engine/wasm/ has no current single-thread build: run `bash tools/build.sh wasm-st`');
 
 // The ONNX exports, remade when the .hlm is newer.
@@ -60,10 +71,11 @@ for (const m of models) {
 }
 
 const STAGES = ['tokenize', 'embeddings', 'linear', 'attention', 'norm_act', 'mlm', 'total'];  // the engine's timings_ms
+const READY = ['start', 'copy', 'load'];  // Headlight's ready time: wasm start, the file copied into its memory, hl_model_load
 const stat = (ms) => { const s = [...ms].sort((a, b) => a - b); return { median: s[s.length >> 1], p90: s[Math.min(s.length - 1, Math.ceil(0.9 * s.length) - 1)] }; };
 const env = await start({ mounts: [['/bench/', path.join(root, 'tools/bench/browser')], ['/ort/', path.join(root, 'node_modules/onnxruntime-web/dist')],
   ['/onnx/', onnxDir], ['/fixtures/', path.join(root, 'build/fixtures')], ['/models/', path.join(root, 'models')], ['/', path.join(root, 'web')]] });
-const results = [];
+const results = [], keyRows = [];
 const modelUrl = (m) => `/${m.dir.replace(/^build\//, '')}/${m.file}`;  // as mounted below
 let browser;
 const cdp = await env.browser.newBrowserCDPSession();
@@ -92,11 +104,11 @@ try {
   for (let round = 0; round < rounds; ++round) {
     for (const m of models) {
       for (const threads of threadCounts) {
-        const configs = [...builds(threads).map((b) => ({ engine: 'headlight', build: b, threads, modelUrl: modelUrl(m), text: TEXT, lengths, runs })),
+        const configs = [...headlightConfigs(threads).map((h) => ({ engine: 'headlight', ...h, threads, modelUrl: modelUrl(m), text: TEXT, lengths, runs })),
           { engine: 'ort', threads, onnxUrl: `/onnx/${m.onnx}`, inputs: m.inputs, runs }];
         if (round % 2) configs.reverse();
         for (const c of configs) {
-          let label = c.engine === 'ort' ? 'onnxruntime-web' : `Headlight ${c.build}`;
+          let label = c.engine === 'ort' ? 'onnxruntime-web' : headlightLabel(c);
           process.stderr.write(`bench:browser: round ${round + 1}/${rounds}, ${m.name}, ${label}, ${threads} thread(s)…\n`);
           const context = await env.browser.newContext();
           const page = await context.newPage();
@@ -108,16 +120,17 @@ try {
           const peak = await rendererPeakBytes();
           await context.close();
           if (out.error) throw new Error(`${m.name}, ${label}, ${threads} threads: ${out.error}`);
-          if (out.done.int8Gemm) label += ` (${out.done.int8Gemm} GEMM)`;  // which int8 kernel ran: ops/gemm_qd8.h or XNNPACK's
+          if (out.done.int8Gemm && !c.int8Gemm) label += ` (${out.done.int8Gemm} GEMM)`;  // which int8 kernel ran: ops/gemm_qd8.h or XNNPACK's
           for (const row of out.done.rows) {
             if (!m.inputs.some((x) => x.n === row.n)) throw new Error(`${label} ran ${row.n} tokens, not one of ${m.inputs.map((x) => x.n)}`);
             const key = [m.name, label, threads, row.n].join('|');
-            if (!raw.has(key)) raw.set(key, { model: m.name, engine: label, threads, n: row.n, ms: [], copy: [], stages: [], ready: [], peak: [], hand: [] });
+            if (!raw.has(key)) raw.set(key, { model: m.name, engine: label, threads, n: row.n, ms: [], copy: [], stages: [], ready: [], readyStages: [], peak: [], hand: [] });
             const r = raw.get(key);
             r.ms.push(...row.ms);
             if (row.engineMs) r.copy.push(...row.ms.map((x, k) => x - row.engineMs[k]));
             if (row.stages) r.stages.push(...row.stages);
             r.ready.push(out.done.readyMs);
+            if (out.done.readyStages) r.readyStages.push(out.done.readyStages);
             if (peak) r.peak.push(peak);
             const hand = out.handovers.find((h) => h.n === row.n);
             if (hand) r.hand.push(hand.ms);
@@ -126,9 +139,31 @@ try {
       }
     }
   }
+  // What a person waits for on the page: keystroke → head view drawn, layer 0 and the last layer in view, per configuration.
+  for (const m of models.filter((x) => x.key === 'base' && keysN > 0))
+    for (const threads of threadCounts)
+      for (const h of headlightConfigs(threads)) {
+        const label = headlightLabel(h);
+        process.stderr.write(`bench:browser: keystrokes, ${m.name}, ${label}, ${threads} thread(s)…\n`);
+        const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+        const page = await context.newPage();
+        const q = new URLSearchParams({ model: serveBase(path.join(root, m.dir, m.file)), engine: h.build, threads, gpu: 'off', ...(h.int8Gemm ? { int8_gemm: h.int8Gemm } : {}) });
+        await page.goto(`${env.url}?${q}`);
+        await page.waitForFunction(() => window.headlight?.runs > 0 && window.headlight.result.layers > 1, null, { timeout: 120000 });
+        const last = await page.evaluate(() => window.headlight.result.layers - 1);
+        await typeText(page, 'b', '');
+        const n = await typeTokens(page, keysN, Math.round(keysN * 0.8));
+        const first = await keystrokes(page, 'layer 0');
+        await page.selectOption('#view select[aria-label=layer]', String(last));
+        await page.waitForFunction((l) => window.headlight.state.layer === l, last);
+        const lastLayer = await keystrokes(page, `layer ${last}`);
+        keyRows.push({ model: m.name, engine: label, threads, n, layer0: first, last: lastLayer, status: first.engine });
+        await context.close();
+      }
   for (const r of raw.values()) {
     const copy = r.copy.length ? stat(r.copy).median : null;
     results.push({ model: r.model, engine: r.engine, threads: r.threads, n: r.n, ...stat(r.ms), readyMs: stat(r.ready).median,
+      readyStages: r.readyStages.length ? Object.fromEntries(READY.map((k) => [k, stat(r.readyStages.map((t) => t[k])).median])) : null,
       peakBytes: r.peak.length ? Math.max(...r.peak) : null, handoverMs: copy === null ? null : copy + (r.hand.length ? stat(r.hand).median : 0),
       stages: r.stages.length ? Object.fromEntries(STAGES.map((k) => [k, stat(r.stages.map((t) => t[k])).median])) : null });
   }
@@ -155,5 +190,21 @@ console.log(`|---|---:|---:|---|${STAGES.map(() => '---:').join('|')}|---:|`);
 for (const r of results.filter((x) => x.stages))
   console.log(`| ${r.model} | ${r.threads} | ${r.n} | ${r.engine} | ${STAGES.map((k) => f(r.stages[k])).join(' | ')} | ` +
     `${f(100 * r.stages.linear / r.stages.total, 0)}% |`);
-writeFileSync(path.join(root, 'build/bench_browser.json'), `${JSON.stringify({ browser, runs, rounds, results }, null, 2)}\n`);
+// Keystroke → head view drawn on the page (web/main.js with ?engine=&threads=&int8_gemm=&gpu=off), next to the run time.
+if (keyRows.length) {
+  console.log(`\nKeystroke → head view drawn on the page (median and p90 of 20 keystrokes; the run: the engine's own time)\n`);
+  console.log('| model | threads | engine | tokens | layer 0: median (ms) | p90 | last layer: median (ms) | p90 | engine run, median (ms) | drawing (ms) |');
+  console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const k of keyRows)
+    console.log(`| ${k.model} | ${k.threads} | ${k.engine} | ${k.n} | ${f(k.layer0.median_ms)} | ${f(k.layer0.p90_ms)} | ${f(k.last.median_ms)} | ` +
+      `${f(k.last.p90_ms)} | ${f(k.last.engine_ms)} | ${f(k.layer0.draw_ms)} |`);
+}
+// Where Headlight's ready time goes (medians over the configurations' page loads): start = the wasm compiled and
+// instantiated (threads started), copy = the model file into fresh engine memory, load = hl_model_load.
+console.log(`\nHeadlight's ready time (median ms): ${READY.join(', ')}\n`);
+console.log(`| model | threads | engine | ${READY.join(' | ')} | ready |`);
+console.log(`|---|---:|---|${READY.map(() => '---:').join('|')}|---:|`);
+for (const r of results.filter((x) => x.readyStages && x.n === results.find((y) => y.engine === x.engine && y.model === x.model && y.threads === x.threads).n))
+  console.log(`| ${r.model} | ${r.threads} | ${r.engine} | ${READY.map((k) => f(r.readyStages[k], 0)).join(' | ')} | ${f(r.readyMs, 0)} |`);
+writeFileSync(path.join(root, 'build/bench_browser.json'), `${JSON.stringify({ browser, runs, rounds, results, keystrokes: keyRows }, null, 2)}\n`);
 console.log('\n(written to build/bench_browser.json)');

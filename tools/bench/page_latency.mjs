@@ -1,48 +1,16 @@
 // npm run bench:page — keystroke to redrawn head view in headless Chromium (median and p90 of 20 keystrokes, including
-// the 20 ms typing debounce; with the engine run and the drawing alone): the built-in model at 10, 64 and 256 tokens, and
+// the page's own scheduling; with the engine run and the drawing alone): the built-in model at 10, 64 and 256 tokens, and
 // a bert-base-shaped model at 128 tokens with layer 0 and with the last layer in view (the Worker sends the viewed
 // layer as soon as it is computed). Then, on the bert-base shape, continuous typing (20 keys at 100 ms: how often the
 // view redraws and how long after the last key its drawing comes) and the time to draw each view. Writes
 // build/page_latency.json.
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { openPage, root, start, typeText } from '../../tests/e2e/browser.mjs';
+import { keystrokes, quantile, serveBase, typeTokens } from './page_keys.mjs';
 
-const SIZES = [10, 64, 256], KEYS = 20;
-const words = readFileSync(path.join(root, 'models/headlight-mini/heldout-pairs.tsv'), 'utf8').split(/\s+/).filter(Boolean);
-const quantile = (xs, q) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]; };
-
-// Types the first k words of the held-out text as sentence A, moving k until the run has `target` tokens (or 60
-// tries); returns the token count reached.
-async function typeTokens(page, target, k) {
-  let n = 0;
-  for (let tries = 0; tries < 60; ++tries) {
-    await typeText(page, 'a', words.slice(0, k).join(' '));
-    n = await page.evaluate(() => window.headlight.result.n);
-    if (n === target) break;
-    k += n < target ? 1 : -1;
-  }
-  return n;
-}
-
-// KEYS keystrokes, each adding or removing an "s" at the end of sentence A, each waited for: keystroke → head view drawn
-// (the viewed layer sent early, or the whole run), the engine's run and the drawing alone.
-async function keystrokes(page, label) {
-  await page.focus('#a');
-  await page.keyboard.press('End');
-  const ms = [], drawMs = [], engineMs = [];
-  for (let i = 0; i < KEYS; ++i) {
-    const seen = await page.evaluate(() => [window.headlight.latencyMs.length, window.headlight.runs]);
-    if (i % 2) await page.keyboard.press('Backspace'); else await page.keyboard.type('s');
-    await page.waitForFunction(([c, r]) => window.headlight.latencyMs.length > c && window.headlight.runs > r, seen);
-    const m = await page.evaluate(() => [window.headlight.latencyMs.at(-1), window.headlight.drawMs, window.headlight.result.timings_ms.total]);
-    ms.push(m[0]); drawMs.push(m[1]); engineMs.push(m[2]);
-  }
-  const status = await page.textContent('#status');
-  return { label, tokens: await page.evaluate(() => window.headlight.result.n), median_ms: quantile(ms, 0.5), p90_ms: quantile(ms, 0.9),
-    engine_ms: quantile(engineMs, 0.5), draw_ms: quantile(drawMs, 0.5), engine: status.match(/\(([^)]*)\)$/)?.[1] };
-}
+const SIZES = [10, 64, 256];
 
 // Continuous typing: `keys` characters at `delayMs` a key; every drawing (a run's result or its early layer) is timed
 // with the end of its text, and each key's arrival in the text area.
@@ -98,13 +66,8 @@ const base = path.join(root, 'build/fixtures/base-mlm.int8.hlm');
 const views = [];
 let typed = null;
 if (existsSync(base)) {
-  // Served from models/local/ (not committed) through a link: Playwright's route.fulfill cannot carry 107 MB.
-  const link = path.join(root, 'models/local/bench-base-mlm.hlm');
-  mkdirSync(path.dirname(link), { recursive: true });
-  rmSync(link, { force: true });
-  symlinkSync(base, link);
   const big = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await big.goto(`${env.url}?model=/models/local/bench-base-mlm.hlm`);
+  await big.goto(`${env.url}?model=${serveBase(base)}`);
   await big.waitForFunction(() => window.headlight?.runs > 0 && window.headlight.result.layers === 12, null, { timeout: 120000 });
   await typeText(big, 'b', '');
   await typeTokens(big, 128, 100);

@@ -8,13 +8,15 @@
 
 static int Usage() {
   std::fprintf(stderr,
-               "usage: hl-convert <hf-folder> <out.hlm> [--f32] [--f32-embeddings] [--f32-qk-input] [--name NAME] [--source TEXT]\n"
+               "usage: hl-convert <hf-folder> <out.hlm> [--f32] [--f32-embeddings] [--f32-qk-input] [--int8-rows] [--name NAME] [--source TEXT]\n"
                "  <hf-folder> holds config.json, model.safetensors (or model.safetensors.index.json and the\n"
                "  files it lists) and a tokenizer: vocab.txt (BERT, DistilBERT; tokenizer.json /\n"
                "  tokenizer_config.json optional), or tokenizer.json with a BPE model or vocab.json + merges.txt\n"
                "  (RoBERTa). Default: int8 linear weights and word embeddings, every\n"
                "  linear layer's input quantized to int8 per row. --f32-qk-input: the query and key\n"
-               "  projections read f32 input (more faithful attention, those two layers run slower).\n");
+               "  projections read f32 input (more faithful attention, those two layers run slower).\n"
+               "  --int8-rows: linear weights as rows, not in the int8 GEMM's panels (a format version 1 file,\n"
+               "  which engines before version 2 read; it loads slower, packing them).\n");
   return 2;
 }
 
@@ -27,6 +29,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--f32")) opt.int8 = false;
     else if (!std::strcmp(argv[i], "--f32-embeddings")) opt.int8_embeddings = false;
     else if (!std::strcmp(argv[i], "--f32-qk-input")) opt.f32_qk_input = true;
+    else if (!std::strcmp(argv[i], "--int8-rows")) opt.int8_rows = true;
     else if (!std::strcmp(argv[i], "--name") && i + 1 < argc) opt.name = argv[++i];
     else if (!std::strcmp(argv[i], "--source") && i + 1 < argc) opt.source = argv[++i];
     else return Usage();

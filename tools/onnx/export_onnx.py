@@ -59,6 +59,17 @@ SABOTAGE = ("no-weight-scale", "no-mask", "tanh-gelu", "no-position")
 
 
 # ---------------------------------------------------------------------------------------------------------- .hlm
+def panels_8c2_bytes(out, k):
+    return (out + 7) // 8 * ((k + 1) // 2) * 16
+
+
+def unpack_panels_8c2(panels, out, k):
+    """int8 [⌈out/8⌉][⌈k/2⌉][8 columns][2] (the engine's GEMM panels, wasm/src/ops/gemm_qd8.h) → rows [out][k]."""
+    p = panels.reshape((out + 7) // 8, (k + 1) // 2, 8, 2)
+    rows = p.transpose(0, 2, 1, 3).reshape((out + 7) // 8 * 8, ((k + 1) // 2) * 2)
+    return np.ascontiguousarray(rows[:out, :k])
+
+
 class HlmModel:
     """A parsed .hlm: header JSON (config, tokenizer, meta) and its tensors as numpy arrays."""
 
@@ -67,8 +78,8 @@ class HlmModel:
         if data[:8] != MAGIC:
             raise ValueError(f"{path}: not a Headlight model (bad magic)")
         version, _reserved, header_len = struct.unpack_from("<IIQ", data, 8)
-        if version != 1:
-            raise ValueError(f"{path}: format version {version}, this exporter reads 1")
+        if version not in (1, 2):
+            raise ValueError(f"{path}: format version {version}, this exporter reads 1 and 2")
         header = json.loads(data[24:24 + header_len])
         start = (24 + header_len + 63) // 64 * 64  # tensor data is 64-byte aligned
         if len(data) != start + header["data_size"] + 8:
@@ -83,12 +94,16 @@ class HlmModel:
             count = int(np.prod(shape))
             if t["dtype"] == "f32":
                 self.tensors[t["name"]] = np.frombuffer(data, "<f4", count, off).reshape(shape)
-            elif t["dtype"] == "i8":
+            elif t["dtype"] == "i8" and t.get("layout") == "panels_8c2":
+                q = unpack_panels_8c2(np.frombuffer(data, np.int8, panels_8c2_bytes(*shape), off), *shape)
+                scales = np.frombuffer(data, "<f4", shape[0], start + t["scales_offset"])
+                self.tensors[t["name"]] = (q, scales)
+            elif t["dtype"] == "i8" and "layout" not in t:
                 q = np.frombuffer(data, np.int8, count, off).reshape(shape)
                 scales = np.frombuffer(data, "<f4", shape[0], start + t["scales_offset"])
                 self.tensors[t["name"]] = (q, scales)
             else:
-                raise ValueError(f"{path}: tensor {t['name']} has dtype {t['dtype']}")
+                raise ValueError(f"{path}: tensor {t['name']} has dtype {t['dtype']}, layout {t.get('layout', 'rows')}")
 
     def f32(self, name):
         t = self.tensors[name]

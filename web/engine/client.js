@@ -33,7 +33,9 @@ export class EngineClient {
     });
   }
 
-  init(threads = navigator.hardwareConcurrency || 1) { return this.call({ type: 'init', threads }); }
+  /** build: a wasm build to use and nothing else ('st', 'mt', 'st-relaxed', 'mt-relaxed'; default: the best this browser
+   *  runs); int8Gemm: 'auto' | 'headlight' | 'xnnpack' (Engine.setInt8Gemm). Both are for benchmarks and bug reports. */
+  init(threads = navigator.hardwareConcurrency || 1, { build, int8Gemm } = {}) { return this.call({ type: 'init', threads, build, int8Gemm }); }
   /** key: the Worker's model slot (one per model when several elements share this client). */
   async load(bytes, key = undefined) { return (await this.call({ type: 'load', bytes, key }, [bytes.buffer])).info; }
   /** A converted model kept in the offline cache (model_cache.js, under cacheKey) → loaded into slot `key`; its info. */

@@ -3,6 +3,8 @@ import { InvalidArgumentError, OutOfMemoryError, errorForStatus, errorOfClass } 
 
 // hl_result_get's fields: the HL_FIELD_* of wasm/include/headlight.h (tests/js/contract.test.mjs checks them).
 export const FIELD = Object.freeze({ SUMMARY_JSON: 0, TOKEN_IDS: 1, ATTENTION: 2, QUERIES: 3, KEYS: 4, HIDDEN: 5 });
+// hl_set_int8_gemm's choices, by the names Engine.setInt8Gemm takes (lower case).
+export const INT8_GEMM = Object.freeze({ AUTO: 0, HEADLIGHT: 1, XNNPACK: 2 });
 
 // A result's tensors by name, each a field of hl_result_get: attention [L][A][n][n], queries and keys [L][A][n][D],
 // hidden [n][H].
@@ -41,6 +43,14 @@ export class Engine {
 
   check(status) {
     if (status !== 0) throw errorForStatus(status, this.m.UTF8ToString(this.m._hl_last_error()));
+  }
+
+  /** The int8 GEMM of the models loaded from now on: 'auto' (the fastest exact one), 'headlight' (forced: what a CPU
+   *  without AVX-VNNI runs) or 'xnnpack'; model.info.int8_gemm names the one a model got. */
+  setInt8Gemm(name) {
+    const id = INT8_GEMM[String(name).toUpperCase()];
+    if (id === undefined) throw errorOfClass(InvalidArgumentError, `unknown int8 GEMM "${name}": auto, headlight or xnnpack`);
+    this.check(this.m._hl_set_int8_gemm(id));
   }
 
   // n bytes of engine memory (64-byte aligned, at least 1 byte); the caller frees them with hl_free or hands them over.

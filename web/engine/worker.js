@@ -49,14 +49,18 @@ async function availableBuilds() {
 
 // Threads if cross-origin isolated, relaxed SIMD where the browser has it; a preferred build that is not built yet (npm
 // start builds the others after it starts serving) or fails to load falls back to the plain one, and `note` says so.
-async function init(wantThreads) {
-  const threaded = self.crossOriginIsolated && wantThreads > 1;
-  const base = threaded ? 'mt' : 'st';
+// `build` asks for one build and no other; `int8Gemm` for an int8 GEMM (Engine.setInt8Gemm).
+async function init(wantThreads, { build = null, int8Gemm = null } = {}) {
   const builds = await availableBuilds();
   const load = async (variant) => {
     const { default: create } = await import(`./wasm/headlight-${variant}.mjs`);
-    return new Engine(await create({ locateFile: (f) => new URL(`./wasm/${f}`, import.meta.url).href }));
+    const e = new Engine(await create({ locateFile: (f) => new URL(`./wasm/${f}`, import.meta.url).href }));
+    if (int8Gemm) e.setInt8Gemm(int8Gemm);
+    return e;
   };
+  if (build) return initBuild(build, wantThreads, builds, load);
+  const threaded = self.crossOriginIsolated && wantThreads > 1;
+  const base = threaded ? 'mt' : 'st';
   let variant = hasRelaxedSimd() ? `${base}-relaxed` : base, note = null;
   if (!builds[base] && !builds[variant]) {
     throw new UnsupportedError(`no engine build for this page: it needs "${base}"${variant !== base ? ` or "${variant}"` : ''}; ` +
@@ -77,6 +81,20 @@ async function init(wantThreads) {
   }
   threads = threaded ? wantThreads : 1;
   return { variant, relaxed_simd: variant.endsWith('-relaxed'), threads, cross_origin_isolated: self.crossOriginIsolated, note };
+}
+
+async function initBuild(variant, wantThreads, builds, load) {
+  if (!builds[variant]) {
+    throw new UnsupportedError(`the engine build "${variant}" was asked for; the server has ${Object.keys(builds).join(', ') || 'none'}`,
+      `Build it (bash tools/build.sh wasm-${variant}), or leave the engine to the page.`);
+  }
+  if (variant.startsWith('mt') && !self.crossOriginIsolated) {
+    throw new UnsupportedError(`the threaded build "${variant}" was asked for, but the page is not cross-origin isolated`,
+      'Serve the page with COOP/COEP headers (npm start does), or ask for a single-thread build.');
+  }
+  engine = await load(variant);
+  threads = variant.startsWith('mt') ? Math.max(1, wantThreads) : 1;
+  return { variant, relaxed_simd: variant.endsWith('-relaxed'), threads, cross_origin_isolated: self.crossOriginIsolated, note: null };
 }
 
 // WebGPU for the attention heads. 'auto' uses it for inputs of GPU_MIN_TOKENS or more on a real (not fallback/software)
@@ -291,7 +309,7 @@ async function handle(msg) {
   try {
     switch (msg.type) {
       case 'init':
-        reply('ready', await init(msg.threads ?? 1));
+        reply('ready', await init(msg.threads ?? 1, msg));
         break;
       case 'load':
         reply('loaded', { info: place(msg.key, engine.loadModel(new Uint8Array(msg.bytes), { threads })) });

@@ -1,18 +1,24 @@
 // The side-by-side benchmark's Worker (tools/bench/browser.mjs): loads one engine — a Headlight wasm build or
 // onnxruntime-web — with one model, then times runs at each length. Runs in a Worker as the page's engine does.
-// In:  {engine: 'headlight', build, threads, modelUrl, text, lengths, runs}
+// In:  {engine: 'headlight', build, threads, int8Gemm?, modelUrl, text, lengths, runs}
 //    | {engine: 'ort', threads, onnxUrl, inputs: [{n, ids, types}], runs}
-// Out: {done: {readyMs, rows: [{n, ms: [...], engineMs?, stages?: [timings_ms]}], int8Gemm?, config?}} | {handover: {n, sentAt}, attention} | {error}
+// Out: {done: {readyMs, readyStages?: {start, copy, load}, rows: [{n, ms: [...], engineMs?, stages?: [timings_ms]}], int8Gemm?, config?}} | {handover: {n, sentAt}, attention} | {error}
 const now = () => performance.now();
 
-async function headlight({ build, threads, modelUrl, text, lengths, runs }) {
+async function headlight({ build, threads, int8Gemm, modelUrl, text, lengths, runs }) {
   const bytes = new Uint8Array(await (await fetch(modelUrl)).arrayBuffer());  // the download is not timed
   const t0 = now();
   const { Engine } = await import('/engine/headlight.js');
   const { default: create } = await import(`/engine/wasm/headlight-${build}.mjs`);
   const engine = new Engine(await create({ locateFile: (f) => new URL(`/engine/wasm/${f}`, self.location.href).href }));
-  const model = engine.loadModel(bytes, { threads });
+  if (int8Gemm) engine.setInt8Gemm(int8Gemm);  // 'headlight': the kernels of a CPU without AVX-VNNI, on any CPU
+  const t1 = now();
+  const file = engine.heapFile(engine.alloc(bytes.length), bytes.length);  // what engine.loadModel does, in two timed steps
+  file.write(0, bytes);
+  const t2 = now();
+  const model = file.load({ threads });
   const readyMs = now() - t0;
+  const readyStages = { start: t1 - t0, copy: t2 - t1, load: now() - t2 };  // wasm start, bytes into its memory, hl_model_load
   const rows = [];
   for (const n of lengths) {
     const ms = [], engineMs = [], stages = [];
@@ -36,7 +42,7 @@ async function headlight({ build, threads, modelUrl, text, lengths, runs }) {
     }
     rows.push({ n: got, ms, engineMs, stages });
   }
-  return { readyMs, rows, int8Gemm: model.info.int8_gemm, config: model.info.config };
+  return { readyMs, readyStages, rows, int8Gemm: model.info.int8_gemm, config: model.info.config };
 }
 
 async function ort({ threads, onnxUrl, inputs, runs }) {

@@ -16,6 +16,7 @@
 #include "analysis/head_stats.h"
 #include "common/buffer.h"
 #include "model/bert.h"
+#include "ops/kernels.h"
 #include "model/convert.h"
 #include "ops/linear.h"
 
@@ -189,6 +190,16 @@ int32_t StoreResult(hl::BertModel* m, int32_t model, std::unique_ptr<Result> r, 
 extern "C" {
 
 int32_t hl_version(void) { return 1; }
+
+int32_t hl_set_int8_gemm(int32_t gemm) {
+  if (gemm < HL_INT8_GEMM_AUTO || gemm > HL_INT8_GEMM_XNNPACK) return Fail(hl::Code::kInvalidArgument, "hl_set_int8_gemm: unknown GEMM " + std::to_string(gemm));
+#if !defined(__wasm_simd128__)
+  if (gemm == HL_INT8_GEMM_HEADLIGHT) return Fail(hl::Code::kUnsupported, "hl_set_int8_gemm: Headlight's int8 GEMM needs a wasm SIMD build");
+#endif
+  hl::SetQuantizedGemm(gemm == HL_INT8_GEMM_AUTO ? hl::QuantizedGemm::kAuto
+                       : gemm == HL_INT8_GEMM_HEADLIGHT ? hl::QuantizedGemm::kHeadlight : hl::QuantizedGemm::kXnnpack);
+  return HL_STATUS_OK;
+}
 
 void* hl_alloc(size_t size) { return hl::AllocateAligned64(size); }
 

@@ -60,6 +60,8 @@ Status BertModel::Build(const ModelFileView& view, const LoadOptions& options) {
     if (t->shape != e.shape) return BadModel("model file: tensor \"" + e.name + "\" has the wrong shape for this config");
     if (e.role == TensorRole::kF32 && t->dtype != TensorDtype::kF32)
       return BadModel("model file: tensor \"" + e.name + "\" must be f32");
+    if (e.role != TensorRole::kLinearWeight && t->layout != Int8Layout::kRows)  // the embedding lookup reads rows
+      return BadModel("model file: tensor \"" + e.name + "\" must be stored in rows");
   }
   auto T = [&](const std::string& name) -> const TensorView& { return *view.find(name); };
 
@@ -86,8 +88,8 @@ Status BertModel::Build(const ModelFileView& view, const LoadOptions& options) {
   auto init_linear = [&](Linear& lin, const std::string& prefix, size_t y_stride, Int8Input input) -> Status {
     const TensorView& w = T(prefix + ".weight");
     const TensorView& b = T(prefix + ".bias");
-    return lin.Init(static_cast<size_t>(w.shape[1]), static_cast<size_t>(w.shape[0]), y_stride, w.f32, w.i8, w.scales, b.f32,
-                    input, kernels_.int8_gemm);
+    return lin.Init(static_cast<size_t>(w.shape[1]), static_cast<size_t>(w.shape[0]), y_stride, w.f32, w.i8, w.layout, w.scales,
+                    b.f32, input, kernels_.int8_gemm);
   };
   // meta "qk_input" (hl-convert --f32-qk-input): with "f32", int8 queries and keys read f32 activations.
   // The attention shown is softmax(q·k); int8 inputs there moved the built-in model's most-attended token
@@ -121,7 +123,7 @@ Status BertModel::Build(const ModelFileView& view, const LoadOptions& options) {
     const TensorView& dec = heads.untied_decoder ? T("cls.predictions.decoder.weight") : word_;
     mlm_decoder_ = std::make_unique<Linear>();
     HL_RETURN_IF_ERROR(mlm_decoder_->Init(H, static_cast<size_t>(config_.vocab_size), static_cast<size_t>(config_.vocab_size),
-                                          dec.f32, dec.i8, dec.scales, mlm_bias_, kRest, kernels_.int8_gemm));
+                                          dec.f32, dec.i8, dec.layout, dec.scales, mlm_bias_, kRest, kernels_.int8_gemm));
   }
   HL_RETURN_IF_ERROR(quantizer_->Init());
   ws_ = std::make_unique<Workspace>();

@@ -86,7 +86,7 @@ Status Converter::Begin(const HfCheckpoint& texts, const ConvertOptions& options
               {"int8_embeddings", options.int8 && options.int8_embeddings},
               {"qk_input", options.int8 && !options.f32_qk_input ? "int8" : "f32"},
               {"tokenizer_settings_from", c->tokenizer_how_},
-              {"converter", "headlight-convert 2"}};
+              {"converter", "headlight-convert 3"}};
   if (!texts.index_json.empty()) {
     nlohmann::json holder;
     const nlohmann::json* map = nullptr;
@@ -134,7 +134,8 @@ Status Converter::PlanFrom(const std::vector<std::string>& hf_names) {
   uint64_t largest = 0;
   for (const ExpectedTensor& e : expected) {
     const bool q8 = options_.int8 && (e.role == TensorRole::kLinearWeight || (e.role == TensorRole::kEmbedding && options_.int8_embeddings));
-    specs.push_back({e.name, q8 ? TensorDtype::kI8 : TensorDtype::kF32, e.shape});
+    const bool panels = q8 && e.role == TensorRole::kLinearWeight && !options_.int8_rows;  // loaded without packing
+    specs.push_back({e.name, q8 ? TensorDtype::kI8 : TensorDtype::kF32, e.shape, panels ? Int8Layout::kPanels8c2 : Int8Layout::kRows});
     uint64_t n = 4;
     for (int64_t d : e.shape) n *= static_cast<uint64_t>(d);
     largest = std::max(largest, n);
@@ -269,9 +270,20 @@ Status Converter::Store(const ExpectedTensor& e, const float* f32) {
   if (!slot) return Internal("converter: no slot for \"" + e.name + "\"");
   uint8_t* base = out_.data() + layout_.data_start();
   if (slot->spec.dtype == TensorDtype::kI8) {
-    const size_t rows = static_cast<size_t>(e.shape[0]), cols = static_cast<size_t>(slot->bytes / rows);
-    quantize_rows_qs8__ref(reinterpret_cast<int8_t*>(base + slot->offset), reinterpret_cast<float*>(base + slot->scales_offset), f32,
-                           rows, cols);
+    const size_t rows = static_cast<size_t>(e.shape[0]), cols = static_cast<size_t>(e.shape[1]);
+    int8_t* q = reinterpret_cast<int8_t*>(base + slot->offset);
+    float* scales = reinterpret_cast<float*>(base + slot->scales_offset);
+    if (slot->spec.layout == Int8Layout::kRows) {
+      quantize_rows_qs8__ref(q, scales, f32, rows, cols);
+      return Status::Ok();
+    }
+    try {
+      rows_.resize(rows * cols);
+    } catch (const std::bad_alloc&) {
+      return OutOfMemory("no memory to pack \"" + e.name + "\" while converting");
+    }
+    quantize_rows_qs8__ref(rows_.data(), scales, f32, rows, cols);
+    pack_8c2(q, rows_.data(), rows, cols);
   } else {
     std::memcpy(base + slot->offset, f32, slot->bytes);
   }

@@ -45,6 +45,8 @@ struct ConvertOptions {
   bool int8_embeddings = true;  // with int8: word embeddings (and the tied decoder) int8 per row too
   bool f32_qk_input = false;    // with int8: the query and key projections read f32 activations instead of
                                 // int8 rows (meta "qk_input"): fewer near-tie attention flips, slower Q and K
+  bool int8_rows = false;       // with int8: linear weights as rows, not in the int8 GEMM's panels (a version 1 file,
+                                // which engines before format version 2 read; loading it packs them)
   std::string name;             // recorded in the header's meta
   std::string source;           // e.g. the hub id or folder
 };
@@ -105,6 +107,7 @@ class Converter {
   AlignedBuffer tensor_;            // the current tensor's bytes (as stored)
   size_t tensor_fill_ = 0;
   std::vector<float> f32_;          // a tensor stored as F16/BF16/F64, in f32
+  std::vector<int8_t> rows_;        // a linear layer's int8 rows, before they are packed into panels
   Sha256 hash_;                     // of the file being fed
   std::string last_sha256_;
 };

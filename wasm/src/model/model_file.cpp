@@ -59,9 +59,10 @@ Status ParseModelFile(const uint8_t* data, size_t size, ModelFileView* out) {
     return BadModel("not a Headlight model file (wrong magic bytes)");
   }
   const uint32_t version = load_u32le(data + 8);
-  if (version != kModelFormatVersion)
-    return BadModel("model file format version " + std::to_string(version) + " is not supported (this engine reads version " +
-                    std::to_string(kModelFormatVersion) + "): re-convert the model");
+  if (version < 1 || version > kModelFormatVersion)
+    return BadModel("model file format version " + std::to_string(version) + " is not supported (this engine reads versions 1 to " +
+                    std::to_string(kModelFormatVersion) + "): " +
+                    (version > kModelFormatVersion ? "update Headlight, or re-convert the model with this one" : "re-convert the model"));
   const uint64_t header_len = load_u64le(data + 16);
   if (header_len == 0 || header_len > kMaxHeaderBytes || header_len > size - kFixedHeader)
     return BadModel("model header length " + std::to_string(header_len) + " does not fit in a file of " +
@@ -114,7 +115,14 @@ Status ParseModelFile(const uint8_t* data, size_t size, ModelFileView* out) {
       if (numel > data_size) return BadModel(where + "shape " + e["shape"].dump() + " is larger than the file");
       t.shape.push_back(static_cast<int64_t>(s.get<uint64_t>()));
     }
-    const uint64_t off = e["offset"].get<uint64_t>(), bytes = numel * width;
+    if (e.contains("layout")) {
+      if (version < 2 || !e["layout"].is_string() || e["layout"] != "panels_8c2") return BadModel(where + "unknown layout " + e["layout"].dump());
+      if (t.dtype != TensorDtype::kI8 || t.shape.size() != 2) return BadModel(where + "only a 2-D i8 tensor can be stored in panels");
+      t.layout = Int8Layout::kPanels8c2;
+    }
+    const uint64_t off = e["offset"].get<uint64_t>();
+    // shape sizes are ≤ 2^32 and numel ≤ data_size, so the panels' byte count (numel plus padding) cannot wrap
+    const uint64_t bytes = t.layout == Int8Layout::kPanels8c2 ? panels_8c2_bytes(t.shape[0], t.shape[1]) : numel * width;
     if (off % 64 != 0 || off > data_size || bytes > data_size - off)
       return BadModel(where + "data [" + std::to_string(off) + ", +" + std::to_string(bytes) + ") is misaligned or outside the data");
     ranges.emplace_back(off, off + bytes);
@@ -152,6 +160,13 @@ Status ModelFileLayout::Plan(const BertConfig& config, const nlohmann::json& tok
     }
     s.bytes = numel * (t.dtype == TensorDtype::kF32 ? 4 : 1);
     nlohmann::json e{{"name", t.name}, {"dtype", DtypeName(t.dtype)}, {"shape", t.shape}, {"offset", cursor}};
+    if (t.layout == Int8Layout::kPanels8c2) {
+      if (t.dtype != TensorDtype::kI8 || t.shape.size() != 2)
+        return InvalidArgument("model file: tensor \"" + t.name + "\" cannot be stored in panels (2-D i8 only)");
+      s.bytes = panels_8c2_bytes(t.shape[0], t.shape[1]);
+      e["layout"] = "panels_8c2";
+      l.version_ = 2;
+    }
     cursor = Align64(cursor + s.bytes);
     if (t.dtype == TensorDtype::kI8) {
       s.scales_offset = e["scales_offset"] = cursor;
@@ -177,7 +192,7 @@ const ModelFileLayout::Slot* ModelFileLayout::find(const std::string& name) cons
 
 void ModelFileLayout::Seal(uint8_t* file) const {
   std::memcpy(file, kModelMagic, 8);
-  store_u32le(file + 8, kModelFormatVersion);
+  store_u32le(file + 8, version_);
   store_u32le(file + 12, 0);
   store_u64le(file + 16, header_.size());
   std::memcpy(file + kFixedHeader, header_.data(), header_.size());

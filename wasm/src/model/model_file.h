@@ -9,7 +9,10 @@
 //   [D, D+data_size) tensor data, D = 24+h rounded up to 64; every tensor and scale array 64-aligned
 //   [D+data_size, +8) u64 checksum (Checksum64) of every byte before it
 // A tensor entry: {"name", "dtype": "f32"|"i8", "shape": [...], "offset": bytes from D,
-//                  "scales_offset": bytes from D (i8 only: one f32 scale per row = shape[0])}.
+//                  "scales_offset": bytes from D (i8 only: one f32 scale per row = shape[0]),
+//                  "layout": "panels_8c2" (version 2, i8 [out][in] only: the int8 GEMM's panels, ops/gemm_qd8.h;
+//                             absent: rows)}.
+// Version 1 files have no layouts; a writer stamps the lowest version that can hold its file.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -21,10 +24,11 @@
 
 #include "common/status.h"
 #include "model/config.h"
+#include "ops/gemm_qd8.h"
 
 namespace hl {
 
-constexpr uint32_t kModelFormatVersion = 1;
+constexpr uint32_t kModelFormatVersion = 2;  // the newest this engine reads (it reads 1 too)
 extern const uint8_t kModelMagic[8];
 
 enum class TensorDtype { kF32, kI8 };
@@ -34,7 +38,8 @@ struct TensorView {
   TensorDtype dtype = TensorDtype::kF32;
   std::vector<int64_t> shape;
   const float* f32 = nullptr;     // dtype f32
-  const int8_t* i8 = nullptr;     // dtype i8: [shape[0]][rest]
+  const int8_t* i8 = nullptr;     // dtype i8: [shape[0]][rest] as rows, or in panels (layout)
+  Int8Layout layout = Int8Layout::kRows;
   const float* scales = nullptr;  // dtype i8: [shape[0]]
   int64_t numel() const;
   int64_t rows() const { return shape.empty() ? 1 : shape[0]; }
@@ -61,6 +66,7 @@ struct TensorSpec {
   std::string name;
   TensorDtype dtype;
   std::vector<int64_t> shape;
+  Int8Layout layout = Int8Layout::kRows;  // kPanels8c2: i8 [out][in] only
 };
 
 class ModelFileLayout {
@@ -68,7 +74,7 @@ class ModelFileLayout {
   struct Slot {
     TensorSpec spec;
     uint64_t offset = 0, scales_offset = 0;  // bytes from the data start; scales: i8 only, one f32 per row
-    uint64_t bytes = 0;                      // of the values (numel × 4 or × 1)
+    uint64_t bytes = 0;                      // of the values (numel × 4 or × 1; panels: panels_8c2_bytes)
   };
   // Tensors are laid out in the given order, each array 64-aligned.
   static Status Plan(const BertConfig& config, const nlohmann::json& tokenizer, const nlohmann::json& meta,
@@ -82,6 +88,7 @@ class ModelFileLayout {
 
  private:
   std::string header_;  // JSON
+  uint32_t version_ = 1;
   uint64_t data_start_ = 0, data_size_ = 0;
   std::vector<Slot> slots_;
 };

@@ -10,25 +10,46 @@
 
 namespace hl {
 
-Status pack_qc8w_8c2(PackedQc8w* p, const int8_t* w, const float* scales, const float* bias, size_t out, size_t k) {
-  p->kp = (k + 1) / 2;
-  p->out = out;
-  p->panels = (out + kGemmNR - 1) / kGemmNR;
-  if (!p->w.allocate(p->panels * p->kp * kGemmNR * 2) || !p->scale_bias.allocate(p->panels * 2 * kGemmNR * sizeof(float)))
-    return OutOfMemory("packed int8 weights");
-  int8_t* pw = p->w.as<int8_t>();          // [panels][kp][8][2]
-  float* sb = p->scale_bias.as<float>();   // [panels][2][8]
-  const size_t panel_bytes = p->kp * kGemmNR * 2;
-  std::memset(pw, 0, p->w.size());
-  std::memset(sb, 0, p->scale_bias.size());
+uint64_t panels_8c2_bytes(uint64_t out, uint64_t k) { return (out + kGemmNR - 1) / kGemmNR * ((k + 1) / 2) * kGemmNR * 2; }
+
+void pack_8c2(int8_t* panels, const int8_t* w, size_t out, size_t k) {
+  const size_t kp = (k + 1) / 2, panel_bytes = kp * kGemmNR * 2;
+  std::memset(panels, 0, static_cast<size_t>(panels_8c2_bytes(out, k)));
   for (size_t o = 0; o < out; ++o) {
-    const size_t panel = o / kGemmNR, col = o % kGemmNR;
-    int8_t* dst = pw + panel * panel_bytes + col * 2;  // pair j of this column at dst + j·16
+    int8_t* dst = panels + o / kGemmNR * panel_bytes + o % kGemmNR * 2;  // pair j of this column at dst + j·16
     const int8_t* src = w + o * k;
     // Whole pairs as 2-byte copies (the panel being written, 8·k bytes, stays in L1). Byte by byte, packing bert-base's
     // 85 M weights took 85 ms more of its load time under Node (loadModel 300 → 215 ms).
     for (size_t j = 0; j < k / 2; ++j) std::memcpy(dst + j * kGemmNR * 2, src + 2 * j, 2);
     if (k % 2) dst[(k / 2) * kGemmNR * 2] = src[k - 1];
+  }
+}
+
+void unpack_8c2(int8_t* w, const int8_t* panels, size_t out, size_t k) {
+  const size_t panel_bytes = (k + 1) / 2 * kGemmNR * 2;
+  for (size_t o = 0; o < out; ++o) {
+    const int8_t* src = panels + o / kGemmNR * panel_bytes + o % kGemmNR * 2;
+    for (size_t c = 0; c < k; ++c) w[o * k + c] = src[c / 2 * kGemmNR * 2 + c % 2];
+  }
+}
+
+Status pack_qc8w_8c2(PackedQc8w* p, const int8_t* w, Int8Layout layout, const float* scales, const float* bias, size_t out,
+                     size_t k) {
+  p->kp = (k + 1) / 2;
+  p->out = out;
+  p->panels = (out + kGemmNR - 1) / kGemmNR;
+  if (!p->scale_bias.allocate(p->panels * 2 * kGemmNR * sizeof(float))) return OutOfMemory("packed int8 weights");
+  if (layout == Int8Layout::kPanels8c2) {
+    p->w = w;
+  } else {
+    if (!p->owned.allocate(static_cast<size_t>(panels_8c2_bytes(out, k)))) return OutOfMemory("packed int8 weights");
+    pack_8c2(p->owned.as<int8_t>(), w, out, k);
+    p->w = p->owned.as<int8_t>();
+  }
+  float* sb = p->scale_bias.as<float>();  // [panels][2][8]
+  std::memset(sb, 0, p->scale_bias.size());
+  for (size_t o = 0; o < out; ++o) {
+    const size_t panel = o / kGemmNR, col = o % kGemmNR;
     sb[panel * 2 * kGemmNR + col] = scales[o];
     sb[panel * 2 * kGemmNR + kGemmNR + col] = bias ? bias[o] : 0.0f;
   }
@@ -118,7 +139,7 @@ void gemm_task(void* context, size_t i, size_t j) {
   const PackedQc8w& w = *t.w;
   const size_t row_end = std::min(t.x->n, (i + 1) * t.rows_per_block);
   const size_t nc = std::min(kGemmNR, w.out - j * kGemmNR);
-  const int8_t* pw = w.w.as<int8_t>() + j * w.kp * kGemmNR * 2;
+  const int8_t* pw = w.w + j * w.kp * kGemmNR * 2;
   const float* sb = w.scale_bias.as<float>() + j * 2 * kGemmNR;
   for (size_t row = i * t.rows_per_block; row < row_end; row += kGemmMR) {
     gemm_qd8_f32_qc8w_ukernel_4x8c2__wasmsimd<kGemmMR>(std::min(kGemmMR, row_end - row), w.kp,

@@ -16,15 +16,26 @@ namespace hl {
 constexpr size_t kGemmNR = 8;  // output columns per packed panel
 constexpr size_t kGemmMR = 4;  // rows per kernel call
 
-// Weights [out][k] int8 with per-output scales and bias, packed in panels of 8 output columns:
-//   w           int8  [panels][kp][8 columns][2]   (kp = ⌈k/2⌉ pairs of input channels; padding is 0)
-//   scale_bias  float [panels][2][8]               (the 8 columns' scales, then their biases; padding 0)
+// How int8 weights [out][k] lie in memory: rows (row o = output channel o), or panels of 8 output columns, the layout
+// gemm_qd8_f32_qc8w__wasmsimd reads, in which a model file may store its linear layers' weights (model/model_file.h):
+//   int8 [panels][kp][8 columns][2]   (panels = ⌈out/8⌉, kp = ⌈k/2⌉ pairs of input channels; padding is 0)
+enum class Int8Layout { kRows, kPanels8c2 };
+uint64_t panels_8c2_bytes(uint64_t out, uint64_t k);  // 64-bit: also a file parser's bounds check
+void pack_8c2(int8_t* panels, const int8_t* w, size_t out, size_t k);    // rows w [out][k] → panels (all bytes written)
+void unpack_8c2(int8_t* w, const int8_t* panels, size_t out, size_t k);  // and back
+
+// Weights packed for the kernel, with per-output scales and bias:
+//   w           int8  [panels][kp][8][2]   (in the model file, or in `owned` when packed at load)
+//   scale_bias  float [panels][2][8]       (the 8 columns' scales, then their biases; padding 0)
 struct PackedQc8w {
-  AlignedBuffer w, scale_bias;
+  const int8_t* w = nullptr;
+  AlignedBuffer owned, scale_bias;
   size_t kp = 0, out = 0, panels = 0;
 };
+// From `w` in `layout`: rows are packed into `owned`; panels are used where they lie (they must outlive `p`).
 // bias may be null (no bias).
-Status pack_qc8w_8c2(PackedQc8w* p, const int8_t* w, const float* scales, const float* bias, size_t out, size_t k);
+Status pack_qc8w_8c2(PackedQc8w* p, const int8_t* w, Int8Layout layout, const float* scales, const float* bias, size_t out,
+                     size_t k);
 
 // Activations as the kernel reads them: x16 [n][2·kp] = q − zero_point as int16 (|value| ≤ 255), padding 0, from
 // q [n][k] and params [n] as XNNPACK's convert_nc_f32_qd8 writes them.

@@ -68,6 +68,7 @@ void SetQuantizedGemm(QuantizedGemm g) { g_quantized_gemm = g; }
 Int8Gemm SelectInt8Gemm() {
 #if defined(__wasm_simd128__)
   if (g_quantized_gemm == QuantizedGemm::kXnnpack) return Int8Gemm::kXnnpack;
+  if (g_quantized_gemm == QuantizedGemm::kHeadlight) return Int8Gemm::kHeadlight;
 #if defined(__wasm_relaxed_simd__)
   static const bool relaxed_exact = RelaxedDotIsExact();
   if (relaxed_exact) return Int8Gemm::kXnnpack;

@@ -12,10 +12,11 @@
 
 namespace hl {
 
-// A request for the int8 layers' GEMM (hl-bench --gemm, tests), read when a model is loaded. kAuto: Headlight's
-// gemm_qd8_f32_qc8w__wasmsimd in wasm SIMD builds, unless a relaxed-SIMD build's engine has an exact relaxed int8 dot
-// product (then XNNPACK's relaxed kernels, which it picks by the same probe, are faster); XNNPACK's otherwise.
-enum class QuantizedGemm { kAuto, kXnnpack };
+// A request for the int8 layers' GEMM (hl-bench --gemm, hl_set_int8_gemm, tests), read when a model is loaded. kAuto:
+// Headlight's gemm_qd8_f32_qc8w__wasmsimd in wasm SIMD builds, unless a relaxed-SIMD build's engine has an exact relaxed
+// int8 dot product (then XNNPACK's relaxed kernels, which it picks by the same probe, are faster); XNNPACK's otherwise.
+// kHeadlight: Headlight's wherever there is one (wasm SIMD builds; natively XNNPACK's), as on a CPU without AVX-VNNI.
+enum class QuantizedGemm { kAuto, kHeadlight, kXnnpack };
 void SetQuantizedGemm(QuantizedGemm g);
 // What the request comes to in this build, on this engine.
 Int8Gemm SelectInt8Gemm();

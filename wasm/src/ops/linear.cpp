@@ -83,28 +83,39 @@ Linear::~Linear() {
   for (xnn_operator_t op : f32_blocks_) xnn_delete_operator(op);
 }
 
-Status Linear::Init(size_t in, size_t out, size_t y_stride, const float* w_f32, const int8_t* w_i8, const float* scales,
-                    const float* bias, Int8Input input, Int8Gemm gemm) {
+const int8_t* Linear::RowsOf(std::vector<int8_t>* scratch) const {
+  if (w_layout_ == Int8Layout::kRows) return w_i8_;
+  scratch->resize(out_ * in_);
+  unpack_8c2(scratch->data(), w_i8_, out_, in_);
+  return scratch->data();
+}
+
+Status Linear::Init(size_t in, size_t out, size_t y_stride, const float* w_f32, const int8_t* w_i8, Int8Layout layout,
+                    const float* scales, const float* bias, Int8Input input, Int8Gemm gemm) {
   HL_RETURN_IF_ERROR(InitXnnpack());
   in_ = in; out_ = out; y_stride_ = y_stride; input_ = input;
-  w_f32_ = w_f32; w_i8_ = w_i8; scales_ = scales; bias_ = bias;
+  w_f32_ = w_f32; w_i8_ = w_i8; w_layout_ = layout; scales_ = scales; bias_ = bias;
   xnn_status s;
+  std::vector<int8_t> rows;  // XNNPACK packs from rows: panels are unpacked here for it, then dropped
   if (w_i8 && input == Int8Input::kF32) {
     // No bias here: this XNNPACK's f32_qc8w kernels start the sum at the bias and multiply the whole
     // sum by the channel scale, so a bias would come out scaled. RunF32Int8 adds it after.
-    s = xnn_create_fully_connected_nc_f32_qc8w(in, out, in, y_stride, scales, w_i8, nullptr, -kInf, kInf, 0, nullptr, nullptr,
-                                               &op_);
+    s = xnn_create_fully_connected_nc_f32_qc8w(in, out, in, y_stride, scales, RowsOf(&rows), nullptr, -kInf, kInf, 0, nullptr,
+                                               nullptr, &op_);
     if (s != xnn_status_success) return XnnError("xnn_create_fully_connected_nc_f32_qc8w", s);
   } else if (w_i8 && gemm == Int8Gemm::kHeadlight) {
 #if defined(__wasm_simd128__)
     headlight_gemm_ = true;
-    HL_RETURN_IF_ERROR(pack_qc8w_8c2(&packed_, w_i8, scales, bias, out, in));
+    if (layout == Int8Layout::kPanels8c2) {
+      HL_RETURN_IF_ERROR(pack_qc8w_8c2(&packed_, w_i8, layout, scales, bias, out, in));
+      packed_ready_ = true;
+    }
 #else
     return Internal("Headlight's int8 GEMM needs a wasm SIMD build");
 #endif
   } else if (w_i8) {
-    s = xnn_create_fully_connected_nc_qd8_f32_qc8w(in, out, in, y_stride, scales, w_i8, bias, -kInf, kInf, 0, nullptr,
-                                                   nullptr, &op_);
+    s = xnn_create_fully_connected_nc_qd8_f32_qc8w(in, out, in, y_stride, scales, RowsOf(&rows), bias, -kInf, kInf, 0,
+                                                   nullptr, nullptr, &op_);
     if (s != xnn_status_success) return XnnError("xnn_create_fully_connected_nc_qd8_f32_qc8w", s);
   } else {
     // K blocks: block 0 (with the bias) writes y, the others a partial buffer that is added to y.
@@ -164,6 +175,8 @@ Status Linear::Run(float* y, const float* x, QuantizedRows* xq, size_t n, pthrea
     if (!xq || xq->n != n || xq->k != in_) return Internal("Linear::Run: activations not quantized for this shape");
 #if defined(__wasm_simd128__)
     if (headlight_gemm_) {
+      if (!packed_ready_) HL_RETURN_IF_ERROR(pack_qc8w_8c2(&packed_, w_i8_, w_layout_, scales_, bias_, out_, in_));
+      packed_ready_ = true;
       if (!xq->widened) HL_RETURN_IF_ERROR(widen_qd8_rows(&xq->wide, xq->q.as<int8_t>(), xq->params.data(), n, in_));
       xq->widened = true;
       gemm_qd8_f32_qc8w__wasmsimd(y, y_stride_, xq->wide, xq->params.data(), packed_, pool);
@@ -181,17 +194,19 @@ Status Linear::Run(float* y, const float* x, QuantizedRows* xq, size_t n, pthrea
 }
 
 void Linear::Run__ref(float* y, const float* x, size_t n) const {
-  if (w_i8_ && input_ == Int8Input::kF32) {
+  std::vector<int8_t> scratch;
+  const int8_t* w_i8 = w_i8_ ? RowsOf(&scratch) : nullptr;  // [out][in]
+  if (w_i8 && input_ == Int8Input::kF32) {
     for (size_t i = 0; i < n; ++i)
       for (size_t o = 0; o < out_; ++o) {
         double acc = 0.0;
-        for (size_t c = 0; c < in_; ++c) acc += static_cast<double>(x[i * in_ + c]) * w_i8_[o * in_ + c];
+        for (size_t c = 0; c < in_; ++c) acc += static_cast<double>(x[i * in_ + c]) * w_i8[o * in_ + c];
         y[i * y_stride_ + o] = static_cast<float>(acc) * scales_[o] + (bias_ ? bias_[o] : 0.0f);
       }
-  } else if (w_i8_) {
+  } else if (w_i8) {
     QuantizedRows xq;
     quantize_rows_qd8__ref(&xq, x, n, in_);
-    gemm_qd8_f32_qc8w__ref(y, y_stride_, xq.q.as<int8_t>(), xq.params.data(), w_i8_, scales_, bias_, n, out_, in_);
+    gemm_qd8_f32_qc8w__ref(y, y_stride_, xq.q.as<int8_t>(), xq.params.data(), w_i8, scales_, bias_, n, out_, in_);
   } else {
     for (size_t i = 0; i < n; ++i)
       for (size_t o = 0; o < out_; ++o) {

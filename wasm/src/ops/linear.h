@@ -56,12 +56,14 @@ class Linear {
   Linear() = default;
   Linear(const Linear&) = delete;
   ~Linear();
-  // Weights [out][in] — int8 `w_i8` with per-output-channel `scales` [out], or f32 `w_f32` — and an
+  // Weights [out][in] — int8 `w_i8` (in `layout`) with per-output-channel `scales` [out], or f32 `w_f32` — and an
   // optional bias [out]. The pointers must outlive the Linear (the reference path reads them).
   // Output rows are written with stride `y_stride` ≥ out (to write into a slice of a wider buffer).
-  // `input` matters only for int8 weights, `gemm` only for int8 weights with quantized input.
-  Status Init(size_t in, size_t out, size_t y_stride, const float* w_f32, const int8_t* w_i8, const float* scales,
-              const float* bias, Int8Input input, Int8Gemm gemm);
+  // `input` matters only for int8 weights, `gemm` only for int8 weights with quantized input. Headlight's GEMM reads
+  // panels where they lie and packs rows on the first Run (a tied MLM decoder is packed only once a [MASK] needs it);
+  // XNNPACK's operators pack their own copy here, from rows (panels are unpacked for them first).
+  Status Init(size_t in, size_t out, size_t y_stride, const float* w_f32, const int8_t* w_i8, Int8Layout layout,
+              const float* scales, const float* bias, Int8Input input, Int8Gemm gemm);
   bool is_int8() const { return w_i8_ != nullptr; }
   bool quantizes_input() const { return w_i8_ != nullptr && input_ == Int8Input::kQuantized; }
   size_t in() const { return in_; }
@@ -83,8 +85,10 @@ class Linear {
   Status RunF32(float* y, const float* x, size_t n, pthreadpool_t pool);
   Status RunF32Int8(float* y, const float* x, size_t n, pthreadpool_t pool);
 
+  const int8_t* RowsOf(std::vector<int8_t>* scratch) const;  // the int8 weights as rows [out][in]
+
   PackedQc8w packed_;                         // int8 with quantized input, Headlight's kernel: the packed weights
-  bool headlight_gemm_ = false;
+  bool headlight_gemm_ = false, packed_ready_ = false;
   xnn_operator_t op_ = nullptr;               // int8: the operator; f32: the first K block's (with bias)
   std::vector<xnn_operator_t> f32_blocks_;    // f32: operators of K blocks 1.. (no bias), writing partial_
   AlignedBuffer partial_;                     // f32: [n][out] output of one K block
@@ -92,6 +96,7 @@ class Linear {
   Int8Input input_ = Int8Input::kQuantized;
   const float* w_f32_ = nullptr;
   const int8_t* w_i8_ = nullptr;
+  Int8Layout w_layout_ = Int8Layout::kRows;
   const float* scales_ = nullptr;
   const float* bias_ = nullptr;
 };
