@@ -77,3 +77,28 @@ test('not isolated: the relaxed-SIMD single-thread build', async () => {
     server.close();
   }
 });
+
+// ?engine= runs that build and no other, ?int8_gemm= that GEMM (benchmarks, bug reports): the same attention, to the bit;
+// a build that is not there is an error that says so, not a quiet fallback.
+test('?engine=&threads=&int8_gemm= pick the build, threads and GEMM; a missing build is named', async () => {
+  const auto = await open(env.url);
+  const forced = await open(`${env.url}?engine=st-relaxed&int8_gemm=headlight`);
+  assert.deepEqual(forced.errors, []);
+  assert.match(forced.status, /single thread, relaxed SIMD, int8 GEMM: headlight[;)]/);
+  assert.deepEqual(forced.requested, ['headlight-st-relaxed.mjs']);
+  assert.deepEqual(forced.attention, auto.attention);
+  const plain = await open(`${env.url}?engine=mt&threads=2&int8_gemm=xnnpack`);
+  assert.match(plain.status, /2 threads, int8 GEMM: xnnpack[;)]/);
+  assert.deepEqual(plain.requested, ['headlight-mt.mjs']);
+  assert.deepEqual(plain.attention, auto.attention);
+
+  const context = await env.browser.newContext();
+  await context.route(/engine\/wasm\/builds\.json$/, async (route) => {
+    const { builds } = await (await route.fetch()).json();
+    await route.fulfill({ json: { builds: { mt: builds.mt } } });
+  });
+  const page = await context.newPage();
+  await page.goto(`${env.url}?engine=mt-relaxed`);
+  await page.waitForFunction(() => /engine build "mt-relaxed" was asked for/.test(document.body.textContent), null, { timeout: 30000 });
+  await context.close();
+});

@@ -2,6 +2,9 @@
 import { errorFromJSON } from './errors.js';
 import { Layers } from '../data/attention_data.js';
 
+// After the frame that shows what was just drawn: its animation frame, then a task (the frame is painted between them).
+const afterNextFrame = (fn) => (globalThis.requestAnimationFrame ? requestAnimationFrame(() => setTimeout(fn, 0)) : setTimeout(fn, 0));
+
 export class EngineClient {
   /** workerUrl: engine/worker.js (given by bundles, whose import.meta.url is the bundle's, not this file's). */
   constructor(workerUrl = new URL('./worker.js', import.meta.url)) {
@@ -14,7 +17,7 @@ export class EngineClient {
       const p = this.pending.get(data.id);
       if (!p) return;
       if (data.type === 'progress') { p.onProgress?.(data.stage, data.fraction); return; }
-      if (data.type === 'partial') { p.onProgress?.(data.partial); return; }
+      if (data.type === 'partial') { p.onProgress?.(data.partial, data.id); return; }
       this.pending.delete(data.id);
       if (data.type === 'error') p.reject(errorFromJSON(data.error));
       else p.resolve(data);
@@ -79,11 +82,14 @@ export class EngineClient {
     const ticket = (this.latestRun.get(channel) ?? 0) + 1;
     this.latestRun.set(channel, ticket);
     let partial = null;
-    const early = (p) => {
-      if (ticket !== this.latestRun.get(channel)) return;
-      partial = resultOf({ ...p, mlm: [], partial: true }, channel);
-      partial.attention.put(p.layer, p.attention);
-      onPartial?.(partial);
+    const early = (p, id) => {
+      if (ticket === this.latestRun.get(channel)) {
+        partial = resultOf({ ...p, mlm: [], partial: true }, channel);
+        partial.attention.put(p.layer, p.attention);
+        onPartial?.(partial);
+      }
+      // The Worker holds the later layers until the early one is on screen (worker.js, DRAWN_WAIT_MAX_MS): the next frame.
+      afterNextFrame(() => this.worker.postMessage({ type: 'drawn', run: id }));
     };
     const reply = await this.call({ type: 'run', a, b, channel, ...options }, [], early);
     this.engineRuns = reply.engine_runs ?? reply.result?.engine_runs ?? this.engineRuns;

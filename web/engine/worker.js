@@ -7,6 +7,7 @@
 //        {truncation} (ifChanged, and the tokens that reach the model are those of the channel's kept result: nothing ran;
 //        truncation counts what the new text has past the cut); before the
 //        answer, with want.early, 'partial' {partial: the summary's tokens and shape, layer, attention [A][n][n]}
+//      | {type:'drawn', run}: the page shows run's early layer (no answer; see DRAWN_WAIT_MAX_MS)
 //      | {type:'fetch', id, handle, channel?, want} → 'parts' {parts}: more of the channel's kept result
 //      | {type:'stats', id, handle, channel?} | {type:'headmap', id, texts: [[a, b|null]], key?}
 //      | {type:'load-cached', id, cacheKey, key?}: a converted model from the offline cache (model_cache.js), into the engine
@@ -125,9 +126,11 @@ async function run(msg, partial) {
   kept.delete(channel);
   engineRuns += 1;
   const t0 = performance.now();
-  let lastYield = t0;
+  let lastYield = t0, held = null;
   const beforeLayer = async () => {
-    if (performance.now() - lastYield < YIELD_EVERY_MS) return;  // a short run is not worth stopping
+    if (held) await held;  // its early layer is being drawn
+    if (!held && performance.now() - lastYield < YIELD_EVERY_MS) return;  // a short run is not worth stopping
+    held = null;
     await nextTask();  // newer messages arrive meanwhile
     lastYield = performance.now();
     const undrawnMs = lastYield - (undrawnSince.get(channel) ?? Infinity);
@@ -138,7 +141,10 @@ async function run(msg, partial) {
   const L = model.info.config.num_layers;
   const afterLayer = (layer, read) => {
     const left = ((performance.now() - t0) / (layer + 1)) * (L - layer - 1);  // ms the later layers will take, about
-    if (layer === early && left >= EARLY_MIN_MS) partial({ ...tokens, ...shapeOf(model), layer, attention: read() });
+    if (layer === early && left >= EARLY_MIN_MS) {
+      partial({ ...tokens, ...shapeOf(model), layer, attention: read() });
+      held = holdUntilDrawn(msg.id);
+    }
   };
   let r;
   try {
@@ -294,12 +300,28 @@ const waiting = [];
 ticks.port1.onmessage = () => waiting.shift()?.();
 const nextTask = () => new Promise((resolve) => { waiting.push(resolve); ticks.port2.postMessage(null); });
 
+// A run whose early layer was sent holds its later layers until the page says that layer is on screen ({type:'drawn',
+// run}, sent by the client after the next frame), a newer run arrives, or DRAWN_WAIT_MAX_MS pass (a hidden page draws no
+// frames). Without the hold, the engine's threads took the cores the page needs to draw: on bert-base at 126 tokens the
+// early layer was posted 25–37 ms after the keystroke and drawn at 119–175 ms (tools/bench/layer0_trace.mjs).
+const DRAWN_WAIT_MAX_MS = 100;
+const drawWaits = new Map();  // run id → resolve its hold
+function holdUntilDrawn(id) {
+  return new Promise((resolve) => {
+    const done = () => { clearTimeout(timer); drawWaits.delete(id); resolve(); };
+    const timer = setTimeout(done, DRAWN_WAIT_MAX_MS);
+    drawWaits.set(id, done);
+  });
+}
+
 let queue = Promise.resolve();
 self.onmessage = ({ data: msg }) => {
+  if (msg.type === 'drawn') { drawWaits.get(msg.run)?.(); return; }  // not queued: the run it releases holds the queue
   if (msg.type === 'run') {
     const channel = msg.channel ?? 'main';
     newest.set(channel, msg.id);
     if (!undrawnSince.has(channel)) undrawnSince.set(channel, performance.now());
+    for (const release of [...drawWaits.values()]) release();  // the held run stops or goes on at once
   }
   queue = queue.then(() => handle(msg));
 };

@@ -146,14 +146,17 @@ export function headView(container, data, options = {}) {
     c.setTransform(dpr, 0, 0, dpr, 0, 0);
     c.clearRect(0, 0, width, y(n - 1) + ROW);
     if (mode === 'canvas') {
-      // One path per (head, weight twentieth) instead of a stroke() per line.
+      // One path per (head, weight twentieth) instead of a stroke() per line. The weight is the line's opacity alone (as
+      // in Vig's head view): 1-pixel lines raster on Skia's fast hairline path, and on bert-base at 126 tokens (about
+      // 2,600 lines) the early layer 0 reached the screen in 72–120 ms from the keystroke instead of 93–148 ms with
+      // widths 0.5 + 2·weight (tools/bench/layer0_trace.mjs). The SVG mode (≤ SVG_MAX_LINES lines) keeps its widths.
       const groups = d3.group(lines, (l) => l.h, (l) => Math.round(l.w * 20));
       for (const [h, byBucket] of groups) {
         c.strokeStyle = headColour(h);
         for (const [bucket, ls] of byBucket) {
           const w = bucket / 20;
           c.globalAlpha = Math.min(1, 0.1 + w);
-          c.lineWidth = 0.5 + 2 * w;
+          c.lineWidth = 1;
           c.beginPath();
           for (const l of ls) {
             c.moveTo(x0, y(l.i));
