@@ -92,11 +92,9 @@ test('?engine=&threads=&int8_gemm= pick the build, threads and GEMM; a missing b
   assert.deepEqual(plain.requested, ['headlight-mt.mjs']);
   assert.deepEqual(plain.attention, auto.attention);
 
+  const { builds } = await (await fetch(`${env.url}engine/wasm/builds.json`)).json();
   const context = await env.browser.newContext();
-  await context.route(/engine\/wasm\/builds\.json$/, async (route) => {
-    const { builds } = await (await route.fetch()).json();
-    await route.fulfill({ json: { builds: { mt: builds.mt } } });
-  });
+  await context.route(/engine\/wasm\/builds\.json$/, (route) => route.fulfill({ json: { builds: { mt: builds.mt } } }));
   const page = await context.newPage();
   await page.goto(`${env.url}?engine=mt-relaxed`);
   await page.waitForFunction(() => /engine build "mt-relaxed" was asked for/.test(document.body.textContent), null, { timeout: 30000 });

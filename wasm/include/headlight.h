@@ -31,9 +31,9 @@ extern "C" {
 #define HL_FIELD_HIDDEN 5       /* f32 [n][H] */
 
 /* The int8 layers' GEMM of the models loaded from now on (hl_set_int8_gemm; hl_model_info names the one a model got):
-   AUTO picks the fastest exact one (XNNPACK's relaxed-SIMD kernels where the relaxed int8 dot is exact, as with AVX-VNNI;
-   else Headlight's in wasm), HEADLIGHT forces Headlight's (what a CPU without AVX-VNNI runs; wasm builds only), XNNPACK
-   XNNPACK's. */
+   AUTO picks the fastest exact one (Headlight's relaxed-SIMD kernel where the relaxed int8 dot is exact, as with
+   AVX-VNNI; else its plain-SIMD one in wasm), HEADLIGHT forces Headlight's plain-SIMD kernel (what a CPU without AVX-VNNI
+   runs; wasm builds only), XNNPACK XNNPACK's. */
 #define HL_INT8_GEMM_AUTO 0
 #define HL_INT8_GEMM_HEADLIGHT 1
 #define HL_INT8_GEMM_XNNPACK 2

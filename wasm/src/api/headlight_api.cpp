@@ -83,6 +83,15 @@ hl::TokenConventions Conventions(const hl::BertModel& m) {
   return hl::TokenConventions{t.cls_token, t.sep_token, t.kind == hl::TokenizerKind::kByteLevelBpe};
 }
 
+const char* Int8GemmName(hl::Int8Gemm g) {
+  switch (g) {
+    case hl::Int8Gemm::kHeadlight: return "headlight";
+    case hl::Int8Gemm::kHeadlightRelaxed: return "headlight-relaxed";
+    case hl::Int8Gemm::kXnnpack: return "xnnpack";
+  }
+  return "?";
+}
+
 std::string ModelInfo(const hl::BertModel& m) {
   const hl::BertConfig& c = m.config();
   const hl::TokenizerOptions& t = m.tokenizer().options();
@@ -90,9 +99,9 @@ std::string ModelInfo(const hl::BertModel& m) {
                    {"meta", m.meta()},
                    {"int8", m.is_int8()},
                    {"threads", m.num_threads()},
-                   // the int8 layers' kernel: "headlight" (ops/gemm_qd8.h) or "xnnpack" (natively; relaxed builds with
-                   // an exact relaxed dot product)
-                   {"int8_gemm", !m.is_int8() ? "none" : m.int8_gemm() == hl::Int8Gemm::kHeadlight ? "headlight" : "xnnpack"},
+                   // the int8 layers' kernel: "headlight" (ops/gemm_qd8.h), "headlight-relaxed" (relaxed builds with an
+                   // exact relaxed dot product) or "xnnpack" (natively)
+                   {"int8_gemm", !m.is_int8() ? "none" : Int8GemmName(m.int8_gemm())},
                    {"has_mlm_head", m.has_mlm_head()},
                    {"file_bytes", m.file_size()},
                    {"tokenizer", {{"kind", t.kind == hl::TokenizerKind::kByteLevelBpe ? "bpe" : "wordpiece"},

@@ -30,6 +30,7 @@ void unpack_8c2(int8_t* w, const int8_t* panels, size_t out, size_t k);  // and 
 struct PackedQc8w {
   const int8_t* w = nullptr;
   AlignedBuffer owned, scale_bias;
+  AlignedBuffer colsum;  // int32 [panels][8]: each column's Σ w, for the relaxed kernel (column_sums_8c2, on first use)
   size_t kp = 0, out = 0, panels = 0;
 };
 // From `w` in `layout`: rows are packed into `owned`; panels are used where they lie (they must outlive `p`).
@@ -50,6 +51,27 @@ Status widen_qd8_rows(WidenedRows* out, const int8_t* q, const xnn_quantization_
 #if defined(__wasm_simd128__)
 void gemm_qd8_f32_qc8w__wasmsimd(float* y, size_t y_stride, const WidenedRows& x, const xnn_quantization_params* params,
                                  const PackedQc8w& w, pthreadpool_t pool);
+#endif
+
+#if defined(__wasm_relaxed_simd__)
+// The same GEMM on the same panels with i32x4.relaxed_dot_i8x16_i7x16_add_s (4 channels per lane: V8 lowers it to VNNI's
+// vpdpbusd on x86 with AVX-VNNI, to sdot on Arm), for engines whose relaxed dot is exact (ops/kernels.h). Its second
+// operand is unsigned there (VNNI) or signed (sdot): the activations go in as q ^ 0x80 = q + 128 or as q, and the sums
+// are corrected by (offset + zero point) · Σ w per column. Same integer sums and epilogue, so the same bits.
+// How this engine lowers the relaxed dot, by XNNPACK's test (src/configs/hardware-config.c) for its wasmsdot/wasmusdot
+// kernels: exact signed sums (sdot), exact unsigned-by-signed sums (VNNI vpdpbusd), or neither (V8 on x86 without
+// AVX-VNNI lowers it to saturating pmaddubsw: then only the plain kernels are exact).
+enum class RelaxedDot { kInexact, kSigned, kUnsigned };
+RelaxedDot relaxed_dot_lowering();
+struct RelaxedRows {
+  AlignedBuffer x8;          // int8 [n][stride]: q ^ 0x80 (unsigned dot) or q, padding 0
+  size_t n = 0, stride = 0;  // stride = k rounded up to 4
+  int32_t offset = 0;        // 128 (unsigned dot) or 0
+};
+Status relax_qd8_rows(RelaxedRows* out, const int8_t* q, size_t n, size_t k, bool unsigned_dot);
+Status column_sums_8c2(PackedQc8w* w);  // fills w->colsum
+void gemm_qd8_f32_qc8w__wasmrelaxed(float* y, size_t y_stride, const RelaxedRows& x, const xnn_quantization_params* params,
+                                    const PackedQc8w& w, pthreadpool_t pool);
 #endif
 // The same sums and epilogue from the int8 rows and the unpacked weights [out][k] (bias may be null), in plain loops.
 void gemm_qd8_f32_qc8w__ref(float* y, size_t y_stride, const int8_t* q, const xnn_quantization_params* params, const int8_t* w,

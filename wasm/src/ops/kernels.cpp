@@ -4,27 +4,12 @@
 #include <algorithm>
 #include <cmath>
 
-#if defined(__wasm_relaxed_simd__)
-#include <wasm_simd128.h>
-#endif
 
 namespace hl {
 namespace {
 
 QuantizedGemm g_quantized_gemm = QuantizedGemm::kAuto;
 
-#if defined(__wasm_relaxed_simd__)
-// XNNPACK's test (src/configs/hardware-config.c) for its wasmsdot/wasmusdot int8 kernels: the relaxed dot of -128s with
-// these bytes must give the exact signed sums, or those of an unsigned-by-signed (VNNI vpdpbusd) lowering. V8 on x86
-// without AVX-VNNI lowers it to saturating pmaddubsw, fails both, and XNNPACK keeps its plain kernels.
-bool RelaxedDotIsExact() {
-  const volatile v128_t b = wasm_i8x16_const(-128, -128, -128, -128, -128, -128, -1, -1, -1, -1, -128, -128, -1, -1, -1, -1);
-  const v128_t r = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wasm_i8x16_const_splat(-128), b, wasm_i32x4_const_splat(0));
-  const bool sdot = !wasm_v128_any_true(wasm_v128_xor(r, wasm_i32x4_const(65536, 33024, 33024, 512)));
-  const bool usdot = !wasm_v128_any_true(wasm_v128_xor(r, wasm_i32x4_const(-65536, -98048, -98048, -130560)));
-  return sdot || usdot;
-}
-#endif
 
 // Activations other than erf-GELU are rare in BERT checkpoints: plain loops suffice, in both tables. x, y: [count].
 void gelu_tanh_f32(float* y, const float* x, size_t count) {
@@ -70,8 +55,8 @@ Int8Gemm SelectInt8Gemm() {
   if (g_quantized_gemm == QuantizedGemm::kXnnpack) return Int8Gemm::kXnnpack;
   if (g_quantized_gemm == QuantizedGemm::kHeadlight) return Int8Gemm::kHeadlight;
 #if defined(__wasm_relaxed_simd__)
-  static const bool relaxed_exact = RelaxedDotIsExact();
-  if (relaxed_exact) return Int8Gemm::kXnnpack;
+  static const RelaxedDot dot = relaxed_dot_lowering();
+  if (dot != RelaxedDot::kInexact) return Int8Gemm::kHeadlightRelaxed;
 #endif
   return Int8Gemm::kHeadlight;
 #else

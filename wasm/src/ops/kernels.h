@@ -13,14 +13,15 @@
 namespace hl {
 
 // A request for the int8 layers' GEMM (hl-bench --gemm, hl_set_int8_gemm, tests), read when a model is loaded. kAuto:
-// Headlight's gemm_qd8_f32_qc8w__wasmsimd in wasm SIMD builds, unless a relaxed-SIMD build's engine has an exact relaxed
-// int8 dot product (then XNNPACK's relaxed kernels, which it picks by the same probe, are faster); XNNPACK's otherwise.
-// kHeadlight: Headlight's wherever there is one (wasm SIMD builds; natively XNNPACK's), as on a CPU without AVX-VNNI.
+// Headlight's gemm_qd8_f32_qc8w__wasmrelaxed in relaxed-SIMD builds whose engine has an exact relaxed int8 dot product
+// (relaxed_dot_lowering), else its gemm_qd8_f32_qc8w__wasmsimd in wasm SIMD builds; XNNPACK's natively. kHeadlight:
+// Headlight's plain-SIMD kernel wherever there is one (natively XNNPACK's), as on a CPU without AVX-VNNI. kXnnpack:
+// XNNPACK's (its relaxed kernels where the relaxed dot is exact), which packs its own copy of the weights at load.
 enum class QuantizedGemm { kAuto, kHeadlight, kXnnpack };
 void SetQuantizedGemm(QuantizedGemm g);
 // What the request comes to in this build, on this engine.
 Int8Gemm SelectInt8Gemm();
-inline bool UsesHeadlightGemm() { return SelectInt8Gemm() == Int8Gemm::kHeadlight; }
+inline bool UsesHeadlightGemm() { return SelectInt8Gemm() != Int8Gemm::kXnnpack; }
 
 struct Kernels {
   // Row-wise and element-wise (ops.h). activation: the config's hidden_act, in place, y = act(x) over [count].

@@ -28,6 +28,9 @@ Status QuantizedRows::Reserve(size_t rows, size_t cols) {
   if (q.size() < rows * cols && !q.allocate(rows * cols)) return OutOfMemory("activation buffer");
   params.resize(rows + XNN_EXTRA_QUANTIZATION_PARAMS);
   widened = false;
+#if defined(__wasm_relaxed_simd__)
+  relaxed_ready = false;
+#endif
   n = rows;
   k = cols;
   return Status::Ok();
@@ -103,9 +106,14 @@ Status Linear::Init(size_t in, size_t out, size_t y_stride, const float* w_f32, 
     s = xnn_create_fully_connected_nc_f32_qc8w(in, out, in, y_stride, scales, RowsOf(&rows), nullptr, -kInf, kInf, 0, nullptr,
                                                nullptr, &op_);
     if (s != xnn_status_success) return XnnError("xnn_create_fully_connected_nc_f32_qc8w", s);
-  } else if (w_i8 && gemm == Int8Gemm::kHeadlight) {
+  } else if (w_i8 && (gemm == Int8Gemm::kHeadlight || gemm == Int8Gemm::kHeadlightRelaxed)) {
 #if defined(__wasm_simd128__)
     headlight_gemm_ = true;
+#if defined(__wasm_relaxed_simd__)
+    relaxed_gemm_ = gemm == Int8Gemm::kHeadlightRelaxed;
+#else
+    if (gemm == Int8Gemm::kHeadlightRelaxed) return Internal("Headlight's relaxed int8 GEMM needs a relaxed-SIMD build");
+#endif
     if (layout == Int8Layout::kPanels8c2) {
       HL_RETURN_IF_ERROR(pack_qc8w_8c2(&packed_, w_i8, layout, scales, bias, out, in));
       packed_ready_ = true;
@@ -177,6 +185,16 @@ Status Linear::Run(float* y, const float* x, QuantizedRows* xq, size_t n, pthrea
     if (headlight_gemm_) {
       if (!packed_ready_) HL_RETURN_IF_ERROR(pack_qc8w_8c2(&packed_, w_i8_, w_layout_, scales_, bias_, out_, in_));
       packed_ready_ = true;
+#if defined(__wasm_relaxed_simd__)
+      if (relaxed_gemm_) {
+        if (!packed_.colsum.size()) HL_RETURN_IF_ERROR(column_sums_8c2(&packed_));
+        if (!xq->relaxed_ready)
+          HL_RETURN_IF_ERROR(relax_qd8_rows(&xq->relaxed, xq->q.as<int8_t>(), n, in_, relaxed_dot_lowering() == RelaxedDot::kUnsigned));
+        xq->relaxed_ready = true;
+        gemm_qd8_f32_qc8w__wasmrelaxed(y, y_stride_, xq->relaxed, xq->params.data(), packed_, pool);
+        return Status::Ok();
+      }
+#endif
       if (!xq->widened) HL_RETURN_IF_ERROR(widen_qd8_rows(&xq->wide, xq->q.as<int8_t>(), xq->params.data(), n, in_));
       xq->widened = true;
       gemm_qd8_f32_qc8w__wasmsimd(y, y_stride_, xq->wide, xq->params.data(), packed_, pool);

@@ -24,6 +24,10 @@ struct QuantizedRows {
   size_t n = 0, k = 0;
   WidenedRows wide;       // q − zero point as int16, for gemm_qd8_f32_qc8w__wasmsimd: made by the first Linear that needs it
   bool widened = false;   // since the last quantization
+#if defined(__wasm_relaxed_simd__)
+  RelaxedRows relaxed;    // q as gemm_qd8_f32_qc8w__wasmrelaxed reads it, made likewise
+  bool relaxed_ready = false;
+#endif
   Status Reserve(size_t n, size_t k);
 };
 
@@ -42,10 +46,10 @@ class RowQuantizer {
 // The same quantization, written plainly: params as XNNPACK's xnn_f32_qd8_asymmetric_quantization_params.
 void quantize_rows_qd8__ref(QuantizedRows* out, const float* x, size_t n, size_t k);
 
-// The GEMM of an int8 layer with quantized input: Headlight's gemm_qd8_f32_qc8w__wasmsimd (wasm SIMD builds only) or
-// XNNPACK's qd8_f32_qc8w operator (its relaxed-SIMD kernels where the engine's relaxed dot is exact). ops/kernels.h
+// The GEMM of an int8 layer with quantized input: Headlight's gemm_qd8_f32_qc8w__wasmsimd (wasm SIMD builds only), its
+// __wasmrelaxed twin (relaxed builds whose relaxed dot is exact) or XNNPACK's qd8_f32_qc8w operator. ops/kernels.h
 // chooses one for a model.
-enum class Int8Gemm { kHeadlight, kXnnpack };
+enum class Int8Gemm { kHeadlight, kHeadlightRelaxed, kXnnpack };
 
 // What an int8-weight layer does with its f32 input: quantize it per row (qd8: int8×int8 sums, fastest)
 // or keep it f32 (f32_qc8w: weights widened inside the GEMM, no rounding of the activations).
@@ -89,6 +93,9 @@ class Linear {
 
   PackedQc8w packed_;                         // int8 with quantized input, Headlight's kernel: the packed weights
   bool headlight_gemm_ = false, packed_ready_ = false;
+#if defined(__wasm_relaxed_simd__)
+  bool relaxed_gemm_ = false;  // Headlight's GEMM on the relaxed dot
+#endif
   xnn_operator_t op_ = nullptr;               // int8: the operator; f32: the first K block's (with bias)
   std::vector<xnn_operator_t> f32_blocks_;    // f32: operators of K blocks 1.. (no bias), writing partial_
   AlignedBuffer partial_;                     // f32: [n][out] output of one K block
