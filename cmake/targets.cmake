@@ -94,6 +94,17 @@ if(NOT (EMSCRIPTEN AND HEADLIGHT_THREADS))
   endforeach()
 endif()
 
+# Relaxed builds: the relaxed int8 GEMM's check against its reference, as a web module that Chromium runs
+# (tests/browser/gemm_relaxed_check.cpp; Node's V8 never picks that kernel).
+if(EMSCRIPTEN AND HEADLIGHT_RELAXED_SIMD AND NOT HEADLIGHT_THREADS)
+  add_executable(hl_gemm_relaxed_check tests/browser/gemm_relaxed_check.cpp)
+  target_link_libraries(hl_gemm_relaxed_check PRIVATE headlight_engine)
+  target_link_options(hl_gemm_relaxed_check PRIVATE -O3 -sMODULARIZE=1 -sEXPORT_ES6=1 -sENVIRONMENT=web,worker
+                      -sEXPORT_NAME=createGemmCheck "-sEXPORTED_FUNCTIONS=['_gemm_relaxed_check','_gemm_relaxed_first_failure']"
+                      "-sEXPORTED_RUNTIME_METHODS=['UTF8ToString']")
+  set_target_properties(hl_gemm_relaxed_check PROPERTIES OUTPUT_NAME "hl-gemm-relaxed-check" SUFFIX ".mjs")
+endif()
+
 # hl-analyze end to end (native only): a tiny model converted with hl-convert, a 3-line TSV, its output files.
 if(NOT EMSCRIPTEN)
   add_test(NAME analyze_cli COMMAND bash "${CMAKE_SOURCE_DIR}/tests/cpp/analyze_cli_test.sh" $<TARGET_FILE:hl-convert>
