@@ -124,7 +124,7 @@ try {
           for (const row of out.done.rows) {
             if (!m.inputs.some((x) => x.n === row.n)) throw new Error(`${label} ran ${row.n} tokens, not one of ${m.inputs.map((x) => x.n)}`);
             const key = [m.name, label, threads, row.n].join('|');
-            if (!raw.has(key)) raw.set(key, { model: m.name, engine: label, threads, n: row.n, ms: [], copy: [], stages: [], ready: [], readyStages: [], peak: [], hand: [] });
+            if (!raw.has(key)) raw.set(key, { model: m.name, engine: label, threads, n: row.n, ms: [], copy: [], stages: [], ready: [], readyStages: [], peak: [], engine: [], hand: [] });
             const r = raw.get(key);
             r.ms.push(...row.ms);
             if (row.engineMs) r.copy.push(...row.ms.map((x, k) => x - row.engineMs[k]));
@@ -132,6 +132,7 @@ try {
             r.ready.push(out.done.readyMs);
             if (out.done.readyStages) r.readyStages.push(out.done.readyStages);
             if (peak) r.peak.push(peak);
+            if (out.done.engineBytes) r.engine.push(out.done.engineBytes);
             const hand = out.handovers.find((h) => h.n === row.n);
             if (hand) r.hand.push(hand.ms);
           }
@@ -164,7 +165,7 @@ try {
     const copy = r.copy.length ? stat(r.copy).median : null;
     results.push({ model: r.model, engine: r.engine, threads: r.threads, n: r.n, ...stat(r.ms), readyMs: stat(r.ready).median,
       readyStages: r.readyStages.length ? Object.fromEntries(READY.map((k) => [k, stat(r.readyStages.map((t) => t[k])).median])) : null,
-      peakBytes: r.peak.length ? Math.max(...r.peak) : null, handoverMs: copy === null ? null : copy + (r.hand.length ? stat(r.hand).median : 0),
+      peakBytes: r.peak.length ? Math.max(...r.peak) : null, engineBytes: r.engine.length ? Math.max(...r.engine) : null, handoverMs: copy === null ? null : copy + (r.hand.length ? stat(r.hand).median : 0),
       stages: r.stages.length ? Object.fromEntries(STAGES.map((k) => [k, stat(r.stages.map((t) => t[k])).median])) : null });
   }
 } finally {
@@ -198,6 +199,17 @@ if (keyRows.length) {
   for (const k of keyRows)
     console.log(`| ${k.model} | ${k.threads} | ${k.engine} | ${k.n} | ${f(k.layer0.median_ms)} | ${f(k.layer0.p90_ms)} | ${f(k.last.median_ms)} | ` +
       `${f(k.last.p90_ms)} | ${f(k.last.engine_ms)} | ${f(k.layer0.draw_ms)} |`);
+}
+// Memory: the renderer's peak against the engine's own (its wasm heap, whose size is its peak: it never shrinks); the
+// target is renderer peak − engine ≤ the model file + 100 MiB (the page's copy of the file and everything else).
+const mems = results.filter((r) => r.engineBytes && r.peakBytes && r.n === Math.max(...results.filter((x) => x.engine === r.engine).map((x) => x.n)));
+if (mems.length) {
+  console.log(`\nMemory at the largest n (MiB): the renderer's peak, the engine's wasm heap, the rest\n`);
+  console.log('| model | threads | engine | n | renderer peak | engine heap | rest |');
+  console.log('|---|---:|---|---:|---:|---:|---:|');
+  for (const r of mems)
+    console.log(`| ${r.model} | ${r.threads} | ${r.engine} | ${r.n} | ${f(r.peakBytes / 2 ** 20, 0)} | ${f(r.engineBytes / 2 ** 20, 0)} | ` +
+      `${f((r.peakBytes - r.engineBytes) / 2 ** 20, 0)} |`);
 }
 // Where Headlight's ready time goes (medians over the configurations' page loads): start = the wasm compiled and
 // instantiated (threads started), copy = the model file into fresh engine memory, load = hl_model_load.

@@ -53,6 +53,9 @@ export class Engine {
     this.check(this.m._hl_set_int8_gemm(id));
   }
 
+  /** Bytes of the engine's own memory (the wasm heap: it grows and never shrinks, so this is its peak). */
+  memoryBytes() { return this.m.HEAPU8.length; }
+
   // n bytes of engine memory (64-byte aligned, at least 1 byte); the caller frees them with hl_free or hands them over.
   alloc(n) {
     const p = this.m._hl_alloc(Math.max(n, 1));

@@ -2,7 +2,7 @@
 // onnxruntime-web — with one model, then times runs at each length. Runs in a Worker as the page's engine does.
 // In:  {engine: 'headlight', build, threads, int8Gemm?, modelUrl, text, lengths, runs}
 //    | {engine: 'ort', threads, onnxUrl, inputs: [{n, ids, types}], runs}
-// Out: {done: {readyMs, readyStages?: {start, copy, load}, rows: [{n, ms: [...], engineMs?, stages?: [timings_ms]}], int8Gemm?, config?}} | {handover: {n, sentAt}, attention} | {error}
+// Out: {done: {readyMs, readyStages?: {start, copy, load}, engineBytes? (the wasm heap at the end: its peak), rows: [{n, ms: [...], engineMs?, stages?: [timings_ms]}], int8Gemm?, config?}} | {handover: {n, sentAt}, attention} | {error}
 const now = () => performance.now();
 
 async function headlight({ build, threads, int8Gemm, modelUrl, text, lengths, runs }) {
@@ -42,7 +42,7 @@ async function headlight({ build, threads, int8Gemm, modelUrl, text, lengths, ru
     }
     rows.push({ n: got, ms, engineMs, stages });
   }
-  return { readyMs, readyStages, rows, int8Gemm: model.info.int8_gemm, config: model.info.config };
+  return { readyMs, readyStages, engineBytes: engine.memoryBytes(), rows, int8Gemm: model.info.int8_gemm, config: model.info.config };
 }
 
 async function ort({ threads, onnxUrl, inputs, runs }) {
