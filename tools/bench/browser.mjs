@@ -124,7 +124,7 @@ try {
           for (const row of out.done.rows) {
             if (!m.inputs.some((x) => x.n === row.n)) throw new Error(`${label} ran ${row.n} tokens, not one of ${m.inputs.map((x) => x.n)}`);
             const key = [m.name, label, threads, row.n].join('|');
-            if (!raw.has(key)) raw.set(key, { model: m.name, engine: label, threads, n: row.n, ms: [], copy: [], stages: [], ready: [], readyStages: [], peak: [], engine: [], hand: [] });
+            if (!raw.has(key)) raw.set(key, { model: m.name, engine: label, threads, n: row.n, ms: [], copy: [], stages: [], ready: [], readyStages: [], peak: [], heap: [], hand: [] });
             const r = raw.get(key);
             r.ms.push(...row.ms);
             if (row.engineMs) r.copy.push(...row.ms.map((x, k) => x - row.engineMs[k]));
@@ -132,7 +132,7 @@ try {
             r.ready.push(out.done.readyMs);
             if (out.done.readyStages) r.readyStages.push(out.done.readyStages);
             if (peak) r.peak.push(peak);
-            if (out.done.engineBytes) r.engine.push(out.done.engineBytes);
+            if (out.done.engineBytes) r.heap.push(out.done.engineBytes);
             const hand = out.handovers.find((h) => h.n === row.n);
             if (hand) r.hand.push(hand.ms);
           }
@@ -165,7 +165,7 @@ try {
     const copy = r.copy.length ? stat(r.copy).median : null;
     results.push({ model: r.model, engine: r.engine, threads: r.threads, n: r.n, ...stat(r.ms), readyMs: stat(r.ready).median,
       readyStages: r.readyStages.length ? Object.fromEntries(READY.map((k) => [k, stat(r.readyStages.map((t) => t[k])).median])) : null,
-      peakBytes: r.peak.length ? Math.max(...r.peak) : null, engineBytes: r.engine.length ? Math.max(...r.engine) : null, handoverMs: copy === null ? null : copy + (r.hand.length ? stat(r.hand).median : 0),
+      peakBytes: r.peak.length ? Math.max(...r.peak) : null, engineBytes: r.heap.length ? Math.max(...r.heap) : null, handoverMs: copy === null ? null : copy + (r.hand.length ? stat(r.hand).median : 0),
       stages: r.stages.length ? Object.fromEntries(STAGES.map((k) => [k, stat(r.stages.map((t) => t[k])).median])) : null });
   }
 } finally {
