@@ -110,7 +110,7 @@ TEST_CASE("int8 GEMM: Headlight's kernel, XNNPACK's and the reference give the s
     std::vector<int8_t> unpacked(q.size());
     hl::unpack_8c2(unpacked.data(), panels.data(), s.out, s.k);
     REQUIRE(unpacked == q);
-    for (hl::QuantizedGemm g : {hl::QuantizedGemm::kXnnpack, hl::QuantizedGemm::kAuto})
+    for (hl::QuantizedGemm g : {hl::QuantizedGemm::kXnnpack, hl::QuantizedGemm::kHeadlight, hl::QuantizedGemm::kAuto})
     for (hl::Int8Layout layout : {hl::Int8Layout::kRows, hl::Int8Layout::kPanels8c2}) {
       hl::SetQuantizedGemm(g);
       const bool headlight = hl::UsesHeadlightGemm();
