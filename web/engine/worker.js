@@ -81,8 +81,12 @@ async function init(wantThreads, { build = null, int8Gemm = null } = {}) {
     engine = await load(variant);
   }
   threads = threaded ? wantThreads : 1;
-  return { variant, relaxed_simd: variant.endsWith('-relaxed'), threads, cross_origin_isolated: self.crossOriginIsolated, note };
+  return readyInfo(variant, note);
 }
+
+// The 'ready' answer: the build loaded, its threads, and why it is not the preferred one (note), if it is not.
+const readyInfo = (variant, note) =>
+  ({ variant, relaxed_simd: variant.endsWith('-relaxed'), threads, cross_origin_isolated: self.crossOriginIsolated, note });
 
 async function initBuild(variant, wantThreads, builds, load) {
   if (!builds[variant]) {
@@ -95,7 +99,7 @@ async function initBuild(variant, wantThreads, builds, load) {
   }
   engine = await load(variant);
   threads = variant.startsWith('mt') ? Math.max(1, wantThreads) : 1;
-  return { variant, relaxed_simd: variant.endsWith('-relaxed'), threads, cross_origin_isolated: self.crossOriginIsolated, note: null };
+  return readyInfo(variant, null);
 }
 
 // WebGPU for the attention heads. 'auto' uses it for inputs of GPU_MIN_TOKENS or more on a real (not fallback/software)
@@ -128,9 +132,12 @@ async function run(msg, partial) {
   const t0 = performance.now();
   let lastYield = t0, held = null;
   const beforeLayer = async () => {
-    if (held) await held;  // its early layer is being drawn
-    if (!held && performance.now() - lastYield < YIELD_EVERY_MS) return;  // a short run is not worth stopping
-    held = null;
+    if (held) {  // its early layer is being drawn
+      await held;
+      held = null;
+    } else if (performance.now() - lastYield < YIELD_EVERY_MS) {
+      return;  // a short run is not worth stopping
+    }
     await nextTask();  // newer messages arrive meanwhile
     lastYield = performance.now();
     const undrawnMs = lastYield - (undrawnSince.get(channel) ?? Infinity);

@@ -16,8 +16,8 @@
 #include "analysis/head_stats.h"
 #include "common/buffer.h"
 #include "model/bert.h"
-#include "ops/kernels.h"
 #include "model/convert.h"
+#include "ops/kernels.h"
 #include "ops/linear.h"
 
 namespace {

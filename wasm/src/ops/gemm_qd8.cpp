@@ -206,10 +206,10 @@ void run_gemm(float* y, size_t y_stride, const Rows& x, size_t row_bytes, const 
 void gemm_qd8_f32_qc8w__wasmsimd(float* y, size_t y_stride, const WidenedRows& x, const xnn_quantization_params* params,
                                  const PackedQc8w& w, pthreadpool_t pool) {
   const int16_t* x16 = x.x16.as<int16_t>();
-  const size_t stride = x.stride, kp = w.kp, y_stride_ = y_stride;
+  const size_t stride = x.stride, kp = w.kp;
   run_gemm(y, y_stride, x, stride * sizeof(int16_t), params, w, pool,
            [=](size_t mr, size_t row, const xnn_quantization_params* p, const int8_t* pw, const float* sb, size_t, float* yt, size_t nc) {
-             gemm_qd8_f32_qc8w_ukernel_4x8c2__wasmsimd<kGemmMR>(mr, kp, x16 + row * stride, stride, p, pw, sb, yt, y_stride_, nc);
+             gemm_qd8_f32_qc8w_ukernel_4x8c2__wasmsimd<kGemmMR>(mr, kp, x16 + row * stride, stride, p, pw, sb, yt, y_stride, nc);
            });
 }
 
@@ -217,11 +217,14 @@ void gemm_qd8_f32_qc8w__wasmsimd(float* y, size_t y_stride, const WidenedRows& x
 
 #if defined(__wasm_relaxed_simd__)
 RelaxedDot relaxed_dot_lowering() {
-  const volatile v128_t b = wasm_i8x16_const(-128, -128, -128, -128, -128, -128, -1, -1, -1, -1, -128, -128, -1, -1, -1, -1);
-  const v128_t r = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wasm_i8x16_const_splat(-128), b, wasm_i32x4_const_splat(0));
-  if (!wasm_v128_any_true(wasm_v128_xor(r, wasm_i32x4_const(65536, 33024, 33024, 512)))) return RelaxedDot::kSigned;
-  if (!wasm_v128_any_true(wasm_v128_xor(r, wasm_i32x4_const(-65536, -98048, -98048, -130560)))) return RelaxedDot::kUnsigned;
-  return RelaxedDot::kInexact;
+  static const RelaxedDot lowering = [] {  // probed once: it cannot change while the module runs
+    const volatile v128_t b = wasm_i8x16_const(-128, -128, -128, -128, -128, -128, -1, -1, -1, -1, -128, -128, -1, -1, -1, -1);
+    const v128_t r = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wasm_i8x16_const_splat(-128), b, wasm_i32x4_const_splat(0));
+    if (!wasm_v128_any_true(wasm_v128_xor(r, wasm_i32x4_const(65536, 33024, 33024, 512)))) return RelaxedDot::kSigned;
+    if (!wasm_v128_any_true(wasm_v128_xor(r, wasm_i32x4_const(-65536, -98048, -98048, -130560)))) return RelaxedDot::kUnsigned;
+    return RelaxedDot::kInexact;
+  }();
+  return lowering;
 }
 
 Status relax_qd8_rows(RelaxedRows* out, const int8_t* q, size_t n, size_t k, bool unsigned_dot) {
@@ -257,12 +260,12 @@ void gemm_qd8_f32_qc8w__wasmrelaxed(float* y, size_t y_stride, const RelaxedRows
                                     const PackedQc8w& w, pthreadpool_t pool) {
   const int8_t* x8 = x.x8.as<int8_t>();
   const int32_t* colsum = w.colsum.as<int32_t>();
-  const size_t stride = x.stride, kp = w.kp, y_stride_ = y_stride;
+  const size_t stride = x.stride, kp = w.kp;
   const int32_t offset = x.offset;
   run_gemm(y, y_stride, x, stride, params, w, pool,
            [=](size_t mr, size_t row, const xnn_quantization_params* p, const int8_t* pw, const float* sb, size_t j, float* yt, size_t nc) {
              gemm_qd8_f32_qc8w_ukernel_4x8c4__wasmrelaxed<kGemmMR>(mr, kp, x8 + row * stride, stride, p, offset, pw, sb,
-                                                                   colsum + j * kGemmNR, yt, y_stride_, nc);
+                                                                   colsum + j * kGemmNR, yt, y_stride, nc);
            });
 }
 #endif  // __wasm_relaxed_simd__

@@ -54,15 +54,16 @@ void gemm_qd8_f32_qc8w__wasmsimd(float* y, size_t y_stride, const WidenedRows& x
 #endif
 
 #if defined(__wasm_relaxed_simd__)
+// How this engine lowers the relaxed dot, by XNNPACK's test (src/configs/hardware-config.c) for its wasmsdot/wasmusdot
+// kernels: exact signed sums (sdot), exact unsigned-by-signed sums (VNNI vpdpbusd), or neither (V8 on x86 without
+// AVX-VNNI lowers it to saturating pmaddubsw: then only the plain kernels are exact). Probed once.
+enum class RelaxedDot { kInexact, kSigned, kUnsigned };
+RelaxedDot relaxed_dot_lowering();
+
 // The same GEMM on the same panels with i32x4.relaxed_dot_i8x16_i7x16_add_s (4 channels per lane: V8 lowers it to VNNI's
 // vpdpbusd on x86 with AVX-VNNI, to sdot on Arm), for engines whose relaxed dot is exact (ops/kernels.h). Its second
 // operand is unsigned there (VNNI) or signed (sdot): the activations go in as q ^ 0x80 = q + 128 or as q, and the sums
 // are corrected by (offset + zero point) · Σ w per column. Same integer sums and epilogue, so the same bits.
-// How this engine lowers the relaxed dot, by XNNPACK's test (src/configs/hardware-config.c) for its wasmsdot/wasmusdot
-// kernels: exact signed sums (sdot), exact unsigned-by-signed sums (VNNI vpdpbusd), or neither (V8 on x86 without
-// AVX-VNNI lowers it to saturating pmaddubsw: then only the plain kernels are exact).
-enum class RelaxedDot { kInexact, kSigned, kUnsigned };
-RelaxedDot relaxed_dot_lowering();
 struct RelaxedRows {
   AlignedBuffer x8;          // int8 [n][stride]: q ^ 0x80 (unsigned dot) or q, padding 0
   size_t n = 0, stride = 0;  // stride = k rounded up to 4

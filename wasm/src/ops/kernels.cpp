@@ -4,12 +4,10 @@
 #include <algorithm>
 #include <cmath>
 
-
 namespace hl {
 namespace {
 
 QuantizedGemm g_quantized_gemm = QuantizedGemm::kAuto;
-
 
 // Activations other than erf-GELU are rare in BERT checkpoints: plain loops suffice, in both tables. x, y: [count].
 void gelu_tanh_f32(float* y, const float* x, size_t count) {
@@ -55,8 +53,7 @@ Int8Gemm SelectInt8Gemm() {
   if (g_quantized_gemm == QuantizedGemm::kXnnpack) return Int8Gemm::kXnnpack;
   if (g_quantized_gemm == QuantizedGemm::kHeadlight) return Int8Gemm::kHeadlight;
 #if defined(__wasm_relaxed_simd__)
-  static const RelaxedDot dot = relaxed_dot_lowering();
-  if (dot != RelaxedDot::kInexact) return Int8Gemm::kHeadlightRelaxed;
+  if (relaxed_dot_lowering() != RelaxedDot::kInexact) return Int8Gemm::kHeadlightRelaxed;
 #endif
   return Int8Gemm::kHeadlight;
 #else
