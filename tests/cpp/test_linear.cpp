@@ -1,6 +1,12 @@
 // XNNPACK fully-connected layers (f32, qd8_f32_qc8w, f32_qc8w) and the f32→qd8 row quantizer against their plain references.
+#include <algorithm>
 #include <cmath>
 #include <random>
+
+#if !defined(__EMSCRIPTEN__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 #include "ops/kernels.h"
 #include "ops/linear.h"
@@ -44,7 +50,7 @@ TEST_CASE("fully-connected layers match their references around tile sizes", "[l
         for (size_t out : {1, 2, 3, 4, 7, 8, 9, 16, 17, 33}) {
           const size_t stride = out + (out % 3);  // sometimes write into a wider buffer
           std::vector<float> x = Random(rng, n * in, 1.0f), w = Random(rng, out * in, 0.2f), b = Random(rng, out, 0.1f);
-          std::vector<int8_t> q(out * in);
+          std::vector<int8_t> q(out * in + hl::kWeightSlackBytes);  // XNNPACK reads past the last row
           std::vector<float> scales(out);
           hl::quantize_rows_qs8__ref(q.data(), scales.data(), w.data(), out, in);
           // int8 weights as rows or, every other shape, in the GEMM's panels (as a model file may store them)
@@ -96,7 +102,7 @@ TEST_CASE("int8 GEMM: Headlight's kernel, XNNPACK's and the reference give the s
     INFO("n=" << s.n << " k=" << s.k << " out=" << s.out);
     std::vector<float> x = Random(rng, s.n * s.k, 1.0f), w = Random(rng, s.out * s.k, 0.2f), b = Random(rng, s.out, 0.1f);
     for (size_t c = 0; c < s.k; ++c) w[c] = c % 2 ? 10.0f : -10.0f;  // a row that quantizes to ±127: extreme products
-    std::vector<int8_t> q(s.out * s.k);
+    std::vector<int8_t> q(s.out * s.k + hl::kWeightSlackBytes);  // XNNPACK reads past the last row
     std::vector<float> scales(s.out);
     hl::quantize_rows_qs8__ref(q.data(), scales.data(), w.data(), s.out, s.k);
     hl::QuantizedRows xq;
@@ -107,9 +113,9 @@ TEST_CASE("int8 GEMM: Headlight's kernel, XNNPACK's and the reference give the s
                                s.out, s.k);
     std::vector<int8_t> panels(hl::panels_8c2_bytes(s.out, s.k));
     hl::pack_8c2(panels.data(), q.data(), s.out, s.k);
-    std::vector<int8_t> unpacked(q.size());
+    std::vector<int8_t> unpacked(s.out * s.k);
     hl::unpack_8c2(unpacked.data(), panels.data(), s.out, s.k);
-    REQUIRE(unpacked == q);
+    REQUIRE(std::equal(unpacked.begin(), unpacked.end(), q.begin()));
     for (hl::QuantizedGemm g : {hl::QuantizedGemm::kXnnpack, hl::QuantizedGemm::kHeadlight, hl::QuantizedGemm::kAuto})
     for (hl::Int8Layout layout : {hl::Int8Layout::kRows, hl::Int8Layout::kPanels8c2}) {
       hl::SetQuantizedGemm(g);
@@ -134,3 +140,30 @@ TEST_CASE("int8 GEMM: Headlight's kernel, XNNPACK's and the reference give the s
   CHECK(hl::UsesHeadlightGemm());  // plain wasm SIMD builds run Headlight's kernel
 #endif
 }
+
+#if !defined(__EMSCRIPTEN__)
+// XNNPACK's packers read past the last int8 row (x86 VNNI: 8-byte loads for a 1–7 byte tail). Rows that end
+// kWeightSlackBytes before a page no one may read must still load: this once crashed CI under ASan, where a
+// std::vector's end happened to meet an unmapped page.
+TEST_CASE("int8 rows need no more than kWeightSlackBytes after them", "[linear]") {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  void* map = mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  REQUIRE(map != MAP_FAILED);
+  uint8_t* guard = static_cast<uint8_t*>(map) + page;
+  REQUIRE(mprotect(guard, page, PROT_NONE) == 0);
+  std::mt19937 rng(5);
+  for (size_t in : {1, 3, 7, 9, 17, 77})
+    for (size_t out : {1, 9, 17}) {
+      INFO("in=" << in << " out=" << out);
+      int8_t* rows = reinterpret_cast<int8_t*>(guard - hl::kWeightSlackBytes - in * out);
+      for (size_t i = 0; i < in * out; ++i) rows[i] = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+      const std::vector<float> scales(out, 0.01f), b(out, 0.5f);
+      for (hl::Int8Input input : {hl::Int8Input::kQuantized, hl::Int8Input::kF32}) {
+        hl::Linear lin;
+        REQUIRE(lin.Init(in, out, out, nullptr, rows, hl::Int8Layout::kRows, scales.data(), b.data(), input,
+                         hl::SelectInt8Gemm()).ok());
+      }
+    }
+  munmap(map, 2 * page);
+}
+#endif

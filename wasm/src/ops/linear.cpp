@@ -88,7 +88,7 @@ Linear::~Linear() {
 
 const int8_t* Linear::RowsOf(std::vector<int8_t>* scratch) const {
   if (w_layout_ == Int8Layout::kRows) return w_i8_;
-  scratch->resize(out_ * in_);
+  scratch->resize(out_ * in_ + kWeightSlackBytes);
   unpack_8c2(scratch->data(), w_i8_, out_, in_);
   return scratch->data();
 }

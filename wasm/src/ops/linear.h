@@ -17,6 +17,8 @@ namespace hl {
 
 Status InitXnnpack();  // idempotent
 
+constexpr size_t kWeightSlackBytes = XNN_EXTRA_BYTES;  // readable bytes Linear::Init needs after int8 rows
+
 // Rows of activations quantized per row (asymmetric int8, XNNPACK's f32→qd8 scheme).
 struct QuantizedRows {
   AlignedBuffer q;                                   // int8 [n][k]
@@ -65,7 +67,9 @@ class Linear {
   // Output rows are written with stride `y_stride` ≥ out (to write into a slice of a wider buffer).
   // `input` matters only for int8 weights, `gemm` only for int8 weights with quantized input. Headlight's GEMM reads
   // panels where they lie and packs rows on the first Run (a tied MLM decoder is packed only once a [MASK] needs it);
-  // XNNPACK's operators pack their own copy here, from rows (panels are unpacked for them first).
+  // XNNPACK's operators pack their own copy here, from rows (panels are unpacked for them first). XNNPACK's packers
+  // read up to kWeightSlackBytes past the last row (its x86 VNNI packer loads 8 bytes for a 1–7 byte tail), so int8
+  // rows must be followed by that many readable bytes: model files' buffers (AlignedBuffer) have 64.
   Status Init(size_t in, size_t out, size_t y_stride, const float* w_f32, const int8_t* w_i8, Int8Layout layout,
               const float* scales, const float* bias, Int8Input input, Int8Gemm gemm);
   bool is_int8() const { return w_i8_ != nullptr; }
