@@ -122,6 +122,32 @@ void context_rows(float* ctx, const float* p, const float* v, size_t n, size_t d
   }
 }
 
+// kt [d][n4] = kᵀ of k [n][d] (rows k_stride apart), columns n..n4 zero. 4×4 blocks go through two rounds of
+// shuffles; the last n % 4 keys and d % 4 dims one value at a time. With scores, softmax and context switched off,
+// hl-bench's attention_ms (wasm-st, 1 thread, n = 512) was 31–37 ms with a value-at-a-time copy, 13–19 ms with
+// this, 10–15 ms with no transpose at all.
+void transpose_keys(float* kt, const float* k, size_t n, size_t n4, size_t d, size_t k_stride) {
+  size_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const float* kj = k + j * k_stride;  // [4][d]
+    size_t c = 0;
+    for (; c + 4 <= d; c += 4) {
+      const v128_t r0 = wasm_v128_load(kj + c), r1 = wasm_v128_load(kj + k_stride + c);
+      const v128_t r2 = wasm_v128_load(kj + 2 * k_stride + c), r3 = wasm_v128_load(kj + 3 * k_stride + c);
+      const v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
+      const v128_t t2 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+      wasm_v128_store(kt + c * n4 + j, wasm_i32x4_shuffle(t0, t2, 0, 1, 4, 5));
+      wasm_v128_store(kt + (c + 1) * n4 + j, wasm_i32x4_shuffle(t0, t2, 2, 3, 6, 7));
+      wasm_v128_store(kt + (c + 2) * n4 + j, wasm_i32x4_shuffle(t1, t3, 0, 1, 4, 5));
+      wasm_v128_store(kt + (c + 3) * n4 + j, wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7));
+    }
+    for (; c < d; ++c)
+      for (size_t t = 0; t < 4; ++t) kt[c * n4 + j + t] = kj[t * k_stride + c];
+  }
+  for (; j < n4; ++j)
+    for (size_t c = 0; c < d; ++c) kt[c * n4 + j] = j < n ? k[j * k_stride + c] : 0.0f;
+}
+
 // One block of R query rows: scores, softmax (while the rows are hot in L1), then context.
 template <int R>
 void attention_rows(float* probs, float* context, const float* q, const float* kt, const float* v, size_t n,
@@ -140,12 +166,7 @@ void attention_head_f32__wasmsimd(float* probs, float* context, const float* q, 
   if (n == 0) return;
   const size_t n4 = (n + 3) & ~size_t{3};
   float* kt = scratch;  // [d][n4]: K transposed, columns n..n4 zero
-  for (size_t j = 0; j < n; ++j) {
-    const float* kj = k + j * k_stride;  // [d]
-    for (size_t c = 0; c < d; ++c) kt[c * n4 + j] = kj[c];
-  }
-  for (size_t c = 0; c < d; ++c)
-    for (size_t j = n; j < n4; ++j) kt[c * n4 + j] = 0.0f;
+  transpose_keys(kt, k, n, n4, d, k_stride);
 
   size_t i = 0;
   for (; i + 4 <= n; i += 4)
