@@ -105,8 +105,30 @@ function syncUrl() {
   history.replaceState(null, '', `${location.pathname}?${query}`);
 }
 
+// The Examples picker names the example on screen, or "your own text" once the text differs from every example (so
+// picking the same example again restores it).
+function syncExample() {
+  const i = EXAMPLES.findIndex((ex) => ex.a === $('a').value && ex.b === $('b').value);
+  $('examples').value = i < 0 ? '' : String(i);
+}
+
+// The view tabs follow the WAI-ARIA tabs pattern: one Tab stop (the selected tab), arrow keys, Home and End move and select.
 function syncTabs() {
-  for (const b of document.querySelectorAll('nav.views [role=tab]')) b.setAttribute('aria-selected', String(b.dataset.view === state.view));
+  for (const b of document.querySelectorAll('nav.views [role=tab]')) {
+    b.setAttribute('aria-selected', String(b.dataset.view === state.view));
+    b.tabIndex = b.dataset.view === state.view ? 0 : -1;
+  }
+  $('view').setAttribute('aria-labelledby', `tab-${state.view}`);
+}
+
+function tabKeys(e) {
+  const tabs = [...document.querySelectorAll('nav.views [role=tab]')], i = tabs.indexOf(e.target);
+  const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
+  const j = e.key === 'Home' ? 0 : e.key === 'End' ? tabs.length - 1 : step ? (i + step + tabs.length) % tabs.length : -1;
+  if (i < 0 || j < 0) return;
+  e.preventDefault();
+  selectView(tabs[j].dataset.view);
+  tabs[j].focus();
 }
 
 function selectView(name) {
@@ -302,13 +324,15 @@ async function main() {
     for (const id of ['open-files', 'open-folder']) $(id).addEventListener('change', (e) => openFiles(e.target.files).catch(showError));
     $('hub-form').addEventListener('submit', (e) => { e.preventDefault(); openHub($('hub-id').value).catch(showError); });
     $('hub-cancel').addEventListener('click', () => hubDownload?.abort());
-    for (const [i, ex] of EXAMPLES.entries()) $('examples').append(new Option(ex.name, String(i)));
+    $('examples').append(new Option('your own text', ''), ...EXAMPLES.map((ex, i) => new Option(ex.name, String(i))));
+    syncExample();
     $('examples').addEventListener('change', () => {
       const ex = EXAMPLES[Number($('examples').value)];
+      if (!ex) return;
       $('a').value = ex.a; $('b').value = ex.b;
       schedule();
     });
-    for (const id of ['a', 'b']) $(id).addEventListener('input', () => schedule());
+    for (const id of ['a', 'b']) $(id).addEventListener('input', () => { syncExample(); schedule(); });
     $('export-svg').addEventListener('click', () => {
       try { download(new Blob([exportView().svg], { type: 'image/svg+xml' }), exportName('svg')); } catch (e) { showError(e); }
     });
@@ -317,7 +341,10 @@ async function main() {
       .then((text) => download(new Blob([text], { type: 'application/json' }), exportName('json'))).catch(showError));
     $('export-html').addEventListener('click', () => standalone().then((html) => download(new Blob([html], { type: 'text/html' }), exportName('html')))
       .catch(showError));
-    for (const b of document.querySelectorAll('nav.views [role=tab]')) b.addEventListener('click', () => selectView(b.dataset.view));
+    for (const b of document.querySelectorAll('nav.views [role=tab]')) {
+      b.addEventListener('click', () => selectView(b.dataset.view));
+      b.addEventListener('keydown', tabKeys);
+    }
     $('word-level').addEventListener('change', (e) => { state.wordLevel = e.target.checked; state.locked = null; draw(); });
     $('hide-special').addEventListener('change', (e) => { state.hideSpecial = e.target.checked; state.locked = null; draw(); });
     await open(models.find((m) => m.id === $('model').value));

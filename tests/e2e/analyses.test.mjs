@@ -58,11 +58,45 @@ test('layer charts: a dot per head in each of the seven charts; a click opens th
   assert.deepEqual([s.view, s.layer, s.selectedHeads], ['head', 2, [1]]);
 });
 
+test('layer charts by keyboard: Tab reaches each chart\'s dots, arrows move between heads, Enter opens one', async () => {
+  await tab('layers');
+  // One Tab stop per group of dots: 6 charts, and the entropy chart's [CLS] and head dots.
+  assert.equal(await page.locator('#view circle.hl-layers-dot[tabindex="0"]').count(), 8);
+  await page.focus('#view .hl-help summary');
+  await page.keyboard.press('Tab');  // from the help box into the first chart ("to [CLS]")
+  const focused = () => page.evaluate(() => {
+    const e = document.activeElement;
+    return e?.classList.contains('hl-layers-dot') ? [Number(e.dataset.layer), Number(e.dataset.head), e.closest('svg').querySelector('.hl-layers-title').textContent] : e?.outerHTML.slice(0, 80);
+  });
+  assert.deepEqual(await focused(), [0, 0, 'to [CLS]']);
+  const A = await page.evaluate(() => window.headlight.result.heads_per_layer);
+  for (let k = 0; k < A + 1; ++k) await page.keyboard.press('ArrowRight');  // one layer and one head on
+  assert.deepEqual(await focused(), [1, 1, 'to [CLS]']);
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('Tab');  // the next chart's dots, at its first head
+  assert.deepEqual(await focused(), [0, 0, 'to [SEP]']);
+  await page.keyboard.press('Shift+Tab');  // back: the roving stop kept its place
+  assert.deepEqual(await focused(), [1, 0, 'to [CLS]']);
+  await page.keyboard.press('End');
+  assert.equal((await focused())[0], (await page.evaluate(() => window.headlight.result.layers)) - 1);
+  await page.keyboard.press('Home');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => window.headlight.state.view === 'head');
+  const s = await headState();
+  assert.deepEqual([s.layer, s.selectedHeads], [0, [1]]);
+});
+
 test('head map: computed over the built-in sample and the text, one point per head; a click opens it', async () => {
   await showScene(page, env.url, 'head-map');
   await shootScene(page, 'head-map');
   const { L, A } = await page.evaluate(() => ({ L: window.headlight.result.layers, A: window.headlight.result.heads_per_layer }));
   assert.equal(await page.locator('#view circle.hl-headmap-point').count(), L * A);
+  // The caption says how many heads carry a label, and why the others do not.
+  const labelled = await page.locator('#view text.hl-headmap-label').count();
+  const caption = await page.textContent('#view .hl-headmap-caption');
+  assert.match(caption, new RegExp(`^${labelled} of ${L * A} heads are labelled: .*above 3\\.8 nats.*above 0\\.5.*above 0\\.6`));
+  if (labelled < L * A) assert.match(caption, /The others pass none of them\./);
   await page.locator('#view circle.hl-headmap-point[data-layer="1"][data-head="3"]').click();
   const s = await headState();
   assert.deepEqual([s.view, s.layer, s.selectedHeads], ['head', 1, [3]]);

@@ -86,10 +86,16 @@ test('hovering a token shows only its lines with a tooltip; clicking locks it; a
   await page.hover('#view .hl-token-left >> nth=2');  // "went"
   let lines = await drawnLines();
   assert.equal(lines.svg, 19);
-  assert.match(await page.textContent('#view .hl-tooltip'), /from “went”/);
+  assert.match(await page.textContent('#view .hl-tooltip'), /from “went” \(layer/);  // "went" occurs once: no position
+  // The tooltip sits beside the drawing, not on it.
+  assert.equal(await page.evaluate(() => {
+    const t = document.querySelector('#view .hl-tooltip').getBoundingClientRect();
+    const s = document.querySelector('#view svg.hl-head-svg').getBoundingClientRect();
+    return t.left < s.right && t.right > s.left && t.top < s.bottom && t.bottom > s.top;
+  }), false);
   await page.hover('#view .hl-token-right >> nth=5');  // lines into "store"
   assert.equal((await drawnLines()).svg, 19);
-  assert.match(await page.textContent('#view .hl-tooltip'), /to “store”/);
+  assert.match(await page.textContent('#view .hl-tooltip'), /to “store” #5 \(layer/);  // "store" repeats: its position
   await page.click('#view .hl-token-left >> nth=2');
   await page.mouse.move(5, 5);
   assert.deepEqual(await page.evaluate(() => window.headlight.view.state().locked), { side: 'left', index: 2 });
@@ -101,6 +107,11 @@ test('hovering a token shows only its lines with a tooltip; clicking locks it; a
   await page.keyboard.press('Escape');
   assert.equal(await page.evaluate(() => window.headlight.view.state().locked), null);
   assert.equal((await drawnLines()).svg, 19 * 19);
+  await page.keyboard.press('Enter');  // locks the token last locked again
+  assert.deepEqual(await page.evaluate(() => window.headlight.view.state().locked), { side: 'left', index: 3 });
+  assert.equal((await drawnLines()).svg, 19);
+  await page.keyboard.press('Enter');  // and unlocks it
+  assert.equal(await page.evaluate(() => window.headlight.view.state().locked), null);
 });
 
 test('the sentence-pair filter keeps only lines between the chosen sentences', async () => {
@@ -343,6 +354,13 @@ test('readable on a phone width', async () => {
   const overflow = await phone.evaluate(() => document.querySelector('.inputs').scrollWidth <= window.innerWidth);
   assert.ok(overflow, 'inputs fit the phone width');
   await shootScene(phone, 'phone');
+  // No view makes the page scroll sideways: wide drawings scroll inside their own box.
+  for (const v of ['head', 'model', 'neuron', 'matrix', 'patterns', 'layers', 'headmap']) {
+    await phone.click(`nav.views [data-view=${v}]`);
+    await phone.waitForFunction((name) => window.headlight.state.view === name && !document.querySelector('#view').textContent.includes('Computing'), v);
+    const w = await phone.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    assert.ok(w[0] <= w[1], `${v} view: the page is ${w[0]} px wide in a ${w[1]} px viewport`);
+  }
   await phone.close();
 });
 
@@ -440,4 +458,46 @@ test('SVG and PNG exports of the view: valid, non-empty, with the legend and the
     assert.ok(readFileSync(await dl.path(), 'utf8').includes('<image'), `${v}: its canvas is in the SVG`);
   }
   await tab('head');
+});
+
+test('the view tabs work from the keyboard: one Tab stop, arrows, Home and End select (WAI-ARIA tabs)', async () => {
+  await tab('head');
+  await page.focus('nav.views [data-view=head]');
+  const now = () => page.evaluate(() => ({
+    view: window.headlight.state.view,
+    focus: document.activeElement.dataset.view,
+    stops: [...document.querySelectorAll('nav.views [role=tab]')].filter((b) => b.tabIndex === 0).map((b) => b.dataset.view),
+    panel: document.querySelector('#view[role=tabpanel]').getAttribute('aria-labelledby'),
+  }));
+  const at = (v) => ({ view: v, focus: v, stops: [v], panel: `tab-${v}` });
+  assert.deepEqual(await now(), at('head'));
+  await page.keyboard.press('ArrowRight');
+  assert.deepEqual(await now(), at('model'));
+  await page.keyboard.press('End');
+  assert.deepEqual(await now(), at('headmap'));
+  await page.keyboard.press('ArrowRight');  // wraps around
+  assert.deepEqual(await now(), at('head'));
+  await page.keyboard.press('ArrowLeft');
+  assert.deepEqual(await now(), at('headmap'));
+  await page.keyboard.press('Home');
+  assert.deepEqual(await now(), at('head'));
+  assert.deepEqual(page.errors, []);
+});
+
+test('the Examples picker names the example on screen; after an edit, picking it again restores it', async () => {
+  const before = await page.evaluate(() => window.headlight.runs);
+  await page.selectOption('#examples', '1');  // Vig: the cat / it
+  await page.waitForFunction((n) => window.headlight.runs > n, before);
+  assert.equal(await page.inputValue('#a'), 'The cat sat on the mat.');
+  await typeText(page, 'a', 'The cat sat on the mat!');
+  assert.equal(await page.inputValue('#examples'), '');
+  assert.equal(await page.$eval('#examples', (s) => s.selectedOptions[0].textContent), 'your own text');
+  const edited = await page.evaluate(() => window.headlight.runs);
+  await page.selectOption('#examples', '1');
+  await page.waitForFunction((n) => window.headlight.runs > n, edited);
+  assert.equal(await page.inputValue('#a'), 'The cat sat on the mat.');
+  assert.equal(await page.inputValue('#b'), 'It was tired.');
+  await typeText(page, 'a', VIG[0]);
+  await typeText(page, 'b', VIG[1]);
+  assert.equal(await page.inputValue('#examples'), '0');  // typing an example's text back names it
 });

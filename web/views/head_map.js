@@ -16,6 +16,7 @@ export function headMap(container, map, options = {}) {
   const help = helpBox('What am I looking at?', HELP);
   root.node().append(help);
   const sampleNote = help.querySelectorAll('p')[1];  // names the map's sample size and stress: set by draw()
+  const caption = root.append('p').attr('class', 'hl-headmap-caption');  // how many heads carry a label, and why
   const svg = root.append('svg').attr('class', 'hl-headmap-svg').attr('width', W).attr('height', H).attr('viewBox', `0 0 ${W} ${H}`);
   const labelsG = svg.append('g');
   const pointsG = svg.append('g');
@@ -35,8 +36,12 @@ export function headMap(container, map, options = {}) {
   function draw() {
     const { layers: L, heads_per_layer: A, points } = map;
     sampleNote.textContent = `Here the sample is the ${map.texts - 1} built-in sentence pairs plus the text you typed. Colour is ` +
-      'the layer; the label is a head\'s dominant behaviour by Clark\'s thresholds (broad attention, previous/next token, ' +
-      `[CLS], [SEP], punctuation). Stress ${map.stress.toFixed(3)} says how much the plane distorts the distances (0 = not at all).`;
+      'the layer; the label is a head\'s dominant behaviour by Clark\'s thresholds over the sample. ' +
+      `Stress ${map.stress.toFixed(3)} says how much the plane distorts the distances (0 = not at all).`;
+    const labelled = opt.labels.filter((l) => l).length;
+    caption.text(`${labelled} of ${L * A} heads are labelled: a label needs one behaviour above Clark's threshold over the ` +
+      'sample (broad: entropy above 3.8 nats; previous or next token: above 0.5 of the attention; [CLS], [SEP] or ' +
+      `punctuation: above 0.6). ${labelled < L * A ? 'The others pass none of them.' : ''}`);
     const x = d3.scaleLinear(d3.extent(points, (p) => p[0]), [M, W - M - 60]).nice();
     const y = d3.scaleLinear(d3.extent(points, (p) => p[1]), [H - M, M]).nice();
     const colour = d3.scaleSequential([0, Math.max(1, L - 1)], d3.interpolateViridis);

@@ -1,7 +1,7 @@
 // Vig's head view: tokens in two columns, a line from each left token to each right token per selected head,
 // one colour per head, opacity and width by weight; layer select, head squares, pair filter, hover and lock.
 import * as d3 from '../vendor/d3.js';
-import { headColour } from './palette.js';
+import { headColour, inkOn } from './palette.js';
 import { hasLayer, headRows, pairFilter } from '../data/attention_data.js';
 import { measureText } from './labels.js';
 
@@ -23,6 +23,7 @@ export function headView(container, data, options = {}) {
   let n = 0, L = 0, A = 0, tokens = [];
   const opt = { layer: 0, selectedHeads: d3.range(data.heads_per_layer), filter: 'all', threshold: 0, locked: null, onChange: () => {}, ...options };
   let hover = null;   // {side: 'left' | 'right', index}
+  let at = () => '';  // token k's position, for tooltips, where its text occurs more than once
   let drawn = { lines: 0, mode: 'svg', threshold: 0 };
 
   const root = d3.select(container).append('div').attr('class', 'hl-head');
@@ -37,11 +38,17 @@ export function headView(container, data, options = {}) {
   filterGroup.selectAll('button').data(FILTERS).join('button').attr('data-filter', (d) => d[0]).text((d) => d[1])
     .on('click', (e, d) => { opt.filter = d[0]; changed(); });
   const info = bar.append('span').attr('class', 'hl-head-info');
+  // What can be done, where a person looks first (touch screens cannot hover).
+  const touch = typeof matchMedia === 'function' && matchMedia('(hover: none)').matches;
+  root.append('p').attr('class', 'hl-head-hint').text(touch
+    ? 'Tap a token to see only its lines and lock it; tap it again to unlock. Head squares: tap to show or hide a head.'
+    : 'Hover a token to see only its lines; click locks it (click again or Escape unlocks). With the drawing focused, ' +
+      '↑/↓ move the lock, ←/→ switch column, Enter locks. Head squares: click shows or hides a head, double-click shows only it.');
 
   const stage = root.append('div').attr('class', 'hl-head-stage');
   const canvas = stage.append('canvas').attr('class', 'hl-head-canvas');
   const svg = stage.append('svg').attr('class', 'hl-head-svg').attr('tabindex', 0)
-    .attr('aria-label', 'head view: arrow keys move between tokens, Enter locks, Escape unlocks');
+    .attr('aria-label', 'head view: arrow keys move the locked token, Enter locks or unlocks, Escape unlocks');
   const linesG = svg.append('g').attr('class', 'hl-head-lines');
   const marksG = svg.append('g').attr('class', 'hl-head-marks');
   const leftG = svg.append('g').attr('class', 'hl-head-left');
@@ -79,10 +86,13 @@ export function headView(container, data, options = {}) {
       .on('click', (e, h) => { opt.selectedHeads = opt.selectedHeads.includes(h) ? opt.selectedHeads.filter((x) => x !== h) : [...opt.selectedHeads, h].sort((a, b) => a - b); changed(); })
       .on('dblclick', (e, h) => { opt.selectedHeads = [h]; changed(); }))
       .attr('title', (h) => `head ${h}: click toggles, double-click shows only this head`)
-      .attr('aria-label', (h) => `head ${h}`).style('--c', (h) => headColour(h));
+      .attr('aria-label', (h) => `head ${h}`).style('--c', (h) => headColour(h)).style('--ink-on', (h) => inkOn(headColour(h)))
+      .text((h) => h);
     filterGroup.style('display', tokens.some((t) => t.segment === 1) ? null : 'none');
     tokenRows(leftG, 'left');
     tokenRows(rightG, 'right');
+    const seen = d3.rollup(tokens, (v) => v.length, (t) => t.text);
+    at = (k) => (seen.get(tokens[k].text) > 1 ? ` #${k}` : '');  // a position where the text repeats ("[SEP] #18")
     colW = Math.min(220, Math.max(40, d3.max(tokens, (t) => measureText(t.text, '13px system-ui, sans-serif')) ?? 40) + 10);
   }
 
@@ -193,27 +203,34 @@ export function headView(container, data, options = {}) {
     const byToken = d3.rollups(lines, (ls) => ls, other).map(([k, ls]) => ({ k, ls, max: d3.max(ls, (l) => l.w) }))
       .sort((a, b) => b.max - a.max).slice(0, 8);
     tip.selectAll('*').remove();
-    tip.append('div').attr('class', 'hl-tooltip-title').text(`${focus.side === 'left' ? 'from' : 'to'} “${t.text}” (layer ${opt.layer})`);
+    tip.append('div').attr('class', 'hl-tooltip-title').text(`${focus.side === 'left' ? 'from' : 'to'} “${t.text}”${at(focus.index)} (layer ${opt.layer})`);
     const rows = tip.append('table').selectAll('tr').data(byToken).join('tr');
-    rows.append('td').text((d) => (focus.side === 'left' ? '→ ' : '← ') + tokens[d.k].text);
+    rows.append('td').text((d) => `${focus.side === 'left' ? '→ ' : '← '}${tokens[d.k].text}${at(d.k)}`);
     rows.append('td').selectAll('span').data((d) => d.ls).join('span').attr('class', 'hl-tip-w')
       .style('color', (l) => headColour(l.h)).text((l) => `H${l.h} ${l.w.toFixed(3)}`);
-    const top = y(focus.index) + 12;
+    // Beside the drawing where the page leaves room (it covers no lines there), else over the side it does not explain.
+    const beside = (container.clientWidth || 0) - width >= 280;
+    const top = beside ? Math.max(0, y(focus.index) - 10) : y(focus.index) + 12;
     tip.style('display', null).style('top', `${top + stage.node().offsetTop}px`)
-      .style('left', `${focus.side === 'left' ? colW + 20 : Math.max(0, width - colW - 260)}px`);
+      .style('left', `${beside ? width + 16 : focus.side === 'left' ? colW + 20 : Math.max(0, width - colW - 260)}px`)
+      .classed('hl-beside', beside);
   }
 
-  // Keyboard: arrow up/down move the locked token, left/right switch column, Escape unlocks.
+  // Keyboard: arrow up/down move the locked token, left/right switch column, Enter locks or unlocks the token last
+  // locked (the first one at first), Escape unlocks.
+  let lastLocked = { side: 'left', index: 0 };
   svg.on('keydown', (e) => {
     const cur = opt.locked ?? { side: 'left', index: -1 };
     let next = null;
     if (e.key === 'ArrowDown') next = { side: cur.side, index: Math.min(n - 1, cur.index + 1) };
     else if (e.key === 'ArrowUp') next = { side: cur.side, index: Math.max(0, cur.index - 1) };
     else if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') next = { side: e.key === 'ArrowLeft' ? 'left' : 'right', index: Math.max(0, cur.index) };
-    else if (e.key === 'Escape') { opt.locked = null; changed(); return; }
+    else if (e.key === 'Enter') next = opt.locked ? 'unlock' : { side: lastLocked.side, index: Math.min(n - 1, lastLocked.index) };
+    else if (e.key === 'Escape') next = 'unlock';
     if (!next) return;
     e.preventDefault();
-    opt.locked = next;
+    if (opt.locked) lastLocked = opt.locked;
+    opt.locked = next === 'unlock' ? null : next;
     changed();
   });
 

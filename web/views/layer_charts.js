@@ -35,7 +35,7 @@ export function layerCharts(container, data, options = {}) {
     const yAxis = svg.append('g').attr('transform', `translate(${M.left},0)`);
     svg.append('text').attr('class', 'hl-layers-axis').attr('x', W - M.right).attr('y', H - 2).attr('text-anchor', 'end').text(yLabel);
     const extra = svg.append('g');  // the layer means' line, or the entropy chart's uniform line
-    const dots = [svg.append('g'), svg.append('g')];  // the entropy chart's hollow [CLS] dots, then the heads' dots
+    const dots = [svg.append('g'), svg.append('g')].map(keyboard);  // the entropy chart's hollow [CLS] dots, then the heads' dots
     return { key, svg, xAxis, yAxis, extra, dots };
   });
   draw();
@@ -54,12 +54,15 @@ export function layerCharts(container, data, options = {}) {
     const jitter = (h) => (h.head - (A - 1) / 2) * spread;
     const dots = (g, y, key, hollow) => g.selectAll('circle')
       .data(key ? stats.per_head.filter((h) => Number.isFinite(h[key])) : []).join((enter) => enter.append('circle')
+        .attr('role', 'button').attr('tabindex', -1)
         .on('click', (e, h) => opt.onOpen(h.layer, h.head)).call((c) => c.append('title')))
+      .attr('aria-label', (h) => `layer ${h.layer}, head ${h.head}: ${h[key].toFixed(3)}${hollow ? ' ([CLS] row)' : ''}`)
       .attr('class', `hl-layers-dot${hollow ? ' hl-hollow' : ''}`)
       .attr('data-layer', (h) => h.layer).attr('data-head', (h) => h.head)
       .attr('cx', (h) => x(h.layer) + jitter(h)).attr('cy', (h) => y(h[key])).attr('r', 3.5)
       .attr('fill', (h) => (hollow ? 'white' : headColour(h.head))).attr('stroke', (h) => headColour(h.head))
-      .call((c) => c.select('title').text((h) => `layer ${h.layer}, head ${h.head}: ${h[key].toFixed(3)} (click to open)`));
+      .call((c) => c.select('title').text((h) => `layer ${h.layer}, head ${h.head}: ${h[key].toFixed(3)} (click to open)`))
+      .call((c) => rove(c.nodes(), Math.max(0, c.nodes().findIndex((n) => n.getAttribute('tabindex') === '0'))));
     const top = Math.max(stats.uniform_entropy, d3.max(stats.per_head, (h) => h.entropy), d3.max(stats.per_head, (h) => h.cls_entropy));
     for (const c of charts) {
       const y = d3.scaleLinear([0, c.key ? 1 : top * 1.05], [H - M.bottom, M.top]).nice();
@@ -78,3 +81,24 @@ export function layerCharts(container, data, options = {}) {
     }
   }
 }
+
+// One Tab stop per group of dots (roving tabindex): the arrow keys, Home and End move between heads in layer order,
+// Enter or Space opens the focused one.
+function keyboard(g) {
+  return g.on('keydown', (e) => {
+    const list = g.selectAll('circle').nodes(), i = list.indexOf(e.target);
+    if (i < 0) return;
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      e.target.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+      return;
+    }
+    const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[e.key];
+    const j = e.key === 'Home' ? 0 : e.key === 'End' ? list.length - 1 : step ? Math.max(0, Math.min(list.length - 1, i + step)) : -1;
+    if (j < 0) return;
+    e.preventDefault();
+    rove(list, j);
+    list[j].focus();
+  });
+}
+function rove(list, j) { list.forEach((c, k) => c.setAttribute('tabindex', k === j ? '0' : '-1')); }

@@ -6,3 +6,11 @@ export const HEAD_COLOURS = [
 
 /** Colour of head h (heads past 16 reuse the palette). */
 export const headColour = (h) => HEAD_COLOURS[h % HEAD_COLOURS.length];
+
+/** Black or white, whichever contrasts more with the hex colour c (WCAG relative luminance): for text on c. */
+export function inkOn(c) {
+  const lin = (v) => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+  const [r, g, b] = [1, 3, 5].map((i) => lin(parseInt(c.slice(i, i + 2), 16) / 255));
+  const L = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  return (L + 0.05) / 0.05 >= 1.05 / (L + 0.05) ? '#000' : '#fff';
+}
