@@ -320,6 +320,30 @@ test('a text longer than 512 positions is truncated with a notice and still draw
   assert.ok(r.drawn.threshold > 0);
   assert.match(await page.textContent('#view .hl-head-info'), /lines below 0\.\d+ not drawn/);
   await tab('model');
+  await page.waitForSelector('#view canvas.hl-model-canvas');
+  // Readable at 512 tokens: each thumbnail is scaled to its head, so its strongest 1% of cells are near full colour.
+  const faint = await page.evaluate(() => {
+    const { view, result } = window.headlight;
+    const c = document.querySelector('#view canvas.hl-model-canvas'), r = c.getBoundingClientRect(), k = c.width / r.width;
+    const ctx = c.getContext('2d'), s = view.size(), out = [];
+    const palette = ['#0072B2', '#E69F00', '#009E73', '#CC79A7'];
+    for (let l = 0; l < result.layers; ++l) for (let h = 0; h < result.heads_per_layer; ++h) {
+      const m = view.thumbCenter(l, h);
+      const x0 = Math.round((m.x - r.left - s / 2 + 4) * k), y0 = Math.round((m.y - r.top - s / 2 + 4) * k), w = Math.round((s - 8) * k);
+      const px = ctx.getImageData(x0, y0, w, w).data, want = [1, 3, 5].map((i) => parseInt(palette[h].slice(i, i + 2), 16));
+      // How far the 99th-percentile pixel goes from white (0) to the head's colour (1).
+      const span = want.reduce((t, v) => t + (255 - v), 0), far = [];
+      for (let i = 0; i < px.length; i += 4) far.push((765 - px[i] - px[i + 1] - px[i + 2]) / span);
+      far.sort((a, b) => a - b);
+      const q = far[Math.floor(0.99 * (far.length - 1))];
+      // Scaled by √weight alone this was 0.10–0.32 on every head; per-head scaling measured 0.50 and up (the 128 pooled
+      // cells drawn into fewer pixels blend the strongest with their neighbours, hence not 1).
+      if (q < 0.45) out.push(`layer ${l} head ${h}: ${q.toFixed(2)}`);
+    }
+    return out;
+  });
+  assert.deepEqual(faint, [], 'thumbnails that stay near white');
+  assert.match(await page.textContent('#view .hl-model-caption'), /scaled to its own head/);
   await tab('matrix');
   await tab('head');
   // Typing past the cut changes nothing the model sees: no run at all, the drawing holds.
@@ -353,6 +377,9 @@ test('readable on a phone width', async () => {
   const phone = await openScene(env.browser, env.url, 'phone');
   const overflow = await phone.evaluate(() => document.querySelector('.inputs').scrollWidth <= window.innerWidth);
   assert.ok(overflow, 'inputs fit the phone width');
+  // The first screen shows the drawing: the head view's first rows are above the fold.
+  const top = await phone.evaluate(() => document.querySelector('#view svg.hl-head-svg').getBoundingClientRect().top);
+  assert.ok(top < 844 - 60, `the head view starts at ${top} px of 844`);
   await shootScene(phone, 'phone');
   // No view makes the page scroll sideways: wide drawings scroll inside their own box.
   for (const v of ['head', 'model', 'neuron', 'matrix', 'patterns', 'layers', 'headmap']) {
@@ -458,6 +485,17 @@ test('SVG and PNG exports of the view: valid, non-empty, with the legend and the
     assert.ok(readFileSync(await dl.path(), 'utf8').includes('<image'), `${v}: its canvas is in the SVG`);
   }
   await tab('head');
+});
+
+test('at 1280×720 the inputs are compact: the drawing starts in the top half, the tooltip beside it', async () => {
+  const desk = await openPage(env.browser, env.url, { width: 1280, height: 720 });
+  const box = await desk.evaluate(() => {
+    const r = document.querySelector('#view svg.hl-head-svg').getBoundingClientRect();
+    return { top: r.top, width: r.width, view: document.querySelector('#view').getBoundingClientRect().width };
+  });
+  assert.ok(box.top < 400, `the drawing starts at ${box.top} px`);
+  assert.ok(box.width > 0.6 * box.view, `the drawing is ${box.width} of ${box.view} px wide`);
+  await desk.close();
 });
 
 test('the view tabs work from the keyboard: one Tab stop, arrows, Home and End select (WAI-ARIA tabs)', async () => {

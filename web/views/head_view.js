@@ -41,9 +41,9 @@ export function headView(container, data, options = {}) {
   // What can be done, where a person looks first (touch screens cannot hover).
   const touch = typeof matchMedia === 'function' && matchMedia('(hover: none)').matches;
   root.append('p').attr('class', 'hl-head-hint').text(touch
-    ? 'Tap a token to see only its lines and lock it; tap it again to unlock. Head squares: tap to show or hide a head.'
-    : 'Hover a token to see only its lines; click locks it (click again or Escape unlocks). With the drawing focused, ' +
-      '↑/↓ move the lock, ←/→ switch column, Enter locks. Head squares: click shows or hides a head, double-click shows only it.');
+    ? 'Tap a token: only its lines, locked (tap again to unlock). Head squares: tap to show or hide a head.'
+    : 'Hover a token: only its lines. Click locks it (again, or Escape, unlocks); ↑/↓ move the lock, ←/→ switch side, ' +
+      'Enter locks. Head squares: click shows or hides a head, double-click shows only it.');
 
   const stage = root.append('div').attr('class', 'hl-head-stage');
   const canvas = stage.append('canvas').attr('class', 'hl-head-canvas');
@@ -97,7 +97,7 @@ export function headView(container, data, options = {}) {
   }
 
   function layout() {
-    width = Math.max(2 * colW + 160, Math.min(container.clientWidth || 600, 2 * colW + 420));
+    width = Math.max(2 * colW + 160, Math.min(container.clientWidth || 600, 2 * colW + 640));
     x0 = colW + PAD; x1 = width - colW - PAD;
     const height = y(n - 1) + ROW;
     svg.attr('width', width).attr('height', height).attr('viewBox', `0 0 ${width} ${height}`);

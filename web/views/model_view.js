@@ -22,19 +22,27 @@ export function modelView(container, data, options = {}) {
   canvas.tabIndex = 0;
   canvas.setAttribute('role', 'grid');
   root.append(canvas);
+  const caption = document.createElement('p');
+  caption.className = 'hl-model-caption';
+  caption.textContent = 'Each thumbnail is scaled to its own head: white is 0, full colour its strongest 1% of cells ' +
+    '(by √weight). Click one, or use the arrow keys and Enter, to open it in the head view.';
+  root.append(caption);
   container.append(root);
   let size = 0;
 
-  // One thumbnail: a side×side image (the n×n matrix, or its max-pooled cells), white → the head's colour by √weight
-  // (√ keeps weak but real patterns visible).
+  // One thumbnail: a side×side image (the n×n matrix, or its max-pooled cells), white → the head's colour by
+  // √(weight / q), q the thumbnail's 99th-percentile cell: its strongest 1% of cells are full colour. Scaled per head,
+  // so that long texts (where every weight is small: at 512 tokens most thumbnails were near white) stay readable, and
+  // by a percentile, as one strong cell ([CLS] → [CLS]) would otherwise set the scale; √ keeps weak patterns visible.
   let side = 0;
   function thumbnail(l, h) {
     const { side: s, values: m } = headThumbnail(data, l, h);
     side = s;
     const img = new ImageData(s, s);
     const rgb = hexRgb(headColour(h));
+    const scale = 1 / percentile99(m);
     for (let k = 0; k < m.length; ++k) {
-      const v = Math.sqrt(Math.max(0, Math.min(1, m[k])));
+      const v = Math.sqrt(Math.max(0, Math.min(1, m[k] * scale)));
       img.data[4 * k] = 255 + (rgb[0] - 255) * v;
       img.data[4 * k + 1] = 255 + (rgb[1] - 255) * v;
       img.data[4 * k + 2] = 255 + (rgb[2] - 255) * v;
@@ -145,4 +153,17 @@ export function modelView(container, data, options = {}) {
 }
 
 const clamp = (v, k) => Math.max(0, Math.min(k - 1, v));
+
+// The 99th percentile of the values m (≥ 0), to 1/256 of their largest, from a histogram; 1 for an all-zero m.
+function percentile99(m) {
+  let top = 0;
+  for (let k = 0; k < m.length; ++k) if (m[k] > top) top = m[k];
+  if (!(top > 0)) return 1;
+  const bins = new Uint32Array(256);
+  for (let k = 0; k < m.length; ++k) bins[Math.min(255, Math.floor((Math.max(0, m[k]) / top) * 256))] += 1;
+  const rank = Math.ceil(0.99 * m.length);
+  let b = 0;
+  for (let seen = 0; b < 255 && (seen += bins[b]) < rank; ++b);
+  return ((b + 1) / 256) * top;
+}
 const hexRgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
