@@ -34,7 +34,7 @@ export function headView(container, data, options = {}) {
   const squares = bar.append('div').attr('class', 'hl-head-squares').attr('role', 'group').attr('aria-label', 'heads');
   bar.append('button').attr('class', 'hl-head-all').text('all').on('click', () => { opt.selectedHeads = d3.range(A); changed(); });
   bar.append('button').attr('class', 'hl-head-none').text('none').on('click', () => { opt.selectedHeads = []; changed(); });
-  const filterGroup = bar.append('div').attr('class', 'hl-head-filter').attr('role', 'radiogroup').attr('aria-label', 'sentence filter');
+  const filterGroup = bar.append('div').attr('class', 'hl-head-filter').attr('role', 'group').attr('aria-label', 'sentence filter');
   filterGroup.selectAll('button').data(FILTERS).join('button').attr('data-filter', (d) => d[0]).text((d) => d[1])
     .on('click', (e, d) => { opt.filter = d[0]; changed(); });
   const info = bar.append('span').attr('class', 'hl-head-info');
@@ -191,7 +191,7 @@ export function headView(container, data, options = {}) {
       .classed('hl-locked', (t, i) => opt.locked?.side === 'right' && opt.locked.index === i);
     layerSelect.property('value', opt.layer);
     squares.selectAll('button').classed('hl-off', (h) => !opt.selectedHeads.includes(h)).attr('aria-pressed', (h) => opt.selectedHeads.includes(h));
-    filterGroup.selectAll('button').attr('aria-checked', (d) => d[0] === opt.filter).classed('hl-on', (d) => d[0] === opt.filter);
+    filterGroup.selectAll('button').attr('aria-pressed', (d) => d[0] === opt.filter).classed('hl-on', (d) => d[0] === opt.filter);
     info.text(threshold > 0 ? `lines below ${threshold} not drawn` : '');
     tooltip(focus, lines);
   }
@@ -206,8 +206,10 @@ export function headView(container, data, options = {}) {
     tip.append('div').attr('class', 'hl-tooltip-title').text(`${focus.side === 'left' ? 'from' : 'to'} “${t.text}”${at(focus.index)} (layer ${opt.layer})`);
     const rows = tip.append('table').selectAll('tr').data(byToken).join('tr');
     rows.append('td').text((d) => `${focus.side === 'left' ? '→ ' : '← '}${tokens[d.k].text}${at(d.k)}`);
+    // A swatch in the head's colour, the text in ink: several head colours are too light to read as text on white.
     rows.append('td').selectAll('span').data((d) => d.ls).join('span').attr('class', 'hl-tip-w')
-      .style('color', (l) => headColour(l.h)).text((l) => `H${l.h} ${l.w.toFixed(3)}`);
+      .call((w) => w.append('span').attr('class', 'hl-tip-swatch').attr('aria-hidden', 'true').style('background', (l) => headColour(l.h)))
+      .call((w) => w.append('span').text((l) => `H${l.h} ${l.w.toFixed(3)}`));
     // Beside the drawing where the page leaves room (it covers no lines there), else over the side it does not explain.
     const beside = (container.clientWidth || 0) - width >= 280;
     const top = beside ? Math.max(0, y(focus.index) - 10) : y(focus.index) + 12;
