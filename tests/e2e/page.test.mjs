@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { openPage, root, start, typeText } from './browser.mjs';
+import { goTo, openPage, root, start, typeText } from './browser.mjs';
 import { openScene, shootScene, showScene } from './scenes.mjs';
 
 const VIG = ['I went to the store.', 'At the store, I bought fresh strawberries.'];
@@ -389,6 +389,33 @@ test('readable on a phone width', async () => {
     assert.ok(w[0] <= w[1], `${v} view: the page is ${w[0]} px wide in a ${w[1]} px viewport`);
   }
   await phone.close();
+});
+
+test('on a touch screen a tap locks the token tapped, and the page does not scroll away from it', async () => {
+  const ctx = await env.browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  const phone = await ctx.newPage();
+  await goTo(phone, env.url);
+  assert.match(await phone.textContent('#view .hl-head-hint'), /^Tap a token/);
+  // Before the fix, tapping left token 12 locked token 11 and scrolled the page 19 px; token 17 locked nothing.
+  let unlocked = null;
+  for (const [side, k] of [['left', 2], ['left', 12], ['right', 5], ['right', 5], ['left', 17]]) {
+    const el = phone.locator(`#view .hl-token-${side} >> nth=${k}`);
+    await el.scrollIntoViewIfNeeded();
+    const box = await el.boundingBox(), before = await phone.evaluate(() => scrollY);
+    await phone.touchscreen.tap(box.x + box.width / 2, box.y + box.height / 2);
+    await phone.waitForTimeout(200);
+    const locked = await phone.evaluate(() => window.headlight.view.state().locked);
+    const want = unlocked === `${side}${k}` ? null : { side, index: k };
+    assert.deepEqual(locked, want, `${side} token ${k}`);
+    unlocked = want ? `${side}${k}` : null;
+    assert.equal(await phone.evaluate(() => scrollY), before, `${side} token ${k}: the page scrolled`);
+    if (want) {  // the weights show in a sheet on the other half of the window from the token
+      const sheet = await phone.evaluate(() => document.querySelector('#view .hl-tooltip').getBoundingClientRect());
+      const row = await el.boundingBox();
+      assert.ok(sheet.bottom <= row.y || sheet.top >= row.y + row.height, `${side} token ${k}: the sheet covers it`);
+    }
+  }
+  await ctx.close();
 });
 
 test('without the isolation headers the page runs the single-thread build', async () => {

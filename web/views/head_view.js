@@ -23,6 +23,7 @@ export function headView(container, data, options = {}) {
   let n = 0, L = 0, A = 0, tokens = [];
   const opt = { layer: 0, selectedHeads: d3.range(data.heads_per_layer), filter: 'all', threshold: 0, locked: null, onChange: () => {}, ...options };
   let hover = null;   // {side: 'left' | 'right', index}
+  let touchAt = null;  // where the current touch started
   let at = () => '';  // token k's position, for tooltips, where its text occurs more than once
   let drawn = { lines: 0, mode: 'svg', threshold: 0 };
 
@@ -64,9 +65,16 @@ export function headView(container, data, options = {}) {
     .join((enter) => enter.append('g')
       .on('mouseenter', (e, t) => { hover = { side, index: t.index }; render(); })
       .on('mouseleave', () => { hover = null; render(); })
-      .on('click', (e, t) => {
-        opt.locked = opt.locked && opt.locked.side === side && opt.locked.index === t.index ? null : { side, index: t.index };
-        changed();
+      .on('click', (e, t) => toggleLock(side, t.index))
+      // A tap locks at once: the browser's emulated mouse events came late and after focusing the (tall) drawing, which
+      // scrolled the page, so the click landed on another token or outside. A touch that moved is a scroll, not a tap.
+      .on('touchstart', (e) => { const p = e.changedTouches[0]; touchAt = { x: p.clientX, y: p.clientY }; })
+      .on('touchend', (e, t) => {
+        const p = e.changedTouches[0];
+        if (!touchAt || Math.hypot(p.clientX - touchAt.x, p.clientY - touchAt.y) > 10) return;
+        e.preventDefault();  // no emulated mousedown, focus or click
+        hover = null;
+        toggleLock(side, t.index);
       })
       .call((row) => { row.append('rect').attr('class', 'hl-token-bg'); row.append('text'); }))
     .attr('class', (t) => `hl-token hl-token-${side}${t.segment === 1 ? ' hl-seg-b' : ''}`)
@@ -210,12 +218,16 @@ export function headView(container, data, options = {}) {
     rows.append('td').selectAll('span').data((d) => d.ls).join('span').attr('class', 'hl-tip-w')
       .call((w) => w.append('span').attr('class', 'hl-tip-swatch').attr('aria-hidden', 'true').style('background', (l) => headColour(l.h)))
       .call((w) => w.append('span').text((l) => `H${l.h} ${l.w.toFixed(3)}`));
-    // Beside the drawing where the page leaves room (it covers no lines there), else over the side it does not explain.
+    // Beside the drawing where the page leaves room (it covers no lines there), else a sheet fixed to the bottom of the
+    // window: inside the drawing it covered the lines it explains, and below the page's end it grew the page, which
+    // scrolled a phone's view away from the tapped token.
+    // The sheet takes the half of the window the token is not in.
     const beside = (container.clientWidth || 0) - width >= 280;
-    const top = beside ? Math.max(0, y(focus.index) - 10) : y(focus.index) + 12;
-    tip.style('display', null).style('top', `${top + stage.node().offsetTop}px`)
-      .style('left', `${beside ? width + 16 : focus.side === 'left' ? colW + 20 : Math.max(0, width - colW - 260)}px`)
-      .classed('hl-beside', beside);
+    const rowY = svg.node().getBoundingClientRect().top + y(focus.index);
+    tip.style('display', null).classed('hl-beside', beside).classed('hl-sheet', !beside)
+      .classed('hl-sheet-top', !beside && rowY > (window.innerHeight || 0) / 2)
+      .style('top', beside ? `${Math.max(0, y(focus.index) - 10) + stage.node().offsetTop}px` : null)
+      .style('left', beside ? `${width + 16}px` : null);
   }
 
   // Keyboard: arrow up/down move the locked token, left/right switch column, Enter locks or unlocks the token last
@@ -235,6 +247,11 @@ export function headView(container, data, options = {}) {
     opt.locked = next === 'unlock' ? null : next;
     changed();
   });
+
+  function toggleLock(side, index) {
+    opt.locked = opt.locked && opt.locked.side === side && opt.locked.index === index ? null : { side, index };
+    changed();
+  }
 
   function changed() {
     render();
