@@ -131,7 +131,7 @@ Status Linear::Init(size_t in, size_t out, size_t y_stride, const float* w_f32, 
     std::vector<float> slice;
     for (size_t k0 = 0; k0 < in; k0 += kF32BlockK) {
       const size_t k = std::min(kF32BlockK, in - k0);
-      slice.resize(out * k);
+      slice.resize(out * k + kWeightSlackBytes / sizeof(float));  // XNNPACK may read past its inputs
       for (size_t o = 0; o < out; ++o) std::copy(w_f32 + o * in + k0, w_f32 + o * in + k0 + k, slice.begin() + o * k);
       xnn_operator_t op = nullptr;
       s = xnn_create_fully_connected_nc_f32(k, out, in, k0 == 0 ? y_stride : out, slice.data(), k0 == 0 ? bias : nullptr, -kInf,
