@@ -12,6 +12,7 @@ import { fromQuery, toQuery } from './page/share.js';
 import { download, svgToPng, viewToSvg } from './page/export.js';
 import { makeSnapshot, snapshotText } from './page/snapshot.js';
 import { standaloneHtml } from './page/standalone.js';
+import { listMove } from './views/keys.js';
 import { headColour } from './views/palette.js';
 import { ANALYSIS_VIEWS, mountViews } from './views/mount.js';
 
@@ -123,8 +124,7 @@ function syncTabs() {
 
 function tabKeys(e) {
   const tabs = [...document.querySelectorAll('nav.views [role=tab]')], i = tabs.indexOf(e.target);
-  const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
-  const j = e.key === 'Home' ? 0 : e.key === 'End' ? tabs.length - 1 : step ? (i + step + tabs.length) % tabs.length : -1;
+  const j = listMove(e.key, i, tabs.length, { axis: 'horizontal', wrap: true });
   if (i < 0 || j < 0) return;
   e.preventDefault();
   selectView(tabs[j].dataset.view);

@@ -4,6 +4,7 @@ import * as d3 from '../vendor/d3.js';
 import { layerProfile } from '../data/patterns.js';
 import { headColour } from './palette.js';
 import { helpBox } from './help.js';
+import { listMove } from './keys.js';
 
 const CHARTS = [['cls', 'to [CLS]'], ['sep', 'to [SEP]'], ['punct', 'to . and ,'], ['previous', 'to the previous token'],
   ['next', 'to the next token'], ['self', 'to itself']];
@@ -93,8 +94,7 @@ function keyboard(g) {
       e.target.dispatchEvent(new MouseEvent('click', { bubbles: true }));
       return;
     }
-    const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[e.key];
-    const j = e.key === 'Home' ? 0 : e.key === 'End' ? list.length - 1 : step ? Math.max(0, Math.min(list.length - 1, i + step)) : -1;
+    const j = listMove(e.key, i, list.length);
     if (j < 0) return;
     e.preventDefault();
     rove(list, j);

@@ -2,6 +2,7 @@
 import * as d3 from '../vendor/d3.js';
 import { measureText, placeTip, truncateLabel } from './labels.js';
 import { headRows, headVectors, valueCount } from '../data/attention_data.js';
+import { listMove } from './keys.js';
 
 // Labels are SVG text in this font; the same string measures them (canvas measureText), so the column fits its longest label.
 const FONT_PX = 12;
@@ -35,14 +36,9 @@ export function neuronView(container, data, options = {}) {
   bodySvg.on('keydown', (ev) => {
     const d = ev.target.__data__;
     if (!d || d.kind !== 'label') return;
-    const n = data.n;
-    let to = null;
-    if (ev.key === 'ArrowDown') to = Math.min(n - 1, d.j + 1);
-    else if (ev.key === 'ArrowUp') to = Math.max(0, d.j - 1);
-    else if (ev.key === 'Home') to = 0;
-    else if (ev.key === 'End') to = n - 1;
-    else if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); select(d.j); return; }
-    if (to === null) return;
+    if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); select(d.j); return; }
+    const to = listMove(ev.key, d.j, data.n, { axis: 'vertical' });
+    if (to < 0) return;
     ev.preventDefault();
     setFocusRow(to);
     rows.labelG.filter((e) => e.j === to).node().focus();
