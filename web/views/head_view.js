@@ -218,10 +218,9 @@ export function headView(container, data, options = {}) {
     rows.append('td').selectAll('span').data((d) => d.ls).join('span').attr('class', 'hl-tip-w')
       .call((w) => w.append('span').attr('class', 'hl-tip-swatch').attr('aria-hidden', 'true').style('background', (l) => headColour(l.h)))
       .call((w) => w.append('span').text((l) => `H${l.h} ${l.w.toFixed(3)}`));
-    // Beside the drawing where the page leaves room (it covers no lines there), else a sheet fixed to the bottom of the
-    // window: inside the drawing it covered the lines it explains, and below the page's end it grew the page, which
-    // scrolled a phone's view away from the tapped token.
-    // The sheet takes the half of the window the token is not in.
+    // Beside the drawing where the page leaves room (it covers no lines there), else a sheet fixed to the half of the
+    // window the token is not in: inside the drawing it covered the lines it explains, and below the page's end it grew
+    // the page, which scrolled a phone's view away from the tapped token.
     const beside = (container.clientWidth || 0) - width >= 280;
     const rowY = svg.node().getBoundingClientRect().top + y(focus.index);
     tip.style('display', null).classed('hl-beside', beside).classed('hl-sheet', !beside)
