@@ -74,7 +74,7 @@ else()
   target_link_libraries(hl-convert PRIVATE headlight_engine)
   add_executable(hl-run tools/run/main.cpp)
   target_link_libraries(hl-run PRIVATE headlight_engine)
-  add_executable(hl-analyze tools/analysis/main.cpp)  # wrapper script: tools/analyze
+  add_executable(hl-analyze tools/analysis/main.cpp tools/analysis/texts.cpp tools/analysis/syntax.cpp)  # tools/analyze
   target_link_libraries(hl-analyze PRIVATE headlight_engine)
 endif()
 

@@ -64,6 +64,35 @@ assert per[H]["other_sentence"] == ""  # NaN: text 1 has no B
 print("analyze_cli: files ok")
 PY
 
+# --syntax over the first 30 sentences of the committed treebank
+treebank="$(dirname "${BASH_SOURCE[0]}")/../../web/data/ud-english-ewt/en_ewt-ud-dev.conllu"
+summary=$("$analyze" "$work/tiny.hlm" --syntax --treebank "$treebank" --sentences 30 --out "$work/syntax")
+echo "$summary"
+[[ "$summary" == "hl-analyze: 30 sentences"*"all relations: best head"* ]] || { echo "unexpected summary line"; exit 1; }
+/usr/bin/python3 - "$work/syntax" <<'PY'
+import csv, json, sys
+out = sys.argv[1]
+s = json.load(open(f"{out}/syntax.json"))
+H = s["layers"] * s["heads_per_layer"]
+rel = s["relations"]
+assert s["sentences"] == 30 and rel[0]["relation"] == "all" and rel[0]["clark"] is None
+assert rel[0]["arcs"] == s["arcs"] == sum(r["arcs"] for r in rel[1:]) > 300
+assert [r["arcs"] for r in rel[1:]] == sorted((r["arcs"] for r in rel[1:]), reverse=True)
+assert s["words"] == s["arcs"] + s["skipped_arcs"] + 30  # every word but the 30 roots heads an arc
+names = {r["relation"]: r for r in rel}
+assert names["obj"]["clark"] == "dobj" and names["case"]["clark"] == "pobj" and names["case"]["clark_reversed"]
+for r in rel:
+    for d in ("dependent_to_head", "head_to_dependent"):
+        x = r[d]
+        assert len(x["accuracy"]) == H and x["best"]["accuracy"] == max(x["accuracy"])
+        assert x["accuracy"].index(max(x["accuracy"])) == x["best"]["layer"] * s["heads_per_layer"] + x["best"]["head"]
+        assert x["baseline"]["offset"] in (-3, -2, -1, 1, 2, 3) and 0 <= x["baseline"]["accuracy"] <= 1
+rows = list(csv.DictReader(open(f"{out}/syntax.csv")))
+assert len(rows) == 2 * len(rel) and rows[0]["relation"] == "all" and rows[1]["direction"] == "head_to_dependent"
+assert abs(float(rows[0]["accuracy"]) - rel[0]["dependent_to_head"]["best"]["accuracy"]) < 1e-6
+print("analyze_cli: syntax ok")
+PY
+
 # errors: exit status and a message naming the problem
 expect_fail() {  # expect_fail STATUS TEXT command...
   local want=$1 text=$2; shift 2
@@ -82,5 +111,8 @@ expect_fail 1 "not a usable Headlight model" "$analyze" "$work/pairs.tsv" "$work
 expect_fail 1 "truncated" "$analyze" "$work/truncated.hlm" "$work/pairs.tsv" --out "$work/e"
 expect_fail 2 "--out" "$analyze" "$work/tiny.hlm" "$work/pairs.tsv"
 expect_fail 2 "--max-tokens" "$analyze" "$work/tiny.hlm" "$work/pairs.tsv" --out "$work/e" --max-tokens -3
+expect_fail 2 "--syntax needs" "$analyze" "$work/tiny.hlm" --syntax --out "$work/e"
+printf '1\tthe\tthe\tDET\tDT\t_\t2\tdet\t_\t_\n2\tcat\n' > "$work/bad.conllu"
+expect_fail 1 "treebank line 2: 2 TAB-separated fields" "$analyze" "$work/tiny.hlm" --syntax --treebank "$work/bad.conllu" --out "$work/e"
 [ ! -e "$work/e" ] || { echo "a failed run left $work/e behind"; exit 1; }
 echo "analyze_cli: errors ok"

@@ -138,7 +138,12 @@ void SyntaxTable::Add(const float* attention, size_t n, const std::vector<int32_
     if (w >= 0) has_token[w] = true;
   ++sentences_;
   words_ += static_cast<int64_t>(words);
-  for (size_t w = 0; w < words; ++w) unaligned_words_ += !has_token[w];
+  for (size_t w = 0; w < words; ++w) {
+    if (has_token[w]) continue;
+    ++unaligned_words_;
+    if (unaligned_examples_.size() < 20)
+      unaligned_examples_.push_back({{"sentence", s.id}, {"word", w}, {"form", s.words[w].form}});
+  }
   for (size_t d = 0; d < words; ++d) {
     const TreebankWord& word = s.words[d];
     if (word.head == 0) continue;  // the root has no head word
@@ -173,7 +178,8 @@ nlohmann::json SyntaxTable::Json() const {
     }
     rel.push_back(std::move(r));
   }
-  return {{"sentences", sentences_}, {"words", words_}, {"unaligned_words", unaligned_words_}, {"arcs", all_.arcs},
+  return {{"sentences", sentences_}, {"words", words_}, {"unaligned_words", unaligned_words_},
+          {"unaligned_examples", unaligned_examples_}, {"arcs", all_.arcs},
           {"skipped_arcs", skipped_arcs_}, {"layers", layers_}, {"heads_per_layer", heads_per_layer_},
           {"relations", rel}};
 }

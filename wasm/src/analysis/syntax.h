@@ -53,7 +53,8 @@ class SyntaxTable {
   const RelationCounts& all() const { return all_; }
   const std::map<std::string, RelationCounts>& relations() const { return relations_; }
 
-  // {"sentences","words","unaligned_words","arcs","skipped_arcs","layers","heads_per_layer","relations": [ "all" first,
+  // {"sentences","words","unaligned_words","unaligned_examples": [{"sentence","word","form"}] (the first 20: words the
+  //  tokenizer dropped, or truncation cut),"arcs","skipped_arcs","layers","heads_per_layer","relations": [ "all" first,
   //  then by arcs, most first: {"relation","clark","clark_reversed","arcs","dependent_to_head" / "head_to_dependent":
   //  {"accuracy": [L·A], "best": {"layer","head","accuracy"}, "baseline": {"offset","accuracy"}}} ]}
   nlohmann::json Json() const;
@@ -68,6 +69,7 @@ class SyntaxTable {
   RelationCounts all_;
   std::map<std::string, RelationCounts> relations_;
   int64_t sentences_ = 0, words_ = 0, unaligned_words_ = 0, skipped_arcs_ = 0;
+  nlohmann::json unaligned_examples_ = nlohmann::json::array();  // the first kUnalignedExamples words without tokens
 };
 
 }  // namespace hl
