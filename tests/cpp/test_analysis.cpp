@@ -567,7 +567,7 @@ int32_t LoadTiny() {
 
 int32_t Run(int32_t model, const std::string& a, const std::string& b) {
   int32_t result = 0;
-  REQUIRE(hl_run(model, a.data(), a.size(), b.data(), b.size(), b.empty() ? 0 : 1, 1, 0, &result) == HL_STATUS_OK);
+  REQUIRE(hl_run(model, a.data(), a.size(), b.data(), b.size(), b.empty() ? 0 : 1, 1, 0, 0, &result) == HL_STATUS_OK);
   return result;
 }
 
@@ -585,10 +585,10 @@ TEST_CASE("C API: hl_result_stats matches the C++ statistics", "[analysis]") {
   const int32_t result = Run(model, "The cat sat on the mat, and the cat slept.", "The strawberries were fresh.");
   const char* js;
   size_t len;
-  REQUIRE(hl_result_stats(result, &js, &len) == HL_STATUS_OK);
+  REQUIRE(hl_result_stats(result, HL_WEIGHTING_ATTENTION, &js, &len) == HL_STATUS_OK);
   const nlohmann::json st = Json(js, len);
   const char* js2;
-  REQUIRE(hl_result_stats(result, &js2, &len) == HL_STATUS_OK);
+  REQUIRE(hl_result_stats(result, HL_WEIGHTING_ATTENTION, &js2, &len) == HL_STATUS_OK);
   CHECK(js2 == js);  // computed once, kept with the result
 
   const void* p;
@@ -654,7 +654,7 @@ TEST_CASE("C API: hl_result_stats matches the C++ statistics", "[analysis]") {
   const int32_t ids[] = {101, 1996, 4937, 102, 1996, 102}, types[] = {0, 0, 0, 0, 1, 1};
   int32_t r2 = 0;
   REQUIRE(hl_run_ids(model, ids, types, 6, 1, &r2) == HL_STATUS_OK);
-  REQUIRE(hl_result_stats(r2, &js, &len) == HL_STATUS_OK);
+  REQUIRE(hl_result_stats(r2, HL_WEIGHTING_ATTENTION, &js, &len) == HL_STATUS_OK);
   const nlohmann::json st2 = Json(js, len);
   CHECK(st2["per_head"][0]["other_sentence_count"] == 2);  // "the" (1996) in A and in B
   CHECK(st2["per_head"][0]["identical"].is_null());
@@ -662,7 +662,7 @@ TEST_CASE("C API: hl_result_stats matches the C++ statistics", "[analysis]") {
 
   REQUIRE(hl_result_free(result) == HL_STATUS_OK);
   REQUIRE(hl_result_free(r2) == HL_STATUS_OK);
-  CHECK(hl_result_stats(result, &js, &len) == HL_STATUS_INVALID_ARGUMENT);
+  CHECK(hl_result_stats(result, HL_WEIGHTING_ATTENTION, &js, &len) == HL_STATUS_INVALID_ARGUMENT);
   CHECK(std::string(hl_last_error()).find("unknown result handle") != std::string::npos);
   REQUIRE(hl_model_free(model) == HL_STATUS_OK);
 }

@@ -37,7 +37,7 @@ TEST_CASE("C API: bad input gives a status and a message", "[api]") {
   REQUIRE(LoadBytes(junk, &model) == HL_STATUS_BAD_MODEL);
   REQUIRE(std::string(hl_last_error()).find("magic") != std::string::npos);
   int32_t result = 0;
-  REQUIRE(hl_run(12345, "a", 1, nullptr, 0, 0, 5, 0, &result) == HL_STATUS_INVALID_ARGUMENT);
+  REQUIRE(hl_run(12345, "a", 1, nullptr, 0, 0, 5, 0, 0, &result) == HL_STATUS_INVALID_ARGUMENT);
   REQUIRE(std::string(hl_last_error()).find("unknown model handle") != std::string::npos);
   REQUIRE(hl_result_free(999) == HL_STATUS_INVALID_ARGUMENT);
   REQUIRE(hl_model_free(999) == HL_STATUS_INVALID_ARGUMENT);
@@ -55,7 +55,7 @@ TEST_CASE("C API: convert, load, run a pair, read every field", "[api]") {
 
   const std::string a = "I went to the [MASK].", b = "At the store, I bought fresh <b>strawberries</b>.";
   int32_t result = 0;
-  REQUIRE(hl_run(model, a.data(), a.size(), b.data(), b.size(), 1, 3, 0, &result) == HL_STATUS_OK);
+  REQUIRE(hl_run(model, a.data(), a.size(), b.data(), b.size(), 1, 3, 0, 0, &result) == HL_STATUS_OK);
   const void* p;
   size_t nbytes;
   REQUIRE(hl_result_get(result, HL_FIELD_SUMMARY_JSON, &p, &nbytes) == HL_STATUS_OK);
@@ -137,11 +137,11 @@ TEST_CASE("C API: a stepped run with the caller's attention equals hl_run; the m
   const std::string a = "The cat sat on the [MASK].", b = "It was tired.";
 
   int32_t want = 0;
-  REQUIRE(hl_run(model, a.data(), a.size(), b.data(), b.size(), 1, 3, 0, &want) == HL_STATUS_OK);
+  REQUIRE(hl_run(model, a.data(), a.size(), b.data(), b.size(), 1, 3, 0, 0, &want) == HL_STATUS_OK);
   int32_t step = 0;
-  REQUIRE(hl_step_begin(model, a.data(), a.size(), b.data(), b.size(), 1, 3, 0, &step) == HL_STATUS_OK);
+  REQUIRE(hl_step_begin(model, a.data(), a.size(), b.data(), b.size(), 1, 3, 0, 0, &step) == HL_STATUS_OK);
   int32_t other = 0;
-  REQUIRE(hl_run(model, "x", 1, nullptr, 0, 0, 1, 0, &other) == HL_STATUS_INVALID_ARGUMENT);
+  REQUIRE(hl_run(model, "x", 1, nullptr, 0, 0, 1, 0, 0, &other) == HL_STATUS_INVALID_ARGUMENT);
   REQUIRE(std::string(hl_last_error()).find("stepped run") != std::string::npos);
   int32_t got = 0;
   for (int l = 0; got == 0; ++l) {
@@ -173,11 +173,11 @@ TEST_CASE("C API: a stepped run with the caller's attention equals hl_run; the m
   REQUIRE(hl_result_free(want) == HL_STATUS_OK);
 
   // An abandoned step frees the model for other runs; a model freed with a step open takes the step with it.
-  REQUIRE(hl_step_begin(model, a.data(), a.size(), nullptr, 0, 0, 3, 0, &step) == HL_STATUS_OK);
+  REQUIRE(hl_step_begin(model, a.data(), a.size(), nullptr, 0, 0, 3, 0, 0, &step) == HL_STATUS_OK);
   REQUIRE(hl_step_free(step) == HL_STATUS_OK);
-  REQUIRE(hl_run(model, "x", 1, nullptr, 0, 0, 1, 0, &other) == HL_STATUS_OK);
+  REQUIRE(hl_run(model, "x", 1, nullptr, 0, 0, 1, 0, 0, &other) == HL_STATUS_OK);
   REQUIRE(hl_result_free(other) == HL_STATUS_OK);
-  REQUIRE(hl_step_begin(model, a.data(), a.size(), nullptr, 0, 0, 3, 0, &step) == HL_STATUS_OK);
+  REQUIRE(hl_step_begin(model, a.data(), a.size(), nullptr, 0, 0, 3, 0, 0, &step) == HL_STATUS_OK);
   REQUIRE(hl_model_free(model) == HL_STATUS_OK);
   int32_t none = 0;
   REQUIRE(hl_step_next(step, 0, &none) == HL_STATUS_INVALID_ARGUMENT);
@@ -207,7 +207,7 @@ TEST_CASE("C API: hl_tokenize gives hl_run's tokens and cut without running; a s
     REQUIRE(hl_tokenize(model, a.data(), a.size(), b.data(), b.size(), 1, max_tokens, &json, &length) == HL_STATUS_OK);
     const auto got = nlohmann::json::parse(std::string(json, length));
     int32_t run = 0;
-    REQUIRE(hl_run(model, a.data(), a.size(), b.data(), b.size(), 1, 3, max_tokens, &run) == HL_STATUS_OK);
+    REQUIRE(hl_run(model, a.data(), a.size(), b.data(), b.size(), 1, 3, max_tokens, 0, &run) == HL_STATUS_OK);
     const auto want = SummaryOf(run);
     CHECK(got["n"] == want["n"]);
     CHECK(got["tokens"] == want["tokens"]);
@@ -216,7 +216,7 @@ TEST_CASE("C API: hl_tokenize gives hl_run's tokens and cut without running; a s
     if (max_tokens) CHECK(got["n"] == max_tokens);
 
     int32_t step = 0, stepped = 0;
-    REQUIRE(hl_step_begin(model, a.data(), a.size(), b.data(), b.size(), 1, 3, max_tokens, &step) == HL_STATUS_OK);
+    REQUIRE(hl_step_begin(model, a.data(), a.size(), b.data(), b.size(), 1, 3, max_tokens, 0, &step) == HL_STATUS_OK);
     while (stepped == 0) REQUIRE(hl_step_next(step, 1, &stepped) == HL_STATUS_OK);
     for (int32_t field : {HL_FIELD_ATTENTION, HL_FIELD_QUERIES, HL_FIELD_KEYS, HL_FIELD_HIDDEN})
       CHECK(Field(stepped, field) == Field(run, field));  // the same functions in the same order: bit for bit
@@ -243,7 +243,7 @@ TEST_CASE("C API: a DistilBERT model (no token types) runs pairs and ids; segmen
 
   const std::string a = "The cat sat on the [MASK].", b = "It was tired.";
   int32_t result = 0;
-  REQUIRE(hl_run(model, a.data(), a.size(), b.data(), b.size(), 1, 3, 0, &result) == HL_STATUS_OK);
+  REQUIRE(hl_run(model, a.data(), a.size(), b.data(), b.size(), 1, 3, 0, 0, &result) == HL_STATUS_OK);
   const nlohmann::json pair = SummaryOf(result);
   const auto& tokens = pair["tokens"];
   const size_t n = tokens.size();

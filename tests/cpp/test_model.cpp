@@ -68,8 +68,20 @@ double JensenShannon(const float* p, const float* q, size_t n) {
   return js;
 }
 
+// max |got − want| / max |want|.
+double MaxRelativeDiff(const std::vector<float>& got, const std::vector<float>& want) {
+  REQUIRE(got.size() == want.size());
+  double diff = 0, scale = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    diff = std::max(diff, (double)std::fabs(got[i] - want[i]));
+    scale = std::max(scale, (double)std::fabs(want[i]));
+  }
+  return diff / scale;
+}
+
 struct Fidelity {
   double max_attention_diff = 0, max_qk_rel = 0;
+  double max_norms_rel = 0, max_summed_rel = 0;  // value norms, ‖Σ αf‖: max |Δ| / max |reference| of a case
   double hidden_err = 0, hidden_norm = 0;
   double js_sum = 0;
   size_t rows = 0, same_argmax = 0, masks = 0, same_top1 = 0;
@@ -83,9 +95,13 @@ void Compare(hl::BertModel& m, const Reference& ref, Fidelity* f) {
     const Case& cs = ref.cases[k];
     const size_t n = cs.ids.size();
     hl::RunResult r;
-    hl::Status s = m.RunIds(cs.ids.data(), cs.types.data(), n, hl::RunOptions(), &r);
+    hl::RunOptions options;
+    options.value_norms = true;
+    hl::Status s = m.RunIds(cs.ids.data(), cs.types.data(), n, options, &r);
     INFO(s.message());
     REQUIRE(s.ok());
+    f->max_norms_rel = std::max(f->max_norms_rel, MaxRelativeDiff(r.value_norms, ref.get(k, "value_norms")));
+    f->max_summed_rel = std::max(f->max_summed_rel, MaxRelativeDiff(r.norm_summed, ref.get(k, "norm_summed")));
     const std::vector<float> att = ref.get(k, "attention"), hid = ref.get(k, "hidden");
     const std::vector<float> q = ref.get(k, "query"), key = ref.get(k, "key");
     REQUIRE(att.size() == r.attention.size());
@@ -130,11 +146,14 @@ void CheckFidelity(const std::string& name) {
     Fidelity f;
     Compare(*LoadModel(name, Mode::kF32), ref, &f);
     WARN(name << " f32: max|Δattention| " << f.max_attention_diff << ", hidden NMSE " << f.nmse() << ", q/k rel " << f.max_qk_rel
-              << ", MLM top-1 same " << f.same_top1 << "/" << f.masks);
+              << ", MLM top-1 same " << f.same_top1 << "/" << f.masks << ", value norms rel " << f.max_norms_rel
+              << ", ‖Σαf‖ rel " << f.max_summed_rel);
     CHECK(f.max_attention_diff <= 1e-5);  // issue #2's bar
     CHECK(f.nmse() <= 1e-8);              // issue #2's bar
     CHECK(f.max_qk_rel <= 1e-5);
     CHECK(f.same_top1 == f.masks);
+    CHECK(f.max_norms_rel <= 1e-5);   // issue #18's bar for Kobayashi et al.'s norms
+    CHECK(f.max_summed_rel <= 1e-5);
   }
   double int8_js = 0;
   for (Mode mode : {Mode::kInt8, Mode::kInt8F32QK}) {
@@ -142,7 +161,8 @@ void CheckFidelity(const std::string& name) {
     Compare(*LoadModel(name, mode), ref, &f);
     const double argmax_share = (double)f.same_argmax / f.rows, top1_share = (double)f.same_top1 / f.masks;
     WARN(name << " " << ModeName(mode) << ": mean row JS " << f.mean_js() << ", most-attended same " << argmax_share << " of "
-              << f.rows << " rows, MLM top-1 same " << top1_share << " of " << f.masks << ", hidden NMSE " << f.nmse());
+              << f.rows << " rows, MLM top-1 same " << top1_share << " of " << f.masks << ", hidden NMSE " << f.nmse()
+              << ", value norms rel " << f.max_norms_rel << ", ‖Σαf‖ rel " << f.max_summed_rel);
     CHECK(f.mean_js() <= 1e-3);     // issue #2's bars
     CHECK(argmax_share >= 0.98);
     CHECK(top1_share >= 0.95);

@@ -7,7 +7,7 @@ import path from 'node:path';
 
 import { nodeEngine } from '../../tools/eval/node_engine.mjs';
 import { BY_STATUS, HeadlightError } from '../../web/engine/errors.js';
-import { FIELD, INT8_GEMM } from '../../web/engine/headlight.js';
+import { COMBINE, FIELD, INT8_GEMM, OUTPUT, WEIGHTING } from '../../web/engine/headlight.js';
 import { root } from './fixtures.mjs';
 
 const read = (rel) => readFileSync(path.join(root, rel), 'utf8');
@@ -18,7 +18,8 @@ function parseHeader(text) {
   const defines = (prefix) => [...text.matchAll(new RegExp(`^#define ${prefix}([A-Z0-9_]+) (\\d+)\\b`, 'gm'))]
     .map((m) => [m[1], Number(m[2])]);
   const functions = [...text.matchAll(/^[a-z][^\n(]*[ *](hl_[a-z0-9_]+)\(/gm)].map((m) => m[1]);
-  return { statuses: defines('HL_STATUS_'), fields: defines('HL_FIELD_'), gemms: defines('HL_INT8_GEMM_'), functions };
+  return { statuses: defines('HL_STATUS_'), fields: defines('HL_FIELD_'), gemms: defines('HL_INT8_GEMM_'),
+    outputs: defines('HL_OUTPUT_'), weightings: defines('HL_WEIGHTING_'), combines: defines('HL_COMBINE_'), functions };
 }
 
 // INVALID_ARGUMENT → InvalidArgument
@@ -76,6 +77,13 @@ test('web/engine/errors.js: BY_STATUS has one error class per status code, in th
 
 test('web/engine/headlight.js: FIELD is the header\'s HL_FIELD_* ids', () => {
   assert.deepEqual({ ...FIELD }, Object.fromEntries(header.fields));
+});
+
+test('web/engine/headlight.js: OUTPUT, WEIGHTING and COMBINE are the header\'s HL_OUTPUT_*, HL_WEIGHTING_*, HL_COMBINE_*', () => {
+  assert.ok(header.outputs.length && header.weightings.length && header.combines.length);
+  assert.deepEqual({ ...OUTPUT }, Object.fromEntries(header.outputs));
+  assert.deepEqual({ ...WEIGHTING }, Object.fromEntries(header.weightings));
+  assert.deepEqual({ ...COMBINE }, Object.fromEntries(header.combines));
 });
 
 test('web/engine/headlight.js: INT8_GEMM is the header\'s HL_INT8_GEMM_* choices', () => {

@@ -153,6 +153,16 @@ def softmax(scores):
 # ----------------------------------------------------------------------------------------------- checkpoint
 
 # Names inside the model, without the "bert." prefix (heads keep their "cls." names).
+def value_norms(probs, v, o_w):
+    """Kobayashi et al. (2020), "Attention is not only a weight": probs [B, A, n, n], v [B, A, n, d] (after bias), o_w
+    [H, A*d] (out, in) -> (norms [B, A, n] = ||f^h(x_j)||, summed [B, n, n] = ||sum_h probs^h_ij f^h(x_j)||), with
+    f^h(x_j) = v^h_j W_O^h: token j's value in head h through the head's columns of the output projection."""
+    A, d = v.shape[1], v.shape[3]
+    w = o_w.view(o_w.shape[0], A, d).permute(1, 2, 0)           # [A, d, H]
+    f = torch.einsum("band,adh->banh", v, w)                    # [B, A, n, H]
+    return f.norm(dim=-1), torch.einsum("baij,bajh->bijh", probs, f).norm(dim=-1)
+
+
 def layer_names(i):
     p = f"encoder.layer.{i}."
     return {
@@ -342,17 +352,17 @@ class BertReference:
         context = torch.matmul(probs, v)                       # [B, A, n, d]
         B, A, n, d = context.shape
         context = context.permute(0, 2, 1, 3).reshape(B, n, A * d)
-        return context, probs, q, k
+        return context, probs, q, k, value_norms(probs, v, w[nm["o_w"]])
 
     def layer(self, i, x, mask_add):
         """One encoder layer: attention -> add & norm -> feed-forward -> add & norm."""
         w, nm, eps = self.w, layer_names(i), self.config.layer_norm_eps
         act = ACTIVATIONS[self.config.hidden_act]
-        context, probs, q, k = self.self_attention(i, x, mask_add)
+        context, probs, q, k, norms = self.self_attention(i, x, mask_add)
         a = layer_norm(x + linear(context, w[nm["o_w"]], w[nm["o_b"]]), w[nm["ln1_g"]], w[nm["ln1_b"]], eps)
         h = act(linear(a, w[nm["ff1_w"]], w[nm["ff1_b"]]))     # [B, n, intermediate]
         out = layer_norm(a + linear(h, w[nm["ff2_w"]], w[nm["ff2_b"]]), w[nm["ln2_g"]], w[nm["ln2_b"]], eps)
-        return out, probs, q, k
+        return out, probs, q, k, norms
 
     def mlm_logits(self, x):
         """Prediction head: transform (dense -> act -> LayerNorm), then decoder tied to word embeddings."""
@@ -370,6 +380,7 @@ class BertReference:
             hidden_states  [B, L+1, n, H]   embeddings, then the output of each layer
             attentions     [B, L, A, n, n]  softmax probabilities (rows sum to 1; padded keys get 0)
             queries, keys  [B, L, A, n, d]  per-head projections after bias, before the 1/sqrt(d) scaling
+            value_norms    [B, L, A, n]     ||f^h(x_j)||, and norm_summed [B, L, n, n] (value_norms above)
             last_hidden    [B, n, H]
             pooled         [B, H]           if the checkpoint has a pooler
             mlm_logits     [B, n, vocab]    if it has an MLM head ([B, len(mlm_positions), vocab] if given)
@@ -385,13 +396,15 @@ class BertReference:
 
         mask_add = self.extended_mask(am)
         x = self.embeddings(ids, tt)
-        hidden, attn, qs, ks = [x], [], [], []
+        hidden, attn, qs, ks, vns, sums = [x], [], [], [], [], []
         for i in range(self.config.num_hidden_layers):
-            x, probs, q, k = self.layer(i, x, mask_add)
+            x, probs, q, k, (vn, summed) = self.layer(i, x, mask_add)
             hidden.append(x)
             attn.append(probs)
             qs.append(q)
             ks.append(k)
+            vns.append(vn)
+            sums.append(summed)
 
         out = {
             "embeddings": hidden[0],
@@ -399,6 +412,8 @@ class BertReference:
             "attentions": torch.stack(attn, dim=1),
             "queries": torch.stack(qs, dim=1),
             "keys": torch.stack(ks, dim=1),
+            "value_norms": torch.stack(vns, dim=1),
+            "norm_summed": torch.stack(sums, dim=1),
             "last_hidden": x,
         }
         if self.has_pooler:
@@ -561,16 +576,16 @@ class DistilBertReference:
         masked = (attention_mask == 0).view(B, 1, 1, n).expand_as(scores)
         probs = softmax(scores.masked_fill(masked, torch.finfo(scores.dtype).min))
         context = torch.matmul(probs, v).transpose(1, 2).reshape(B, n, c.dim)          # heads merged
-        return linear(context, w[nm["o_w"]], w[nm["o_b"]]), probs, q, k
+        return linear(context, w[nm["o_w"]], w[nm["o_b"]]), probs, q, k, value_norms(probs, v, w[nm["o_w"]])
 
     def layer(self, i, x, attention_mask):
         """TransformerBlock.forward: attention -> sa_layer_norm(+ x) -> FFN -> output_layer_norm(+ sa)."""
         w, nm, eps = self.w, distilbert_layer_names(i), self.config.layer_norm_eps
         act = ACTIVATIONS[self.config.activation]
-        sa, probs, q, k = self.self_attention(i, x, attention_mask)
+        sa, probs, q, k, norms = self.self_attention(i, x, attention_mask)
         sa = layer_norm(sa + x, w[nm["ln1_g"]], w[nm["ln1_b"]], eps)
         ffn = linear(act(linear(sa, w[nm["ff1_w"]], w[nm["ff1_b"]])), w[nm["ff2_w"]], w[nm["ff2_b"]])
-        return layer_norm(ffn + sa, w[nm["ln2_g"]], w[nm["ln2_b"]], eps), probs, q, k
+        return layer_norm(ffn + sa, w[nm["ln2_g"]], w[nm["ln2_b"]], eps), probs, q, k, norms
 
     def mlm_logits(self, x):
         """DistilBertForMaskedLM: vocab_transform -> activation -> vocab_layer_norm -> vocab_projector."""
@@ -592,19 +607,23 @@ class DistilBertReference:
         am = am.reshape(ids.shape)
 
         x = self.embeddings(ids)
-        hidden, attn, qs, ks = [x], [], [], []
+        hidden, attn, qs, ks, vns, sums = [x], [], [], [], [], []
         for i in range(self.config.n_layers):
-            x, probs, q, k = self.layer(i, x, am)
+            x, probs, q, k, (vn, summed) = self.layer(i, x, am)
             hidden.append(x)
             attn.append(probs)
             qs.append(q)
             ks.append(k)
+            vns.append(vn)
+            sums.append(summed)
         out = {
             "embeddings": hidden[0],
             "hidden_states": torch.stack(hidden, dim=1),
             "attentions": torch.stack(attn, dim=1),
             "queries": torch.stack(qs, dim=1),
             "keys": torch.stack(ks, dim=1),
+            "value_norms": torch.stack(vns, dim=1),
+            "norm_summed": torch.stack(sums, dim=1),
             "last_hidden": x,
         }
         if self.has_mlm:

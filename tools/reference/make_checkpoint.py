@@ -535,7 +535,7 @@ def make_weights(cfg, vocab, seed, outlier_dims=0):
 
         # Scale the attention output so it adds rho_attn x the residual's RMS ...
         ref = partial_model(i + 1)
-        context, _, _, _ = ref.self_attention(i, x, mask)
+        context = ref.self_attention(i, x, mask)[0]
         s = round_sig(rho_attn * rms(x[..., inner]) / rms(bert_ref.linear(context, w[nm["o_w"]], w[nm["o_b"]])))
         w[nm["o_w"]] *= s
         w[nm["o_b"]] *= s

@@ -22,6 +22,8 @@ Written per case k (n = len(input_ids), L layers, A heads, d = hidden / A), all 
   case{k}.attention       [L, A, n, n]         softmax probabilities, row = query, column = key
   case{k}.query           [L, A, n, d]         x Wq^T + bq per head, before the 1/sqrt(d) scaling
   case{k}.key             [L, A, n, d]         x Wk^T + bk per head
+  case{k}.value_norms     [L, A, n]            ||f^h(x_j)|| (Kobayashi et al. 2020; bert_ref.value_norms)
+  case{k}.norm_summed     [L, n, n]            ||sum_h attention^h_ij f^h(x_j)||
   case{k}.hidden          [n, H]               final hidden states (last layer output)
   case{k}.mlm_logits      [n or m, vocab]      if the checkpoint has an MLM head; m rows if mlm_positions given
   case{k}.mlm_positions   [m]            I64   (only if given)
@@ -78,6 +80,8 @@ def run_case(model, case, hidden_states=True):
     res["attention"] = f32(out["attentions"])
     res["query"] = f32(out["queries"])
     res["key"] = f32(out["keys"])
+    res["value_norms"] = f32(out["value_norms"])
+    res["norm_summed"] = f32(out["norm_summed"])
     res["hidden"] = f32(out["last_hidden"])
     if "mlm_logits" in out:
         res["mlm_logits"] = f32(out["mlm_logits"])

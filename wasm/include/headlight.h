@@ -29,6 +29,24 @@ extern "C" {
 #define HL_FIELD_QUERIES 3      /* f32 [L][A][n][D] */
 #define HL_FIELD_KEYS 4         /* f32 [L][A][n][D] */
 #define HL_FIELD_HIDDEN 5       /* f32 [n][H] */
+/* Norm-based attention (Kobayashi et al. 2020), with f^h(x_j) = v^h_j W_O^h (head h's value of token j, bias included,
+   through the head's columns of the output projection); only from runs with HL_OUTPUT_VALUE_NORMS: */
+#define HL_FIELD_VALUE_NORMS 6     /* f32 [L][A][n] ‖f^h(x_j)‖ */
+#define HL_FIELD_NORM_SUMMED 7     /* f32 [L][n][n] ‖Σ_h α^h_ij f^h(x_j)‖ */
+#define HL_FIELD_NORM_ATTENTION 8  /* f32 [L][A][n][n] α^h_ij ‖f^h(x_j)‖, each row renormalised to sum to 1 */
+
+/* What a run computes beyond attention, q and k (hl_run's and hl_step_begin's `outputs`, bits or'ed). */
+#define HL_OUTPUT_VALUE_NORMS 1  /* the HL_FIELD_VALUE_NORMS / NORM_SUMMED / NORM_ATTENTION fields: one extra f32 matrix
+                                    product of the size of the attention output per layer */
+#define HL_OUTPUT_ALL 1
+
+/* The attention a statistic reads (hl_result_stats): the softmax weights, or HL_FIELD_NORM_ATTENTION. */
+#define HL_WEIGHTING_ATTENTION 0
+#define HL_WEIGHTING_NORM 1
+
+/* How hl_result_combined combines the layers (Abnar & Zuidema 2020). */
+#define HL_COMBINE_ROLLOUT 0
+#define HL_COMBINE_FLOW 1
 
 /* The int8 layers' GEMM of the models loaded from now on (hl_set_int8_gemm; hl_model_info names the one a model got):
    AUTO picks the fastest exact one (Headlight's relaxed-SIMD kernel where the relaxed int8 dot is exact, as with
@@ -52,9 +70,9 @@ int32_t hl_model_load(void* data, size_t size, int32_t num_threads, int32_t* out
 int32_t hl_model_info(int32_t model, const char** json, size_t* length);
 int32_t hl_model_free(int32_t model);
 
-/* Runs text A (and B when has_b != 0) through the model. max_tokens 0 = the model's maximum. */
+/* Runs text A (and B when has_b != 0) through the model. max_tokens 0 = the model's maximum; outputs: HL_OUTPUT_* bits. */
 int32_t hl_run(int32_t model, const char* a, size_t a_length, const char* b, size_t b_length, int32_t has_b, int32_t top_k,
-               int32_t max_tokens, int32_t* out_result);
+               int32_t max_tokens, int32_t outputs, int32_t* out_result);
 /* Runs given token ids / types (int32 [n]); the summary then has no tokens' text or spans. */
 int32_t hl_run_ids(int32_t model, const int32_t* ids, const int32_t* types, size_t n, int32_t top_k, int32_t* out_result);
 /* Tokenizes A (and B) as hl_run does, with the same cut, and runs nothing: UTF-8 JSON {n, tokens, truncation} with the
@@ -69,7 +87,7 @@ int32_t hl_tokenize(int32_t model, const char* a, size_t a_length, const char* b
    done, then it is a result handle as from hl_run and the step is gone. hl_step_free abandons a step. While a step is
    open its model refuses other runs. */
 int32_t hl_step_begin(int32_t model, const char* a, size_t a_length, const char* b, size_t b_length, int32_t has_b,
-                      int32_t top_k, int32_t max_tokens, int32_t* out_step);
+                      int32_t top_k, int32_t max_tokens, int32_t outputs, int32_t* out_step);
 int32_t hl_step_buffers(int32_t step, int32_t* out_layer, int32_t* out_n, const float** qkv, float** probs, float** context);
 int32_t hl_step_next(int32_t step, int32_t engine_heads, int32_t* out_result);
 int32_t hl_step_free(int32_t step);
@@ -83,9 +101,37 @@ int32_t hl_result_free(int32_t result);
    "sep", "punct", "delimiter", "entropy", "cls_entropy", "identical", "identical_count", "other_sentence",
    "other_sentence_count", "subword", "subword_count", "labels": [...], "dominant", "examples": {"next", "previous",
    "delimiter", "identical", "other_sentence", "subword": {"token", "score"} (the row that shows it most) or null}},
-   ...]} (per_head in order l·A + h; a pattern that applies to no token is null). Computed on the first call; valid
-   until the result is freed. Defined in analysis/head_stats.h. */
-int32_t hl_result_stats(int32_t result, const char** json, size_t* length);
+   ...]} (per_head in order l·A + h; a pattern that applies to no token is null), of the attention `weighting` names
+   (HL_WEIGHTING_*; NORM needs a run with HL_OUTPUT_VALUE_NORMS). Computed on the first call; valid until the result is
+   freed. Defined in analysis/head_stats.h. */
+int32_t hl_result_stats(int32_t result, int32_t weighting, const char** json, size_t* length);
+
+/* Attention rollout or flow (HL_COMBINE_*, analysis/rollout.h) of a result up to the output of layer `layers` (1..L):
+   f32 [n][n], row i = token i at that layer, column j = input token j. Flow refuses texts of more than 48 tokens (it
+   solves n² maximum-flow problems; hl_last_error says so). Valid until the next hl_result_combined on this result. */
+int32_t hl_result_combined(int32_t result, int32_t method, int32_t layers, const float** data, size_t* bytes);
+
+/* A dependency treebank in CoNLL-U (Universal Dependencies; analysis/treebank.h), parsed and checked. */
+int32_t hl_treebank_load(const char* conllu, size_t length, int32_t* out_treebank);
+/* sentence < 0: {"sentences", "words"}; else that sentence: {"id", "text", "words": [{"form", "upos", "deprel", "head"
+   (0 = root, else 1-based), "begin", "end" (byte span in text)}]}. Valid until this thread's next hl_treebank_json. */
+int32_t hl_treebank_json(int32_t treebank, int32_t sentence, const char** json, size_t* length);
+int32_t hl_treebank_free(int32_t treebank);
+
+/* Clark et al.'s syntactic heads (analysis/syntax.h): a table accumulated over runs of a treebank's sentences, each run of
+   the sentence's "text" as text A alone. The accumulator keeps the treebank alive. */
+int32_t hl_syntax_new(int32_t model, int32_t treebank, int32_t* out_acc);
+int32_t hl_syntax_add(int32_t acc, int32_t sentence, int32_t result);
+/* SyntaxTable::Json: {"sentences", "words", "unaligned_words", "unaligned_examples", "arcs", "skipped_arcs", "layers",
+   "heads_per_layer", "relations": [{"relation", "clark", "clark_reversed", "arcs", "dependent_to_head",
+   "head_to_dependent": {"accuracy": [L·A], "best": {"layer", "head", "accuracy"}, "baseline": {"offset", "accuracy"}}}]}.
+   Valid until the next hl_syntax_json or hl_syntax_free of this accumulator. */
+int32_t hl_syntax_json(int32_t acc, const char** json, size_t* length);
+int32_t hl_syntax_free(int32_t acc);
+/* One result of a treebank sentence as the table reads it: {"words": W, "token_word": [n] (-1: no word),
+   "choices": [L·A][W] (each head's most-attended word for each word, -1 for a word without tokens)}. Valid until this
+   thread's next hl_syntax_choices. */
+int32_t hl_syntax_choices(int32_t treebank, int32_t sentence, int32_t result, const char** json, size_t* length);
 
 /* Head distances accumulated over results of one model: Σ over every token row of every text of the Jensen–Shannon
    divergence between two heads' smoothed rows, laid out in 2-D by metric MDS (classical start, then SMACOF). */

@@ -2,13 +2,23 @@
 import { InvalidArgumentError, OutOfMemoryError, errorForStatus, errorOfClass } from './errors.js';
 
 // hl_result_get's fields: the HL_FIELD_* of wasm/include/headlight.h (tests/js/contract.test.mjs checks them).
-export const FIELD = Object.freeze({ SUMMARY_JSON: 0, TOKEN_IDS: 1, ATTENTION: 2, QUERIES: 3, KEYS: 4, HIDDEN: 5 });
+export const FIELD = Object.freeze({ SUMMARY_JSON: 0, TOKEN_IDS: 1, ATTENTION: 2, QUERIES: 3, KEYS: 4, HIDDEN: 5, VALUE_NORMS: 6,
+  NORM_SUMMED: 7, NORM_ATTENTION: 8 });
+// hl_run's outputs bits (HL_OUTPUT_*), hl_result_stats' weightings (HL_WEIGHTING_*), hl_result_combined's methods
+// (HL_COMBINE_*): checked against the header like FIELD.
+export const OUTPUT = Object.freeze({ VALUE_NORMS: 1, ALL: 1 });
+export const WEIGHTING = Object.freeze({ ATTENTION: 0, NORM: 1 });
+export const COMBINE = Object.freeze({ ROLLOUT: 0, FLOW: 1 });
 // hl_set_int8_gemm's choices, by the names Engine.setInt8Gemm takes (lower case).
 export const INT8_GEMM = Object.freeze({ AUTO: 0, HEADLIGHT: 1, XNNPACK: 2 });
 
 // A result's tensors by name, each a field of hl_result_get: attention [L][A][n][n], queries and keys [L][A][n][D],
 // hidden [n][H].
 export const TENSORS = Object.freeze(['attention', 'queries', 'keys', 'hidden']);
+// A run with { norms: true } also has Kobayashi et al.'s value norms [L][A][n], their head sum ‖Σ_h αf‖ [L][n][n] and
+// the norm-weighted attention [L][A][n][n] (rows renormalised), named by their fields.
+export const NORM_TENSORS = Object.freeze(['value_norms', 'norm_summed', 'norm_attention']);
+const ALL_TENSORS = [...TENSORS, ...NORM_TENSORS];
 
 // UTF-16 index of every UTF-8 byte offset of `text` (length = byte length + 1), to turn engine spans into JS spans.
 function utf8ToUtf16Offsets(text) {
@@ -32,6 +42,8 @@ function addSpans(tokens, a, b) {
     else { t.start = -1; t.stop = -1; }
   }
 }
+
+const defaultFields = (norms) => (norms ? ALL_TENSORS : TENSORS);
 
 export class Engine {
   /** @param {object} module an instantiated Emscripten module (headlight-st/mt, web or node flavour) */
@@ -108,9 +120,11 @@ export class Engine {
   /** Runs text A (and B if given). Returns tokens (with UTF-16 spans), attention [L][A][n][n], q/k, hidden (those of
    *  `fields`, default all), MLM, timings;
    *  with { stats: true } also `stats`, the per-head statistics of hl_result_stats (parsed JSON); with { keep: true }
-   *  the engine keeps the result as `handle` (resultStats(handle) later; freeResult(handle) when done). */
-  run(model, a, b = null, { topK = 5, maxTokens = 0, stats = false, keep = false, fields = TENSORS } = {}) {
-    return this.withResult(this.startText(model, a, b, topK, maxTokens), (handle) => this.readRun(handle, a, b, stats, fields), keep);
+   *  the engine keeps the result as `handle` (resultStats(handle) later; freeResult(handle) when done); with
+   *  { norms: true } the value norms too (NORM_TENSORS; `fields` then defaults to those as well). */
+  run(model, a, b = null, { topK = 5, maxTokens = 0, stats = false, keep = false, norms = false, fields = defaultFields(norms) } = {}) {
+    return this.withResult(this.startText(model, a, b, topK, maxTokens, norms),
+      (handle) => this.readRun(handle, a, b, stats, fields), keep);
   }
 
   /** One layer of a kept result's tensor ('attention' [A][n][n], 'queries' or 'keys' [A][n][D]): copied out of the heap
@@ -129,9 +143,9 @@ export class Engine {
     return this.withField(handle, name, (ptr, bytes) => fn(this.m.HEAPF32.subarray(ptr >> 2, (ptr + bytes) >> 2)));
   }
 
-  // fn(pointer, bytes) of a result's field, by tensor name ('attention', 'queries', 'keys', 'hidden').
+  // fn(pointer, bytes) of a result's field, by tensor name (TENSORS, NORM_TENSORS).
   withField(handle, name, fn) {
-    if (!TENSORS.includes(name)) throw errorOfClass(InvalidArgumentError, `no result tensor "${name}" (one of ${TENSORS.join(', ')})`);
+    if (!ALL_TENSORS.includes(name)) throw errorOfClass(InvalidArgumentError, `no result tensor "${name}" (one of ${ALL_TENSORS.join(', ')})`);
     return fn(...this.fieldAt(handle, FIELD[name.toUpperCase()]));
   }
 
@@ -143,8 +157,13 @@ export class Engine {
     });
   }
 
-  /** The per-head statistics (hl_result_stats, parsed) of a result kept by run(..., { keep: true }): no re-run. */
-  resultStats(handle) { return this.json((out) => this.m._hl_result_stats(handle, out, out + 4)); }
+  /** The per-head statistics (hl_result_stats, parsed) of a result kept by run(..., { keep: true }): no re-run.
+   *  weighting: 'attention' (the softmax weights) or 'norm' (Kobayashi et al.'s, rows renormalised; needs { norms: true }). */
+  resultStats(handle, weighting = 'attention') {
+    const w = WEIGHTING[String(weighting).toUpperCase()];
+    if (w === undefined) throw errorOfClass(InvalidArgumentError, `unknown weighting "${weighting}": attention or norm`);
+    return this.json((out) => this.m._hl_result_stats(handle, w, out, out + 4));
+  }
 
   /** Frees a result kept by run(..., { keep: true }). */
   freeResult(handle) { this.check(this.m._hl_result_free(handle)); }
@@ -175,11 +194,12 @@ export class Engine {
    *  last, `afterLayer(layer, read)`: read() copies that layer's attention [A][n][n] (to draw it before the run ends).
    *  `fields`: the tensors the result copies out (default all; [] for the summary alone, the rest from a kept result). */
   async runStepped(model, a, b, attend, { topK = 5, maxTokens = 0, stats = false, keep = false, beforeLayer = null, afterLayer = null,
-    fields = TENSORS } = {}) {
+    norms = false, fields = defaultFields(norms) } = {}) {
     const { num_heads: A, hidden_size: H } = model.info.config;
     const ea = this.encoder.encode(a), eb = b === null ? new Uint8Array(0) : this.encoder.encode(b);
     let step = this.withScratch(4, (out) => this.withCopies([ea, eb], (pa, pb) => {
-      this.check(this.m._hl_step_begin(model.handle, pa, ea.length, pb, eb.length, b === null ? 0 : 1, topK, maxTokens, out));
+      this.check(this.m._hl_step_begin(model.handle, pa, ea.length, pb, eb.length, b === null ? 0 : 1, topK, maxTokens,
+        norms ? OUTPUT.VALUE_NORMS : 0, out));
       return this.m.HEAP32[out >> 2];
     }));
     try {
@@ -212,10 +232,10 @@ export class Engine {
   }
 
   // The start of an hl_run of A (and B) for withResult: (out) → status, the result handle written at out.
-  startText(model, a, b, topK, maxTokens) {
+  startText(model, a, b, topK, maxTokens, norms = false) {
     const ea = this.encoder.encode(a), eb = b === null ? new Uint8Array(0) : this.encoder.encode(b);
-    return (out) => this.withCopies([ea, eb],
-      (pa, pb) => this.m._hl_run(model.handle, pa, ea.length, pb, eb.length, b === null ? 0 : 1, topK, maxTokens, out));
+    return (out) => this.withCopies([ea, eb], (pa, pb) => this.m._hl_run(model.handle, pa, ea.length, pb, eb.length,
+      b === null ? 0 : 1, topK, maxTokens, norms ? OUTPUT.VALUE_NORMS : 0, out));
   }
 
   // Calls start(out) (an hl_run or hl_run_ids writing a result handle at out), then holding(that handle, fn, keep).

@@ -9,7 +9,11 @@
 //        answer, with want.early, 'partial' {partial: the summary's tokens and shape, layer, attention [A][n][n]}
 //      | {type:'drawn', run}: the page shows run's early layer (no answer; see DRAWN_WAIT_MAX_MS)
 //      | {type:'fetch', id, handle, channel?, want} → 'parts' {parts}: more of the channel's kept result
-//      | {type:'stats', id, handle, channel?} | {type:'headmap', id, texts: [[a, b|null]], key?}
+//      | {type:'stats', id, handle, channel?, weighting?} | {type:'headmap', id, texts: [[a, b|null]], key?}
+//      | {type:'combined', id, handle, channel?, method: 'rollout'|'flow', layer} → 'combined' {matrix [n][n]}
+//      | {type:'syntax', id, key?, sentences?} → 'progress'…, 'syntax' {table}: the syntactic-head table over the
+//        treebank, computed between other messages (worker_analyses.js) | {type:'syntax-sentence', id, sentence,
+//        handle?, channel?} → 'syntax-sentence' {sentence, choices}: a treebank sentence and the kept result's choices
 //      | {type:'load-cached', id, cacheKey, key?}: a converted model from the offline cache (model_cache.js), into the engine
 //      | {type:'convert-begin', id, texts, int8} → 'convert-begun' {conversion}; {type:'convert-feed', id, conversion,
 //        bytes, end} → 'fed' {sha256: the file's, at its end}; {type:'convert-finish', id, conversion, key?, cache?: {key, meta}} → 'loaded' {info,
@@ -25,6 +29,8 @@
 // Out: {type:'ready'|'loaded'|'result'|'superseded'|'unchanged'|'stats'|'headmap'|..., id, ...} | {type:'error', id, error:{name,message,hint}}
 //      | {type:'progress', id, stage, fraction?}
 import { Engine, TENSORS } from './headlight.js';
+import { resultCombined } from './analyses.js';
+import { sentenceChoices, syntaxOf } from './worker_analyses.js';
 import { Layers, poolThumbnails, toggled } from '../data/attention_data.js';
 import { errorOfClass, errorToJSON, InvalidArgumentError, UnsupportedError } from './errors.js';
 import { MAX_TOKENS, openGpu } from './gpu/attention.js';
@@ -122,7 +128,7 @@ async function attentionPath(mode) {
 async function run(msg, partial) {
   const model = modelFor(msg);
   const channel = msg.channel ?? 'main';
-  const options = { topK: msg.topK ?? 5, maxTokens: msg.maxTokens ?? 0, stats: msg.stats ?? false };
+  const options = { topK: msg.topK ?? 5, maxTokens: msg.maxTokens ?? 0, stats: msg.stats ?? false, norms: msg.norms ?? false };
   const tokens = engine.tokenize(model, msg.a, msg.b ?? null, options);
   const key = JSON.stringify([model.handle, options, tokens.tokens]);  // what the model sees (not how much was cut)
   if (msg.ifChanged && kept.get(channel)?.key === key) return { unchanged: true, truncation: tokens.truncation, engine_runs: engineRuns };
@@ -155,14 +161,16 @@ async function run(msg, partial) {
   };
   let r;
   try {
-    r = await runOnPath(model, msg, { ...options, keep: true, beforeLayer, afterLayer, fields: [] });
+    r = await runOnPath(model, msg, { ...options, stats: options.stats && !options.norms, keep: true, beforeLayer, afterLayer,
+      fields: [] });
   } catch (e) {
     if (e === SUPERSEDED) return null;
     throw e;
   }
-  kept.set(channel, { handle: r.handle, key, summary: r });
+  if (options.stats && options.norms) r.stats = engine.resultStats(r.handle, 'norm');  // the statistics of what is drawn
+  kept.set(channel, { handle: r.handle, key, summary: r, norms: options.norms });
   r.engine_runs = engineRuns;
-  return { result: r, ...handOver(r.handle, r, want) };
+  return { result: r, ...handOver(r.handle, r, { ...want, norms: options.norms }) };
 }
 
 const shapeOf = (model) => {
@@ -173,21 +181,23 @@ const shapeOf = (model) => {
 // The parts of a kept result the page asked for, each copied out of the heap once into its own buffer (transferred):
 // want = {layers: [l, ...] (their attention), qk (their queries and keys too), thumbnails: {key, maxSide, wordLevel,
 // hideSpecial, specials} (every head's attention after those toggles, max-pooled to at most maxSide a side: the model
-// view), whole (every tensor, whole: snapshots, tests)}. Returns {parts, transfer}.
+// view), whole (every tensor, whole: snapshots, tests), norms (a run with norms: its norm-weighted attention, rows
+// renormalised, in place of the attention)}. Returns {parts, transfer}.
 function handOver(handle, summary, want) {
   const L = summary.layers, parts = {}, transfer = [];
   const own = (x) => { transfer.push(x.buffer); return x; };
+  const attention = want.norms ? 'norm_attention' : 'attention';
   if (want.whole) {
     parts.whole = {};
-    for (const name of TENSORS) parts.whole[name] = own(engine.viewResult(handle, name, (v) => v.slice()));
+    for (const name of TENSORS) parts.whole[name] = own(engine.viewResult(handle, name === 'attention' ? attention : name, (v) => v.slice()));
   }
   for (const l of want.layers ?? []) {
     parts.layers ??= {};
-    const part = parts.layers[l] = { attention: own(engine.resultLayer(handle, 'attention', l, L)) };
+    const part = parts.layers[l] = { attention: own(engine.resultLayer(handle, attention, l, L)) };
     if (want.qk) for (const name of ['queries', 'keys']) part[name] = own(engine.resultLayer(handle, name, l, L));
   }
   if (want.thumbnails) {
-    parts.thumbnails = thumbnailsOf(handle, summary, want.thumbnails);
+    parts.thumbnails = thumbnailsOf(handle, summary, want.thumbnails, attention);
     own(parts.thumbnails.data);
   }
   return { parts, transfer };
@@ -195,9 +205,9 @@ function handOver(handle, summary, want) {
 
 // Every layer's heads after the toggles, pooled (attention_data.js's toggled and poolThumbnails), read layer by layer
 // from the engine's memory: [L][A][side][side].
-function thumbnailsOf(handle, summary, { key, maxSide, wordLevel = false, hideSpecial = false, specials }) {
+function thumbnailsOf(handle, summary, { key, maxSide, wordLevel = false, hideSpecial = false, specials }, attention) {
   const { layers: L, heads_per_layer: A } = summary;
-  return engine.viewResult(handle, 'attention', (all) => {
+  return engine.viewResult(handle, attention, (all) => {
     const layers = Layers.whole(all, L);  // views of the engine's memory
     let data = null, side = 0;
     for (let l = 0; l < L; l++) {
@@ -216,16 +226,33 @@ function fetchParts(msg) {
   if (!k || k.handle !== msg.handle) {
     throw errorOfClass(InvalidArgumentError, 'this result is no longer kept: a newer run on its channel replaced it');
   }
-  return handOver(k.handle, k.summary, msg.want);
+  return handOver(k.handle, k.summary, { ...msg.want, norms: k.norms });
 }
 
-// The statistics of a channel's kept result: the one run() returned last on that channel.
-function stats(msg) {
-  const handle = kept.get(msg.channel ?? 'main')?.handle;
-  if (handle === undefined || handle !== msg.handle) {
-    throw errorOfClass(InvalidArgumentError, 'this result is no longer kept: a newer run on its channel replaced it (that run has its own statistics)');
+// A channel's kept result, the one run() returned last on that channel (msg.handle).
+function keptOf(msg, what = '') {
+  const k = kept.get(msg.channel ?? 'main');
+  if (!k || k.handle !== msg.handle) {
+    throw errorOfClass(InvalidArgumentError, `this result is no longer kept: a newer run on its channel replaced it${what}`);
   }
-  return engine.resultStats(handle);
+  return k;
+}
+
+// The statistics of a channel's kept result, of the weighting it was run with.
+function stats(msg) {
+  const k = keptOf(msg, ' (that run has its own statistics)');
+  return engine.resultStats(k.handle, k.norms ? 'norm' : 'attention');
+}
+
+// The syntactic-head table of a model: its turns go on the queue behind the messages waiting, so that runs are answered
+// while it computes; the answer comes when the last turn is done.
+function startSyntax(msg, reply) {
+  const turn = (fn) => new Promise((resolve, reject) => {
+    queue = queue.then(() => { try { fn(); resolve(); } catch (e) { reject(e); } });
+  });
+  const progress = (stage, fraction) => reply('progress', { stage, fraction });
+  syntaxOf(engine, modelFor(msg), { sentences: msg.sentences ?? Infinity, turn, progress })
+    .then((table) => reply('syntax', { table }), (e) => reply('error', { error: errorToJSON(e) }));
 }
 
 // One run, always stepped (options.beforeLayer and afterLayer between layers), its attention heads in wasm or on the
@@ -390,6 +417,17 @@ async function handle(msg) {
       }
       case 'stats':
         reply('stats', { stats: stats(msg) });
+        break;
+      case 'combined': {
+        const matrix = resultCombined(engine, keptOf(msg).handle, msg.method, msg.layer + 1);
+        reply('combined', { matrix }, [matrix.buffer]);
+        break;
+      }
+      case 'syntax':
+        startSyntax(msg, reply);  // answers later: its turns queue up behind other messages
+        break;
+      case 'syntax-sentence':
+        reply('syntax-sentence', await sentenceChoices(engine, msg.sentence, msg.handle == null ? null : keptOf(msg).handle));
         break;
       case 'headmap': {  // head distances over the texts, then MDS (Clark et al.'s head map)
         const acc = engine.distances(modelFor(msg));

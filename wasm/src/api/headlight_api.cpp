@@ -1,4 +1,5 @@
-// The extern "C" exports: handle tables, result buffers, last error. No exception crosses this file.
+// The extern "C" exports of models, runs, results and conversions (analyses: analysis_api.cpp; shared state:
+// api_state.h). No exception crosses this file.
 #include "headlight.h"
 
 #include <cmath>
@@ -11,77 +12,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "analysis/analysis_json.h"
-#include "analysis/head_map.h"
-#include "analysis/head_stats.h"
+#include "api/api_state.h"
 #include "common/buffer.h"
 #include "model/bert.h"
 #include "model/convert.h"
 #include "ops/kernels.h"
 #include "ops/linear.h"
 
+using namespace hl_api;  // NOLINT: this file is the C API itself
+
 namespace {
-
-thread_local std::string g_last_error;
-thread_local std::string g_tokenize_json;  // hl_tokenize's last answer
-std::mutex g_mutex;  // guards the handle tables
-int32_t g_next_handle = 1;
-std::map<int32_t, std::unique_ptr<hl::BertModel>> g_models;
-std::map<int32_t, std::string> g_model_info;
-
-struct Result {
-  hl::RunResult run;
-  std::vector<int32_t> ids;
-  std::vector<int32_t> types;       // token types given to hl_run_ids (hl_run's are in run.encoding)
-  std::string summary;
-  int32_t model = 0;                // the model handle that produced it
-  size_t layers = 0, heads_per_layer = 0;  // L, A
-  hl::TokenConventions conventions;  // the model's special tokens and word joining (for the statistics)
-  std::vector<std::string> texts;   // [n] token texts
-  std::vector<int32_t> segments;    // [n]
-  std::string stats;                // hl_result_stats' JSON, made on first request
-};
-std::map<int32_t, std::unique_ptr<Result>> g_results;
-
-// A stepped run (hl_step_*): the model it runs on and the result it fills.
-struct Step {
-  int32_t model = 0;
-  hl::BertModel* m = nullptr;
-  std::unique_ptr<Result> r;
-  hl::Steps st;
-};
-std::map<int32_t, std::unique_ptr<Step>> g_steps;
-
-// A head map being accumulated (hl_distances_*): the model its results must come from.
-struct Distances {
-  int32_t model = 0;
-  hl::HeadMap map;
-  hl::TokenConventions conventions;  // the model's (labels of the aggregate statistics)
-  std::string json;  // the last hl_distances_mds answer
-};
-std::map<int32_t, std::unique_ptr<Distances>> g_distances;
-
-std::map<int32_t, std::unique_ptr<hl::Converter>> g_conversions;  // hl_convert_*: conversions under way
-
-int32_t Fail(const hl::Status& s) {
-  g_last_error = s.message();
-  return static_cast<int32_t>(s.code());
-}
-int32_t Fail(hl::Code code, std::string message) { return Fail(hl::Status(code, std::move(message))); }
-int32_t Ok() { g_last_error.clear(); return HL_STATUS_OK; }
-
-std::string Dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
-
-hl::BertModel* FindModel(int32_t h) {
-  auto it = g_models.find(h);
-  return it == g_models.end() ? nullptr : it->second.get();
-}
-
-// The model's special tokens and how its pieces join into words (analysis/head_stats.h).
-hl::TokenConventions Conventions(const hl::BertModel& m) {
-  const hl::TokenizerOptions& t = m.tokenizer().options();
-  return hl::TokenConventions{t.cls_token, t.sep_token, t.kind == hl::TokenizerKind::kByteLevelBpe};
-}
 
 const char* Int8GemmName(hl::Int8Gemm g) {
   switch (g) {
@@ -158,16 +98,12 @@ std::string Summary(const hl::BertModel& m, const Result& r) {
   return Dump(j);
 }
 
-// Wraps an API body: a bad_alloc becomes HL_STATUS_OUT_OF_MEMORY, anything else HL_STATUS_INTERNAL.
-template <typename F>
-int32_t Guard(F&& body) {
-  try {
-    return body();
-  } catch (const std::bad_alloc&) {
-    return Fail(hl::Code::kOutOfMemory, "out of memory: try a shorter text or a smaller model");
-  } catch (const std::exception& e) {
-    return Fail(hl::Code::kInternal, std::string("internal error: ") + e.what());
-  }
+hl::RunOptions RunOptionsOf(int32_t top_k, int32_t max_tokens, int32_t outputs) {
+  hl::RunOptions opt;
+  opt.top_k = top_k;
+  opt.max_tokens = max_tokens > 0 ? static_cast<size_t>(max_tokens) : 0;
+  opt.value_norms = (outputs & HL_OUTPUT_VALUE_NORMS) != 0;
+  return opt;
 }
 
 int32_t StoreResult(hl::BertModel* m, int32_t model, std::unique_ptr<Result> r, int32_t* out_result) {
@@ -254,7 +190,7 @@ int32_t hl_model_free(int32_t model) {
 }
 
 int32_t hl_run(int32_t model, const char* a, size_t a_length, const char* b, size_t b_length, int32_t has_b, int32_t top_k,
-               int32_t max_tokens, int32_t* out_result) {
+               int32_t max_tokens, int32_t outputs, int32_t* out_result) {
   return Guard([&] {
     hl::BertModel* m;
     {
@@ -264,12 +200,13 @@ int32_t hl_run(int32_t model, const char* a, size_t a_length, const char* b, siz
     if (!m) return Fail(hl::Code::kInvalidArgument, "hl_run: unknown model handle (load a model first)");
     if (!out_result || (!a && a_length) || (has_b && !b && b_length))
       return Fail(hl::Code::kInvalidArgument, "hl_run: NULL argument");
+    if (outputs & ~HL_OUTPUT_ALL) return Fail(hl::Code::kInvalidArgument, "hl_run: unknown outputs " + std::to_string(outputs));
     auto r = std::make_unique<Result>();
-    hl::RunOptions opt;
-    opt.top_k = top_k;
-    opt.max_tokens = max_tokens > 0 ? static_cast<size_t>(max_tokens) : 0;
+    hl::RunOptions opt = RunOptionsOf(top_k, max_tokens, outputs);
     hl::Status s = m->Run(std::string_view(a ? a : "", a_length), std::string_view(b ? b : "", b_length), has_b != 0, opt, &r->run);
     if (!s.ok()) return Fail(s);
+    r->a_text.assign(a ? a : "", a_length);
+    r->has_b = has_b != 0;
     for (const hl::Token& t : r->run.encoding.tokens) r->ids.push_back(t.id);
     return StoreResult(m, model, std::move(r), out_result);
   });
@@ -307,7 +244,7 @@ int32_t hl_tokenize(int32_t model, const char* a, size_t a_length, const char* b
 }
 
 int32_t hl_step_begin(int32_t model, const char* a, size_t a_length, const char* b, size_t b_length, int32_t has_b,
-                      int32_t top_k, int32_t max_tokens, int32_t* out_step) {
+                      int32_t top_k, int32_t max_tokens, int32_t outputs, int32_t* out_step) {
   return Guard([&] {
     auto step = std::make_unique<Step>();
     {
@@ -317,11 +254,13 @@ int32_t hl_step_begin(int32_t model, const char* a, size_t a_length, const char*
     if (!step->m) return Fail(hl::Code::kInvalidArgument, "hl_step_begin: unknown model handle (load a model first)");
     if (!out_step || (!a && a_length) || (has_b && !b && b_length))
       return Fail(hl::Code::kInvalidArgument, "hl_step_begin: NULL argument");
+    if (outputs & ~HL_OUTPUT_ALL)
+      return Fail(hl::Code::kInvalidArgument, "hl_step_begin: unknown outputs " + std::to_string(outputs));
     step->model = model;
     step->r = std::make_unique<Result>();
-    hl::RunOptions opt;
-    opt.top_k = top_k;
-    opt.max_tokens = max_tokens > 0 ? static_cast<size_t>(max_tokens) : 0;
+    step->r->a_text.assign(a ? a : "", a_length);
+    step->r->has_b = has_b != 0;
+    hl::RunOptions opt = RunOptionsOf(top_k, max_tokens, outputs);
     hl::Status s = step->m->BeginSteps(std::string_view(a ? a : "", a_length), std::string_view(b ? b : "", b_length),
                                        has_b != 0, opt, &step->r->run, &step->st);
     if (!s.ok()) return Fail(s);
@@ -405,10 +344,14 @@ int32_t hl_run_ids(int32_t model, const int32_t* ids, const int32_t* types, size
 }
 
 int32_t hl_result_get(int32_t result, int32_t field, const void** data, size_t* bytes) {
+  return Guard([&] {
   std::lock_guard<std::mutex> lock(g_mutex);
   auto it = g_results.find(result);
   if (it == g_results.end() || !data || !bytes) return Fail(hl::Code::kInvalidArgument, "hl_result_get: unknown result handle");
-  const Result& r = *it->second;
+  Result& r = *it->second;
+  const bool norms = field == HL_FIELD_VALUE_NORMS || field == HL_FIELD_NORM_SUMMED || field == HL_FIELD_NORM_ATTENTION;
+  if (norms && r.run.value_norms.empty())
+    return Fail(hl::Code::kInvalidArgument, "hl_result_get: the value norms need a run with HL_OUTPUT_VALUE_NORMS");
   auto set = [&](const void* p, size_t n) { *data = p; *bytes = n; return Ok(); };
   switch (field) {
     case HL_FIELD_SUMMARY_JSON: return set(r.summary.data(), r.summary.size());
@@ -417,95 +360,20 @@ int32_t hl_result_get(int32_t result, int32_t field, const void** data, size_t* 
     case HL_FIELD_QUERIES: return set(r.run.queries.data(), r.run.queries.size() * 4);
     case HL_FIELD_KEYS: return set(r.run.keys.data(), r.run.keys.size() * 4);
     case HL_FIELD_HIDDEN: return set(r.run.hidden.data(), r.run.hidden.size() * 4);
+    case HL_FIELD_VALUE_NORMS: return set(r.run.value_norms.data(), r.run.value_norms.size() * 4);
+    case HL_FIELD_NORM_SUMMED: return set(r.run.norm_summed.data(), r.run.norm_summed.size() * 4);
+    case HL_FIELD_NORM_ATTENTION: {
+      const std::vector<float>& w = NormAttention(&r);
+      return set(w.data(), w.size() * 4);
+    }
     default: return Fail(hl::Code::kInvalidArgument, "hl_result_get: unknown field " + std::to_string(field));
   }
+  });
 }
 
 int32_t hl_result_free(int32_t result) {
   std::lock_guard<std::mutex> lock(g_mutex);
   if (!g_results.erase(result)) return Fail(hl::Code::kInvalidArgument, "hl_result_free: unknown result handle");
-  return Ok();
-}
-
-int32_t hl_result_stats(int32_t result, const char** json, size_t* length) {
-  return Guard([&] {
-    // Holds the table lock while computing (once per result) so that the result cannot be freed meanwhile.
-    std::lock_guard<std::mutex> lock(g_mutex);
-    auto it = g_results.find(result);
-    if (it == g_results.end()) return Fail(hl::Code::kInvalidArgument, "hl_result_stats: unknown result handle");
-    if (!json || !length) return Fail(hl::Code::kInvalidArgument, "hl_result_stats: NULL argument");
-    Result& r = *it->second;
-    if (r.stats.empty()) {
-      const size_t n = static_cast<size_t>(r.run.n);
-      hl::TokenClasses tokens;
-      hl::ClassifyTokens(&tokens, r.texts, r.segments, r.conventions);
-      std::vector<hl::HeadStats> stats;
-      hl::ComputeAllHeadStats(&stats, r.run.attention.data(), tokens, r.layers * r.heads_per_layer, n);
-      r.stats = Dump(hl::StatsJson(stats, r.run.n, n ? std::log(static_cast<double>(n)) : 0.0, r.layers, r.heads_per_layer,
-                                   r.conventions));
-    }
-    *json = r.stats.c_str();
-    *length = r.stats.size();
-    return Ok();
-  });
-}
-
-int32_t hl_distances_new(int32_t model, int32_t* out_acc) {
-  return Guard([&] {
-    std::lock_guard<std::mutex> lock(g_mutex);
-    hl::BertModel* m = FindModel(model);
-    if (!m) return Fail(hl::Code::kInvalidArgument, "hl_distances_new: unknown model handle (load a model first)");
-    if (!out_acc) return Fail(hl::Code::kInvalidArgument, "hl_distances_new: out_acc is NULL");
-    const hl::BertConfig& c = m->config();
-    auto d = std::unique_ptr<Distances>(new Distances{
-        model, hl::HeadMap(static_cast<size_t>(c.num_layers), static_cast<size_t>(c.num_heads)), Conventions(*m), {}});
-    const int32_t h = g_next_handle++;
-    g_distances[h] = std::move(d);
-    *out_acc = h;
-    return Ok();
-  });
-}
-
-int32_t hl_distances_add(int32_t acc, int32_t result) {
-  return Guard([&] {
-    // Holds the table lock while adding (seconds for 144 heads × 512 tokens): the result must stay alive.
-    std::lock_guard<std::mutex> lock(g_mutex);
-    auto dit = g_distances.find(acc);
-    if (dit == g_distances.end()) return Fail(hl::Code::kInvalidArgument, "hl_distances_add: unknown accumulator handle");
-    auto rit = g_results.find(result);
-    if (rit == g_results.end()) return Fail(hl::Code::kInvalidArgument, "hl_distances_add: unknown result handle");
-    Distances& d = *dit->second;
-    const Result& r = *rit->second;
-    if (r.model != d.model || r.layers != d.map.layers() || r.heads_per_layer != d.map.heads_per_layer())
-      return Fail(hl::Code::kInvalidArgument, "hl_distances_add: the result comes from another model than the accumulator's");
-    hl::TokenClasses tokens;
-    hl::ClassifyTokens(&tokens, r.texts, r.segments, r.conventions);
-    d.map.Add(r.run.attention.data(), tokens, static_cast<size_t>(r.run.n));
-    return Ok();
-  });
-}
-
-int32_t hl_distances_mds(int32_t acc, const char** json, size_t* length) {
-  return Guard([&] {
-    std::lock_guard<std::mutex> lock(g_mutex);
-    auto it = g_distances.find(acc);
-    if (it == g_distances.end()) return Fail(hl::Code::kInvalidArgument, "hl_distances_mds: unknown accumulator handle");
-    if (!json || !length) return Fail(hl::Code::kInvalidArgument, "hl_distances_mds: NULL argument");
-    Distances& d = *it->second;
-    if (d.map.texts() == 0) return Fail(hl::Code::kInvalidArgument, "hl_distances_mds: no results added yet (hl_distances_add)");
-    hl::MdsResult mds;
-    const hl::Status placed = d.map.Place(&mds);
-    if (!placed.ok()) return Fail(placed.code(), "hl_distances_mds: " + placed.message());
-    d.json = Dump(d.map.Json(mds, d.conventions));
-    *json = d.json.c_str();
-    *length = d.json.size();
-    return Ok();
-  });
-}
-
-int32_t hl_distances_free(int32_t acc) {
-  std::lock_guard<std::mutex> lock(g_mutex);
-  if (!g_distances.erase(acc)) return Fail(hl::Code::kInvalidArgument, "hl_distances_free: unknown accumulator handle");
   return Ok();
 }
 

@@ -10,21 +10,6 @@
 #include "model/bert_parts.h"
 
 namespace hl {
-namespace {
-
-// fn(begin, end) over [0, count) in tiles of `tile`, on the pool's threads (in order on this one without a pool).
-// The row-wise and element-wise kernels give the same bits however the range is split.
-template <typename Fn>
-void ParallelTiles(pthreadpool_t pool, size_t count, size_t tile, const Fn& fn) {
-  if (!pool || count <= tile) { fn(size_t{0}, count); return; }
-  struct Ctx { const Fn* fn; size_t count; } ctx{&fn, count};
-  pthreadpool_parallelize_1d_tile_1d(pool, [](void* c, size_t begin, size_t len) {
-    const Ctx& x = *static_cast<const Ctx*>(c);
-    (*x.fn)(begin, begin + len);
-  }, &ctx, count, tile, 0);
-}
-
-}  // namespace
 
 Status BertModel::CheckNotStepping() const {
   if (stepping_) return InvalidArgument("the model is in the middle of a stepped run (WebGPU attention): finish or free it first");
@@ -87,7 +72,7 @@ Status BertModel::RunIds(const int32_t* ids, const int32_t* types, size_t n, con
 Status BertModel::Forward(const int32_t* ids, const int32_t* types, size_t n, const RunOptions& options, RunResult* out) {
   const Pass p{options.reference_kernels ? ref_kernels_ : kernels_, out->timings};
   const size_t L = config_.num_layers, A = config_.num_heads, D = config_.head_size();
-  HL_RETURN_IF_ERROR(Allocate(n, out));
+  HL_RETURN_IF_ERROR(Allocate(n, options, out));
   float* x = ws_->x.as<float>();      // [n][H] hidden states
   float* qkv = ws_->qkv.as<float>();  // [n][3H] queries | keys | values
   float* ctx = ws_->ctx.as<float>();  // [n][H] attention context, heads side by side
@@ -100,6 +85,8 @@ Status BertModel::Forward(const int32_t* ids, const int32_t* types, size_t n, co
     HL_RETURN_IF_ERROR(ProjectQkv(p, qkv, ly, x, n));       // qkv = x·[Q | K | V]ᵀ + b
     AttentionHeads(p, probs, ctx, qkv, n);                  // per head: probs = softmax(q·kᵀ/√D), ctx = probs·v
     HandOverQk(p, queries, keys, qkv, n);                   // the heads' q and k, as they were
+    if (options.value_norms)                                // ‖f^h(x_j)‖ and ‖Σ_h α^h_ij f^h(x_j)‖ (Kobayashi et al.)
+      HandOverValueNorms(p, out->value_norms.data() + l * A * n, out->norm_summed.data() + l * n * n, probs, qkv, ly, n);
     HL_RETURN_IF_ERROR(AttentionOutput(p, x, ly, ctx, n));  // x = LN(x + O·ctx)
     HL_RETURN_IF_ERROR(FeedForward(p, x, ly, n));           // x = LN(x + W2·act(W1·x))
   }
@@ -107,7 +94,7 @@ Status BertModel::Forward(const int32_t* ids, const int32_t* types, size_t n, co
 }
 
 // Sizes the workspace for n tokens and the result's hand-over arrays.
-Status BertModel::Allocate(size_t n, RunResult* out) {
+Status BertModel::Allocate(size_t n, const RunOptions& options, RunResult* out) {
   const size_t L = config_.num_layers, A = config_.num_heads, D = config_.head_size(), H = config_.hidden_size;
   HL_RETURN_IF_ERROR(ws_->Reserve(n, config_));
   out->n = static_cast<int32_t>(n);
@@ -117,6 +104,8 @@ Status BertModel::Allocate(size_t n, RunResult* out) {
     out->queries.assign(L * A * n * D, 0.0f);
     out->keys.assign(L * A * n * D, 0.0f);
     out->hidden.assign(n * H, 0.0f);
+    out->value_norms.assign(options.value_norms ? L * A * n : 0, 0.0f);
+    out->norm_summed.assign(options.value_norms ? L * n * n : 0, 0.0f);
   } catch (const std::bad_alloc&) {
     return OutOfMemory("not enough memory to hand over the attention of " + std::to_string(n) + " tokens");
   }

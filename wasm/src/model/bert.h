@@ -27,6 +27,7 @@ struct RunOptions {
   int32_t top_k = 5;               // masked-LM predictions per [MASK]
   size_t max_tokens = 0;           // 0 = the model's max_position_embeddings
   bool reference_kernels = false;  // every op through its plain __ref version (tests)
+  bool value_norms = false;        // also Kobayashi et al.'s value norms (RunResult::value_norms, norm_summed)
 };
 
 struct MaskPrediction {
@@ -36,7 +37,7 @@ struct MaskPrediction {
 };
 
 struct Timings {  // milliseconds
-  double tokenize = 0, embeddings = 0, linear = 0, attention = 0, norm_act = 0, mlm = 0, total = 0;
+  double tokenize = 0, embeddings = 0, linear = 0, attention = 0, norm_act = 0, mlm = 0, value_norms = 0, total = 0;
 };
 
 struct RunResult {
@@ -46,6 +47,9 @@ struct RunResult {
   std::vector<float> queries;      // [L][A][n][D] after bias, before scaling
   std::vector<float> keys;         // [L][A][n][D]
   std::vector<float> hidden;       // [n][H] final hidden states
+  // With RunOptions::value_norms (analysis/norms.h), else empty:
+  std::vector<float> value_norms;  // [L][A][n] ‖f^h(x_j)‖ = ‖v^h_j W_O^h‖
+  std::vector<float> norm_summed;  // [L][n][n] ‖Σ_h α^h_ij f^h(x_j)‖
   std::vector<MaskPrediction> mlm; // one per [MASK] token (empty without an MLM head)
   Timings timings;
 };
@@ -104,11 +108,13 @@ class BertModel {
   Status CheckNotStepping() const;
   // The forward pass and its steps (bert.cpp); the stepped run (bert_stepped.cpp) calls the same steps.
   Status Forward(const int32_t* ids, const int32_t* types, size_t n, const RunOptions& options, RunResult* out);
-  Status Allocate(size_t n, RunResult* out);
+  Status Allocate(size_t n, const RunOptions& options, RunResult* out);
   void Embed(const Pass& p, float* x, const int32_t* ids, const int32_t* types, size_t n) const;
   Status ProjectQkv(const Pass& p, float* qkv, Layer& ly, const float* x, size_t n);
   void AttentionHeads(const Pass& p, float* probs, float* ctx, const float* qkv, size_t n) const;
   void HandOverQk(const Pass& p, float* queries, float* keys, const float* qkv, size_t n) const;
+  void HandOverValueNorms(const Pass& p, float* norms, float* summed, const float* probs, const float* qkv, const Layer& ly,
+                  size_t n) const;  // bert_norms.cpp
   Status AttentionOutput(const Pass& p, float* x, Layer& ly, const float* ctx, size_t n);
   Status FeedForward(const Pass& p, float* x, Layer& ly, size_t n);
   Status Project(const Pass& p, float* y, Linear& lin, const float* x, size_t n);

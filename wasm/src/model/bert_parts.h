@@ -26,6 +26,18 @@ class StageTimer {
   Clock::time_point t0_;
 };
 
+// fn(begin, end) over [0, count) in tiles of `tile`, on the pool's threads (in order on this one without a pool).
+// The row-wise and element-wise kernels give the same bits however the range is split.
+template <typename Fn>
+void ParallelTiles(pthreadpool_t pool, size_t count, size_t tile, const Fn& fn) {
+  if (!pool || count <= tile) { fn(size_t{0}, count); return; }
+  struct Ctx { const Fn* fn; size_t count; } ctx{&fn, count};
+  pthreadpool_parallelize_1d_tile_1d(pool, [](void* c, size_t begin, size_t len) {
+    const Ctx& x = *static_cast<const Ctx*>(c);
+    (*x.fn)(begin, begin + len);
+  }, &ctx, count, tile, 0);
+}
+
 // One forward pass: the kernel table it calls (chosen once, when it starts) and the run's stage totals.
 struct BertModel::Pass {
   const Kernels& k;

@@ -20,7 +20,7 @@ Status BertModel::BeginSteps(std::string_view a, std::string_view b, bool has_b,
   }
   const Pass p{kernels_, out->timings};
   const size_t n = st->n = st->ids.size();
-  HL_RETURN_IF_ERROR(Allocate(n, out));
+  HL_RETURN_IF_ERROR(Allocate(n, options, out));
   float* x = ws_->x.as<float>();  // [n][H]
   Embed(p, x, st->ids.data(), st->types.data(), n);
   HL_RETURN_IF_ERROR(ProjectQkv(p, ws_->qkv.as<float>(), *layers_[0], x, n));
@@ -48,6 +48,9 @@ Status BertModel::NextStep(Steps* st, bool engine_heads, bool* done) {
   if (engine_heads) AttentionHeads(p, out->attention.data() + l * A * n * n, ctx, qkv, n);
   else out->timings.attention += MsSince(st->handed);  // the caller's attention, transfers included
   HandOverQk(p, out->queries.data() + l * A * n * D, out->keys.data() + l * A * n * D, qkv, n);
+  if (st->options.value_norms)
+    HandOverValueNorms(p, out->value_norms.data() + l * A * n, out->norm_summed.data() + l * n * n,
+               out->attention.data() + l * A * n * n, qkv, *layers_[l], n);
   Status s = AttentionOutput(p, x, *layers_[l], ctx, n);
   if (s.ok()) s = FeedForward(p, x, *layers_[l], n);
   if (s.ok() && ++st->layer < L) s = ProjectQkv(p, qkv, *layers_[st->layer], x, n);

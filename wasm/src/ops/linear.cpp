@@ -235,4 +235,12 @@ void Linear::Run__ref(float* y, const float* x, size_t n) const {
   }
 }
 
+void Linear::WeightsTransposed(float* wt) const {
+  std::vector<int8_t> scratch;
+  const int8_t* w_i8 = w_i8_ ? RowsOf(&scratch) : nullptr;  // [out][in]
+  for (size_t o = 0; o < out_; ++o)
+    for (size_t c = 0; c < in_; ++c)
+      wt[c * out_ + o] = w_i8 ? static_cast<float>(w_i8[o * in_ + c]) * scales_[o] : w_f32_[o * in_ + c];
+}
+
 }  // namespace hl

@@ -84,6 +84,10 @@ class Linear {
   // the others sum in double.
   void Run__ref(float* y, const float* x, size_t n) const;
 
+  // The weights as f32, transposed: wt [in][out] (int8 weights times their channel scales). For analyses that need the
+  // matrix itself (the value norms), not for the forward pass.
+  void WeightsTransposed(float* wt) const;
+
   // f32 layers split the input channels into blocks of this many and add the blocks' outputs:
   // one float32 chain over all of K (XNNPACK's GEMM) drifts by ~√K ulp, which measurably exceeded
   // PyTorch's own float32 error on bert-base (max |Δattention| 1.0e-5 against its 5.5e-6).
