@@ -15,12 +15,14 @@ import { standaloneHtml } from './page/standalone.js';
 import { listMove } from './views/keys.js';
 import { headColour } from './views/palette.js';
 import { ANALYSIS_VIEWS, mountViews } from './views/mount.js';
+import { syntaxPage } from './page/syntax_page.js';
 
 const $ = (id) => document.getElementById(id);
 const client = new EngineClient();
 
 // Everything the drawing depends on (besides the engine's result) lives here.
-const state = { view: 'head', layer: 0, selectedHeads: null, head: 0, filter: 'all', locked: null, token: 1, wordLevel: false, hideSpecial: false };
+const state = { view: 'head', layer: 0, selectedHeads: null, head: 0, filter: 'all', locked: null, token: 1, wordLevel: false, hideSpecial: false,
+  weighting: 'attention', relation: 'all', method: 'rollout' };
 let result = null;        // the engine's last result for the current text
 let modelInfo = null;
 // The loaded model's name as the picker shows it (the file, folder or built-in entry); a converted checkpoint's own
@@ -53,6 +55,21 @@ function specials() {
   return [t.cls ?? '[CLS]', t.sep ?? '[SEP]'];
 }
 
+// The Syntax tab's table and the treebank sentence a head was opened on (drawn above the head view).
+const syntax = syntaxPage({
+  client,
+  panel: $('syntax-sentence'),
+  modelKey: () => modelChoice,
+  show(sentence, patch) {
+    $('a').value = sentence.text;
+    $('b').value = '';
+    Object.assign(state, patch);
+    syncTabs();
+    syncExample();
+    schedule(false);
+  },
+});
+
 // The views, each built once in #view and updated by draw(); their own controls change `state` in place.
 const views = mountViews($('view'), {
   specials,
@@ -61,6 +78,8 @@ const views = mountViews($('view'), {
   needStats: () => fetchStats(),  // runs without the statistics are faster: fetched on first need, without a re-run
   fetch: (r, want) => client.fetch(r, want),  // more of a result the Worker keeps: another layer, view or toggle
   kinds: ANALYSIS_VIEWS,
+  syntax: syntax.host,
+  combined: (r, method, layer) => client.combined(r, method, layer),
   headMap: {
     // The head map runs every sample pair through the model: computed in the Worker once per (model, text).
     key: () => `${modelChoice}\u0000${$('a').value}\u0000${$('b').value}`,
@@ -77,7 +96,9 @@ function draw() {
   if (!result) return;
   const t0 = performance.now();
   views.render(result, state);
+  syntax.render(result, state);
   $('special-note').hidden = !state.hideSpecial;
+  $('weighting-note').hidden = state.weighting !== 'norm';
   syncUrl();
   debug.drawMs = performance.now() - t0;
   if (keyAt && result.newest !== false) {  // keystroke → drawn (its layer, or the whole run), up to the next frame
@@ -185,6 +206,7 @@ function schedule(fromKey = true) {
     try {
       const b = $('b').value.trim() === '' ? null : $('b').value;
       const r = await client.run($('a').value, b, { stats: Boolean(ANALYSIS_VIEWS[state.view]?.needsStats), gpu: GPU_MODE,
+        norms: state.weighting === 'norm',
         ifChanged: result !== null, want: views.want(state, modelInfo.config.num_layers), onPartial: drawPartial });
       debug.engineRuns = client.engineRuns;
       if (!r) return;  // superseded by a newer keystroke
@@ -347,6 +369,8 @@ async function main() {
     }
     $('word-level').addEventListener('change', (e) => { state.wordLevel = e.target.checked; state.locked = null; draw(); });
     $('hide-special').addEventListener('change', (e) => { state.hideSpecial = e.target.checked; state.locked = null; draw(); });
+    $('weighting').value = state.weighting;
+    $('weighting').addEventListener('change', (e) => { state.weighting = e.target.value; schedule(false); });  // runs again
     await open(models.find((m) => m.id === $('model').value));
     if (link.hub) {  // a shared hub link: the built-in model runs until the hub's one is converted (or if it fails)
       $('hub-id').value = link.hub;
@@ -362,7 +386,7 @@ async function main() {
 
 // The drawing as SVG/PNG, with a legend saying what it shows (model, view, layer, heads, text).
 const VIEW_NAMES = { head: 'head view', model: 'model view', neuron: 'neuron view', matrix: 'attention matrix', patterns: 'patterns',
-  layers: 'layer charts', headmap: 'head map' };
+  layers: 'layer charts', headmap: 'head map', syntax: 'syntactic heads', rollout: 'attention rollout' };
 function exportView() {
   if (!result) throw new Error('nothing drawn yet');
   const shownHeads = state.view === 'head' ? state.selectedHeads : ['neuron', 'matrix'].includes(state.view) ? [state.head]

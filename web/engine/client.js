@@ -74,7 +74,8 @@ export class EngineClient {
   // The result stays in the Worker; it hands over what `want` asks for ({layers: [l, ...], qk, thumbnails, whole}: see
   // worker.js's handOver; default whole), and fetch() gets more of it later. The result's attention, queries and keys
   // are Layers (data/attention_data.js) holding what was handed over, or whole Float32Arrays (and hidden) when whole.
-  // options: {topK, maxTokens, stats, key (model slot), channel (one per element sharing this client), ifChanged, gpu,
+  // options: {topK, maxTokens, stats, norms (Kobayashi et al.'s weighting: the attention handed over is the norm-weighted
+  // one, rows renormalised, and so are the statistics), key (model slot), channel (one per element sharing this client), ifChanged, gpu,
   // drawEveryMs (default 150), want, onPartial(result)}: with want.early, onPartial gets layer want.layers[0] as soon as
   // it is computed (a result with that layer and no MLM, marked partial); the run's result is then that same object,
   // completed.
@@ -97,6 +98,7 @@ export class EngineClient {
     if (reply.type !== 'result') return null;
     // The partial result, completed (the same object: what it drew stays drawn), or a new one.
     const r = partial ? Object.assign(partial, reply.result, { partial: false }) : resultOf(reply.result, channel);
+    r.text = { a, b };  // what it ran: the token spans index these
     adopt(r, reply.parts);
     r.newest = ticket === this.latestRun.get(channel);
     return r;
@@ -117,6 +119,26 @@ export class EngineClient {
    *  rejects with an InvalidArgumentError when a newer run on its channel has replaced it. */
   async stats(result) {
     return (await this.call({ type: 'stats', handle: result.handle, channel: result.channel })).stats;
+  }
+
+  /** Attention rollout or flow ('rollout' | 'flow') of a result run() returned, up to the output of layer `layer`
+   *  (0-based): Float32Array [n][n]. Flow refuses texts of more than 48 tokens (an InvalidArgumentError says why). */
+  async combined(result, method, layer) {
+    return (await this.call({ type: 'combined', handle: result.handle, channel: result.channel, method, layer })).matrix;
+  }
+
+  /** Clark et al.'s syntactic-head table of the model in slot `key` over the treebank's first `sentences` (default all):
+   *  computed in the Worker between runs, kept there per model; onProgress(stage, fraction). */
+  async syntax(onProgress = null, { key = undefined, sentences = undefined } = {}) {
+    return (await this.call({ type: 'syntax', key, sentences }, [], onProgress)).table;
+  }
+
+  /** Treebank sentence k ({id, text, words}) and, given a result run() returned of its text, every head's choices
+   *  ({words, token_word, choices [L·A][W]}; else null). */
+  async syntaxSentence(k, result = null) {
+    const { sentence, choices } = await this.call({ type: 'syntax-sentence', sentence: k, handle: result?.handle ?? null,
+      channel: result?.channel });
+    return { sentence, choices };
   }
 }
 

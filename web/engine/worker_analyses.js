@@ -51,9 +51,20 @@ export async function syntaxOf(engine, model, { sentences = Infinity, turn, prog
   }
 }
 
-/** Treebank sentence k ({id, text, words}) and, for a kept result of its text, each head's choices (syntaxChoices). */
+/** Treebank sentence k ({index, id, text, words}) and, for a kept result of its text, each head's choices
+ *  (syntaxChoices); k = {relation, after}: the first sentence after index `after` with an arc of that relation ('all':
+ *  any), wrapping around. */
 export async function sentenceChoices(engine, k, handle) {
   const tb = await treebankOf(engine);
-  const sentence = tb.sentence(k);
-  return { sentence, choices: handle === null ? null : syntaxChoices(engine, tb, k, handle) };
+  const index = typeof k === 'number' ? k : sentenceWith(tb, k.relation, k.after ?? -1);
+  const sentence = { index, ...tb.sentence(index) };
+  return { sentence, choices: handle === null ? null : syntaxChoices(engine, tb, index, handle) };
+}
+
+function sentenceWith(tb, relation, after) {
+  for (let step = 1; step <= tb.sentences; step++) {
+    const k = (after + step) % tb.sentences;
+    if (tb.sentence(k).words.some((w) => w.head > 0 && (relation === 'all' || w.deprel === relation))) return k;
+  }
+  throw new Error(`no sentence of the treebank has a ${relation} arc`);
 }

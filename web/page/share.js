@@ -1,7 +1,9 @@
 // The page's state as a URL query and back, so that a link restores exactly what was on screen (text, model, view,
-// layer, heads, filter, locked token, toggles). Pure functions: no DOM.
+// layer, heads, filter, locked token, toggles, weighting, the Syntax tab's relation, the Rollout tab's method). Pure
+// functions: no DOM.
 
-const VIEWS = ['head', 'model', 'neuron', 'matrix', 'patterns', 'layers', 'headmap'];
+const VIEWS = ['head', 'model', 'neuron', 'matrix', 'patterns', 'layers', 'headmap', 'syntax', 'rollout'];
+const METHODS = ['rollout', 'flow'];
 const FILTERS = ['all', 'AA', 'AB', 'BA', 'BB'];
 
 /** {a, b, model (a built-in id or URL), hub (a hub id), state} → query string (without "?"); defaults are left out. */
@@ -20,6 +22,9 @@ export function toQuery({ a, b, model = null, hub = null, state }) {
   if (state.view === 'neuron') q.set('token', String(state.token));
   if (state.wordLevel) q.set('words', '1');
   if (state.hideSpecial) q.set('hide', '1');
+  if (state.weighting === 'norm') q.set('weighting', 'norm');
+  if (state.view === 'syntax' && state.relation && state.relation !== 'all') q.set('relation', state.relation);
+  if (state.view === 'rollout' && state.method === 'flow') q.set('method', 'flow');
   return q.toString();
 }
 
@@ -43,5 +48,8 @@ export function fromQuery(search) {
   if (lock) state.locked = { side: lock[1], index: Number(lock[2]) };
   if (q.get('words') === '1') state.wordLevel = true;
   if (q.get('hide') === '1') state.hideSpecial = true;
+  if (q.get('weighting') === 'norm') state.weighting = 'norm';
+  if (/^[a-z]{1,20}(:[a-z]{1,20})?$/.test(q.get('relation') ?? '')) state.relation = q.get('relation');
+  if (METHODS.includes(q.get('method'))) state.method = q.get('method');
   return { a: q.get('a'), b: q.get('b'), model: q.get('model'), hub: q.get('hub'), state };
 }

@@ -10,6 +10,8 @@ import { matrixView } from './matrix_view.js';
 import { patternsView } from './patterns_view.js';
 import { layerCharts } from './layer_charts.js';
 import { headMap } from './head_map.js';
+import { syntaxView } from './syntax_view.js';
+import { rolloutView } from './rollout_view.js';
 
 // A kind of view: build(box, ctx) draws it into `box` (a div kept for it) and returns {handle (what the view function
 // returned), update(ctx)}; ctx = {result (the engine's), shown (after the word/special toggles), state, specials, act, host}.
@@ -64,8 +66,10 @@ export const CORE_VIEWS = {
 };
 
 /**
- * The page's analysis views: patterns and layer charts (from result.stats), and the head map, which needs
- * host.headMap = {key() (the text and model it would be computed for), compute(progress(text, fraction)) → Promise<map>}.
+ * The page's analysis views: patterns and layer charts (from result.stats); the head map, which needs host.headMap =
+ * {key() (the text and model it would be computed for), compute(progress(text, fraction)) → Promise<map>}; the
+ * syntactic heads, which need host.syntax = {key() (the model), compute(progress) → Promise<table>, open(relation,
+ * direction, layer, head)}; rollout and flow, which need host.combined(result, method, layer) → Promise<[n][n]>.
  */
 export const ANALYSIS_VIEWS = {
   patterns: {
@@ -83,7 +87,91 @@ export const ANALYSIS_VIEWS = {
     },
   },
   headmap: { build: headMapSlot },
+  syntax: { build: syntaxSlot },
+  rollout: { build: rolloutSlot },
 };
+
+// A computation shown in a slot: a note and a progress bar while it runs, then draw(value). Computed once per key, one
+// at a time; a key that changes meanwhile is computed when the running one ends. Returns update(ctx).
+function computedSlot(box, { key, compute, draw, failed }) {
+  const note = box.appendChild(document.createElement('p'));
+  const bar = box.appendChild(document.createElement('progress'));
+  bar.max = 1;
+  note.hidden = bar.hidden = true;
+  let drawnKey = null, computing = null, latest = null;
+  const progress = (text, fraction) => { note.textContent = text; bar.value = fraction ?? 0; };
+  return async function update(c) {
+    latest = c;
+    const k = key(c);
+    if (k === drawnKey || k === computing) { if (k === drawnKey) draw(null, c); return; }
+    if (computing !== null) return;
+    computing = k;
+    note.hidden = bar.hidden = false;
+    progress('Starting…', 0);
+    let value;
+    try {
+      value = await compute(c, progress);
+    } catch (e) {
+      computing = null;
+      note.textContent = failed(e);
+      bar.hidden = true;
+      return;
+    }
+    computing = null;
+    note.hidden = bar.hidden = true;
+    drawnKey = k;
+    draw(value, c);
+    if (key(latest) !== k && box.isConnected) update(latest);
+  };
+}
+
+// The syntactic-head table of the model, computed in the Worker over the treebank (kept per model there).
+function syntaxSlot(box, ctx) {
+  const plot = document.createElement('div');
+  let view = null, table = null;
+  const update = computedSlot(box, {
+    key: (c) => c.host.syntax.key(),
+    compute: (c, progress) => c.host.syntax.compute(progress),
+    failed: (e) => `The syntactic heads could not be computed: ${e.message}`,
+    draw(value, c) {
+      if (value) table = value;
+      const options = { relation: c.state.relation ?? 'all', onPick: (relation) => c.act.set({ relation }),
+        onOpen: (...args) => c.host.syntax.open(...args) };
+      if (view) view.update(options, table);
+      else { box.append(plot); view = syntaxView(plot, table, options); }
+    },
+  });
+  update(ctx);
+  return { get handle() { return view; }, update };
+}
+
+// Rollout or flow of the shown result up to state.layer, fetched from the Worker's kept result.
+function rolloutSlot(box, ctx) {
+  const plot = box.appendChild(document.createElement('div'));
+  let view = null;
+  const method = (c) => c.state.method ?? 'rollout';
+  const key = (c) => [c.result.handle, method(c), c.state.layer];
+  let shownKey = null;
+  async function update(c) {
+    if (c.result.partial || c.result.handle === undefined) return;  // its kept result comes with the run's end
+    const k = JSON.stringify(key(c));
+    if (k === shownKey) return;
+    shownKey = k;
+    let matrix = null, message = null;
+    try {
+      matrix = await c.host.combined(c.result, method(c), c.state.layer);
+    } catch (e) {
+      message = e.message;
+    }
+    if (shownKey !== k) return;  // a newer text, layer or method came meanwhile
+    const data = { tokens: c.result.tokens, matrix, method: method(c), layer: c.state.layer, layers: c.result.layers };
+    const options = { message, onMethod: (m) => c.act.set({ method: m }), onLayer: (layer) => c.act.set({ layer }) };
+    if (view) view.update(options, data);
+    else view = rolloutView(plot, data, options);
+  }
+  update(ctx);
+  return { get handle() { return view; }, update };
+}
 
 // The head map over the host's sample and text: computed once per key (one computation at a time; a newer key is
 // picked up when the running one ends), drawn into one headMap view.
