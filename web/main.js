@@ -38,6 +38,9 @@ window.headlight = debug;
 // A run outside the page's own (tests compare attention paths with it): {gpu: 'on' | 'off' | 'auto', ...}.
 // The drawn result with every tensor whole (fetched from the Worker's kept copy), for tests that read all of it.
 debug.full = () => client.whole(result);
+// The analyses of the drawn model and result, as the tabs get them (tests compare them with tools/analyze).
+debug.syntax = () => client.syntax();
+debug.combined = (method, layer) => client.combined(result, method, layer);
 debug.run = async (a, b = null, options = {}) => {
   const r = await client.run(a, b, { ...options, channel: 'debug' });
   debug.engineRuns = client.engineRuns;

@@ -382,7 +382,7 @@ test('readable on a phone width', async () => {
   assert.ok(top < 844 - 60, `the head view starts at ${top} px of 844`);
   await shootScene(phone, 'phone');
   // No view makes the page scroll sideways: wide drawings scroll inside their own box.
-  for (const v of ['head', 'model', 'neuron', 'matrix', 'patterns', 'layers', 'headmap']) {
+  for (const v of ['head', 'model', 'neuron', 'matrix', 'patterns', 'layers', 'headmap', 'syntax', 'rollout']) {
     await phone.click(`nav.views [data-view=${v}]`);
     await phone.waitForFunction((name) => window.headlight.state.view === name && !document.querySelector('#view').textContent.includes('Computing'), v);
     const w = await phone.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
@@ -539,11 +539,11 @@ test('the view tabs work from the keyboard: one Tab stop, arrows, Home and End s
   await page.keyboard.press('ArrowRight');
   assert.deepEqual(await now(), at('model'));
   await page.keyboard.press('End');
-  assert.deepEqual(await now(), at('headmap'));
+  assert.deepEqual(await now(), at('rollout'));
   await page.keyboard.press('ArrowRight');  // wraps around
   assert.deepEqual(await now(), at('head'));
   await page.keyboard.press('ArrowLeft');
-  assert.deepEqual(await now(), at('headmap'));
+  assert.deepEqual(await now(), at('rollout'));
   await page.keyboard.press('Home');
   assert.deepEqual(await now(), at('head'));
   assert.deepEqual(page.errors, []);

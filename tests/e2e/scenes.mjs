@@ -23,6 +23,11 @@ export const SCENES = {
   'layer-charts': { query: 'view=layers', ready: (page) => page.waitForSelector('#view svg.hl-layers-chart') },
   'head-map': { query: 'view=headmap',
     ready: (page) => page.waitForSelector('#view circle.hl-headmap-point', { timeout: 120000 }) },
+  // The syntactic-head table over the whole treebank (computed in the Worker: seconds), the obj relation picked.
+  syntax: { query: 'view=syntax&relation=obj',
+    ready: (page) => page.waitForSelector('#view .hl-syntax-table', { timeout: 300000 }) },
+  rollout: { query: 'a=The+cat+sat+on+the+mat+because+it+was+warm.&view=rollout&layer=3',
+    ready: (page) => page.waitForSelector('#view .hl-rollout-lines line', { state: 'attached' }) },
   phone: { query: '', viewport: { width: 390, height: 844 }, fullPage: false },
 };
 

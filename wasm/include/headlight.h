@@ -23,7 +23,8 @@ extern "C" {
 
 /* Result fields for hl_result_get. */
 #define HL_FIELD_SUMMARY_JSON 0 /* UTF-8 JSON: n, layers, heads_per_layer, head_size, hidden_size, tokens (text, id,
-                                   segment, word, begin, end), truncation, mlm, timings_ms */
+                                   segment, word, begin, end), truncation, mlm, timings_ms (tokenize, embeddings, linear,
+                                   attention, norm_act, mlm, value_norms, total) */
 #define HL_FIELD_TOKEN_IDS 1    /* int32 [n] */
 #define HL_FIELD_ATTENTION 2    /* f32 [L][A][n][n] */
 #define HL_FIELD_QUERIES 3      /* f32 [L][A][n][D] */

@@ -94,7 +94,8 @@ std::string Summary(const hl::BertModel& m, const Result& r) {
       {"truncation", TruncationJson(run.encoding)},
       {"mlm", mlm},
       {"timings_ms", {{"tokenize", tm.tokenize}, {"embeddings", tm.embeddings}, {"linear", tm.linear},
-                      {"attention", tm.attention}, {"norm_act", tm.norm_act}, {"mlm", tm.mlm}, {"total", tm.total}}}};
+                      {"attention", tm.attention}, {"norm_act", tm.norm_act}, {"mlm", tm.mlm},
+                      {"value_norms", tm.value_norms}, {"total", tm.total}}}};
   return Dump(j);
 }
 
