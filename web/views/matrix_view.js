@@ -18,7 +18,7 @@ const NAN_COLOR = [221, 221, 221];  // cells that are not finite (e.g. filtered 
  *              matrix?: Float32Array m·m — drawn instead of the attention slice (word-level, filtered...),
  *              tokens?: [{ text, segment }] — the labels of matrix (default data.tokens; m = tokens.length),
  *              vmax?: number — top of the colour scale (default: the largest value drawn),
- *              cellSize?: px per cell (default from n) }.
+ *              cellSize?: px per cell (default from n), title?: the legend's name of the values (default 'attention') }.
  */
 export function matrixView(container, data, options = {}) {
   let opts = checkOptions({ layer: 0, head: 0, ...options }, data);
@@ -35,7 +35,7 @@ export function matrixView(container, data, options = {}) {
     .style('position', 'absolute');
   const overlay = frame.append('canvas').attr('class', 'hl-matrix-overlay').style('position', 'absolute').style('pointer-events', 'none');
   const legendDiv = root.append('div').attr('class', 'hl-matrix-legend');
-  legendDiv.append('span').attr('class', 'hl-matrix-legend-title').text('attention');
+  const legendTitle = legendDiv.append('span').attr('class', 'hl-matrix-legend-title');
   const legendLo = legendDiv.append('span');
   const legendCanvas = legendDiv.append('canvas').attr('width', 120).attr('height', 1);
   const legendHi = legendDiv.append('span');
@@ -46,6 +46,7 @@ export function matrixView(container, data, options = {}) {
   const values = () => opts.matrix ?? headMatrix(data, opts.layer, opts.head);
 
   function draw() {
+    legendTitle.text(opts.title ?? 'attention');
     const tokens = opts.tokens ?? data.tokens;
     const n = tokens.length;
     const vals = values();

@@ -45,7 +45,7 @@ export function rolloutView(container, data, options = {}) {
     matrixBox.style('display', drawing ? null : 'none');
     if (!drawing) return;
     drawLines();
-    const m = { matrix: data.matrix, tokens: data.tokens, layer: 0, head: 0 };
+    const m = { matrix: data.matrix, tokens: data.tokens, layer: 0, head: 0, title: data.method };
     const shape = { n: data.tokens.length, layers: 1, heads_per_layer: 1, tokens: data.tokens, attention: data.matrix };
     if (matrix) matrix.update(m, shape);
     else matrix = matrixView(matrixBox.node(), shape, m);
@@ -66,7 +66,7 @@ export function rolloutView(container, data, options = {}) {
     }
     lines.selectAll('line').data(links).join('line').attr('x1', COL_W).attr('x2', COL_W + GAP)
       .attr('y1', (l) => y(l.i)).attr('y2', (l) => y(l.j)).attr('stroke', '#7048e8')
-      .attr('stroke-opacity', (l) => l.w / max).attr('stroke-width', 2);
+      .attr('stroke-opacity', (l) => l.w / max).attr('stroke-width', 1.5);
     const sides = [['left', COL_W - 6, 'end'], ['right', COL_W + GAP + 6, 'start']];
     lines.selectAll('g.hl-rollout-col').data(sides).join('g').attr('class', (s) => `hl-rollout-col hl-rollout-${s[0]}`)
       .selectAll('text').data((s) => data.tokens.map((t, i) => ({ t, i, s }))).join('text')

@@ -14,10 +14,19 @@ void ValueGram(double* gram, float* scratch, const float* v, size_t v_stride, co
     const float* vj = v + j * v_stride;  // [A·D]
     std::fill(scratch, scratch + A * H, 0.0f);
     for (size_t h = 0; h < A; ++h) {
-      float* f = scratch + h * H;  // [H] f^h(x_j)
-      for (size_t d = 0; d < D; ++d) {
+      float* __restrict f = scratch + h * H;  // [H] f^h(x_j)
+      size_t d = 0;
+      for (; d + 4 <= D; d += 4) {  // four rows of W_O per pass over f: a quarter of the loads and stores of f
+        const float x0 = vj[h * D + d], x1 = vj[h * D + d + 1], x2 = vj[h * D + d + 2], x3 = vj[h * D + d + 3];
+        const float* __restrict w0 = wt + (h * D + d) * H;  // [4][H]
+        const float* __restrict w1 = w0 + H;
+        const float* __restrict w2 = w1 + H;
+        const float* __restrict w3 = w2 + H;
+        for (size_t o = 0; o < H; ++o) f[o] += (x0 * w0[o] + x1 * w1[o]) + (x2 * w2[o] + x3 * w3[o]);
+      }
+      for (; d < D; ++d) {
         const float x = vj[h * D + d];
-        const float* w = wt + (h * D + d) * H;  // [H]
+        const float* __restrict w = wt + (h * D + d) * H;  // [H]
         for (size_t o = 0; o < H; ++o) f[o] += x * w[o];
       }
     }
