@@ -39,7 +39,7 @@ window.headlight = debug;
 // The drawn result with every tensor whole (fetched from the Worker's kept copy), for tests that read all of it.
 debug.full = () => client.whole(result);
 // The analyses of the drawn model and result, as the tabs get them (tests compare them with tools/analyze).
-debug.syntax = () => client.syntax();
+debug.syntax = () => client.syntax(null, { cacheKey: modelChoice });
 debug.combined = (method, layer) => client.combined(result, method, layer);
 debug.run = async (a, b = null, options = {}) => {
   const r = await client.run(a, b, { ...options, channel: 'debug' });
@@ -85,12 +85,12 @@ const views = mountViews($('view'), {
   combined: (r, method, layer) => client.combined(r, method, layer),
   headMap: {
     // The head map runs every sample pair through the model: computed in the Worker once per (model, text).
-    key: () => `${modelChoice}\u0000${$('a').value}\u0000${$('b').value}`,
+    key: () => `${modelChoice}\u0000${$('a').value}\u0000${$('b').value}\u0000${state.weighting}`,
     async compute(progress) {
       const b = $('b').value.trim() === '' ? null : $('b').value;
       const pairs = [...await samplePairs(), [$('a').value, b]];
       progress(`Running the ${pairs.length - 1} built-in sentence pairs and your text through the model…`, 0);
-      return client.headmap(pairs, progress);
+      return client.headmap(pairs, progress, undefined, state.weighting);
     },
   },
 });

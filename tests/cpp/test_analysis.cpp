@@ -670,7 +670,7 @@ TEST_CASE("C API: hl_result_stats matches the C++ statistics", "[analysis]") {
 TEST_CASE("C API: head distances over three texts", "[analysis]") {
   const int32_t model = LoadTiny(), other = LoadTiny();
   int32_t acc = 0;
-  REQUIRE(hl_distances_new(model, &acc) == HL_STATUS_OK);
+  REQUIRE(hl_distances_new(model, HL_WEIGHTING_ATTENTION, &acc) == HL_STATUS_OK);
   const char* js;
   size_t len;
   CHECK(hl_distances_mds(acc, &js, &len) == HL_STATUS_INVALID_ARGUMENT);  // nothing added yet
@@ -726,7 +726,8 @@ TEST_CASE("C API: head distances over three texts", "[analysis]") {
   REQUIRE(hl_distances_free(acc) == HL_STATUS_OK);
   CHECK(hl_distances_free(acc) == HL_STATUS_INVALID_ARGUMENT);
   CHECK(hl_distances_mds(acc, &js, &len) == HL_STATUS_INVALID_ARGUMENT);
-  CHECK(hl_distances_new(424242, &acc) == HL_STATUS_INVALID_ARGUMENT);
+  CHECK(hl_distances_new(424242, HL_WEIGHTING_ATTENTION, &acc) == HL_STATUS_INVALID_ARGUMENT);
+  CHECK(hl_distances_new(model, 9, &acc) == HL_STATUS_INVALID_ARGUMENT);
   REQUIRE(hl_result_free(foreign) == HL_STATUS_OK);
   REQUIRE(hl_model_free(model) == HL_STATUS_OK);
   REQUIRE(hl_model_free(other) == HL_STATUS_OK);

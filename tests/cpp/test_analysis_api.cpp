@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analysis/head_map.h"
 #include "analysis/head_stats.h"
 #include "analysis/norms.h"
 #include "analysis/rollout.h"
@@ -128,6 +129,21 @@ TEST_CASE("C API: value norms by request, stepped or not, and the norm weighting
   }
   REQUIRE(hl_result_stats(r, HL_WEIGHTING_ATTENTION, &js, &len) == HL_STATUS_OK);
   CHECK(nlohmann::json::parse(std::string(js, len)) != st);
+
+  // The head map of the norm weighting: the C++ accumulator fed the norm-weighted attention; a plain run is refused.
+  int32_t acc = 0;
+  REQUIRE(hl_distances_new(model, HL_WEIGHTING_NORM, &acc) == HL_STATUS_OK);
+  CHECK(hl_distances_add(acc, plain) == HL_STATUS_INVALID_ARGUMENT);
+  CHECK(Error().find("HL_OUTPUT_VALUE_NORMS") != std::string::npos);
+  REQUIRE(hl_distances_add(acc, r) == HL_STATUS_OK);
+  REQUIRE(hl_distances_mds(acc, &js, &len) == HL_STATUS_OK);
+  const nlohmann::json map = nlohmann::json::parse(std::string(js, len));
+  hl::HeadMap want_map(L, A);
+  want_map.Add(weighted.data(), classes, n);
+  hl::MdsResult mds;
+  REQUIRE(want_map.Place(&mds).ok());
+  CHECK(map == nlohmann::json::parse(nlohmann::json(want_map.Json(mds)).dump()));
+  REQUIRE(hl_distances_free(acc) == HL_STATUS_OK);
 
   // A stepped run whose heads the engine computes hands over the same norms, bit for bit.
   int32_t step = 0, got = 0;

@@ -137,8 +137,11 @@ test('the norm weighting: the views draw α·‖f(x)‖ with rows renormalised, 
   const [pageStats, plainStats] = await page.evaluate(async () => [window.headlight.result.stats,
     (await window.headlight.run(document.getElementById('a').value, document.getElementById('b').value, { stats: true })).stats]);
   assert.notDeepEqual(pageStats.per_head.map((h) => h.cls), plainStats.per_head.map((h) => h.cls));
+  await tab('headmap');  // the head map of the norm weighting: its own computation (the sample run with the norms)
+  await page.waitForSelector('#view circle.hl-headmap-point', { timeout: 120000 });
   await page.selectOption('#weighting', 'attention');
   await page.waitForSelector('#weighting-note[hidden]', { state: 'attached' });
+  await tab('layers');
   await page.waitForFunction(() => window.headlight.result.stats);
   const back = await page.evaluate(() => window.headlight.result.stats.per_head.map((h) => h.cls));
   assert.deepEqual(back, plainStats.per_head.map((h) => h.cls));

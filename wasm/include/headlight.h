@@ -135,9 +135,11 @@ int32_t hl_syntax_free(int32_t acc);
 int32_t hl_syntax_choices(int32_t treebank, int32_t sentence, int32_t result, const char** json, size_t* length);
 
 /* Head distances accumulated over results of one model: Σ over every token row of every text of the Jensen–Shannon
-   divergence between two heads' smoothed rows, laid out in 2-D by metric MDS (classical start, then SMACOF). */
-int32_t hl_distances_new(int32_t model, int32_t* out_acc);
-/* Adds one result (of the accumulator's model); the result can be freed afterwards. */
+   divergence between two heads' smoothed rows, laid out in 2-D by metric MDS (classical start, then SMACOF), of the
+   attention `weighting` names (HL_WEIGHTING_*: NORM reads each result's HL_FIELD_NORM_ATTENTION). */
+int32_t hl_distances_new(int32_t model, int32_t weighting, int32_t* out_acc);
+/* Adds one result (of the accumulator's model; for the norm weighting, of a run with HL_OUTPUT_VALUE_NORMS); the result
+   can be freed afterwards. */
 int32_t hl_distances_add(int32_t acc, int32_t result);
 /* {"texts", "rows", "total_heads": H = L·A, "layers", "heads_per_layer", "distance": [H*H], "points": [[x, y], ...] (H),
    "stress" (Kruskal stress-1), "iterations", "aggregate": the same texts' per-head statistics, token-weighted, in

@@ -62,8 +62,11 @@ export class EngineClient {
   /** Abandons a conversion (after a failure or a cancel); harmless if it has ended. */
   async convertFree(conversion) { await this.call({ type: 'convert-free', conversion }); }
 
-  /** Clark et al.'s head map over texts [[a, b|null]]: {distance, points, stress, ...}; onProgress(stage, fraction). */
-  async headmap(texts, onProgress = null, key = undefined) { return (await this.call({ type: 'headmap', texts, key }, [], onProgress)).map; }
+  /** Clark et al.'s head map over texts [[a, b|null]]: {distance, points, stress, ...}; onProgress(stage, fraction);
+   *  weighting: 'attention' or 'norm'. */
+  async headmap(texts, onProgress = null, key = undefined, weighting = 'attention') {
+    return (await this.call({ type: 'headmap', texts, key, weighting }, [], onProgress)).map;
+  }
 
   // Resolves to null when a newer run() on the same channel superseded it (the Worker stopped it at a layer boundary, or
   // never started it); to {unchanged: true, truncation} when options.ifChanged and the tokens that reach the model (after
@@ -128,9 +131,10 @@ export class EngineClient {
   }
 
   /** Clark et al.'s syntactic-head table of the model in slot `key` over the treebank's first `sentences` (default all):
-   *  computed in the Worker between runs, kept there per model; onProgress(stage, fraction). */
-  async syntax(onProgress = null, { key = undefined, sentences = undefined } = {}) {
-    return (await this.call({ type: 'syntax', key, sentences }, [], onProgress)).table;
+   *  computed in the Worker between runs, kept there under `cacheKey` (the caller's name for the model; default: the
+   *  loaded model itself); onProgress(stage, fraction). */
+  async syntax(onProgress = null, { key = undefined, sentences = undefined, cacheKey = undefined } = {}) {
+    return (await this.call({ type: 'syntax', key, sentences, cacheKey }, [], onProgress)).table;
   }
 
   /** Treebank sentence k ({id, text, words}) and, given a result run() returned of its text, every head's choices

@@ -268,19 +268,21 @@ export class Engine {
     });
   }
 
-  /** Head distances over texts of one model (Clark et al.'s head map): add(a, b) runs a text (pair) and adds it;
-   *  mds() returns {texts, rows, heads, layers, heads_per_layer, distance [H*H], points [[x, y]] (H), stress,
-   *  iterations}; free() releases it. */
-  distances(model, { maxTokens = 0 } = {}) {
+  /** Head distances over texts of one model (Clark et al.'s head map), of the attention or the norm weighting
+   *  (weighting 'attention' | 'norm'): add(a, b) runs a text (pair) and adds it; mds() returns {texts, rows, heads,
+   *  layers, heads_per_layer, distance [H*H], points [[x, y]] (H), stress, iterations}; free() releases it. */
+  distances(model, { maxTokens = 0, weighting = 'attention' } = {}) {
+    const w = WEIGHTING[String(weighting).toUpperCase()];
+    if (w === undefined) throw errorOfClass(InvalidArgumentError, `unknown weighting "${weighting}": attention or norm`);
     const handle = this.withScratch(4, (out) => {
-      this.check(this.m._hl_distances_new(model.handle, out));
+      this.check(this.m._hl_distances_new(model.handle, w, out));
       return this.m.HEAP32[out >> 2];
     });
     return {
       handle,
       add: (a, b = null) => {
         const add = (result) => this.check(this.m._hl_distances_add(handle, result));
-        this.withResult(this.startText(model, a, b, 1, maxTokens), add);
+        this.withResult(this.startText(model, a, b, 1, maxTokens, w === WEIGHTING.NORM), add);
       },
       mds: () => this.json((out) => this.m._hl_distances_mds(handle, out, out + 4)),
       free: () => this.check(this.m._hl_distances_free(handle)),

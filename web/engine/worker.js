@@ -9,11 +9,12 @@
 //        answer, with want.early, 'partial' {partial: the summary's tokens and shape, layer, attention [A][n][n]}
 //      | {type:'drawn', run}: the page shows run's early layer (no answer; see DRAWN_WAIT_MAX_MS)
 //      | {type:'fetch', id, handle, channel?, want} → 'parts' {parts}: more of the channel's kept result
-//      | {type:'stats', id, handle, channel?, weighting?} | {type:'headmap', id, texts: [[a, b|null]], key?}
+//      | {type:'stats', id, handle, channel?} | {type:'headmap', id, texts: [[a, b|null]], key?, weighting?}
 //      | {type:'combined', id, handle, channel?, method: 'rollout'|'flow', layer} → 'combined' {matrix [n][n]}
-//      | {type:'syntax', id, key?, sentences?} → 'progress'…, 'syntax' {table}: the syntactic-head table over the
-//        treebank, computed between other messages (worker_analyses.js) | {type:'syntax-sentence', id, sentence,
-//        handle?, channel?} → 'syntax-sentence' {sentence, choices}: a treebank sentence and the kept result's choices
+//      | {type:'syntax', id, key?, sentences?, cacheKey?} → 'progress'…, 'syntax' {table}: the syntactic-head table
+//        over the treebank, computed between other messages, kept under cacheKey (worker_analyses.js)
+//      | {type:'syntax-sentence', id, sentence, handle?, channel?} → 'syntax-sentence' {sentence, choices}: a treebank
+//        sentence and the kept result's choices
 //      | {type:'load-cached', id, cacheKey, key?}: a converted model from the offline cache (model_cache.js), into the engine
 //      | {type:'convert-begin', id, texts, int8} → 'convert-begun' {conversion}; {type:'convert-feed', id, conversion,
 //        bytes, end} → 'fed' {sha256: the file's, at its end}; {type:'convert-finish', id, conversion, key?, cache?: {key, meta}} → 'loaded' {info,
@@ -251,7 +252,7 @@ function startSyntax(msg, reply) {
     queue = queue.then(() => { try { fn(); resolve(); } catch (e) { reject(e); } });
   });
   const progress = (stage, fraction) => reply('progress', { stage, fraction });
-  syntaxOf(engine, modelFor(msg), { sentences: msg.sentences ?? Infinity, turn, progress })
+  syntaxOf(engine, modelFor(msg), { sentences: msg.sentences ?? Infinity, cacheKey: msg.cacheKey ?? null, turn, progress })
     .then((table) => reply('syntax', { table }), (e) => reply('error', { error: errorToJSON(e) }));
 }
 
@@ -430,7 +431,7 @@ async function handle(msg) {
         reply('syntax-sentence', await sentenceChoices(engine, msg.sentence, msg.handle == null ? null : keptOf(msg).handle));
         break;
       case 'headmap': {  // head distances over the texts, then MDS (Clark et al.'s head map)
-        const acc = engine.distances(modelFor(msg));
+        const acc = engine.distances(modelFor(msg), { weighting: msg.weighting ?? 'attention' });
         try {
           msg.texts.forEach(([a, b], k) => {
             acc.add(a, b ?? null);

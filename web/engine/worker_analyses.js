@@ -8,7 +8,7 @@ export const TREEBANK_URL = new URL('../data/ud-english-ewt/en_ewt-ud-dev.conllu
 const CHUNK = 16;  // sentences per turn: the Worker answers runs between turns
 
 let treebank = null;  // Promise<loadTreebank's object>, fetched on first need
-const tables = new WeakMap();  // model → its table (hl_syntax_json)
+const tables = new Map();  // the caller's name of a model (else the model object) → its table (hl_syntax_json)
 
 /** The treebank, fetched and parsed once. */
 export function treebankOf(engine) {
@@ -25,12 +25,14 @@ export function treebankOf(engine) {
 }
 
 /**
- * The syntactic-head table of `model` over the first `sentences` (default all) of the treebank: a cached one at once,
- * else computed CHUNK sentences per turn. turn(fn) runs fn after the messages already waiting (the Worker's queue);
+ * The syntactic-head table of `model` over the first `sentences` (default all) of the treebank: a cached one at once
+ * (by cacheKey, the caller's name for the model, so that a model loaded again finds it; else by the model), else
+ * computed CHUNK sentences per turn. turn(fn) runs fn after the messages already waiting (the Worker's queue);
  * progress(text, fraction) after each turn. Resolves to the table.
  */
-export async function syntaxOf(engine, model, { sentences = Infinity, turn, progress }) {
-  const cached = tables.get(model);
+export async function syntaxOf(engine, model, { sentences = Infinity, cacheKey = null, turn, progress }) {
+  const key = cacheKey ?? model;
+  const cached = tables.get(key);
   if (cached && cached.sentences >= Math.min(sentences, cached.treebank_sentences)) return cached;
   const tb = await treebankOf(engine);
   const total = Math.min(sentences, tb.sentences);
@@ -44,7 +46,7 @@ export async function syntaxOf(engine, model, { sentences = Infinity, turn, prog
       progress(`syntactic heads: sentence ${k} of ${total}`, k / total);
     }
     const table = { ...acc.json(), treebank_sentences: tb.sentences, ms: performance.now() - t0 };
-    tables.set(model, table);
+    tables.set(key, table);
     return table;
   } finally {
     acc.free();

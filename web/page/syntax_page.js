@@ -12,7 +12,8 @@ export function syntaxPage({ client, panel, modelKey, show }) {
   let arcs = null;
   const host = {
     key: modelKey,
-    compute: (progress) => client.syntax((stage, fraction) => progress(`Running the treebank through the model: ${stage}…`, fraction)),
+    compute: (progress) => client.syntax((stage, fraction) => progress(`Running the treebank through the model: ${stage}…`, fraction),
+      { cacheKey: modelKey() }),
     async open(relation, direction, layer, head, after = -1) {
       const { sentence } = await client.syntaxSentence({ relation, after });
       opened = { sentence, relation, direction, choices: null };

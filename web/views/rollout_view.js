@@ -39,7 +39,8 @@ export function rolloutView(container, data, options = {}) {
     note.text(opt.message ?? `${data.method === 'flow' ? 'Attention flow' : 'Attention rollout'} from the input tokens (right) ` +
       `to the output of layer ${data.layer} (left): each line's strength is the share of a token's attention that comes ` +
       'from that input token, through every path of the layers below. Rollout\'s rows sum to 1; each flow is a maximum ' +
-      'flow of its own, at most 1, so a row of flows can sum to more.');
+      'flow of its own, at most 1, so a row of flows can sum to more. Drawn over tokens, [CLS] and [SEP] included, from ' +
+      'the attention weights (the words, hide and weighting switches do not apply here).');
     const drawing = !opt.message && data.matrix;
     lines.style('display', drawing ? null : 'none');
     matrixBox.style('display', drawing ? null : 'none');

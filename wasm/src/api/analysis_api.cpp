@@ -78,15 +78,18 @@ int32_t hl_result_stats(int32_t result, int32_t weighting, const char** json, si
   });
 }
 
-int32_t hl_distances_new(int32_t model, int32_t* out_acc) {
+int32_t hl_distances_new(int32_t model, int32_t weighting, int32_t* out_acc) {
   return Guard([&] {
     std::lock_guard<std::mutex> lock(g_mutex);
     hl::BertModel* m = FindModel(model);
     if (!m) return Fail(hl::Code::kInvalidArgument, "hl_distances_new: unknown model handle (load a model first)");
     if (!out_acc) return Fail(hl::Code::kInvalidArgument, "hl_distances_new: out_acc is NULL");
+    if (weighting != HL_WEIGHTING_ATTENTION && weighting != HL_WEIGHTING_NORM)
+      return Fail(hl::Code::kInvalidArgument, "hl_distances_new: unknown weighting " + std::to_string(weighting));
     const hl::BertConfig& c = m->config();
     auto d = std::unique_ptr<Distances>(new Distances{
-        model, hl::HeadMap(static_cast<size_t>(c.num_layers), static_cast<size_t>(c.num_heads)), Conventions(*m), {}});
+        model, weighting, hl::HeadMap(static_cast<size_t>(c.num_layers), static_cast<size_t>(c.num_heads)),
+        Conventions(*m), {}});
     const int32_t h = g_next_handle++;
     g_distances[h] = std::move(d);
     *out_acc = h;
@@ -103,12 +106,15 @@ int32_t hl_distances_add(int32_t acc, int32_t result) {
     auto rit = g_results.find(result);
     if (rit == g_results.end()) return Fail(hl::Code::kInvalidArgument, "hl_distances_add: unknown result handle");
     Distances& d = *dit->second;
-    const Result& r = *rit->second;
+    Result& r = *rit->second;
     if (r.model != d.model || r.layers != d.map.layers() || r.heads_per_layer != d.map.heads_per_layer())
       return Fail(hl::Code::kInvalidArgument, "hl_distances_add: the result comes from another model than the accumulator's");
+    const bool norm = d.weighting == HL_WEIGHTING_NORM;
+    if (norm && r.run.value_norms.empty())
+      return Fail(hl::Code::kInvalidArgument, "hl_distances_add: the norm weighting needs a run with HL_OUTPUT_VALUE_NORMS");
     hl::TokenClasses tokens;
     hl::ClassifyTokens(&tokens, r.texts, r.segments, r.conventions);
-    d.map.Add(r.run.attention.data(), tokens, static_cast<size_t>(r.run.n));
+    d.map.Add(norm ? NormAttention(&r).data() : r.run.attention.data(), tokens, static_cast<size_t>(r.run.n));
     return Ok();
   });
 }

@@ -57,6 +57,7 @@ inline std::map<int32_t, std::unique_ptr<Step>> g_steps;
 // A head map being accumulated (hl_distances_*): the model its results must come from.
 struct Distances {
   int32_t model = 0;
+  int32_t weighting = HL_WEIGHTING_ATTENTION;
   hl::HeadMap map;
   hl::TokenConventions conventions;  // the model's (labels of the aggregate statistics)
   std::string json;  // the last hl_distances_mds answer
