@@ -556,12 +556,8 @@ TEST_CASE("MDS: 2-D configurations are recovered, 3-D ones leave stress", "[anal
 namespace {
 
 int32_t LoadTiny() {
-  const std::vector<uint8_t> bytes = hltest::ConvertFixture("tiny-mlm", true);
-  void* p = hl_alloc(bytes.size());
-  REQUIRE(p != nullptr);
-  std::memcpy(p, bytes.data(), bytes.size());
   int32_t model = -1;
-  REQUIRE(hl_model_load(p, bytes.size(), 1, &model) == HL_STATUS_OK);
+  REQUIRE(hltest::LoadThroughApi(hltest::ConvertFixture("tiny-mlm", true), &model) == HL_STATUS_OK);
   return model;
 }
 

@@ -19,12 +19,8 @@
 namespace {
 
 int32_t LoadModel(bool int8) {
-  const std::vector<uint8_t> bytes = hltest::ConvertFixture("tiny-mlm", int8);
-  void* p = hl_alloc(bytes.size());
-  REQUIRE(p != nullptr);
-  std::memcpy(p, bytes.data(), bytes.size());
   int32_t model = -1;
-  REQUIRE(hl_model_load(p, bytes.size(), 1, &model) == HL_STATUS_OK);
+  REQUIRE(hltest::LoadThroughApi(hltest::ConvertFixture("tiny-mlm", int8), &model) == HL_STATUS_OK);
   return model;
 }
 

@@ -13,16 +13,9 @@
 
 namespace {
 
-int32_t LoadBytes(const std::vector<uint8_t>& bytes, int32_t* model) {
-  void* p = hl_alloc(bytes.size());
-  REQUIRE(p != nullptr);
-  std::memcpy(p, bytes.data(), bytes.size());
-  return hl_model_load(p, bytes.size(), 1, model);  // takes ownership of p
-}
-
 // The tiny-mlm fixture converted to int8 and loaded; returns hl_model_info's JSON.
 nlohmann::json LoadTinyMlm(int32_t* model) {
-  REQUIRE(LoadBytes(hltest::ConvertFixture("tiny-mlm", true), model) == HL_STATUS_OK);
+  REQUIRE(hltest::LoadThroughApi(hltest::ConvertFixture("tiny-mlm", true), model) == HL_STATUS_OK);
   const char* info;
   size_t info_len;
   REQUIRE(hl_model_info(*model, &info, &info_len) == HL_STATUS_OK);
@@ -34,7 +27,7 @@ nlohmann::json LoadTinyMlm(int32_t* model) {
 TEST_CASE("C API: bad input gives a status and a message", "[api]") {
   int32_t model = -1;
   std::vector<uint8_t> junk(100, 7);
-  REQUIRE(LoadBytes(junk, &model) == HL_STATUS_BAD_MODEL);
+  REQUIRE(hltest::LoadThroughApi(junk, &model) == HL_STATUS_BAD_MODEL);
   REQUIRE(std::string(hl_last_error()).find("magic") != std::string::npos);
   int32_t result = 0;
   REQUIRE(hl_run(12345, "a", 1, nullptr, 0, 0, 5, 0, 0, &result) == HL_STATUS_INVALID_ARGUMENT);
@@ -232,7 +225,7 @@ TEST_CASE("C API: hl_tokenize gives hl_run's tokens and cut without running; a s
 
 TEST_CASE("C API: a DistilBERT model (no token types) runs pairs and ids; segments are sane", "[api]") {
   int32_t model = -1;
-  REQUIRE(LoadBytes(hltest::ConvertFixture("tiny-distilbert", true), &model) == HL_STATUS_OK);
+  REQUIRE(hltest::LoadThroughApi(hltest::ConvertFixture("tiny-distilbert", true), &model) == HL_STATUS_OK);
   const char* info;
   size_t info_len;
   REQUIRE(hl_model_info(model, &info, &info_len) == HL_STATUS_OK);

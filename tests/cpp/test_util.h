@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/file_io.h"
+#include "headlight.h"
 #include "model/checkpoint_dir.h"
 #include "model/convert.h"
 
@@ -45,6 +46,14 @@ inline hl::AlignedBuffer ToAligned(const std::vector<uint8_t>& bytes) {
   REQUIRE(b.allocate(bytes.size()));
   std::copy(bytes.begin(), bytes.end(), b.data());
   return b;
+}
+
+// A model file's bytes loaded through the C API (hl_alloc, then hl_model_load, which owns them); its status.
+inline int32_t LoadThroughApi(const std::vector<uint8_t>& bytes, int32_t* model) {
+  void* p = hl_alloc(bytes.size());
+  REQUIRE(p != nullptr);
+  std::copy(bytes.begin(), bytes.end(), static_cast<uint8_t*>(p));
+  return hl_model_load(p, bytes.size(), 1, model);
 }
 
 // n values ~ N(0, sd²), plus 16 zeros of slack: XNNPACK may read up to XNN_EXTRA_BYTES past an input.

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { openPage, root, start, typeText } from './browser.mjs';
+import { openPage, root, showView, start, typeText } from './browser.mjs';
 import { shootScene, showScene } from './scenes.mjs';
 
 let env, page;
@@ -17,7 +17,7 @@ before(async () => {
 });
 after(async () => { await env?.close(); });
 
-const tab = async (name) => { await page.click(`nav.views [data-view=${name}]`); await page.waitForFunction((v) => window.headlight.state.view === v, name); };
+const tab = (name) => showView(page, name);
 const headState = () => page.evaluate(() => ({ view: window.headlight.state.view, ...window.headlight.view.state() }));
 
 test('patterns: six cards; a head opens in the head view with the token that shows the pattern locked', async () => {

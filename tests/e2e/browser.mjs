@@ -37,6 +37,12 @@ export async function goTo(page, url) {
   await page.waitForFunction(() => window.headlight?.runs > 0 && window.headlight.view, null, { timeout: 60000 });
 }
 
+/** Clicks the view tab `name` ('head', 'syntax', ...) and waits until the page's state shows it. */
+export async function showView(page, name) {
+  await page.click(`nav.views [data-view=${name}]`);
+  await page.waitForFunction((v) => window.headlight.state.view === v, name);
+}
+
 /** Types into a textarea (replacing its text) and waits until the page has drawn a run for the new text (no-op when
  * the text is already there: no input event, so no run to wait for). */
 export async function typeText(page, id, text) {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { goTo, openPage, root, start, typeText } from './browser.mjs';
+import { goTo, openPage, root, showView, start, typeText } from './browser.mjs';
 import { openScene, shootScene, showScene } from './scenes.mjs';
 
 const VIG = ['I went to the store.', 'At the store, I bought fresh strawberries.'];
@@ -36,7 +36,7 @@ const expectedLines = () => page.evaluate(() => {
 });
 const strokeWidthSum = () => page.evaluate(() => [...document.querySelectorAll('#view path.hl-head-line')]
   .reduce((s, p) => s + Number(p.getAttribute('stroke-width')), 0));
-const tab = async (name) => { await page.click(`nav.views [data-view=${name}]`); await page.waitForFunction((v) => window.headlight.state.view === v, name); };
+const tab = (name) => showView(page, name);
 
 test('the page starts on the built-in model with Vig\'s pair drawn in the head view', async () => {
   const status = await page.textContent('#status');

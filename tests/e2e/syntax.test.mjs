@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { openPage, root, start, typeText } from './browser.mjs';
+import { openPage, root, showView, start, typeText } from './browser.mjs';
 
 let env, page;
 before(async () => {
@@ -17,7 +17,7 @@ before(async () => {
 });
 after(async () => { await env?.close(); });
 
-const tab = async (name) => { await page.click(`nav.views [data-view=${name}]`); await page.waitForFunction((v) => window.headlight.state.view === v, name); };
+const tab = (name) => showView(page, name);
 
 test('the Syntax tab computes between runs, with progress, and equals tools/analyze --syntax on the built-in model', async () => {
   const runs = await page.evaluate(() => window.headlight.runs);
