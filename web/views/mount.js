@@ -115,6 +115,7 @@ function computedSlot(box, { key, compute, draw, failed }) {
       computing = null;
       note.textContent = failed(e);
       bar.hidden = true;
+      if (key(latest) !== k && box.isConnected) update(latest);  // e.g. the model changed under it: the new one's
       return;
     }
     computing = null;
