@@ -76,6 +76,12 @@ else()
   target_link_libraries(hl-run PRIVATE headlight_engine)
   add_executable(hl-analyze tools/analysis/main.cpp tools/analysis/texts.cpp tools/analysis/syntax.cpp)  # tools/analyze
   target_link_libraries(hl-analyze PRIVATE headlight_engine)
+  # libheadlight.so: the C API of wasm/include/headlight.h for other languages (python/: ctypes); it exports the hl_*
+  # functions and nothing else (cmake/libheadlight.map).
+  add_library(headlight SHARED cmake/libheadlight.cpp)
+  target_link_libraries(headlight PRIVATE "$<LINK_LIBRARY:WHOLE_ARCHIVE,headlight_engine>")
+  target_link_options(headlight PRIVATE "-Wl,--version-script=${CMAKE_SOURCE_DIR}/cmake/libheadlight.map")
+  set_target_properties(headlight PROPERTIES LINK_DEPENDS "${CMAKE_SOURCE_DIR}/cmake/libheadlight.map")
 endif()
 
 # Tests: one Catch2 executable; the threaded wasm build has none (its kernels are the same code).
