@@ -148,7 +148,7 @@ TEST_CASE("syntax table: a parser head, a previous-word head, the offset baselin
   CHECK(cut.Json()["arcs"] == 1);
   CHECK(cut.Json()["skipped_arcs"] == 1);
   CHECK(cut.Json()["unaligned_words"] == 1);
-  CHECK(cut.Csv().find("all,,1,dependent_to_head,0,0,1.000000,1,1.000000\n") != std::string::npos);
+  CHECK(hl::SyntaxTable::Csv(cut.Json()).find("all,,1,dependent_to_head,0,0,1.000000,1,1.000000\n") != std::string::npos);
 }
 
 TEST_CASE("Clark's names: SD relations against UD, pobj as the reversed case arc", "[analysis]") {

@@ -23,7 +23,6 @@ int Fail(const std::string& message);  // prints "hl-analyze: message", returns 
 std::string Num(double v);             // a CSV number: %.9g, or empty for NaN
 hl::Status WriteText(const std::string& path, const std::string& text);
 hl::Status MakeDir(const std::string& dir);
-hl::TokenConventions Conventions(const hl::BertModel& model);
 
 struct Text {
   int line = 0;  // 1-based line in PAIRS.tsv

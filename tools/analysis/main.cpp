@@ -39,11 +39,6 @@ hl::Status MakeDir(const std::string& dir) {
   return hl::Status::Ok();
 }
 
-hl::TokenConventions Conventions(const hl::BertModel& model) {
-  const hl::TokenizerOptions& t = model.tokenizer().options();
-  return hl::TokenConventions{t.cls_token, t.sep_token, t.kind == hl::TokenizerKind::kByteLevelBpe};
-}
-
 }  // namespace hlcli
 
 namespace {

@@ -25,14 +25,9 @@ int AnalyzeSyntax(const Args& args, const std::vector<hl::TreebankSentence>& sen
     run_s += Seconds(t0);
     if (!s.ok()) return Fail("sentence " + sentence.id + ": " + s.message());
     t0 = std::chrono::steady_clock::now();
-    const size_t n = static_cast<size_t>(r.n);
-    std::vector<int32_t> begin(n), end(n), token_word;
-    for (size_t i = 0; i < n; ++i) {
-      begin[i] = r.encoding.tokens[i].begin;
-      end[i] = r.encoding.tokens[i].end;
-    }
-    hl::AlignTokensToWords(&token_word, begin.data(), end.data(), n, sentence.words);
-    table.Add(r.attention.data(), n, token_word, sentence);
+    std::vector<int32_t> token_word;  // [n]
+    hl::AlignTokensToWords(&token_word, r.encoding.tokens, sentence.words);
+    table.Add(r.attention.data(), static_cast<size_t>(r.n), token_word, sentence);
     analysis_s += Seconds(t0);
     truncated += r.encoding.a_dropped > 0;
     if ((k + 1) % 500 == 0) std::fprintf(stderr, "hl-analyze: %zu of %zu sentences\n", k + 1, sentences.size());
@@ -46,7 +41,7 @@ int AnalyzeSyntax(const Args& args, const std::vector<hl::TreebankSentence>& sen
   if (!s.ok()) return Fail(s.message());
   const std::string dir = args.out + "/";
   s = WriteText(dir + "syntax.json", out.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-  if (s.ok()) s = WriteText(dir + "syntax.csv", table.Csv());
+  if (s.ok()) s = WriteText(dir + "syntax.csv", hl::SyntaxTable::Csv(out));
   if (!s.ok()) return Fail(s.message());
   const nlohmann::json& all = out["relations"][0];
   std::printf(

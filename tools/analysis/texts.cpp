@@ -88,7 +88,7 @@ int AnalyzeTexts(const Args& args, const std::vector<Text>& texts, int blank_lin
                  std::chrono::steady_clock::time_point t_start) {
   const hl::BertConfig& c = model->config();
   const size_t L = static_cast<size_t>(c.num_layers), A = static_cast<size_t>(c.num_heads), H = L * A;
-  const hl::TokenConventions conventions = Conventions(*model);
+  const hl::TokenConventions conventions = model->token_conventions();
   hl::RunOptions ro;
   ro.top_k = 1;
   ro.max_tokens = static_cast<size_t>(args.max_tokens);

@@ -45,6 +45,13 @@ function addSpans(tokens, a, b) {
 
 const defaultFields = (norms) => (norms ? ALL_TENSORS : TENSORS);
 
+// 'attention' | 'norm' → its HL_WEIGHTING_* code.
+function weightingCode(name) {
+  const w = WEIGHTING[String(name).toUpperCase()];
+  if (w === undefined) throw errorOfClass(InvalidArgumentError, `unknown weighting "${name}": attention or norm`);
+  return w;
+}
+
 export class Engine {
   /** @param {object} module an instantiated Emscripten module (headlight-st/mt, web or node flavour) */
   constructor(module) {
@@ -160,8 +167,7 @@ export class Engine {
   /** The per-head statistics (hl_result_stats, parsed) of a result kept by run(..., { keep: true }): no re-run.
    *  weighting: 'attention' (the softmax weights) or 'norm' (Kobayashi et al.'s, rows renormalised; needs { norms: true }). */
   resultStats(handle, weighting = 'attention') {
-    const w = WEIGHTING[String(weighting).toUpperCase()];
-    if (w === undefined) throw errorOfClass(InvalidArgumentError, `unknown weighting "${weighting}": attention or norm`);
+    const w = weightingCode(weighting);
     return this.json((out) => this.m._hl_result_stats(handle, w, out, out + 4));
   }
 
@@ -272,8 +278,7 @@ export class Engine {
    *  (weighting 'attention' | 'norm'): add(a, b) runs a text (pair) and adds it; mds() returns {texts, rows, heads,
    *  layers, heads_per_layer, distance [H*H], points [[x, y]] (H), stress, iterations}; free() releases it. */
   distances(model, { maxTokens = 0, weighting = 'attention' } = {}) {
-    const w = WEIGHTING[String(weighting).toUpperCase()];
-    if (w === undefined) throw errorOfClass(InvalidArgumentError, `unknown weighting "${weighting}": attention or norm`);
+    const w = weightingCode(weighting);
     const handle = this.withScratch(4, (out) => {
       this.check(this.m._hl_distances_new(model.handle, w, out));
       return this.m.HEAP32[out >> 2];

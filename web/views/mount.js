@@ -91,23 +91,24 @@ export const ANALYSIS_VIEWS = {
   rollout: { build: rolloutSlot },
 };
 
-// A computation shown in a slot: a note and a progress bar while it runs, then draw(value). Computed once per key, one
-// at a time; a key that changes meanwhile is computed when the running one ends. Returns update(ctx).
-function computedSlot(box, { key, compute, draw, failed }) {
+// A computation shown in a slot: a note and a progress bar while it runs, then draw(value, ctx) (value null: the same
+// value again, for a new ctx). Computed once per key, one at a time; a key that changes meanwhile is computed when the
+// running one ends (or fails), and `newer` says so meanwhile. Returns update(ctx).
+function computedSlot(box, { key, compute, draw, failed, starting, newer }) {
   const note = box.appendChild(document.createElement('p'));
   const bar = box.appendChild(document.createElement('progress'));
   bar.max = 1;
   note.hidden = bar.hidden = true;
-  let drawnKey = null, computing = null, latest = null;
+  let drawnKey = null, computing = null, latest = null;  // computing: the key of the computation under way
   const progress = (text, fraction) => { note.textContent = text; bar.value = fraction ?? 0; };
   return async function update(c) {
     latest = c;
     const k = key(c);
     if (k === drawnKey || k === computing) { if (k === drawnKey) draw(null, c); return; }
-    if (computing !== null) return;
+    if (computing !== null) { progress(newer, 0); return; }
     computing = k;
     note.hidden = bar.hidden = false;
-    progress('Starting…', 0);
+    progress(starting, 0);
     let value;
     try {
       value = await compute(c, progress);
@@ -122,26 +123,28 @@ function computedSlot(box, { key, compute, draw, failed }) {
     note.hidden = bar.hidden = true;
     drawnKey = k;
     draw(value, c);
-    if (key(latest) !== k && box.isConnected) update(latest);
+    if (key(latest) !== k && box.isConnected) update(latest);  // the key changed while it computed
   };
 }
 
 // The syntactic-head table of the model, computed in the Worker over the treebank (kept per model there).
 function syntaxSlot(box, ctx) {
-  const plot = document.createElement('div');
   let view = null, table = null;
   const update = computedSlot(box, {
     key: (c) => c.host.syntax.key(),
     compute: (c, progress) => c.host.syntax.compute(progress),
     failed: (e) => `The syntactic heads could not be computed: ${e.message}`,
+    starting: 'Starting…',
+    newer: 'Computing the table for the new model next…',
     draw(value, c) {
       if (value) table = value;
       const options = { relation: c.state.relation ?? 'all', onPick: (relation) => c.act.set({ relation }),
         onOpen: (...args) => c.host.syntax.open(...args) };
       if (view) view.update(options, table);
-      else { box.append(plot); view = syntaxView(plot, table, options); }
+      else view = syntaxView(plot, table, options);
     },
   });
+  const plot = box.appendChild(document.createElement('div'));
   update(ctx);
   return { get handle() { return view; }, update };
 }
@@ -174,40 +177,23 @@ function rolloutSlot(box, ctx) {
   return { get handle() { return view; }, update };
 }
 
-// The head map over the host's sample and text: computed once per key (one computation at a time; a newer key is
-// picked up when the running one ends), drawn into one headMap view.
+// The head map over the host's sample and text, computed once per key, drawn into one headMap view.
 function headMapSlot(box, ctx) {
-  const note = box.appendChild(document.createElement('p'));
-  const bar = box.appendChild(document.createElement('progress'));
-  bar.max = 1;
+  let view = null;
+  const update = computedSlot(box, {
+    key: (c) => c.host.headMap.key(),
+    compute: (c, progress) => c.host.headMap.compute(progress),
+    failed: (e) => `The head map could not be computed: ${e.message}`,
+    starting: 'Reading the built-in sample…',
+    newer: 'Updating the head map for the new text…',
+    draw(map, c) {
+      if (!map) return;  // the map drawn is this key's
+      const options = { labels: map.aggregate.per_head.map((h) => h.dominant), onOpen: (l, h) => c.act.open(l, h, null) };
+      if (view) view.update(options, map);
+      else view = headMap(plot, map, options);
+    },
+  });
   const plot = box.appendChild(document.createElement('div'));
-  let view = null, drawnKey = null, computing = null, latest = ctx;  // computing: the key of the computation under way
-  const progress = (text, fraction) => { note.textContent = text; bar.value = fraction ?? 0; };
-  async function update(c) {
-    latest = c;
-    const key = c.host.headMap.key();
-    if (key === drawnKey || key === computing) return;
-    if (computing !== null) { progress('Updating the head map for the new text…', 0); return; }
-    computing = key;
-    note.hidden = bar.hidden = false;
-    progress('Reading the built-in sample…', 0);
-    let map = null;
-    try {
-      map = await c.host.headMap.compute(progress);
-    } catch (e) {
-      note.textContent = `The head map could not be computed: ${e.message}`;
-      bar.hidden = true;
-      return;
-    } finally {
-      computing = null;
-    }
-    note.hidden = bar.hidden = true;
-    drawnKey = key;
-    const options = { labels: map.aggregate.per_head.map((h) => h.dominant), onOpen: (l, h) => c.act.open(l, h, null) };
-    if (view) view.update(options, map);
-    else view = headMap(plot, map, options);
-    if (c.host.headMap.key() !== key && box.isConnected) update(latest);  // the text changed while it computed
-  }
   update(ctx);
   return { get handle() { return view; }, update };
 }

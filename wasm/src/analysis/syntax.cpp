@@ -184,8 +184,7 @@ nlohmann::json SyntaxTable::Json() const {
           {"relations", rel}};
 }
 
-std::string SyntaxTable::Csv() const {
-  const nlohmann::json j = Json();
+std::string SyntaxTable::Csv(const nlohmann::json& j) {
   std::string csv = "relation,clark,arcs,direction,best_layer,best_head,accuracy,baseline_offset,baseline_accuracy\n";
   char buf[64];
   for (const auto& r : j["relations"]) {

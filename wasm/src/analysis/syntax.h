@@ -58,9 +58,9 @@ class SyntaxTable {
   //  then by arcs, most first: {"relation","clark","clark_reversed","arcs","dependent_to_head" / "head_to_dependent":
   //  {"accuracy": [L·A], "best": {"layer","head","accuracy"}, "baseline": {"offset","accuracy"}}} ]}
   nlohmann::json Json() const;
-  // One row per relation and direction: relation,clark,arcs,direction,best_layer,best_head,accuracy,baseline_offset,
-  // baseline_accuracy.
-  std::string Csv() const;
+  // Json()'s table (or a copy with more keys) as CSV, one row per relation and direction: relation,clark,arcs,direction,
+  // best_layer,best_head,accuracy,baseline_offset,baseline_accuracy.
+  static std::string Csv(const nlohmann::json& table);
 
  private:
   void Count(RelationCounts* c, const std::vector<int32_t>& choices, size_t words, int32_t dep, int32_t head);

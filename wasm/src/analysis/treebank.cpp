@@ -169,4 +169,14 @@ void AlignTokensToWords(std::vector<int32_t>* token_word, const int32_t* begin, 
   }
 }
 
+void AlignTokensToWords(std::vector<int32_t>* token_word, const std::vector<Token>& tokens,
+                        const std::vector<TreebankWord>& words) {
+  std::vector<int32_t> begin, end;  // [n]
+  for (const Token& t : tokens) {
+    begin.push_back(t.begin);
+    end.push_back(t.end);
+  }
+  AlignTokensToWords(token_word, begin.data(), end.data(), tokens.size(), words);
+}
+
 }  // namespace hl

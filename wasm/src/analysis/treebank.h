@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "tokenizer/tokenizer.h"
 
 namespace hl {
 
@@ -35,6 +36,9 @@ Status ParseConllu(std::string_view data, std::vector<TreebankSentence>* out);
 // The word each token belongs to: the word whose span overlaps the token's byte span [begin, end) most (the first on
 // ties); -1 for tokens with no span (begin < 0: inserted [CLS]/[SEP]) or overlapping no word. begin, end: [n].
 void AlignTokensToWords(std::vector<int32_t>* token_word, const int32_t* begin, const int32_t* end, size_t n,
+                        const std::vector<TreebankWord>& words);
+// The same for a run's tokens, by their spans in text A.
+void AlignTokensToWords(std::vector<int32_t>* token_word, const std::vector<Token>& tokens,
                         const std::vector<TreebankWord>& words);
 
 }  // namespace hl

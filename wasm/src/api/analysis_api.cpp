@@ -35,13 +35,7 @@ hl::Status TokenWords(std::vector<int32_t>* token_word, const Result& r, const h
   if (r.has_b || r.a_text != s.text || r.run.encoding.tokens.empty())
     return hl::InvalidArgument("the result is not a run of treebank sentence " + std::to_string(sentence) +
                                "'s text as text A alone (hl_treebank_json gives the text)");
-  const size_t n = static_cast<size_t>(r.run.n);
-  std::vector<int32_t> begin(n), end(n);
-  for (size_t i = 0; i < n; ++i) {
-    begin[i] = r.run.encoding.tokens[i].begin;
-    end[i] = r.run.encoding.tokens[i].end;
-  }
-  hl::AlignTokensToWords(token_word, begin.data(), end.data(), n, s.words);
+  hl::AlignTokensToWords(token_word, r.run.encoding.tokens, s.words);
   return hl::Status::Ok();
 }
 
@@ -56,17 +50,17 @@ int32_t hl_result_stats(int32_t result, int32_t weighting, const char** json, si
     auto it = g_results.find(result);
     if (it == g_results.end()) return Fail(hl::Code::kInvalidArgument, "hl_result_stats: unknown result handle");
     if (!json || !length) return Fail(hl::Code::kInvalidArgument, "hl_result_stats: NULL argument");
-    if (weighting != HL_WEIGHTING_ATTENTION && weighting != HL_WEIGHTING_NORM)
+    if (!KnownWeighting(weighting))
       return Fail(hl::Code::kInvalidArgument, "hl_result_stats: unknown weighting " + std::to_string(weighting));
     Result& r = *it->second;
-    if (weighting == HL_WEIGHTING_NORM && r.run.value_norms.empty())
+    const float* attention = WeightedAttention(&r, weighting);
+    if (!attention)
       return Fail(hl::Code::kInvalidArgument, "hl_result_stats: norm weighting needs a run with HL_OUTPUT_VALUE_NORMS");
     std::string& out = r.stats[weighting];
     if (out.empty()) {
       const size_t n = static_cast<size_t>(r.run.n);
       hl::TokenClasses tokens;
       hl::ClassifyTokens(&tokens, r.texts, r.segments, r.conventions);
-      const float* attention = weighting == HL_WEIGHTING_NORM ? NormAttention(&r).data() : r.run.attention.data();
       std::vector<hl::HeadStats> stats;
       hl::ComputeAllHeadStats(&stats, attention, tokens, r.layers * r.heads_per_layer, n);
       out = Dump(hl::StatsJson(stats, r.run.n, n ? std::log(static_cast<double>(n)) : 0.0, r.layers, r.heads_per_layer,
@@ -84,12 +78,12 @@ int32_t hl_distances_new(int32_t model, int32_t weighting, int32_t* out_acc) {
     hl::BertModel* m = FindModel(model);
     if (!m) return Fail(hl::Code::kInvalidArgument, "hl_distances_new: unknown model handle (load a model first)");
     if (!out_acc) return Fail(hl::Code::kInvalidArgument, "hl_distances_new: out_acc is NULL");
-    if (weighting != HL_WEIGHTING_ATTENTION && weighting != HL_WEIGHTING_NORM)
+    if (!KnownWeighting(weighting))
       return Fail(hl::Code::kInvalidArgument, "hl_distances_new: unknown weighting " + std::to_string(weighting));
     const hl::BertConfig& c = m->config();
     auto d = std::unique_ptr<Distances>(new Distances{
         model, weighting, hl::HeadMap(static_cast<size_t>(c.num_layers), static_cast<size_t>(c.num_heads)),
-        Conventions(*m), {}});
+        m->token_conventions(), {}});
     const int32_t h = g_next_handle++;
     g_distances[h] = std::move(d);
     *out_acc = h;
@@ -109,12 +103,12 @@ int32_t hl_distances_add(int32_t acc, int32_t result) {
     Result& r = *rit->second;
     if (r.model != d.model || r.layers != d.map.layers() || r.heads_per_layer != d.map.heads_per_layer())
       return Fail(hl::Code::kInvalidArgument, "hl_distances_add: the result comes from another model than the accumulator's");
-    const bool norm = d.weighting == HL_WEIGHTING_NORM;
-    if (norm && r.run.value_norms.empty())
+    const float* attention = WeightedAttention(&r, d.weighting);
+    if (!attention)
       return Fail(hl::Code::kInvalidArgument, "hl_distances_add: the norm weighting needs a run with HL_OUTPUT_VALUE_NORMS");
     hl::TokenClasses tokens;
     hl::ClassifyTokens(&tokens, r.texts, r.segments, r.conventions);
-    d.map.Add(norm ? NormAttention(&r).data() : r.run.attention.data(), tokens, static_cast<size_t>(r.run.n));
+    d.map.Add(attention, tokens, static_cast<size_t>(r.run.n));
     return Ok();
   });
 }

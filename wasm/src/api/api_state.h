@@ -80,11 +80,6 @@ inline hl::BertModel* FindModel(int32_t h) {
   return it == g_models.end() ? nullptr : it->second.get();
 }
 
-// The model's special tokens and how its pieces join into words (analysis/head_stats.h).
-inline hl::TokenConventions Conventions(const hl::BertModel& m) {
-  const hl::TokenizerOptions& t = m.tokenizer().options();
-  return hl::TokenConventions{t.cls_token, t.sep_token, t.kind == hl::TokenizerKind::kByteLevelBpe};
-}
 
 // Wraps an API body: a bad_alloc becomes HL_STATUS_OUT_OF_MEMORY, anything else HL_STATUS_INTERNAL.
 template <typename F>
@@ -108,6 +103,15 @@ inline const std::vector<float>& NormAttention(Result* r) {
                                 r->run.value_norms.data() + l * A * n, A, n);
   }
   return r->norm_attention;
+}
+
+inline bool KnownWeighting(int32_t weighting) { return weighting == HL_WEIGHTING_ATTENTION || weighting == HL_WEIGHTING_NORM; }
+
+// The attention [L][A][n][n] a weighting (HL_WEIGHTING_*) reads from a result; null for the norm weighting of a run
+// without HL_OUTPUT_VALUE_NORMS.
+inline const float* WeightedAttention(Result* r, int32_t weighting) {
+  if (weighting != HL_WEIGHTING_NORM) return r->run.attention.data();
+  return r->run.value_norms.empty() ? nullptr : NormAttention(r).data();
 }
 
 }  // namespace hl_api

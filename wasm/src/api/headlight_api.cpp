@@ -111,7 +111,7 @@ int32_t StoreResult(hl::BertModel* m, int32_t model, std::unique_ptr<Result> r, 
   r->model = model;
   r->layers = static_cast<size_t>(m->config().num_layers);
   r->heads_per_layer = static_cast<size_t>(m->config().num_heads);
-  r->conventions = Conventions(*m);
+  r->conventions = m->token_conventions();
   if (!r->run.encoding.tokens.empty()) {
     for (const hl::Token& t : r->run.encoding.tokens) {
       r->texts.push_back(t.text);
@@ -236,7 +236,7 @@ int32_t hl_tokenize(int32_t model, const char* a, size_t a_length, const char* b
       ids.push_back(t.id);
       segments.push_back(t.segment);
     }
-    g_tokenize_json = Dump({{"n", enc.tokens.size()}, {"tokens", TokensJson(texts, ids, segments, enc, Conventions(*m))},
+    g_tokenize_json = Dump({{"n", enc.tokens.size()}, {"tokens", TokensJson(texts, ids, segments, enc, m->token_conventions())},
                             {"truncation", TruncationJson(enc)}});
     *json = g_tokenize_json.data();
     *length = g_tokenize_json.size();
@@ -346,29 +346,30 @@ int32_t hl_run_ids(int32_t model, const int32_t* ids, const int32_t* types, size
 
 int32_t hl_result_get(int32_t result, int32_t field, const void** data, size_t* bytes) {
   return Guard([&] {
-  std::lock_guard<std::mutex> lock(g_mutex);
-  auto it = g_results.find(result);
-  if (it == g_results.end() || !data || !bytes) return Fail(hl::Code::kInvalidArgument, "hl_result_get: unknown result handle");
-  Result& r = *it->second;
-  const bool norms = field == HL_FIELD_VALUE_NORMS || field == HL_FIELD_NORM_SUMMED || field == HL_FIELD_NORM_ATTENTION;
-  if (norms && r.run.value_norms.empty())
-    return Fail(hl::Code::kInvalidArgument, "hl_result_get: the value norms need a run with HL_OUTPUT_VALUE_NORMS");
-  auto set = [&](const void* p, size_t n) { *data = p; *bytes = n; return Ok(); };
-  switch (field) {
-    case HL_FIELD_SUMMARY_JSON: return set(r.summary.data(), r.summary.size());
-    case HL_FIELD_TOKEN_IDS: return set(r.ids.data(), r.ids.size() * 4);
-    case HL_FIELD_ATTENTION: return set(r.run.attention.data(), r.run.attention.size() * 4);
-    case HL_FIELD_QUERIES: return set(r.run.queries.data(), r.run.queries.size() * 4);
-    case HL_FIELD_KEYS: return set(r.run.keys.data(), r.run.keys.size() * 4);
-    case HL_FIELD_HIDDEN: return set(r.run.hidden.data(), r.run.hidden.size() * 4);
-    case HL_FIELD_VALUE_NORMS: return set(r.run.value_norms.data(), r.run.value_norms.size() * 4);
-    case HL_FIELD_NORM_SUMMED: return set(r.run.norm_summed.data(), r.run.norm_summed.size() * 4);
-    case HL_FIELD_NORM_ATTENTION: {
-      const std::vector<float>& w = NormAttention(&r);
-      return set(w.data(), w.size() * 4);
+    std::lock_guard<std::mutex> lock(g_mutex);
+    auto it = g_results.find(result);
+    if (it == g_results.end() || !data || !bytes)
+      return Fail(hl::Code::kInvalidArgument, "hl_result_get: unknown result handle");
+    Result& r = *it->second;
+    const bool norms = field == HL_FIELD_VALUE_NORMS || field == HL_FIELD_NORM_SUMMED || field == HL_FIELD_NORM_ATTENTION;
+    if (norms && r.run.value_norms.empty())
+      return Fail(hl::Code::kInvalidArgument, "hl_result_get: the value norms need a run with HL_OUTPUT_VALUE_NORMS");
+    auto set = [&](const void* p, size_t n) { *data = p; *bytes = n; return Ok(); };
+    switch (field) {
+      case HL_FIELD_SUMMARY_JSON: return set(r.summary.data(), r.summary.size());
+      case HL_FIELD_TOKEN_IDS: return set(r.ids.data(), r.ids.size() * 4);
+      case HL_FIELD_ATTENTION: return set(r.run.attention.data(), r.run.attention.size() * 4);
+      case HL_FIELD_QUERIES: return set(r.run.queries.data(), r.run.queries.size() * 4);
+      case HL_FIELD_KEYS: return set(r.run.keys.data(), r.run.keys.size() * 4);
+      case HL_FIELD_HIDDEN: return set(r.run.hidden.data(), r.run.hidden.size() * 4);
+      case HL_FIELD_VALUE_NORMS: return set(r.run.value_norms.data(), r.run.value_norms.size() * 4);
+      case HL_FIELD_NORM_SUMMED: return set(r.run.norm_summed.data(), r.run.norm_summed.size() * 4);
+      case HL_FIELD_NORM_ATTENTION: {
+        const std::vector<float>& w = NormAttention(&r);
+        return set(w.data(), w.size() * 4);
+      }
+      default: return Fail(hl::Code::kInvalidArgument, "hl_result_get: unknown field " + std::to_string(field));
     }
-    default: return Fail(hl::Code::kInvalidArgument, "hl_result_get: unknown field " + std::to_string(field));
-  }
   });
 }
 

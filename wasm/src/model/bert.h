@@ -9,6 +9,7 @@
 
 #include <pthreadpool.h>
 
+#include "analysis/head_stats.h"
 #include "common/buffer.h"
 #include "common/status.h"
 #include "model/config.h"
@@ -90,6 +91,11 @@ class BertModel {
 
   const BertConfig& config() const { return config_; }
   const Tokenizer& tokenizer() const { return *tokenizer_; }
+  // Its special tokens and how its pieces join into words, as the statistics read them (analysis/head_stats.h).
+  TokenConventions token_conventions() const {
+    const TokenizerOptions& t = tokenizer_->options();
+    return TokenConventions{t.cls_token, t.sep_token, t.kind == TokenizerKind::kByteLevelBpe};
+  }
   const nlohmann::json& meta() const { return meta_; }
   bool has_mlm_head() const { return has_mlm_; }
   bool is_int8() const;
