@@ -248,9 +248,11 @@ function stats(msg) {
 // The syntactic-head table of a model: its turns go on the queue behind the messages waiting, so that runs are answered
 // while it computes; the answer comes when the last turn is done.
 function startSyntax(msg, reply) {
-  const turn = (fn) => new Promise((resolve, reject) => {
+  // Each turn waits for a new task first: chained on the queue alone, the turns would all run as microtasks and the
+  // messages that arrive meanwhile (a typed text's run) would wait for the whole table.
+  const turn = (fn) => nextTask().then(() => new Promise((resolve, reject) => {
     queue = queue.then(() => { try { fn(); resolve(); } catch (e) { reject(e); } });
-  });
+  }));
   const progress = (stage, fraction) => reply('progress', { stage, fraction });
   syntaxOf(engine, modelFor(msg), { sentences: msg.sentences ?? Infinity, cacheKey: msg.cacheKey ?? null, turn, progress })
     .then((table) => reply('syntax', { table }), (e) => reply('error', { error: errorToJSON(e) }));
