@@ -129,6 +129,11 @@ int32_t hl_syntax_add(int32_t acc, int32_t sentence, int32_t result);
    Valid until the next hl_syntax_json or hl_syntax_free of this accumulator. */
 int32_t hl_syntax_json(int32_t acc, const char** json, size_t* length);
 int32_t hl_syntax_free(int32_t acc);
+/* The table's counts as UTF-8 JSON (SyntaxTable::SumsJson, analysis/syntax.h), and their addition into another table of
+   the same model shape: a treebank's parts added in order give the table of the whole, examples included. Valid until
+   the next hl_syntax_sums or hl_syntax_free of this accumulator; hl_syntax_add_sums adds nothing from malformed counts. */
+int32_t hl_syntax_sums(int32_t acc, const char** json, size_t* length);
+int32_t hl_syntax_add_sums(int32_t acc, const char* json, size_t length);
 /* One result of a treebank sentence as the table reads it: {"words": W, "token_word": [n] (-1: no word),
    "choices": [L·A][W] (each head's most-attended word for each word, -1 for a word without tokens)}. Valid until this
    thread's next hl_syntax_choices. */
@@ -147,6 +152,14 @@ int32_t hl_distances_add(int32_t acc, int32_t result);
    hl_distances_mds or hl_distances_free of this accumulator. */
 int32_t hl_distances_mds(int32_t acc, const char** json, size_t* length);
 int32_t hl_distances_free(int32_t acc);
+/* The accumulator's sums, not yet laid out, as UTF-8 JSON (HeadMap::SumsJson in analysis/head_map.h, with "weighting":
+   "attention" or "norm"): a part of a corpus analysed in another process or on another machine. Valid until the next
+   hl_distances_sums or hl_distances_free of this accumulator. */
+int32_t hl_distances_sums(int32_t acc, const char** json, size_t* length);
+/* Adds hl_distances_sums' JSON of another accumulator (same layers, heads and weighting) into this one: the parts of a
+   corpus added up give the sums of the whole (up to the order of floating-point additions). Checks all of it first:
+   nothing is added from malformed sums. */
+int32_t hl_distances_add_sums(int32_t acc, const char* json, size_t length);
 
 /* Streaming conversion of a Hugging Face checkpoint to a model file (model/convert.h). Begin with its text files
    (optional ones NULL with length 0; vocab_txt (BERT) may be NULL when tokenizer_json holds a byte-level BPE model

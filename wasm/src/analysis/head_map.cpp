@@ -2,8 +2,10 @@
 #include "analysis/head_map.h"
 
 #include <cmath>
+#include <utility>
 
 #include "analysis/analysis_json.h"
+#include "analysis/sums_json.h"
 
 namespace hl {
 
@@ -50,6 +52,74 @@ nlohmann::json HeadMap::Json(const MdsResult& mds, const TokenConventions& conve
   nlohmann::json j = DistancesJson(distances_, mds, layers_, heads_per_layer_);
   j["aggregate"] = AggregateJson(conventions);
   return j;
+}
+
+namespace {
+
+constexpr char kSumsFormat[] = "headlight-head-map-sums";
+// HeadSums' fields by name: whole-number counts and real sums.
+constexpr std::pair<const char*, int64_t HeadSums::*> kCountFields[] = {
+    {"rows", &HeadSums::rows},
+    {"texts", &HeadSums::texts},
+    {"identical_count", &HeadSums::identical_count},
+    {"other_sentence_count", &HeadSums::other_sentence_count},
+    {"subword_count", &HeadSums::subword_count}};
+constexpr std::pair<const char*, double HeadSums::*> kSumFields[] = {
+    {"next", &HeadSums::next},         {"previous", &HeadSums::previous},   {"self", &HeadSums::self},
+    {"cls", &HeadSums::cls},           {"sep", &HeadSums::sep},             {"punct", &HeadSums::punct},
+    {"entropy", &HeadSums::entropy},   {"cls_entropy", &HeadSums::cls_entropy}, {"identical", &HeadSums::identical},
+    {"other_sentence", &HeadSums::other_sentence}, {"subword", &HeadSums::subword}};
+
+}  // namespace
+
+nlohmann::json HeadMap::SumsJson() const {
+  nlohmann::json heads = nlohmann::json::object();
+  for (const auto& [name, field] : kCountFields) {
+    std::vector<int64_t> v;
+    for (const HeadSums& s : sums_) v.push_back(s.*field);
+    heads[name] = v;
+  }
+  for (const auto& [name, field] : kSumFields) {
+    std::vector<double> v;
+    for (const HeadSums& s : sums_) v.push_back(s.*field);
+    heads[name] = v;
+  }
+  return {{"format", kSumsFormat},      {"layers", layers_},          {"heads_per_layer", heads_per_layer_},
+          {"texts", distances_.texts}, {"rows", distances_.rows},     {"tokens", tokens_},
+          {"n_log_n", n_log_n_},       {"distance", distances_.sum}, {"heads", heads}};
+}
+
+Status HeadMap::AddSums(const nlohmann::json& j) {
+  HL_RETURN_IF_ERROR(CheckSumsHeader(j, kSumsFormat, layers_, heads_per_layer_));
+  const size_t H = layers_ * heads_per_layer_;
+  int64_t texts = 0, rows = 0, tokens = 0;
+  double n_log_n = 0;
+  std::vector<double> distance;
+  HL_RETURN_IF_ERROR(ReadCount(j, "texts", &texts));
+  HL_RETURN_IF_ERROR(ReadCount(j, "rows", &rows));
+  HL_RETURN_IF_ERROR(ReadCount(j, "tokens", &tokens));
+  HL_RETURN_IF_ERROR(ReadSum(j, "n_log_n", &n_log_n));
+  HL_RETURN_IF_ERROR(ReadSums(j, "distance", H * H, &distance));
+  auto heads = j.find("heads");
+  if (heads == j.end() || !heads->is_object()) return InvalidArgument("sums: \"heads\" must be an object of arrays");
+  std::vector<HeadSums> add(H);  // [H] read completely before anything is added
+  for (const auto& [name, field] : kCountFields) {
+    std::vector<int64_t> v;
+    HL_RETURN_IF_ERROR(ReadCounts(*heads, name, H, &v));
+    for (size_t h = 0; h < H; ++h) add[h].*field = v[h];
+  }
+  for (const auto& [name, field] : kSumFields) {
+    std::vector<double> v;
+    HL_RETURN_IF_ERROR(ReadSums(*heads, name, H, &v));
+    for (size_t h = 0; h < H; ++h) add[h].*field = v[h];
+  }
+  for (size_t h = 0; h < H; ++h) MergeHeadSums(&sums_[h], add[h]);
+  for (size_t k = 0; k < H * H; ++k) distances_.sum[k] += distance[k];
+  distances_.texts += texts;
+  distances_.rows += rows;
+  tokens_ += tokens;
+  n_log_n_ += n_log_n;
+  return Status::Ok();
 }
 
 }  // namespace hl

@@ -38,6 +38,13 @@ class HeadMap {
   // DistancesJson of the sums and `mds` (from Place), with "aggregate": AggregateJson().
   nlohmann::json Json(const MdsResult& mds, const TokenConventions& conventions = TokenConventions()) const;
 
+  // The sums themselves, for AddSums elsewhere (a corpus split over processes): {"format": "headlight-head-map-sums",
+  // "layers", "heads_per_layer", "texts", "rows", "tokens", "n_log_n", "distance": [H·H], "heads": {"rows": [H], "texts",
+  // "next", ... (each HeadSums field): [H]}}. Doubles print to 17 significant digits, so they read back exactly.
+  nlohmann::json SumsJson() const;
+  // Adds SumsJson() of another head map of the same shape; checks it all first and adds nothing if any of it is wrong.
+  Status AddSums(const nlohmann::json& sums);
+
  private:
   size_t layers_, heads_per_layer_;
   DistanceSums distances_;      // over L·A heads

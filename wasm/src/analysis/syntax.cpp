@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "analysis/sums_json.h"
+
 namespace hl {
 
 void WordLevelAttention(double* out, const float* att, const int32_t* token_word, size_t n, size_t words) {
@@ -74,6 +76,10 @@ constexpr ClarkEntry kClark[] = {
     {"dep", "dep", false},
 };
 
+constexpr size_t kUnalignedExamples = 20;
+constexpr char kSumsFormat[] = "headlight-syntax-sums";
+constexpr size_t kOffsets = 2 * kMaxBaselineOffset + 1;
+
 const char* DirectionName(int d) { return d == kDependentToHead ? "dependent_to_head" : "head_to_dependent"; }
 
 struct Best {
@@ -141,7 +147,7 @@ void SyntaxTable::Add(const float* attention, size_t n, const std::vector<int32_
   for (size_t w = 0; w < words; ++w) {
     if (has_token[w]) continue;
     ++unaligned_words_;
-    if (unaligned_examples_.size() < 20)
+    if (unaligned_examples_.size() < kUnalignedExamples)
       unaligned_examples_.push_back({{"sentence", s.id}, {"word", w}, {"form", s.words[w].form}});
   }
   for (size_t d = 0; d < words; ++d) {
@@ -201,6 +207,74 @@ std::string SyntaxTable::Csv(const nlohmann::json& j) {
     }
   }
   return csv;
+}
+
+nlohmann::json SyntaxTable::SumsJson() const {
+  nlohmann::json rel = nlohmann::json::object();
+  auto counts = [](const RelationCounts& c) {
+    nlohmann::json r{{"arcs", c.arcs}};
+    for (int d = 0; d < 2; ++d) {
+      r[DirectionName(d)] = c.correct[d];
+      r[std::string("offsets_") + DirectionName(d)] =
+          std::vector<int64_t>(c.offset_correct[d], c.offset_correct[d] + kOffsets);
+    }
+    return r;
+  };
+  rel["all"] = counts(all_);
+  for (const auto& [name, c] : relations_) rel[name] = counts(c);
+  return {{"format", kSumsFormat}, {"layers", layers_}, {"heads_per_layer", heads_per_layer_},
+          {"sentences", sentences_}, {"words", words_}, {"unaligned_words", unaligned_words_},
+          {"skipped_arcs", skipped_arcs_}, {"unaligned_examples", unaligned_examples_}, {"relations", rel}};
+}
+
+Status SyntaxTable::AddSums(const nlohmann::json& j) {
+  HL_RETURN_IF_ERROR(CheckSumsHeader(j, kSumsFormat, layers_, heads_per_layer_));
+  const size_t H = layers_ * heads_per_layer_;
+  int64_t sentences = 0, words = 0, unaligned = 0, skipped = 0;
+  HL_RETURN_IF_ERROR(ReadCount(j, "sentences", &sentences));
+  HL_RETURN_IF_ERROR(ReadCount(j, "words", &words));
+  HL_RETURN_IF_ERROR(ReadCount(j, "unaligned_words", &unaligned));
+  HL_RETURN_IF_ERROR(ReadCount(j, "skipped_arcs", &skipped));
+  auto ex = j.find("unaligned_examples");
+  if (ex == j.end() || !ex->is_array() || ex->size() > kUnalignedExamples)
+    return InvalidArgument("sums: \"unaligned_examples\" must be an array of at most 20");
+  for (const auto& e : *ex)
+    if (!e.is_object() || !e.contains("sentence") || !e["sentence"].is_string() || !e.contains("word") ||
+        !e["word"].is_number_unsigned() || !e.contains("form") || !e["form"].is_string())
+      return InvalidArgument("sums: each of \"unaligned_examples\" must be {\"sentence\": text, \"word\": n, \"form\": text}");
+  auto rel = j.find("relations");
+  if (rel == j.end() || !rel->is_object() || !rel->contains("all"))
+    return InvalidArgument("sums: \"relations\" must be an object with \"all\" among them");
+  std::vector<std::pair<std::string, RelationCounts>> add;  // read completely before anything is added
+  for (const auto& [name, r] : rel->items()) {
+    if (!r.is_object()) return InvalidArgument("sums: relation \"" + name + "\" is not an object");
+    RelationCounts c;
+    HL_RETURN_IF_ERROR(ReadCount(r, "arcs", &c.arcs));
+    for (int d = 0; d < 2; ++d) {
+      HL_RETURN_IF_ERROR(ReadCounts(r, DirectionName(d), H, &c.correct[d]));
+      std::vector<int64_t> offsets;
+      HL_RETURN_IF_ERROR(ReadCounts(r, (std::string("offsets_") + DirectionName(d)).c_str(), kOffsets, &offsets));
+      std::copy(offsets.begin(), offsets.end(), c.offset_correct[d]);
+    }
+    add.emplace_back(name, std::move(c));
+  }
+  for (auto& [name, c] : add) {
+    RelationCounts& into = name == "all" ? all_ : relations_[name];
+    if (into.correct[0].empty())
+      for (auto& v : into.correct) v.assign(H, 0);
+    into.arcs += c.arcs;
+    for (int d = 0; d < 2; ++d) {
+      for (size_t h = 0; h < H; ++h) into.correct[d][h] += c.correct[d][h];
+      for (size_t k = 0; k < kOffsets; ++k) into.offset_correct[d][k] += c.offset_correct[d][k];
+    }
+  }
+  for (const auto& e : *ex)
+    if (unaligned_examples_.size() < kUnalignedExamples) unaligned_examples_.push_back(e);
+  sentences_ += sentences;
+  words_ += words;
+  unaligned_words_ += unaligned;
+  skipped_arcs_ += skipped;
+  return Status::Ok();
 }
 
 }  // namespace hl

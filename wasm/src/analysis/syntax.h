@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/treebank.h"
+#include "common/status.h"
 
 namespace hl {
 
@@ -61,6 +62,15 @@ class SyntaxTable {
   // Json()'s table (or a copy with more keys) as CSV, one row per relation and direction: relation,clark,arcs,direction,
   // best_layer,best_head,accuracy,baseline_offset,baseline_accuracy.
   static std::string Csv(const nlohmann::json& table);
+
+  // The counts themselves, for AddSums elsewhere (a treebank split over processes): {"format": "headlight-syntax-sums",
+  // "layers", "heads_per_layer", "sentences", "words", "unaligned_words", "skipped_arcs", "unaligned_examples",
+  // "relations": {name: {"arcs", "dependent_to_head": [L·A], "head_to_dependent": [L·A], "offsets_dependent_to_head":
+  // [7], "offsets_head_to_dependent": [7]}} ("all" among them)}.
+  nlohmann::json SumsJson() const;
+  // Adds SumsJson() of another table of the same shape (its examples after this one's, up to 20); checks it all first
+  // and adds nothing if any of it is wrong. Adding the parts of a treebank in order gives the whole one's table.
+  Status AddSums(const nlohmann::json& sums);
 
  private:
   void Count(RelationCounts* c, const std::vector<int32_t>& choices, size_t words, int32_t dep, int32_t head);

@@ -39,6 +39,17 @@ hl::Status TokenWords(std::vector<int32_t>* token_word, const Result& r, const h
   return hl::Status::Ok();
 }
 
+// hl_*_add_sums' JSON text, parsed (nlohmann's parser, without exceptions).
+hl::Status ParseSums(nlohmann::json* out, const char* json, size_t length) {
+  if (!json && length) return hl::InvalidArgument("json is NULL");
+  *out = nlohmann::json::parse(json, json + length, nullptr, /*allow_exceptions=*/false);
+  if (out->is_discarded()) return hl::InvalidArgument("the sums are not JSON");
+  if (!out->is_object()) return hl::InvalidArgument("sums: not a JSON object");
+  return hl::Status::Ok();
+}
+
+const char* WeightingName(int32_t weighting) { return weighting == HL_WEIGHTING_NORM ? "norm" : "attention"; }
+
 }  // namespace
 
 extern "C" {
@@ -135,6 +146,41 @@ int32_t hl_distances_free(int32_t acc) {
   std::lock_guard<std::mutex> lock(g_mutex);
   if (!g_distances.erase(acc)) return Fail(hl::Code::kInvalidArgument, "hl_distances_free: unknown accumulator handle");
   return Ok();
+}
+
+int32_t hl_distances_sums(int32_t acc, const char** json, size_t* length) {
+  return Guard([&] {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    auto it = g_distances.find(acc);
+    if (it == g_distances.end()) return Fail(hl::Code::kInvalidArgument, "hl_distances_sums: unknown accumulator handle");
+    if (!json || !length) return Fail(hl::Code::kInvalidArgument, "hl_distances_sums: NULL argument");
+    Distances& d = *it->second;
+    nlohmann::json sums = d.map.SumsJson();
+    sums["weighting"] = WeightingName(d.weighting);
+    d.json = Dump(sums);
+    *json = d.json.c_str();
+    *length = d.json.size();
+    return Ok();
+  });
+}
+
+int32_t hl_distances_add_sums(int32_t acc, const char* json, size_t length) {
+  return Guard([&] {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    auto it = g_distances.find(acc);
+    if (it == g_distances.end()) return Fail(hl::Code::kInvalidArgument, "hl_distances_add_sums: unknown accumulator handle");
+    nlohmann::json sums;
+    const hl::Status parsed = ParseSums(&sums, json, length);
+    if (!parsed.ok()) return Fail(parsed.code(), "hl_distances_add_sums: " + parsed.message());
+    Distances& d = *it->second;
+    auto w = sums.find("weighting");
+    if (w == sums.end() || *w != WeightingName(d.weighting))
+      return Fail(hl::Code::kInvalidArgument, std::string("hl_distances_add_sums: the sums must be of the \"") +
+                                                  WeightingName(d.weighting) + "\" weighting, as this accumulator");
+    const hl::Status added = d.map.AddSums(sums);
+    if (!added.ok()) return Fail(added.code(), "hl_distances_add_sums: " + added.message());
+    return Ok();
+  });
 }
 
 int32_t hl_result_combined(int32_t result, int32_t method, int32_t layers, const float** data, size_t* bytes) {
@@ -272,6 +318,34 @@ int32_t hl_syntax_free(int32_t acc) {
   std::lock_guard<std::mutex> lock(g_mutex);
   if (!g_syntax.erase(acc)) return Fail(hl::Code::kInvalidArgument, "hl_syntax_free: unknown accumulator handle");
   return Ok();
+}
+
+int32_t hl_syntax_sums(int32_t acc, const char** json, size_t* length) {
+  return Guard([&] {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    auto it = g_syntax.find(acc);
+    if (it == g_syntax.end()) return Fail(hl::Code::kInvalidArgument, "hl_syntax_sums: unknown accumulator handle");
+    if (!json || !length) return Fail(hl::Code::kInvalidArgument, "hl_syntax_sums: NULL argument");
+    Syntax& x = *it->second;
+    x.json = Dump(x.table.SumsJson());
+    *json = x.json.c_str();
+    *length = x.json.size();
+    return Ok();
+  });
+}
+
+int32_t hl_syntax_add_sums(int32_t acc, const char* json, size_t length) {
+  return Guard([&] {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    auto it = g_syntax.find(acc);
+    if (it == g_syntax.end()) return Fail(hl::Code::kInvalidArgument, "hl_syntax_add_sums: unknown accumulator handle");
+    nlohmann::json sums;
+    const hl::Status parsed = ParseSums(&sums, json, length);
+    if (!parsed.ok()) return Fail(parsed.code(), "hl_syntax_add_sums: " + parsed.message());
+    const hl::Status added = it->second->table.AddSums(sums);
+    if (!added.ok()) return Fail(added.code(), "hl_syntax_add_sums: " + added.message());
+    return Ok();
+  });
 }
 
 int32_t hl_syntax_choices(int32_t treebank, int32_t sentence, int32_t result, const char** json, size_t* length) {
