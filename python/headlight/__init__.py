@@ -4,7 +4,9 @@ The engine is the project's own C++ (libheadlight.so, the C API of wasm/include/
 nothing is computed twice in Python."""
 from .errors import (BadModelError, HeadlightError, InternalError, InvalidArgumentError, OutOfMemoryError,
                      UnsupportedError)
+from .analysis import HeadMap, SyntaxTable, Treebank
+from .convert import convert
 from .model import Model, Run, version
 
-__all__ = ["Model", "Run", "version", "HeadlightError", "InvalidArgumentError", "BadModelError", "OutOfMemoryError",
+__all__ = ["Model", "Run", "version", "convert", "HeadMap", "SyntaxTable", "Treebank", "HeadlightError", "InvalidArgumentError", "BadModelError", "OutOfMemoryError",
            "UnsupportedError", "InternalError"]

@@ -17,16 +17,21 @@ def version():
     return _LIB.hl_version()
 
 
-def _check(status):
+def check(status):
     if status != 0:
         raise error_for(status, (_LIB.hl_last_error() or b"").decode("utf-8", "replace"))
 
 
-def _json_at(call):
-    """call(pointer out, length out) → status; the UTF-8 JSON it points at, parsed."""
+def text_at(call):
+    """call(pointer out, length out) → status; the UTF-8 text it points at, as str."""
     p, n = ctypes.c_void_p(), ctypes.c_size_t()
-    _check(call(ctypes.byref(p), ctypes.byref(n)))
-    return json.loads(ctypes.string_at(p, n.value).decode("utf-8"))
+    check(call(ctypes.byref(p), ctypes.byref(n)))
+    return ctypes.string_at(p, n.value).decode("utf-8")
+
+
+def json_at(call):
+    """call(pointer out, length out) → status; the UTF-8 JSON it points at, parsed."""
+    return json.loads(text_at(call))
 
 
 @dataclass
@@ -55,11 +60,15 @@ class Run:
 
 
 class Model:
-    """A Headlight model file (.hlm) loaded into the native engine. `source`: a path or the file's bytes."""
+    """A model loaded into the native engine. `source`: a Headlight model file (.hlm) as a path or its bytes, or a
+    Hugging Face checkpoint folder (converted on loading, int8 unless int8=False: see headlight.convert)."""
 
-    def __init__(self, source, threads=1):
+    def __init__(self, source, threads=1, int8=True):
         if isinstance(source, (bytes, bytearray, memoryview)):
             data = bytes(source)
+        elif os.path.isdir(os.fspath(source)):
+            from .convert import convert
+            data = convert(source, int8=int8)
         else:
             with open(os.fspath(source), "rb") as f:
                 data = f.read()
@@ -68,9 +77,9 @@ class Model:
             raise OutOfMemoryError(3, f"could not allocate {len(data)} bytes for the model")
         ctypes.memmove(p, data, len(data))
         handle = ctypes.c_int32()
-        _check(_LIB.hl_model_load(p, len(data), int(threads), ctypes.byref(handle)))  # owns p, loaded or not
+        check(_LIB.hl_model_load(p, len(data), int(threads), ctypes.byref(handle)))  # owns p, loaded or not
         self._handle = handle.value
-        self.info = _json_at(lambda out, length: _LIB.hl_model_info(self._handle, out, length))
+        self.info = json_at(lambda out, length: _LIB.hl_model_info(self._handle, out, length))
 
     def close(self):
         """Frees the model (also when the object is collected)."""
@@ -87,31 +96,40 @@ class Model:
     def __exit__(self, *exc):
         self.close()
 
+    @property
+    def handle(self):
+        """The engine's model handle (for the analyses' accumulators); raises once the model is closed."""
+        if not self._handle:
+            raise InvalidArgumentError(1, "this model has been closed")
+        return self._handle
+
     def run(self, a, b=None, top_k=5, max_tokens=0, norms=False, stats=None):
         """Runs text A (and B). stats: None, 'attention' or 'norm' (the weighting of the per-head statistics; 'norm'
         needs norms=True). Returns a Run."""
-        if not self._handle:
-            raise InvalidArgumentError(1, "this model has been closed")
         if stats not in (None, "attention", "norm"):
             raise InvalidArgumentError(1, f"stats={stats!r}: None, 'attention' or 'norm'")
+        return self.with_result(lambda result: self._read(result, norms, stats), a, b, top_k, max_tokens, norms)
+
+    def with_result(self, use, a, b=None, top_k=1, max_tokens=0, norms=False):
+        """use(result handle) on a run of text A (and B), freed afterwards; returns what `use` returns."""
         ea, eb = str(a).encode("utf-8"), b"" if b is None else str(b).encode("utf-8")
         outputs = _lib.OUTPUT["VALUE_NORMS"] if norms else 0
         result = ctypes.c_int32()
-        _check(_LIB.hl_run(self._handle, ea, len(ea), eb, len(eb), 0 if b is None else 1, int(top_k), int(max_tokens),
+        check(_LIB.hl_run(self.handle, ea, len(ea), eb, len(eb), 0 if b is None else 1, int(top_k), int(max_tokens),
                            outputs, ctypes.byref(result)))
         try:
-            return self._read(result.value, norms, stats)
+            return use(result.value)
         finally:
             _LIB.hl_result_free(result.value)
 
     def _read(self, result, norms, stats):
-        summary = _json_at(lambda out, length: _LIB.hl_result_get(result, _lib.FIELD["SUMMARY_JSON"], out, length))
+        summary = json_at(lambda out, length: _LIB.hl_result_get(result, _lib.FIELD["SUMMARY_JSON"], out, length))
         L, A, n = summary["layers"], summary["heads_per_layer"], summary["n"]
         D, H = summary["head_size"], summary["hidden_size"]
 
         def tensor(name, shape):
             p, nbytes = ctypes.c_void_p(), ctypes.c_size_t()
-            _check(_LIB.hl_result_get(result, _lib.FIELD[name], ctypes.byref(p), ctypes.byref(nbytes)))
+            check(_LIB.hl_result_get(result, _lib.FIELD[name], ctypes.byref(p), ctypes.byref(nbytes)))
             flat = np.frombuffer(ctypes.string_at(p, nbytes.value), dtype="<f4")
             return flat.reshape(shape).copy()
 
@@ -125,5 +143,5 @@ class Model:
             run.norm_attention = tensor("NORM_ATTENTION", (L, A, n, n))
         if stats:
             weighting = _lib.WEIGHTING[stats.upper()]
-            run.stats = _json_at(lambda out, length: _LIB.hl_result_stats(result, weighting, out, length))
+            run.stats = json_at(lambda out, length: _LIB.hl_result_stats(result, weighting, out, length))
         return run
