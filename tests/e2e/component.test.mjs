@@ -1,6 +1,6 @@
 // <headlight-attention> as the README's "Embed in your page" sets it up: dist/ copied into a fresh blog folder on a plain
-// static host. Checks rendering under hostile CSS, one shared Worker and model download, lazy start, attributes,
-// snapshots (export → render → same drawing) and the standalone HTML file opened from disk with no request.
+// static host. Checks rendering under hostile CSS, one shared Worker and model download, lazy start, attributes (tabs
+// too), snapshots (export → render → same drawing) and the standalone HTML file opened from disk with no request.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -121,6 +121,27 @@ test('a new sentence, layer or view updates the element\'s views in place: the s
   await set('view', 'head');
   assert.ok(await kept('.hl-head'), 'switching views rebuilt the head view');
   assert.equal(await shadowCount(page, 'x', '.hl-matrix'), 0, 'the matrix view stayed in the element');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('the tabs attribute: a live element offers the four views as tabs, and a click or an arrow key draws another', async () => {
+  const page = await newPage('clean.html');
+  await ready(page, 'x');
+  assert.equal(await shadowCount(page, 'x', '[role=tab]'), 0, 'tabs without the attribute');
+  await page.evaluate(() => document.getElementById('x').setAttribute('tabs', 'all'));
+  const tabs = () => page.evaluate(() => [...document.getElementById('x').shadowRoot.querySelectorAll('[role=tab]')]
+    .map((b) => `${b.textContent}:${b.getAttribute('aria-selected')}`));
+  assert.deepEqual(await tabs(), ['Head view:true', 'Model view:false', 'Neuron view:false', 'Matrix:false']);
+  await page.locator('#x [role=tab][data-view=neuron]').click();  // its q and k come from the engine Worker
+  await page.waitForFunction(() => document.getElementById('x').shadowRoot.querySelector('.hl-neuron'));
+  assert.equal((await page.evaluate(() => document.getElementById('x').view.values().q.length)) > 0, true);
+  assert.deepEqual(await tabs(), ['Head view:false', 'Model view:false', 'Neuron view:true', 'Matrix:false']);
+  await page.locator('#x [role=tab][data-view=neuron]').press('ArrowRight');
+  assert.equal(await shadowCount(page, 'x', 'canvas.hl-matrix-heat'), 1);
+  assert.equal(await page.evaluate(() => document.getElementById('x').state.view), 'matrix');
+  await page.evaluate(() => document.getElementById('x').removeAttribute('tabs'));
+  assert.equal(await page.evaluate(() => document.getElementById('x').shadowRoot.querySelector('.hl-tabs').hidden), true);
   assert.deepEqual(page.errors, []);
   await page.close();
 });

@@ -36,7 +36,7 @@ for (const [name, file, label, [a, b], maxTokens] of cases) {
   if (!existsSync(path.join(root, file))) { console.log(`| ${label} | ${name}: missing ${file} (run npm test first) | | | | |`); continue; }
   const model = engine.loadModel(new Uint8Array(readFileSync(path.join(root, file))));
   const r = engine.run(model, a, b, { maxTokens });
-  const text = snapshotText(await makeSnapshot(r, { model: { name }, text: { a, b: b ?? '' } }));
+  const text = snapshotText(await makeSnapshot(r, { model: { name }, text: { a, b: b ?? '' }, qk: false }));  // as the page saves them
   console.log(`| ${label} | ${name} | ${r.layers} × ${r.heads_per_layer} | ${r.n} | ${kb(r.attention.length)} | ${text.length.toLocaleString('en')} B (${kb(text.length)}) |`);
   engine.freeModel(model);
 }

@@ -3,6 +3,7 @@
 import { engine, loadModel, ROOT } from './pool.js';
 import { makeSnapshot, readSnapshot, snapshotText } from '../page/snapshot.js';
 import { CORE_VIEWS, mountViews } from '../views/mount.js';
+import { listMove } from '../views/keys.js';
 
 /* global __HL_CSS__ */
 const VIEW_CSS = typeof __HL_CSS__ !== 'undefined' ? __HL_CSS__ : null;  // the bundle inlines views/views.css
@@ -16,10 +17,17 @@ const FRAME_CSS = `
 .hl-status.hl-error { color: #b00020; white-space: pre-wrap; }
 .hl-body { flex: 1 1 auto; min-height: 0; overflow: auto; position: relative; }
 .hl-picker { font-size: 12px; }
-.hl-note { background: #fff4d6; padding: 4.8px 8px; border-radius: 4px; margin: 4.8px 0; font-size: 12px; }`;
+.hl-note { background: #fff4d6; padding: 4.8px 8px; border-radius: 4px; margin: 4.8px 0; font-size: 12px; }
+.hl-tabs { display: flex; flex-wrap: wrap; gap: 3px; margin: 0 0 4.8px; border-bottom: 1px solid var(--line); }
+.hl-tabs[hidden] { display: none; }
+.hl-tab { font: inherit; font-size: 12px; color: var(--muted); padding: 2.4px 9.6px; margin: 0 0 -1px; border: 1px solid var(--line);
+  border-bottom: none; border-radius: 4px 4px 0 0; background: #f5f5f5; cursor: pointer; }
+.hl-tab[aria-selected=true] { background: #fff; border-color: var(--accent); color: var(--accent); font-weight: 600; }
+.hl-tab:focus-visible { outline: 2px solid var(--accent); outline-offset: 1px; }`;
 
 const VIEWS = Object.keys(CORE_VIEWS);  // head, model, neuron, matrix
-const ATTRS = ['sentence-a', 'sentence-b', 'model', 'view', 'layer', 'heads', 'token', 'height', 'snapshot'];
+const TAB_NAMES = { head: 'Head view', model: 'Model view', neuron: 'Neuron view', matrix: 'Matrix' };
+const ATTRS = ['sentence-a', 'sentence-b', 'model', 'view', 'layer', 'heads', 'token', 'height', 'snapshot', 'tabs'];
 const DEFAULTS = { view: 'head', layer: 0, selectedHeads: null, head: 0, filter: 'all', locked: null, token: 1, wordLevel: false, hideSpecial: false };
 let channels = 0;
 
@@ -28,7 +36,7 @@ const int = (s) => (/^\s*\d{1,4}\s*$/.test(s ?? '') ? Number(s) : undefined);
 export class HeadlightAttention extends HTMLElement {
   static get observedAttributes() { return ATTRS; }
 
-  #frame; #status; #body;
+  #frame; #status; #tabs; #tabNote; #body;
   #observer = null;
   #started = false;
   #gen = 0;                 // bumped by each (re)load: a slower older load must not draw over a newer one
@@ -56,9 +64,18 @@ export class HeadlightAttention extends HTMLElement {
     this.#status = document.createElement('p');
     this.#status.className = 'hl-status';
     this.#status.setAttribute('role', 'status');
+    this.#tabs = document.createElement('div');  // the view tabs, with the tabs attribute (#syncTabs)
+    this.#tabs.className = 'hl-tabs';
+    this.#tabs.setAttribute('role', 'tablist');
+    this.#tabs.setAttribute('aria-label', 'views');
+    this.#tabs.hidden = true;
+    this.#tabs.addEventListener('keydown', (e) => this.#tabKeys(e));
+    this.#tabNote = document.createElement('p');  // what the tabs attribute names that is not a view
+    this.#tabNote.className = 'hl-note';
+    this.#tabNote.hidden = true;
     this.#body = document.createElement('div');
     this.#body.className = 'hl-body';
-    this.#frame.append(this.#status, this.#body);
+    this.#frame.append(this.#status, this.#tabs, this.#tabNote, this.#body);
     root.append(this.#frame);
     this.#views = mountViews(this.#body, { specials: () => { const m = this.#names(); return [m.cls, m.sep]; }, noteClass: 'hl-note',
       fetch: async (r, want) => (await engine()).fetch(r, want) });  // more of a live result the Worker keeps
@@ -72,11 +89,13 @@ export class HeadlightAttention extends HTMLElement {
   get view() { return this.#views.view; }
   get state() { return structuredClone(this.#state); }
 
-  /** The current drawing as a snapshot file's text (see page/snapshot.js). */
+  /** The current drawing as a snapshot file's text (see page/snapshot.js): a live one's attention, as the page's
+   *  Snapshot button saves it; a snapshot's with its queries and keys where it has them. */
   async exportSnapshot() {
     if (!this.#result) throw new Error('nothing is drawn yet');
-    const whole = this.#source?.kind === 'live' ? await (await engine()).whole(this.#result) : this.#result;
-    return snapshotText(await makeSnapshot(whole, { model: this.#names(), text: this.#text(), view: this.#state }));
+    const live = this.#source?.kind === 'live';
+    const whole = live ? await (await engine()).whole(this.#result) : this.#result;
+    return snapshotText(await makeSnapshot(whole, { model: this.#names(), text: this.#text(), view: this.#state, qk: !live }));
   }
 
   connectedCallback() {
@@ -101,10 +120,11 @@ export class HeadlightAttention extends HTMLElement {
   attributeChangedCallback(name, old, value) {
     if (old === value) return;
     if (name === 'height') { this.#applyHeight(); return; }
+    if (name === 'tabs') this.#syncTabs();
     if (!this.#started) return;
     if (name === 'snapshot' || name === 'model') this.#load();
     else if (name === 'sentence-a' || name === 'sentence-b') { if (this.#source?.kind === 'live') this.#run(this.#gen); }
-    else { this.#state = this.#fromAttributes(this.#state); this.#draw(); }
+    else if (name !== 'tabs') { this.#state = this.#fromAttributes(this.#state); this.#draw(); }
   }
 
   #start() {
@@ -219,6 +239,76 @@ export class HeadlightAttention extends HTMLElement {
 
   #draw() {
     this.#views.render(this.#result, this.#state);
+    this.#syncTabs();
+  }
+
+  // What the tabs attribute asks for ('head,matrix' or 'all'): {views: those to show, in its order, less the neuron view
+  // where the data has no queries and keys (a snapshot without them; a live model always has them), unknown: the names
+  // that are no view}. null without the attribute, or with an empty one.
+  #tabList() {
+    const attr = this.getAttribute('tabs')?.trim();
+    if (!attr) return null;
+    const asked = attr === 'all' ? VIEWS : [...new Set(attr.split(',').map((t) => t.trim()).filter(Boolean))];
+    const qk = this.#source?.kind === 'live' || Boolean(this.#result?.queries && this.#result?.keys);
+    return { views: asked.filter((v) => VIEWS.includes(v) && (v !== 'neuron' || qk)), unknown: asked.filter((v) => !VIEWS.includes(v)) };
+  }
+
+  // The tab row (WAI-ARIA tabs: one Tab stop, the selected tab): rebuilt when its views change, else only reselected.
+  // The selected tab is the view drawn: the head view where the neuron view cannot be (views/mount.js says why).
+  #syncTabs() {
+    const list = this.#tabList();
+    const unknown = list?.unknown ?? [];
+    this.#tabNote.textContent = unknown.length  // text, never HTML
+      ? `tabs: ${unknown.map((v) => `“${v}”`).join(', ')} ${unknown.length > 1 ? 'are not views' : 'is not a view'}: use ${VIEWS.join(', ')} or all.` : '';
+    this.#tabNote.hidden = !unknown.length;
+    this.#tabs.hidden = !list?.views.length;
+    if (this.#tabs.hidden) {
+      this.#body.removeAttribute('role');
+      this.#body.removeAttribute('aria-labelledby');
+      return;
+    }
+    if (list.views.join() !== [...this.#tabs.children].map((b) => b.dataset.view).join()) {
+      this.#tabs.replaceChildren(...list.views.map((v) => {
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.className = 'hl-tab';
+        b.id = `hl-tab-${v}`;
+        b.dataset.view = v;
+        b.setAttribute('role', 'tab');
+        b.setAttribute('aria-controls', 'hl-body');
+        b.textContent = TAB_NAMES[v];  // text, never HTML
+        b.addEventListener('click', () => this.#selectView(v));
+        return b;
+      }));
+    }
+    const r = this.#result;
+    const shown = this.#state.view === 'neuron' && r && !(r.queries && r.keys) ? 'head' : this.#state.view;
+    const tabs = [...this.#tabs.children];
+    const stop = tabs.find((b) => b.dataset.view === shown) ?? tabs[0];
+    for (const b of tabs) {
+      b.setAttribute('aria-selected', String(b.dataset.view === shown));
+      b.tabIndex = b === stop ? 0 : -1;
+    }
+    this.#body.id = 'hl-body';
+    this.#body.setAttribute('role', 'tabpanel');
+    if (stop.dataset.view === shown) this.#body.setAttribute('aria-labelledby', stop.id);
+    else this.#body.removeAttribute('aria-labelledby');
+  }
+
+  #selectView(view) {
+    this.#state.view = view;
+    if (this.#result) this.#draw();
+    else this.#syncTabs();
+  }
+
+  // ←/→ (around the ends), Home and End move to a tab and select it.
+  #tabKeys(e) {
+    const tabs = [...this.#tabs.children], i = tabs.indexOf(e.target);
+    const j = listMove(e.key, i, tabs.length, { axis: 'horizontal', wrap: true });
+    if (i < 0 || j < 0) return;
+    e.preventDefault();
+    this.#selectView(tabs[j].dataset.view);
+    tabs[j].focus();
   }
 }
 

@@ -7,8 +7,26 @@ import { builtinModels, fetchModel } from '../page/models.js';
 
 /* global __HL_BUNDLED__ */
 // Where engine/, models/ and views/ are: this file is web/component/pool.js, or inlined in web/headlight-attention.js
-// (the bundle tools/bundle_component.mjs writes defines __HL_BUNDLED__).
-export const ROOT = new URL(typeof __HL_BUNDLED__ !== 'undefined' ? './' : '../', import.meta.url);
+// (the bundle tools/bundle_component.mjs writes defines __HL_BUNDLED__). null where the script's URL is no folder: the
+// bundle inlined in an about:srcdoc frame (a notebook's sandboxed iframe) takes its parent's base URL, which may be
+// about:blank. A snapshot draws there all the same; a live element says why it cannot start (root()).
+export const ROOT = rootUrl();
+
+function rootUrl() {
+  try {
+    return new URL(typeof __HL_BUNDLED__ !== 'undefined' ? './' : '../', import.meta.url);
+  } catch {
+    return null;  // about:blank, data:...: root() names it when the engine or a model is asked for
+  }
+}
+
+function root() {
+  if (!ROOT) {
+    throw new Error(`headlight-attention.js runs from ${import.meta.url}, not from a folder with its engine and models: ` +
+      'a live element needs the script served over http(s); a snapshot needs neither');
+  }
+  return ROOT;
+}
 
 let client = null;
 let ready = null;             // the engine's init promise
@@ -17,7 +35,7 @@ const models = new Map();     // model attribute + hub endpoint → {promise: Pr
 /** The shared engine client, started on first use (threads where the page is cross-origin isolated). */
 export async function engine() {
   if (!client) {
-    client = new EngineClient(new URL('engine/worker.js', ROOT));
+    client = new EngineClient(new URL('engine/worker.js', root()));
     ready = client.init();
   }
   await ready;
@@ -37,7 +55,7 @@ export function loadModel(spec, onProgress = () => {}, { hubEndpoint = HUB_ENDPO
     const progress = (f) => { entry.fraction = f; for (const l of entry.listeners) l(f); };
     entry.promise = (async () => {
       const c = await engine();
-      const { models: builtins, defaultId } = await builtinModels(ROOT.href);
+      const { models: builtins, defaultId } = await builtinModels(root().href);
       const builtin = builtins.find((x) => x.id === (spec || defaultId));
       const key = `model:${slot}`;
       if (!builtin && isHubId(spec)) {

@@ -199,10 +199,11 @@ function headMapSlot(box, ctx) {
 }
 
 /**
- * container: the element the views go in; host: {specials() → [CLS text, SEP text], noteClass (the class of the
- * notices above a view), onChange() (after a view's own control changed the state), needStats() (a statistics view is
- * asked for and the result has none: the host fetches them), fetch(result, want) → Promise (more of a result the engine
- * Worker keeps: engine/client.js's fetch), kinds (more views by name, e.g. ANALYSIS_VIEWS), headMap (see ANALYSIS_VIEWS)}.
+ * container: the element the views go in; host: {specials() → [CLS text, SEP text] (null for a token the model does not
+ * have), noteClass (the class of the notices above a view), onChange() (after a view's own control changed the state),
+ * needStats() (a statistics view is asked for and the result has none: the host fetches them), fetch(result, want) →
+ * Promise (more of a result the engine Worker keeps: engine/client.js's fetch), kinds (more views by name, e.g.
+ * ANALYSIS_VIEWS), headMap (see ANALYSIS_VIEWS)}.
  * Returns {render(result, state), want(state, layers) (what a run should hand over for the view the state shows), view
  * (the shown view's handle, or null), shown (result after the toggles)}; render() keeps state's indices inside the data
  * (fitState) and the views' controls change `state` in place.
@@ -300,9 +301,10 @@ export function mountViews(container, host) {
     let name = state.view, text = null;
     if (!kinds[name]) [name, text] = ['head', `The ${name} view is not available here: this is the head view.`];
     else if (name === 'neuron' && !(result.queries && result.keys)) {
-      [name, text] = ['head', 'The neuron view needs the model (a snapshot has no q and k vectors): this is the head view.'];
+      [name, text] = ['head', 'The neuron view needs the queries and keys, which this snapshot does not hold: this is the head view.'];
     } else if (name === 'neuron' && (state.wordLevel || state.hideSpecial)) {
-      text = 'The neuron view always shows word pieces and [CLS]/[SEP]: q and k belong to tokens.';
+      const named = specials.filter((t) => typeof t === 'string');  // a model without special tokens names none (null)
+      text = `The neuron view always shows word pieces${named.length ? ` and ${named.join('/')}` : ''}: q and k belong to tokens.`;
     } else if (state.wordLevel && !hasWords()) {
       text = 'This snapshot was made before words were recorded (version 1): it shows word pieces.';
     }
