@@ -26,6 +26,7 @@ has wasm || has js || has e2e || has python && need+=(wasm-st wasm-st-relaxed)
 has js || has e2e && need+=(wasm-mt wasm-mt-relaxed)
 step "setup";    bash tools/setup.sh
 step "build";    bash tools/build.sh "${need[@]}"
+if has python; then step "build: the notebook viewer"; node tools/python_viewer.mjs; fi
 step "fixtures"; bash tests/fixtures/make_fixtures.sh
 
 # Each suite's output also goes to build/test-logs/; the summary repeats the end of each failed one, so that a log
@@ -50,7 +51,7 @@ fi
 has js && run "js: engine module and analyses (node --test)" timeout 600 node --test tests/js/
 has e2e && run "e2e: the page in Chromium (Playwright)" timeout 900 node --test --test-concurrency=1 tests/e2e/
 has tools && run "tools: Python tests (unittest)" timeout 600 /usr/bin/python3 -m unittest discover -s tests/tools -v
-has python && run "python: the headlight package (pytest)" timeout 600 /usr/bin/python3 -m pytest tests/python -v -p no:cacheprovider
+has python && run "python: the headlight package, notebook and Dask (pytest)" timeout 900 /usr/bin/python3 -m pytest tests/python -v -p no:cacheprovider
 
 step "summary"
 if [ ${#failed[@]} -gt 0 ]; then
