@@ -8,6 +8,7 @@ import json
 import os
 import pathlib
 import re
+import warnings
 
 import numpy as np
 
@@ -76,8 +77,11 @@ def _blob(raw):
     return base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii")
 
 
+QK_AUTO_BYTES = 8 << 20  # qk=None keeps queries and keys up to this many bytes of half floats (bert-base: 128 tokens)
+
+
 def snapshot(tokens, attentions, queries=None, keys=None, *, batch=0, model="model", cls=None, sep=None,
-             segments=None, words=None, text=None):
+             segments=None, words=None, text=None, qk=None):
     """The snapshot (a dict, web/page/snapshot.js's format) of tokens and attentions (see show)."""
     att = _stack(attentions, "attentions", batch)
     L, A, n, n2 = att.shape
@@ -97,13 +101,19 @@ def snapshot(tokens, attentions, queries=None, keys=None, *, batch=0, model="mod
             "attention": {"quantization": "u8: w = q / 255", "encoding": "gzip+base64", "data": _blob(q.tobytes())}}
     if (queries is None) != (keys is None):
         raise ValueError("give queries and keys together (the neuron view needs both), or neither")
-    if queries is not None:
+    if queries is not None and qk is not False:
         qs, ks = _stack(queries, "queries", batch), _stack(keys, "keys", batch)
         if qs.shape != ks.shape or qs.shape[:3] != (L, A, n):
             raise ValueError(f"queries {qs.shape} and keys {ks.shape} must both be [{L}, {A}, {n}, D]")
         for name, v in (("queries", qs), ("keys", ks)):
             if np.abs(v).max() > 65504:
                 raise ValueError(f"{name} exceed what a half float holds (±65504)")
+        size = 2 * 2 * qs.size
+        if qk is None and size > QK_AUTO_BYTES:
+            warnings.warn(f"show(): queries and keys left out: they would add {size / 2**20:.0f} MB of half floats to "
+                          f"the output (the neuron view needs them: pass qk=True to keep them, qk=False to silence "
+                          f"this)", stacklevel=3)
+            return snap
         snap["head_size"] = int(qs.shape[3])
         for name, v in (("queries", qs), ("keys", ks)):
             snap[name] = {"dtype": "f16", "encoding": "gzip+base64", "data": _blob(v.astype("<f2").tobytes())}
@@ -120,12 +130,14 @@ def _template():
 class Viewer:
     """One drawing: shown by Jupyter (_repr_html_, an <iframe srcdoc>), or saved as a standalone file (save_html)."""
 
-    def __init__(self, snap, view="head", height=620, title=None):
+    def __init__(self, snap, view="head", height=None, title=None):
         if view not in _VIEWS:
             raise ValueError(f"view={view!r}: one of {', '.join(_VIEWS)}")
         if view == "neuron" and "queries" not in snap:
             raise ValueError("the neuron view needs queries and keys")
-        self.snapshot, self.view, self.height = snap, view, int(height)
+        # By default the head view's rows (22 px a token) and its controls, between 360 and 900 px; longer texts scroll.
+        height = min(900, max(360, 22 * snap["n"] + 230)) if height is None else int(height)
+        self.snapshot, self.view, self.height = snap, view, height
         self.title = title or f"{snap['model']['name']} · {snap['n']} tokens"
 
     def html(self):
@@ -149,23 +161,26 @@ class Viewer:
         return path
 
 
-def show(tokens, attentions=None, queries=None, keys=None, *, view="head", height=620, title=None, batch=0,
-         model=None, cls=None, sep=None, segments=None, words=None):
+def show(tokens, attentions=None, queries=None, keys=None, *, view="head", height=None, title=None, batch=0,
+         model=None, cls=None, sep=None, segments=None, words=None, qk=None):
     """Draws attention in a notebook. Either a Headlight run — show(model.run(text)) — or any model's attention:
     show(tokens, attentions[, queries, keys]) with attentions as transformers returns them (output_attentions=True: a
     tuple of [batch, heads, n, n] per layer, PyTorch tensors or NumPy arrays; `batch` picks the example) or one array
     [layers, heads, n, n]. cls/sep: the special tokens' texts (found for BERT's [CLS] and RoBERTa's <s>; None: the
     model has none), segments (0/1 per token) and words (a word index per token, -1 for none; default: '##' pieces
-    join the word before them). view: the tab shown first. Returns a Viewer (Jupyter draws it; .save_html(path))."""
+    join the word before them). view: the tab shown first; height: the drawing's, in pixels (default from the
+    number of tokens). qk: keep the queries and keys (True), leave them out (False), or None: keep them up to 8 MB of
+    half floats (bert-base: 128 tokens), else leave them out with a warning. Returns a Viewer (Jupyter draws it;
+    .save_html(path))."""
     from .model import Run
     if isinstance(tokens, Run):
         run = tokens
         snap = snapshot([t["text"] for t in run.tokens], run.attention, run.queries, run.keys, model=model or "headlight",
                         cls=cls, sep=sep, segments=[t["segment"] for t in run.tokens],
-                        words=[t["word"] for t in run.tokens])
+                        words=[t["word"] for t in run.tokens], qk=qk)
     else:
         if attentions is None:
             raise ValueError("show(tokens, attentions): the attentions are missing")
         snap = snapshot(tokens, attentions, queries, keys, batch=batch, model=model or "model", cls=cls, sep=sep,
-                        segments=segments, words=words)
+                        segments=segments, words=words, qk=qk)
     return Viewer(snap, view=view, height=height, title=title)

@@ -184,3 +184,16 @@ def test_both_draw_what_the_data_holds_in_chromium_with_the_network_blocked(pyto
     check_drawing(first, out["attentions"][0].numpy(), out["queries"][0].numpy())
     check_drawing(second, causal())
     assert all(j <= i for _, i, j, _ in second["drawn"]["head"]["lines"]), "a decoder's line to a later token"
+
+
+def test_queries_and_keys_past_8_mb_are_left_out_with_a_warning_unless_asked_for():
+    L, A, n, D = 12, 12, 80, 64  # 2 · 2 bytes · L·A·n·D = 2.95 MB: kept
+    att = np.full((L, A, n, n), 1 / n)
+    q = np.ones((L, A, n, D), dtype=np.float32)
+    assert "queries" in headlight.show(["x"] * n, att, q, q).snapshot
+    n = 240  # 8.85 MB
+    att, q = np.full((L, A, n, n), 1 / n), np.ones((L, A, n, D), dtype=np.float32)
+    with pytest.warns(UserWarning, match="queries and keys left out: they would add 8 MB"):
+        assert "queries" not in headlight.show(["x"] * n, att, q, q).snapshot
+    assert headlight.show(["x"] * n, att, q, q, qk=True).snapshot["head_size"] == D
+    assert "queries" not in headlight.show(["x"] * n, att, q, q, qk=False).snapshot
