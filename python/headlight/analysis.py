@@ -5,31 +5,21 @@ import os
 
 from . import _lib
 from .errors import InvalidArgumentError
-from .model import _LIB, check, json_at, text_at
+from .model import _LIB, EngineHandle, check, json_at, text_at
 
 
-class _Accumulator:
-    """An engine accumulator handle freed by close() (or a `with` block, or collection)."""
-    _free = None
+class _Accumulator(EngineHandle):
+    """An accumulator whose sums go out as JSON text and come back in (hl_*_sums, hl_*_add_sums)."""
+    _sums = _add_sums = None
 
-    def close(self):
-        if getattr(self, "_handle", 0):
-            type(self)._free(self._handle)
-            self._handle = 0
+    def sums(self):
+        """The sums so far as JSON text: add_sums() them into another accumulator of the same model."""
+        return text_at(lambda out, n: type(self)._sums(self.handle, out, n))
 
-    def __del__(self):
-        self.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def _live(self):
-        if not self._handle:
-            raise InvalidArgumentError(1, f"this {type(self).__name__} has been closed")
-        return self._handle
+    def add_sums(self, sums):
+        """Adds another accumulator's sums() (checked by the engine; nothing is added from malformed ones)."""
+        data = sums.encode("utf-8") if isinstance(sums, str) else bytes(sums)
+        check(type(self)._add_sums(self.handle, data, len(data)))
 
 
 class HeadMap(_Accumulator):
@@ -37,6 +27,8 @@ class HeadMap(_Accumulator):
     row, the token-weighted per-head statistics, and (result()) the heads laid out by MDS. weighting: 'attention' or
     'norm' (Kobayashi et al.'s α·‖f(x)‖; each text is then run with the norms)."""
     _free = staticmethod(lambda h: _LIB.hl_distances_free(h))
+    _sums = staticmethod(lambda *a: _LIB.hl_distances_sums(*a))
+    _add_sums = staticmethod(lambda *a: _LIB.hl_distances_add_sums(*a))
 
     def __init__(self, model, weighting="attention"):
         if weighting not in ("attention", "norm"):
@@ -50,7 +42,7 @@ class HeadMap(_Accumulator):
         """Runs text A (and B) and adds it. Returns the run's summary ({n, tokens, truncation, ...}; with stats=True also
         "stats": this text's per-head statistics in the map's weighting)."""
         def use(result):
-            check(_LIB.hl_distances_add(self._live(), result))
+            check(_LIB.hl_distances_add(self.handle, result))
             summary = json_at(lambda out, n: _LIB.hl_result_get(result, _lib.FIELD["SUMMARY_JSON"], out, n))
             if stats:
                 weighting = _lib.WEIGHTING[self.weighting.upper()]
@@ -58,22 +50,13 @@ class HeadMap(_Accumulator):
             return summary
         return self._model.with_result(use, a, b, 1, max_tokens, self.weighting == "norm")
 
-    def sums(self):
-        """The sums so far as JSON text (hl_distances_sums): add_sums() them into another HeadMap of the same model."""
-        return text_at(lambda out, n: _LIB.hl_distances_sums(self._live(), out, n))
-
-    def add_sums(self, sums):
-        """Adds another HeadMap's sums() (checked by the engine; nothing is added from malformed ones)."""
-        data = sums.encode("utf-8") if isinstance(sums, str) else bytes(sums)
-        check(_LIB.hl_distances_add_sums(self._live(), data, len(data)))
-
     def result(self):
         """hl_distances_mds: {texts, rows, total_heads, layers, heads_per_layer, distance [H·H], points [[x, y]] (H),
         stress, iterations, aggregate (the per-head statistics over the texts)}."""
-        return json_at(lambda out, n: _LIB.hl_distances_mds(self._live(), out, n))
+        return json_at(lambda out, n: _LIB.hl_distances_mds(self.handle, out, n))
 
 
-class Treebank(_Accumulator):
+class Treebank(EngineHandle):
     """A dependency treebank in CoNLL-U (text, bytes or a path), parsed and checked by the engine."""
     _free = staticmethod(lambda h: _LIB.hl_treebank_free(h))
 
@@ -99,33 +82,28 @@ class Treebank(_Accumulator):
 
     def sentence(self, k):
         """{id, text, words: [{form, upos, deprel, head, begin, end}]} of sentence k."""
-        return json_at(lambda out, n: _LIB.hl_treebank_json(self._live(), int(k), out, n))
+        return json_at(lambda out, n: _LIB.hl_treebank_json(self.handle, int(k), out, n))
 
 
 class SyntaxTable(_Accumulator):
-    """Clark et al.'s syntactic-head table of one model over sentences of a treebank (each run as text A alone)."""
+    """Clark et al.'s syntactic-head table of one model over sentences of a treebank (each run as text A alone); add
+    parts' sums() in treebank order to get the whole table, examples included."""
     _free = staticmethod(lambda h: _LIB.hl_syntax_free(h))
+    _sums = staticmethod(lambda *a: _LIB.hl_syntax_sums(*a))
+    _add_sums = staticmethod(lambda *a: _LIB.hl_syntax_add_sums(*a))
 
     def __init__(self, model, treebank):
         self._model, self._treebank = model, treebank
         handle = ctypes.c_int32()
-        check(_LIB.hl_syntax_new(model.handle, treebank._live(), ctypes.byref(handle)))
+        check(_LIB.hl_syntax_new(model.handle, treebank.handle, ctypes.byref(handle)))
         self._handle = handle.value
 
     def add(self, k, text=None):
         """Runs sentence k's text (given, or read from the treebank) and adds it."""
         text = self._treebank.sentence(k)["text"] if text is None else text
-        self._model.with_result(lambda result: check(_LIB.hl_syntax_add(self._live(), int(k), result)), text)
-
-    def sums(self):
-        """The counts so far as JSON text (hl_syntax_sums): add_sums() them, in treebank order, into another table."""
-        return text_at(lambda out, n: _LIB.hl_syntax_sums(self._live(), out, n))
-
-    def add_sums(self, sums):
-        data = sums.encode("utf-8") if isinstance(sums, str) else bytes(sums)
-        check(_LIB.hl_syntax_add_sums(self._live(), data, len(data)))
+        self._model.with_result(lambda result: check(_LIB.hl_syntax_add(self.handle, int(k), result)), text)
 
     def result(self):
         """hl_syntax_json: {sentences, words, arcs, relations: [{relation, clark, arcs, dependent_to_head,
         head_to_dependent: {accuracy [L·A], best, baseline}}], ...}."""
-        return json_at(lambda out, n: _LIB.hl_syntax_json(self._live(), out, n))
+        return json_at(lambda out, n: _LIB.hl_syntax_json(self.handle, out, n))

@@ -59,9 +59,39 @@ class Run:
     summary: dict = field(default=None, repr=False)
 
 
-class Model:
+class EngineHandle:
+    """An engine object's handle, freed by close() (or at the end of a `with` block, or when collected): the model,
+    the analyses' accumulators. Subclasses set _free (the hl_*_free function) and _handle."""
+    _free = None
+    _handle = 0
+
+    def close(self):
+        if self._handle:
+            type(self)._free(self._handle)
+            self._handle = 0
+
+    def __del__(self):
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def handle(self):
+        """The engine's handle; raises once closed."""
+        if not self._handle:
+            raise InvalidArgumentError(1, f"this {type(self).__name__} has been closed")
+        return self._handle
+
+
+class Model(EngineHandle):
     """A model loaded into the native engine. `source`: a Headlight model file (.hlm) as a path or its bytes, or a
     Hugging Face checkpoint folder (converted on loading, int8 unless int8=False: see headlight.convert)."""
+
+    _free = staticmethod(lambda h: _LIB.hl_model_free(h))
 
     def __init__(self, source, threads=1, int8=True):
         if isinstance(source, (bytes, bytearray, memoryview)):
@@ -80,28 +110,6 @@ class Model:
         check(_LIB.hl_model_load(p, len(data), int(threads), ctypes.byref(handle)))  # owns p, loaded or not
         self._handle = handle.value
         self.info = json_at(lambda out, length: _LIB.hl_model_info(self._handle, out, length))
-
-    def close(self):
-        """Frees the model (also when the object is collected)."""
-        if getattr(self, "_handle", 0):
-            _LIB.hl_model_free(self._handle)
-            self._handle = 0
-
-    def __del__(self):
-        self.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    @property
-    def handle(self):
-        """The engine's model handle (for the analyses' accumulators); raises once the model is closed."""
-        if not self._handle:
-            raise InvalidArgumentError(1, "this model has been closed")
-        return self._handle
 
     def run(self, a, b=None, top_k=5, max_tokens=0, norms=False, stats=None):
         """Runs text A (and B). stats: None, 'attention' or 'norm' (the weighting of the per-head statistics; 'norm'
