@@ -48,18 +48,7 @@ int32_t Run(int32_t model, const std::string& a, int32_t outputs) {
 
 std::string Error() { return hl_last_error(); }
 
-const char* kTreebank =
-    "# sent_id = a\n"
-    "1\tThe\tthe\tDET\tDT\t_\t2\tdet\t_\t_\n"
-    "2\tstrawberries\tstrawberry\tNOUN\tNNS\t_\t3\tnsubj\t_\t_\n"
-    "3\tgrew\tgrow\tVERB\tVBD\t_\t0\troot\t_\tSpaceAfter=No\n"
-    "4\t.\t.\tPUNCT\t.\t_\t3\tpunct\t_\t_\n"
-    "\n"
-    "# sent_id = b\n"
-    "1\tShe\tshe\tPRON\tPRP\t_\t2\tnsubj\t_\t_\n"
-    "2\tread\tread\tVERB\tVBD\t_\t0\troot\t_\t_\n"
-    "3\tthe\tthe\tDET\tDT\t_\t4\tdet\t_\t_\n"
-    "4\tbook\tbook\tNOUN\tNN\t_\t2\tobj\t_\t_\n\n";
+const char* const kTreebank = hltest::kTwoSentences;
 
 }  // namespace
 

@@ -15,22 +15,10 @@ namespace {
 const char* kTexts[] = {"The cat sat on the mat.", "It was warm, and the dog slept.", "Strawberries grew there.",
                         "She read the book twice; he did not.", "A b c d e f g."};
 
-const char* kTreebank =
-    "# sent_id = a\n"
-    "1\tThe\tthe\tDET\tDT\t_\t2\tdet\t_\t_\n"
-    "2\tstrawberries\tstrawberry\tNOUN\tNNS\t_\t3\tnsubj\t_\t_\n"
-    "3\tgrew\tgrow\tVERB\tVBD\t_\t0\troot\t_\tSpaceAfter=No\n"
-    "4\t.\t.\tPUNCT\t.\t_\t3\tpunct\t_\t_\n"
-    "\n"
-    "# sent_id = b\n"
-    "1\tShe\tshe\tPRON\tPRP\t_\t2\tnsubj\t_\t_\n"
-    "2\tread\tread\tVERB\tVBD\t_\t0\troot\t_\t_\n"
-    "3\tthe\tthe\tDET\tDT\t_\t4\tdet\t_\t_\n"
-    "4\tbook\tbook\tNOUN\tNN\t_\t2\tobj\t_\t_\n"
-    "\n"
-    "# sent_id = c\n"
-    "1\tIt\tit\tPRON\tPRP\t_\t2\tnsubj\t_\t_\n"
-    "2\tworked\twork\tVERB\tVBD\t_\t0\troot\t_\t_\n\n";
+const std::string kTreebank = std::string(hltest::kTwoSentences) +
+                              "# sent_id = c\n"
+                              "1\tIt\tit\tPRON\tPRP\t_\t2\tnsubj\t_\t_\n"
+                              "2\tworked\twork\tVERB\tVBD\t_\t0\troot\t_\t_\n\n";
 
 int32_t Run(int32_t model, const char* a, int32_t outputs) {
   int32_t result = 0;
@@ -161,7 +149,7 @@ TEST_CASE("Head-map sums: malformed or mismatched sums are refused and add nothi
 TEST_CASE("Syntax sums: a treebank's parts added in order give the whole table, examples included", "[api][sums]") {
   int32_t model = -1, tb = 0;
   REQUIRE(hltest::LoadThroughApi(hltest::ConvertFixture("tiny-mlm", true), &model) == HL_STATUS_OK);
-  REQUIRE(hl_treebank_load(kTreebank, std::strlen(kTreebank), &tb) == HL_STATUS_OK);
+  REQUIRE(hl_treebank_load(kTreebank.data(), kTreebank.size(), &tb) == HL_STATUS_OK);
   auto over = [&](int32_t begin, int32_t end) {
     int32_t acc = 0;
     REQUIRE(hl_syntax_new(model, tb, &acc) == HL_STATUS_OK);

@@ -16,6 +16,20 @@ namespace hltest {
 
 inline std::string Fixture(const std::string& name) { return std::string(HL_FIXTURES_DIR) + "/" + name; }
 
+// Two UD sentences in CoNLL-U for the syntactic-head tests: det, nsubj, obj and punct arcs, one SpaceAfter=No.
+inline constexpr char kTwoSentences[] =
+    "# sent_id = a\n"
+    "1\tThe\tthe\tDET\tDT\t_\t2\tdet\t_\t_\n"
+    "2\tstrawberries\tstrawberry\tNOUN\tNNS\t_\t3\tnsubj\t_\t_\n"
+    "3\tgrew\tgrow\tVERB\tVBD\t_\t0\troot\t_\tSpaceAfter=No\n"
+    "4\t.\t.\tPUNCT\t.\t_\t3\tpunct\t_\t_\n"
+    "\n"
+    "# sent_id = b\n"
+    "1\tShe\tshe\tPRON\tPRP\t_\t2\tnsubj\t_\t_\n"
+    "2\tread\tread\tVERB\tVBD\t_\t0\troot\t_\t_\n"
+    "3\tthe\tthe\tDET\tDT\t_\t4\tdet\t_\t_\n"
+    "4\tbook\tbook\tNOUN\tNN\t_\t2\tobj\t_\t_\n\n";
+
 // A fixture the test script generates; failing loudly (never skipping) when it is absent.
 inline std::string RequireFixture(const std::string& name) {
   const std::string p = Fixture(name);
