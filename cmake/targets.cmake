@@ -116,3 +116,15 @@ if(NOT EMSCRIPTEN)
   add_test(NAME analyze_cli COMMAND bash "${CMAKE_SOURCE_DIR}/tests/cpp/analyze_cli_test.sh" $<TARGET_FILE:hl-convert>
            $<TARGET_FILE:hl-analyze> "${HL_FIXTURES_DIR}" "${CMAKE_BINARY_DIR}/analyze_cli_test")
 endif()
+
+# libFuzzer targets (tests/fuzz/, tools/fuzz.sh): one executable per parser at the C API.
+if(HEADLIGHT_FUZZ)
+  file(GLOB HL_FUZZ_SOURCES CONFIGURE_DEPENDS tests/fuzz/fuzz_*.cpp)
+  foreach(src ${HL_FUZZ_SOURCES})
+    get_filename_component(name "${src}" NAME_WE)
+    add_executable(${name} "${src}")
+    target_link_libraries(${name} PRIVATE headlight_engine)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+    target_compile_definitions(${name} PRIVATE HL_SOURCE_DIR="${CMAKE_SOURCE_DIR}" HL_FIXTURES_DIR="${HL_FIXTURES_DIR}")
+  endforeach()
+endif()

@@ -5,7 +5,8 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(emscripten clang-16 catch2 nlohmann-json3-dev python3-torch python3-numpy python3-onnx python3-pytest libopenblas0-openmp unicode-data
               chromium fonts-dejavu-core xz-utils ca-certificates cmake ninja-build g++ python3
-              python3-dask python3-distributed jupyter-nbconvert python3-ipykernel python3-venv python3-setuptools python3-wheel)
+              python3-dask python3-distributed jupyter-nbconvert python3-ipykernel python3-venv python3-setuptools python3-wheel
+              libclang-rt-16-dev)
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's test command and its parts: `bash tools/test.sh [cpp|wasm|js|e2e|tools|python]...` (default: every suite).
+# The README's test command and its parts: `bash tools/test.sh [cpp|wasm|js|e2e|tools|python|fuzz]...` (default: every suite).
 # Each suite first builds what it needs (cached: only what changed is rebuilt) and generates the fixtures it reads.
 #   cpp    native Catch2 suite (ctest), then the malformed-input cases under ASan/UBSan
 #   wasm   the same Catch2 suite compiled to wasm, under Node: plain SIMD and relaxed SIMD
@@ -7,11 +7,12 @@
 #   e2e    the page, the component, offline, dist, WebGPU in headless Chromium (Playwright)
 #   tools  Python unittest of tests/tools/: fetch-model against a local hub, repository checks
 #   python pytest of tests/python/: the Python package (python/headlight) over libheadlight.so
+#   fuzz   every libFuzzer target of tests/fuzz/ for HEADLIGHT_FUZZ_SECONDS (default 40) on its seeds (tools/fuzz.sh)
 source "$(dirname "$0")/common.sh"
 cd "$(dirname "$0")/.."
 T0=$(date +%s)
 step() { echo; echo "=== $* ($(( $(date +%s) - T0 )) s)"; }
-ALL=(cpp wasm js e2e tools python)
+ALL=(cpp wasm js e2e tools python fuzz)
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=("${ALL[@]}")
 for s in "${suites[@]}"; do
@@ -21,7 +22,7 @@ has() { [[ " ${suites[*]} " == *" $1 "* ]]; }
 
 # What the chosen suites need built, in the order of tools/build.sh's variants.
 need=()
-has cpp || has tools || has python && need+=(native)
+has cpp || has tools || has python || has fuzz && need+=(native)
 has wasm || has js || has e2e || has python && need+=(wasm-st wasm-st-relaxed)
 has js || has e2e && need+=(wasm-mt wasm-mt-relaxed)
 step "setup";    bash tools/setup.sh
@@ -52,6 +53,7 @@ has js && run "js: engine module and analyses (node --test)" timeout 600 node --
 has e2e && run "e2e: the page in Chromium (Playwright)" timeout 900 node --test --test-concurrency=1 tests/e2e/
 has tools && run "tools: Python tests (unittest)" timeout 600 /usr/bin/python3 -m unittest discover -s tests/tools -v
 has python && run "python: the headlight package, notebook and Dask (pytest)" timeout 900 /usr/bin/python3 -m pytest tests/python -v -p no:cacheprovider
+has fuzz && run "fuzz: each libFuzzer target for ${HEADLIGHT_FUZZ_SECONDS:-40} s" timeout 1800 bash tools/fuzz.sh --seconds "${HEADLIGHT_FUZZ_SECONDS:-40}"
 
 step "summary"
 if [ ${#failed[@]} -gt 0 ]; then

@@ -1,6 +1,7 @@
 // Hugging Face hub checkpoints by id: one model's files from the hub's resolve URLs, with errors that say what to do.
 // The hub answers /{id}/resolve/{revision}/{file} directly (small files) or with a redirect to its CDN (weights), both
 // with CORS, so a page reads them with fetch(). The weights stream into the engine's converter as they arrive.
+import { quoted } from './quoted.js';
 
 export const HUB_ENDPOINT = 'https://huggingface.co';
 // The model types the engine runs (model/config.cpp reads their config.json).
@@ -14,7 +15,8 @@ export function parseHubId(text) {
   const s = String(text ?? '').trim();
   const at = s.indexOf('@');
   const id = at < 0 ? s : s.slice(0, at), revision = at < 0 ? 'main' : s.slice(at + 1);
-  if (!OWNER_NAME.test(id) || id.includes('..') || !REVISION.test(revision) || revision.includes('..')) {
+  // A revision of '.' would be a dot segment of the file URLs (…/resolve/./config.json is …/resolve/config.json).
+  if (!OWNER_NAME.test(id) || id.includes('..') || !REVISION.test(revision) || revision.includes('..') || revision === '.') {
     throw new Error(`"${s.slice(0, 120)}" is not a Hugging Face model id: write owner/name, as in google-bert/bert-base-uncased ` +
       '(optionally @revision: a branch, tag or commit)');
   }
@@ -138,11 +140,13 @@ export async function openCheckpoint(ref, { endpoint = HUB_ENDPOINT, signal, exp
     throw new Error(`${name}'s config.json is not JSON (${e.message})`);
   }
   if (!SUPPORTED_TYPES.includes(parsed?.model_type)) {
-    throw new Error(`${name} is a ${JSON.stringify(parsed?.model_type ?? 'model without model_type')} model; Headlight runs ${SUPPORTED_TYPES.join(', ')} models`);
+    const type = parsed?.model_type ?? 'model without model_type';
+    const what = typeof type === 'string' ? `a ${quoted(type)} model` : `a model whose model_type is ${quoted(type)}`;
+    throw new Error(`${name} is ${what}; Headlight runs ${SUPPORTED_TYPES.join(', ')} models`);
   }
   for (const [k, v] of Object.entries(expected ?? {})) {
     if (parsed[k] !== v) {
-      throw new Error(`${name}'s config.json has ${k} = ${JSON.stringify(parsed[k])} where the catalog (models/catalog.json) says ${v}: ` +
+      throw new Error(`${name}'s config.json has ${k} = ${quoted(parsed[k])} where the catalog (models/catalog.json) says ${v}: ` +
         'the model on the hub is not the one listed; load it by its id to convert it anyway');
     }
   }
@@ -158,16 +162,17 @@ export async function openCheckpoint(ref, { endpoint = HUB_ENDPOINT, signal, exp
   if (single) return { name, texts, files: ['model.safetensors'], weightsFile: 'model.safetensors' };
   const index = await text('model.safetensors.index.json');
   if (index !== null) {
-    let map;
+    let listed;
     try {
-      map = JSON.parse(index).weight_map;
+      listed = JSON.parse(index);
     } catch (e) {
       throw new Error(`${name}'s model.safetensors.index.json is not JSON (${e.message})`);
     }
-    const files = [...new Set(Object.values(map ?? {}))].sort();
-    if (!files.length || files.some((f) => typeof f !== 'string' || !/^[\w.-]+\.safetensors$/.test(f) || f.startsWith('.'))) {
+    const named = Object.values(listed?.weight_map ?? {});  // checked before sort(), which would make any value a string
+    if (!named.length || named.some((f) => typeof f !== 'string' || !/^[\w.-]+\.safetensors$/.test(f) || f.startsWith('.'))) {
       throw new Error(`${name}'s model.safetensors.index.json does not list its files as plain .safetensors names`);
     }
+    const files = [...new Set(named)].sort();
     return { name, texts: { ...texts, index }, files, weightsFile: 'model.safetensors.index.json' };
   }
   throw new Error(await missingWeights(endpoint, ref, signal));

@@ -1,6 +1,7 @@
 // Where models come from: models/builtin.json (size + sha256 checked), ?model=URL, or files the user opens (a .hlm, or a
 // Hugging Face folder converted in the engine Worker).
 import { Batch } from './hub.js';
+import { quoted } from './quoted.js';
 import { sha256Hex } from './sha256.js';
 
 /** The built-in models: [{id, name, url, bytes, sha256}] and the default id; `base`: the URL models/ is under. */
@@ -8,10 +9,40 @@ export async function builtinModels(base = document.baseURI) {
   const at = (file) => new URL(`models/${file}`, base).href;
   const res = await fetch(at('builtin.json'));
   if (!res.ok) throw new Error(`could not read models/builtin.json: HTTP ${res.status} (serve the page with \`npm start\`)`);
-  const manifest = await res.json();
+  const manifest = checkManifest(await res.text());
   const models = manifest.models.map((m) => ({ id: m.id, name: m.name, url: at(m.file), bytes: m.bytes, sha256: m.sha256,
     parts: m.parts?.map((p) => ({ url: at(p.file), bytes: p.bytes, sha256: p.sha256 })) }));
-  return { models, defaultId: manifest.default ?? models[0]?.id };
+  return { models, defaultId: manifest.default ?? models[0].id };
+}
+
+// models/builtin.json's text → its object, checked: the page downloads, allocates and compares against what it says, so
+// a damaged file is refused here with what is wrong (not met later as a TypeError, or a buffer of the bytes it claims).
+function checkManifest(text) {
+  const bad = (what) => new Error(`models/builtin.json ${what}: the site's copy is damaged; serve the checkout's (npm start) or rebuild the site (npm run build)`);
+  let manifest;
+  try {
+    manifest = JSON.parse(text);
+  } catch (e) {
+    throw bad(`is not JSON (${e.message})`);
+  }
+  if (!Array.isArray(manifest?.models) || manifest.models.length === 0) throw bad('lists no models');
+  const name = (v) => typeof v === 'string' && v !== '';
+  const size = (v) => Number.isSafeInteger(v) && v >= 0 && v <= 2 ** 32;  // the engine's memory holds 4 GiB
+  const sha = (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
+  manifest.models.forEach((m, i) => {
+    if (!name(m?.id) || typeof m.name !== 'string' || !name(m.file)) throw bad(`has a model (${i}) without an "id", a "name" or a "file"`);
+    if (m.bytes !== undefined && !size(m.bytes))
+      throw bad(`gives ${quoted(m.id)} ${quoted(m.bytes)} bytes, not a whole number up to 4 GiB (what the engine's memory holds)`);
+    if (m.sha256 !== undefined && !sha(m.sha256)) throw bad(`gives ${quoted(m.id)} a "sha256" that is not 64 hex digits`);
+    if (m.parts === undefined) return;
+    if (!Array.isArray(m.parts) || m.parts.length === 0 || !m.parts.every((p) => name(p?.file) && size(p.bytes) && sha(p.sha256)))
+      throw bad(`gives ${quoted(m.id)} "parts" that are not each a "file", its "bytes" and its "sha256"`);
+    const sum = m.parts.reduce((s, p) => s + p.bytes, 0);
+    if (sum !== m.bytes) throw bad(`gives ${quoted(m.id)} parts of ${sum} bytes in all, not its "bytes" (${quoted(m.bytes)})`);
+  });
+  if (manifest.default !== undefined && manifest.default !== null && !manifest.models.some((m) => m.id === manifest.default))
+    throw bad(`names a default model (${quoted(manifest.default)}) it does not list`);
+  return manifest;
 }
 
 
@@ -208,14 +239,20 @@ export async function readChosenFiles(fileList) {
   const byName = new Map(files.map((f) => [f.name, f]));
   let weights = byName.has('model.safetensors') ? [byName.get('model.safetensors')] : [];
   if (!weights.length && texts.index !== null) {
-    let names;
+    let index;
     try {
-      names = [...new Set(Object.values(JSON.parse(texts.index).weight_map ?? {}))].sort();
+      index = JSON.parse(texts.index);
     } catch (e) {
       throw new Error(`model.safetensors.index.json is not JSON (${e.message})`);
     }
+    const named = Object.values(index?.weight_map ?? {});  // checked before sort(), which would make any value a string
+    if (named.some((n) => typeof n !== 'string')) throw new Error('model.safetensors.index.json has a "weight_map" whose values are not file names');
+    const names = [...new Set(named)].sort();
     const absent = names.filter((n) => !byName.has(n));
-    if (absent.length) throw new Error(`model.safetensors.index.json lists ${absent.join(', ')}: choose those files too`);
+    if (absent.length) {
+      const some = absent.slice(0, 3).map(quoted).join(', ') + (absent.length > 3 ? ` and ${absent.length - 3} more` : '');
+      throw new Error(`model.safetensors.index.json lists ${some}: choose those files too`);
+    }
     weights = names.map((n) => byName.get(n));
   } else {
     texts.index = null;

@@ -1,6 +1,7 @@
 // Snapshots: the tokens and attention of one text in a small JSON file (attention quantized to 8 bits, gzipped,
 // base64; optionally every head's queries and keys as half floats) that <headlight-attention> draws without
 // downloading a model. Pure data functions (Node and browsers).
+import { quoted } from './quoted.js';
 
 export const SNAPSHOT_FORMAT = 'headlight-snapshot';
 // 3: optional "head_size", "queries" and "keys" (half floats, for the neuron view); "model.cls" / "model.sep" may be
@@ -9,6 +10,15 @@ export const SNAPSHOT_FORMAT = 'headlight-snapshot';
 export const SNAPSHOT_VERSION = 3;
 const MAX_N = 4096, MAX_LAYERS = 256, MAX_HEADS = 256, MAX_HEAD_SIZE = 4096;
 const VIEW_KEYS = ['view', 'layer', 'selectedHeads', 'head', 'filter', 'locked', 'token', 'wordLevel', 'hideSpecial'];
+// What each saved drawing-state value must be for the views to take it; one that is not is dropped (the default stays).
+const index = (v) => Number.isInteger(v) && v >= 0;
+const VIEW_VALUES = {
+  view: (v) => typeof v === 'string' && v.length <= 20, layer: index, head: index, token: index,
+  selectedHeads: (v) => v === null || (Array.isArray(v) && v.every(index)),
+  filter: (v) => ['all', 'AA', 'AB', 'BA', 'BB'].includes(v),
+  locked: (v) => v === null || ((v?.side === 'left' || v?.side === 'right') && index(v.index)),
+  wordLevel: (v) => typeof v === 'boolean', hideSpecial: (v) => typeof v === 'boolean',
+};
 const SPECIALS = { cls: '[CLS]', sep: '[SEP]' };  // what a snapshot that names none means (BERT's)
 
 /**
@@ -64,12 +74,12 @@ export async function readSnapshot(input) {
   }
   if (!s || s.format !== SNAPSHOT_FORMAT) throw new Error('this is not a Headlight snapshot (no "format": "headlight-snapshot")');
   if (![1, 2, SNAPSHOT_VERSION].includes(s.version))
-    throw new Error(`this snapshot is version ${s.version}; this Headlight reads versions 1 to ${SNAPSHOT_VERSION}: use the headlight-attention.js it was made with`);
+    throw new Error(`this snapshot is version ${quoted(s.version)}; this Headlight reads versions 1 to ${SNAPSHOT_VERSION}: use the headlight-attention.js it was made with`);
   const v1 = s.version === 1;
   const { n, layers: L } = s, A = v1 ? s.heads : s.heads_per_layer;
   const bad = [['n', n, MAX_N], ['layers', L, MAX_LAYERS], [v1 ? 'heads' : 'heads_per_layer', A, MAX_HEADS]].find(([, v, max]) => !Number.isInteger(v) || v < 1 || v > max);
-  if (bad) throw new Error(`snapshot: "${bad[0]}" must be a whole number from 1 to ${bad[2]}, got ${JSON.stringify(bad[1])}`);
-  if (!Array.isArray(s.tokens) || s.tokens.length !== n) throw new Error(`snapshot: ${s.tokens?.length ?? 'no'} tokens for n = ${n}`);
+  if (bad) throw new Error(`snapshot: "${bad[0]}" must be a whole number from 1 to ${bad[2]}, got ${quoted(bad[1])}`);
+  if (!Array.isArray(s.tokens) || s.tokens.length !== n) throw new Error(`snapshot: ${Array.isArray(s.tokens) ? s.tokens.length : 'no'} tokens for n = ${n}`);
   const tokens = s.tokens.map((t, i) => {
     if (typeof t?.text !== 'string' || (t.segment !== 0 && t.segment !== 1)) throw new Error(`snapshot: token ${i} needs a text and a segment 0 or 1`);
     if (!v1 && !(Number.isInteger(t.word) && t.word >= -1 && t.word < n)) throw new Error(`snapshot: token ${i} needs a word index (-1 for [CLS]/[SEP])`);
@@ -79,29 +89,37 @@ export async function readSnapshot(input) {
   if (s.attention?.encoding !== 'gzip+base64' || typeof s.attention.data !== 'string')
     throw new Error('snapshot: attention must be {"encoding": "gzip+base64", "data": "..."}');
   let q;
-  try { q = await gunzip(fromBase64(s.attention.data)); } catch (e) { throw new Error(`snapshot: the attention data is damaged (${e.message})`); }
+  try { q = await gunzip(fromBase64(s.attention.data), L * A * n * n); } catch (e) { throw new Error(`snapshot: the attention data is damaged (${e.message})`); }
   if (q.length !== L * A * n * n) throw new Error(`snapshot: attention has ${q.length} values, not ${L}·${A}·${n}·${n}: the file is damaged`);
   const attention = new Float32Array(q.length);
   for (let k = 0; k < q.length; ++k) attention[k] = q[k] / 255;
   const saved = s.view && typeof s.view === 'object' ? { ...s.view } : {};
   if (v1 && 'heads' in saved) saved.selectedHeads = saved.heads;
-  const view = Object.fromEntries(VIEW_KEYS.filter((k) => k in saved).map((k) => [k, saved[k]]));
+  const view = Object.fromEntries(VIEW_KEYS.filter((k) => Object.hasOwn(saved, k) && VIEW_VALUES[k](saved[k])).map((k) => [k, saved[k]]));
+  if (view.locked) view.locked = { side: view.locked.side, index: view.locked.index };
   const data = { n, layers: L, heads_per_layer: A, tokens, attention };
   if (s.version === SNAPSHOT_VERSION) Object.assign(data, await readVectors(s, L, A, n));
   return {
     data,
-    model: { name: String(s.model?.name ?? 'model'), cls: readSpecial(s, 'cls'), sep: readSpecial(s, 'sep') },
-    text: { a: String(s.text?.a ?? ''), b: String(s.text?.b ?? '') },
+    model: { name: readText(s.model?.name, 'model.name', 'model'), cls: readSpecial(s, 'cls'), sep: readSpecial(s, 'sep') },
+    text: { a: readText(s.text?.a, 'text.a'), b: readText(s.text?.b, 'text.b') },
     view,
   };
 }
 
-// model.cls / model.sep: a string (absent: BERT's); from version 3 on also null, a model without that token.
+// model.name, text.a, text.b: a string (a number is taken as its text; absent: the default), not an object or array.
+function readText(v, key, fallback = '') {
+  if (v !== null && typeof v === 'object') throw new Error(`snapshot: "${key}" must be a string, got ${quoted(v)}`);
+  return String(v ?? fallback);
+}
+
+// model.cls / model.sep: a string (absent: BERT's); from version 3 on also null, a model without that token. Earlier
+// versions took any other value as its text; an object or array never was one.
 function readSpecial(s, key) {
   const v = s.model?.[key];
   if (v === null && s.version === SNAPSHOT_VERSION) return null;
-  if (v !== undefined && v !== null && typeof v !== 'string' && s.version === SNAPSHOT_VERSION)
-    throw new Error(`snapshot: "model.${key}" must be a token's text or null, got ${JSON.stringify(v)}`);
+  if (v !== undefined && v !== null && typeof v !== 'string' && (s.version === SNAPSHOT_VERSION || typeof v === 'object'))
+    throw new Error(`snapshot: "model.${key}" must be a token's text or null, got ${quoted(v)}`);
   return String(v ?? SPECIALS[key]);
 }
 
@@ -115,15 +133,15 @@ async function readVectors(s, L, A, n) {
   if (has.length === 1) throw new Error(`snapshot: "queries" and "keys" go together, and this file has only "${has[0]}"`);
   const D = s.head_size;
   if (!Number.isInteger(D) || D < 1 || D > MAX_HEAD_SIZE)
-    throw new Error(`snapshot: "head_size" must be a whole number from 1 to ${MAX_HEAD_SIZE}, got ${JSON.stringify(D)}`);
+    throw new Error(`snapshot: "head_size" must be a whole number from 1 to ${MAX_HEAD_SIZE}, got ${quoted(D)}`);
   const out = { head_size: D };
   for (const which of ['queries', 'keys']) {
     const v = s[which];
     if (v?.dtype !== 'f16' || v.encoding !== 'gzip+base64' || typeof v.data !== 'string')
       throw new Error(`snapshot: ${which} must be {"dtype": "f16", "encoding": "gzip+base64", "data": "..."}`);
-    let bytes;
-    try { bytes = await gunzip(fromBase64(v.data)); } catch (e) { throw new Error(`snapshot: the ${which} data is damaged (${e.message})`); }
     const want = L * A * n * D;
+    let bytes;
+    try { bytes = await gunzip(fromBase64(v.data), 2 * want); } catch (e) { throw new Error(`snapshot: the ${which} data is damaged (${e.message})`); }
     if (bytes.length !== 2 * want)
       throw new Error(`snapshot: ${which} has ${bytes.length} bytes, not 2·${L}·${A}·${n}·${D} (half floats [L][A][n][D]): the file is damaged`);
     out[which] = halfsToFloats(bytes);
@@ -188,7 +206,30 @@ export function floatToHalf(x) {
 
 const pipe = async (bytes, stream) => new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(stream)).arrayBuffer());
 const gzip = (bytes) => pipe(bytes, new CompressionStream('gzip'));
-const gunzip = (bytes) => pipe(bytes, new DecompressionStream('gzip'));
+
+// gzip → its bytes, where `want` are expected: data that go on for 1 MiB more are refused there, not decompressed to the
+// end (a gzip of zeros packs about 1,000 bytes into one: a small file could make the reader allocate gigabytes). A size
+// nearer `want` is returned, for the caller's message to give it exactly.
+async function gunzip(bytes, want) {
+  const most = want + (1 << 20);
+  const reader = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip')).getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > most) {
+      reader.cancel().catch(() => {});
+      throw new Error(`it decompresses to more than ${most} bytes where ${want} are expected`);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) { out.set(c, at); at += c.length; }
+  return out;
+}
 
 function toBase64(bytes) {
   let s = '';
