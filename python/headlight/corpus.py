@@ -1,6 +1,7 @@
 """Corpus analysis as tools/analyze does it (the head map: per-head statistics, Jensen–Shannon head distances, MDS;
 the syntactic-head table for a treebank), in this process or split over a Dask cluster whose workers each return
 their part's sums, added up here in corpus order."""
+import contextlib
 import csv
 import hashlib
 import io
@@ -44,11 +45,14 @@ def analyze_part(model_bytes, model_digest, texts, treebank_bytes=None, treebank
     [(sentence index, text, None)]. Returns {"head_map": sums JSON text, "syntax": sums JSON text or None, "tokens",
     "truncated", "longest", "texts": per-text summaries (per_text) or []}."""
     model = _cached("model", model_digest, model_bytes, lambda d: Model(d, threads=threads))
+    treebank = None if treebank_bytes is None else _cached("treebank", treebank_digest, treebank_bytes, Treebank)
+    return _analyze_texts(model, treebank, texts, max_tokens, weighting, per_text)
+
+
+def _analyze_texts(model, treebank, texts, max_tokens, weighting, per_text):
+    """analyze_part's work on a loaded model (and treebank, or None)."""
     head_map = HeadMap(model, weighting)
-    syntax = None
-    if treebank_bytes is not None:
-        treebank = _cached("treebank", treebank_digest, treebank_bytes, Treebank)
-        syntax = SyntaxTable(model, treebank)
+    syntax = None if treebank is None else SyntaxTable(model, treebank)
     out = {"tokens": 0, "truncated": 0, "longest": 0, "texts": []}
     with head_map:
         for line, a, b in texts:
@@ -109,13 +113,13 @@ def _client(spec):
     return Client(spec), None
 
 
-def _run_parts(parts, common, client, progress):
-    """Each part's analyze_part result, in part order: here, or on the cluster (a part lost with its worker is run again
-    by Dask; each part's result is taken once)."""
+def _run_parts(parts, common, client, progress, here):
+    """Each part's analyze_part result, in part order: here (here(texts) on this process's model), or on the cluster (a
+    part lost with its worker is run again by Dask; each part's result is taken once)."""
     if client is None:
         results = []
         for k, part in enumerate(parts):
-            results.append(analyze_part(texts=part, **common))
+            results.append(here(part))
             if progress:
                 progress(k + 1, len(parts))
         return results
@@ -152,33 +156,33 @@ def analyze(model, corpus, out=None, dask=None, client=None, partitions=None, th
         model_bytes, model_name = pathlib.Path(model).read_bytes(), os.fspath(model)
     corpus = pathlib.Path(corpus)
     data = corpus.read_bytes()
-    treebank_bytes = None
-    if corpus.suffix == ".conllu":
-        treebank_bytes = data
-        with Treebank(data) as tb:
-            texts = [(k, tb.sentence(k)["text"], None) for k in range(len(tb))]
-    else:
-        texts = read_tsv(data.decode("utf-8"))
-    if not texts:
-        raise InvalidArgumentError(1, f"{corpus} has no texts")
-    digest = lambda b: hashlib.sha256(b).hexdigest() if b is not None else None  # noqa: E731
-    common = dict(model_bytes=model_bytes, model_digest=digest(model_bytes), treebank_bytes=treebank_bytes,
-                  treebank_digest=digest(treebank_bytes), threads=threads, max_tokens=max_tokens, weighting=weighting,
-                  per_text=per_text)
-    cluster = None
-    if dask and client is None:
-        client, cluster = _client(dask)
-    try:
-        workers = len(client.scheduler_info()["workers"]) if client is not None else 1
-        parts = _split(texts, partitions or (4 * workers if client is not None else 1))
-        t_parts = time.perf_counter()
-        results = _run_parts(parts, common, client, progress)
-        parts_s = time.perf_counter() - t_parts
-    finally:
-        if cluster is not None:
-            client.close()
-            cluster.close()
-    stats = _reduce(results, model_bytes, weighting, treebank_bytes)
+    treebank_bytes = data if corpus.suffix == ".conllu" else None
+    with contextlib.ExitStack() as held:  # this process's model and treebank: the parts' work here, and the reduction
+        loaded = held.enter_context(Model(model_bytes, threads=threads))
+        treebank = None if treebank_bytes is None else held.enter_context(Treebank(data))
+        texts = ([(k, treebank.sentence(k)["text"], None) for k in range(len(treebank))] if treebank is not None
+                 else read_tsv(data.decode("utf-8")))
+        if not texts:
+            raise InvalidArgumentError(1, f"{corpus} has no texts")
+        digest = lambda b: hashlib.sha256(b).hexdigest() if b is not None else None  # noqa: E731
+        common = dict(model_bytes=model_bytes, model_digest=digest(model_bytes), treebank_bytes=treebank_bytes,
+                      treebank_digest=digest(treebank_bytes), threads=threads, max_tokens=max_tokens,
+                      weighting=weighting, per_text=per_text)
+        cluster = None
+        if dask and client is None:
+            client, cluster = _client(dask)
+        try:
+            workers = len(client.scheduler_info()["workers"]) if client is not None else 1
+            parts = _split(texts, partitions or (4 * workers if client is not None else 1))
+            t_parts = time.perf_counter()
+            results = _run_parts(parts, common, client, progress,
+                                 lambda part: _analyze_texts(loaded, treebank, part, max_tokens, weighting, per_text))
+            parts_s = time.perf_counter() - t_parts
+        finally:
+            if cluster is not None:
+                client.close()
+                cluster.close()
+        stats = _reduce(results, loaded, weighting, treebank)
     stats.update({"model": model_name, "corpus": str(corpus), "max_tokens": max_tokens, "weighting": weighting,
                   "texts": len(texts), "parts": len(parts), "workers": workers if client is not None else 0})
     if per_text:
@@ -189,17 +193,16 @@ def analyze(model, corpus, out=None, dask=None, client=None, partitions=None, th
     return stats
 
 
-def _reduce(results, model_bytes, weighting, treebank_bytes):
+def _reduce(results, model, weighting, treebank):
     """The parts' sums added up in corpus order, in engine accumulators of this process."""
-    model = Model(model_bytes)
-    with model, HeadMap(model, weighting) as head_map:
+    with HeadMap(model, weighting) as head_map:
         for r in results:
             head_map.add_sums(r["head_map"])
         stats = {"layers": model.info["config"]["num_layers"], "heads_per_layer": model.info["config"]["num_heads"],
                  "tokens": sum(r["tokens"] for r in results), "truncated": sum(r["truncated"] for r in results),
                  "longest": max(r["longest"] for r in results), "head_map": head_map.result()}
-        if treebank_bytes is not None:
-            with Treebank(treebank_bytes) as tb, SyntaxTable(model, tb) as table:
+        if treebank is not None:
+            with SyntaxTable(model, treebank) as table:
                 for r in results:
                     table.add_sums(r["syntax"])
                 stats["syntax"] = table.result()
