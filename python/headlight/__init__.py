@@ -8,8 +8,8 @@ from .errors import (BadModelError, HeadlightError, InternalError, InvalidArgume
 from . import corpus
 from .analysis import HeadMap, SyntaxTable, Treebank
 from .convert import convert
-from .model import Model, Run, version
+from .model import Model, Run, live_handles, version
 from .show import Viewer, show
 
-__all__ = ["Model", "Run", "version", "convert", "show", "Viewer", "HeadMap", "SyntaxTable", "Treebank", "HeadlightError",
+__all__ = ["Model", "Run", "version", "live_handles", "convert", "show", "Viewer", "HeadMap", "SyntaxTable", "Treebank", "HeadlightError",
            "InvalidArgumentError", "BadModelError", "OutOfMemoryError", "UnsupportedError", "InternalError"]

@@ -45,6 +45,7 @@ _SIGNATURES = {
     "hl_convert_feed": (_I32, [_I32, ctypes.c_char_p, _SZ, _I32]),
     "hl_convert_finish": (_I32, [_I32, _PP, _PSZ]),
     "hl_convert_free": (_I32, [_I32]),
+    "hl_live_handles": (_I32, [_PP, _PSZ]),
     "hl_last_error": (ctypes.c_char_p, []),
 }
 

@@ -17,6 +17,12 @@ def version():
     return _LIB.hl_version()
 
 
+def live_handles():
+    """The engine's handles made and not yet freed (hl_live_handles): {"models", "results", "steps", "distances",
+    "syntax", "treebanks", "conversions", "total"}."""
+    return json_at(_LIB.hl_live_handles)
+
+
 def check(status):
     if status != 0:
         raise error_for(status, (_LIB.hl_last_error() or b"").decode("utf-8", "replace"))

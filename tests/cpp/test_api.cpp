@@ -265,3 +265,70 @@ TEST_CASE("C API: a DistilBERT model (no token types) runs pairs and ids; segmen
   REQUIRE(std::string(hl_last_error()).find("token type 1 out of range (the model has no token types") != std::string::npos);
   REQUIRE(hl_model_free(model) == HL_STATUS_OK);
 }
+
+TEST_CASE("C API: a text over HL_MAX_TEXT_BYTES is refused before any work, with the limit in the message", "[api]") {
+  int32_t model = 0;
+  LoadTinyMlm(&model);
+  const std::string at_limit(HL_MAX_TEXT_BYTES, 'a'), over(HL_MAX_TEXT_BYTES + 1, 'a');
+  const char* json;
+  size_t length;
+  REQUIRE(hl_tokenize(model, at_limit.data(), at_limit.size(), nullptr, 0, 0, 0, &json, &length) == HL_STATUS_OK);
+  for (int which = 0; which < 2; ++which) {  // A, then B
+    const std::string& a = which ? at_limit : over;
+    int32_t result = 0, step = 0;
+    REQUIRE(hl_run(model, a.data(), a.size(), over.data(), over.size(), 1, 5, 0, 0, &result) == HL_STATUS_INVALID_ARGUMENT);
+    const std::string message = hl_last_error();
+    CHECK(message.find(std::string("text ") + (which ? "B" : "A") + " is 1048577 bytes") != std::string::npos);
+    CHECK(message.find("at most 1048576 bytes") != std::string::npos);
+    CHECK(result == 0);
+    REQUIRE(hl_tokenize(model, a.data(), a.size(), over.data(), over.size(), 1, 0, &json, &length) == HL_STATUS_INVALID_ARGUMENT);
+    REQUIRE(hl_step_begin(model, a.data(), a.size(), over.data(), over.size(), 1, 5, 0, 0, &step) == HL_STATUS_INVALID_ARGUMENT);
+    CHECK(step == 0);
+  }
+  // B is not read without has_b.
+  int32_t result = 0;
+  REQUIRE(hl_run(model, "a", 1, over.data(), over.size(), 0, 5, 0, 0, &result) == HL_STATUS_OK);
+  REQUIRE(hl_result_free(result) == HL_STATUS_OK);
+  REQUIRE(hl_model_free(model) == HL_STATUS_OK);
+}
+
+namespace {
+nlohmann::json LiveHandles() {
+  const char* json;
+  size_t length;
+  REQUIRE(hl_live_handles(&json, &length) == HL_STATUS_OK);
+  return nlohmann::json::parse(std::string(json, length));
+}
+}  // namespace
+
+TEST_CASE("C API: hl_live_handles counts each kind of handle made and not freed", "[api]") {
+  const nlohmann::json before = LiveHandles();
+  int32_t model = 0, result = 0, step = 0, distances = 0, treebank = 0, syntax = 0, conversion = 0;
+  LoadTinyMlm(&model);
+  REQUIRE(hl_run(model, "a b", 3, nullptr, 0, 0, 5, 0, 0, &result) == HL_STATUS_OK);
+  REQUIRE(hl_distances_new(model, HL_WEIGHTING_ATTENTION, &distances) == HL_STATUS_OK);
+  REQUIRE(hl_treebank_load(hltest::kTwoSentences, std::strlen(hltest::kTwoSentences), &treebank) == HL_STATUS_OK);
+  REQUIRE(hl_syntax_new(model, treebank, &syntax) == HL_STATUS_OK);
+  const std::string config = R"({"model_type": "bert", "vocab_size": 8, "hidden_size": 4, "num_hidden_layers": 1,
+    "num_attention_heads": 1, "intermediate_size": 8, "max_position_embeddings": 8, "type_vocab_size": 2})";
+  const std::string vocab = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\na\nb\nc\n";
+  REQUIRE(hl_convert_begin(config.data(), config.size(), vocab.data(), vocab.size(), nullptr, 0, nullptr, 0, nullptr, 0, 1,
+                           &conversion) == HL_STATUS_OK);
+  nlohmann::json during = LiveHandles();
+  for (const char* kind : {"models", "results", "distances", "treebanks", "syntax", "conversions"})
+    CHECK(during[kind].get<int>() == before[kind].get<int>() + 1);
+  CHECK(during["total"].get<int>() == before["total"].get<int>() + 6);
+  // A step holds its model; a step's result is counted once it is made.
+  REQUIRE(hl_step_begin(model, "a", 1, nullptr, 0, 0, 5, 0, 0, &step) == HL_STATUS_OK);
+  CHECK(LiveHandles()["steps"].get<int>() == before["steps"].get<int>() + 1);
+  REQUIRE(hl_step_free(step) == HL_STATUS_OK);
+  REQUIRE(hl_convert_free(conversion) == HL_STATUS_OK);
+  REQUIRE(hl_syntax_free(syntax) == HL_STATUS_OK);
+  REQUIRE(hl_treebank_free(treebank) == HL_STATUS_OK);
+  REQUIRE(hl_distances_free(distances) == HL_STATUS_OK);
+  REQUIRE(hl_result_free(result) == HL_STATUS_OK);
+  REQUIRE(hl_model_free(model) == HL_STATUS_OK);
+  CHECK(LiveHandles() == before);
+  const char* json;
+  REQUIRE(hl_live_handles(&json, nullptr) == HL_STATUS_INVALID_ARGUMENT);
+}

@@ -1,6 +1,7 @@
 // Malformed model files: truncations, flipped bytes, wrong magic/version, absurd shapes, missing tensors → clear errors.
 // Run under ASan/UBSan natively by tools/test.sh.
 #include <cstring>
+#include <functional>
 #include <memory>
 
 #include "model/bert.h"
@@ -245,4 +246,49 @@ TEST_CASE("bad input text gives clear errors or empty results, never a crash", "
   const int32_t bad_ids[2] = {2, 999};
   const int32_t types[2] = {0, 0};
   REQUIRE(m->RunIds(bad_ids, types, 2, hl::RunOptions(), &r).code() == hl::Code::kInvalidArgument);
+}
+
+namespace {
+
+// b with its header's JSON changed by edit (the data moved to the new header's end, the checksum recomputed).
+std::vector<uint8_t> WithHeader(const std::vector<uint8_t>& b, const std::function<void(nlohmann::json&)>& edit) {
+  uint64_t len;
+  std::memcpy(&len, b.data() + 16, 8);
+  nlohmann::json h = nlohmann::json::parse(b.begin() + 24, b.begin() + 24 + static_cast<ptrdiff_t>(len));
+  const size_t data_start = (24 + len + 63) / 64 * 64;
+  edit(h);
+  const std::string header = h.dump();
+  const uint64_t new_len = header.size();
+  std::vector<uint8_t> out(b.begin(), b.begin() + 16);
+  out.resize(24 + new_len);
+  std::memcpy(out.data() + 16, &new_len, 8);
+  std::memcpy(out.data() + 24, header.data(), header.size());
+  out.resize((out.size() + 63) / 64 * 64, 0);
+  out.insert(out.end(), b.begin() + static_cast<ptrdiff_t>(data_start), b.end());
+  Reseal(&out);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a header that claims 10^6 layers, a 10^9-word vocabulary or huge sizes is refused, naming the limit", "[model_file]") {
+  const std::vector<uint8_t> b = TinyModelBytes(false);
+  REQUIRE(Load(WithHeader(b, [](nlohmann::json&) {})).ok());  // the rewrite itself keeps a valid file
+  const struct { const char* key; int64_t value; const char* limit; } claims[] = {
+      {"num_layers", 1000000, "\"num_layers\" = 1000000 is outside [1, 128]"},
+      {"vocab_size", 1000000000, "\"vocab_size\" = 1000000000 is outside [6, 4194304]"},
+      {"hidden_size", 1ll << 40, "\"hidden_size\" = 1099511627776 is outside [1, 16384]"},
+      {"max_position_embeddings", 1000000000, "\"max_position_embeddings\" = 1000000000 is outside [3, 65536]"},
+      {"intermediate_size", -1, "\"intermediate_size\" = -1 is outside [1, 65536]"},
+  };
+  for (const auto& c : claims) {
+    const hl::Status s = Load(WithHeader(b, [&](nlohmann::json& h) { h["config"][c.key] = c.value; }));
+    INFO(c.key << ": " << s.message());
+    CHECK(s.code() == hl::Code::kBadModel);
+    CHECK(s.message().find(c.limit) != std::string::npos);
+  }
+  // Sizes that each pass but together describe more than the file holds are caught by the tensor table.
+  const hl::Status s = Load(WithHeader(b, [](nlohmann::json& h) { h["config"]["vocab_size"] = 4000000; }));
+  INFO(s.message());
+  CHECK(s.code() == hl::Code::kBadModel);
 }

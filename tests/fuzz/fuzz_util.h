@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -44,11 +45,9 @@ inline int32_t LoadOrDie(const std::string& path) {
 // tokenizer_config.json when not empty (e.g. a cased WordPiece from an uncased fixture). Aborts on failure.
 inline int32_t ConvertOrDie(const std::string& dir, const std::string& tokenizer_config = "") {
   auto text = [&](const char* name, bool required) {
-    FILE* f = std::fopen((dir + "/" + name).c_str(), "rb");
-    if (!f && required) ReadOrDie(dir + "/" + name);  // aborts with the path
-    if (!f) return std::string();
-    std::fclose(f);
-    const std::vector<uint8_t> b = ReadOrDie(dir + "/" + name);
+    const std::string path = dir + "/" + name;
+    if (!required && !std::filesystem::exists(path)) return std::string();
+    const std::vector<uint8_t> b = ReadOrDie(path);  // aborts with the path
     return std::string(b.begin(), b.end());
   };
   const std::string config = text("config.json", true), vocab = text("vocab.txt", false),

@@ -97,3 +97,16 @@ def test_errors_carry_the_engines_message(model, tmp_path):
     with pytest.raises(headlight.InvalidArgumentError, match="closed"):
         closed.run("text")
     assert headlight.version() >= 1
+
+
+def test_every_handle_is_freed_and_huge_text_is_refused(tmp_path):
+    before = headlight.live_handles()
+    m = headlight.Model(MODEL)
+    for i in range(50):
+        m.run(f"run {i} of a text", b="and its pair", norms=True, stats="norm")
+    during = headlight.live_handles()
+    assert during["models"] == before["models"] + 1 and during["results"] == before["results"]
+    with pytest.raises(headlight.InvalidArgumentError, match=r"text A is 100000000 bytes of UTF-8; Headlight reads at most 1048576"):
+        m.run("word " * 20_000_000)
+    m.close()
+    assert headlight.live_handles() == before

@@ -57,6 +57,10 @@ extern "C" {
 #define HL_INT8_GEMM_HEADLIGHT 1
 #define HL_INT8_GEMM_XNNPACK 2
 
+/* The longest text A or B that hl_run, hl_tokenize and hl_step_begin take, in bytes of UTF-8; a longer one is refused
+   with HL_STATUS_INVALID_ARGUMENT before any work. */
+#define HL_MAX_TEXT_BYTES 1048576
+
 int32_t hl_version(void);
 int32_t hl_set_int8_gemm(int32_t gemm);
 
@@ -65,7 +69,7 @@ void* hl_alloc(size_t size);
 void hl_free(void* p);
 
 /* Loads a Headlight model file from `data` (allocated with hl_alloc), taking ownership of it
-   whether or not the load succeeds. num_threads > 1 needs a threaded build. */
+   whether or not the load succeeds. num_threads > 1 needs a threaded build; at most 256. */
 int32_t hl_model_load(void* data, size_t size, int32_t num_threads, int32_t* out_model);
 /* JSON describing the model (config, meta, int8, threads, special tokens); valid until the model is freed. */
 int32_t hl_model_info(int32_t model, const char** json, size_t* length);
@@ -179,6 +183,11 @@ int32_t hl_convert_feed(int32_t conversion, const uint8_t* data, size_t length, 
 int32_t hl_convert_file_sha256(int32_t conversion, const char** hex);
 int32_t hl_convert_finish(int32_t conversion, void** out, size_t* out_length);
 int32_t hl_convert_free(int32_t conversion);
+
+/* The engine's live handles as UTF-8 JSON {"models", "results", "steps", "distances", "syntax", "treebanks",
+   "conversions", "total"}: what has been made and not yet freed (a caller that frees everything it made sees 0).
+   Valid until this thread's next hl_live_handles. */
+int32_t hl_live_handles(const char** json, size_t* length);
 
 /* Message of the last failed call on this thread ("" if none). */
 const char* hl_last_error(void);

@@ -52,6 +52,12 @@ const char* WeightingName(int32_t weighting) { return weighting == HL_WEIGHTING_
 
 }  // namespace
 
+void hl_api::CountAnalysisHandles(nlohmann::json* j) {
+  (*j)["distances"] = g_distances.size();
+  (*j)["syntax"] = g_syntax.size();
+  (*j)["treebanks"] = g_treebanks.size();
+}
+
 extern "C" {
 
 int32_t hl_result_stats(int32_t result, int32_t weighting, const char** json, size_t* length) {

@@ -66,6 +66,9 @@ inline std::map<int32_t, std::unique_ptr<Distances>> g_distances;
 
 inline std::map<int32_t, std::unique_ptr<hl::Converter>> g_conversions;  // hl_convert_*: conversions under way
 
+// The analyses' live handles (analysis_api.cpp's tables) into j: "distances", "syntax", "treebanks". Call under g_mutex.
+void CountAnalysisHandles(nlohmann::json* j);
+
 inline int32_t Fail(const hl::Status& s) {
   g_last_error = s.message();
   return static_cast<int32_t>(s.code());

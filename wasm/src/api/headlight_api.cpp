@@ -16,6 +16,7 @@
 #include "common/buffer.h"
 #include "model/bert.h"
 #include "model/convert.h"
+#include "tokenizer/tokenizer.h"
 #include "ops/kernels.h"
 #include "ops/linear.h"
 
@@ -133,6 +134,10 @@ int32_t StoreResult(hl::BertModel* m, int32_t model, std::unique_ptr<Result> r, 
 
 }  // namespace
 
+constexpr int32_t kMaxThreads = 256;  // hl_model_load: more than any machine's cores; each thread costs a stack
+
+static_assert(HL_MAX_TEXT_BYTES == hl::kMaxTextBytes, "headlight.h's HL_MAX_TEXT_BYTES is the tokenizer's kMaxTextBytes");
+
 extern "C" {
 
 int32_t hl_version(void) { return 1; }
@@ -159,6 +164,9 @@ int32_t hl_model_load(void* data, size_t size, int32_t num_threads, int32_t* out
     if (!data) return Fail(hl::Code::kInvalidArgument, "hl_model_load: no data (allocation failed?)");
     std::unique_ptr<hl::BertModel> model;
     hl::LoadOptions opt;
+    if (num_threads > kMaxThreads)
+      return Fail(hl::Code::kInvalidArgument, "hl_model_load: " + std::to_string(num_threads) + " threads asked for; at most " +
+                                                  std::to_string(kMaxThreads));
     opt.num_threads = num_threads < 1 ? 1 : num_threads;
     hl::Status s = hl::BertModel::Load(std::move(file), opt, &model);
     if (!s.ok()) return Fail(s);
@@ -453,6 +461,29 @@ int32_t hl_convert_free(int32_t conversion) {
   std::lock_guard<std::mutex> lock(g_mutex);
   if (!g_conversions.erase(conversion)) return Fail(hl::Code::kInvalidArgument, "hl_convert_free: unknown conversion handle");
   return Ok();
+}
+
+int32_t hl_live_handles(const char** json, size_t* length) {
+  return Guard([&] {
+    if (!json || !length) return Fail(hl::Code::kInvalidArgument, "hl_live_handles: NULL argument");
+    static thread_local std::string answer;
+    nlohmann::json j;
+    {
+      std::lock_guard<std::mutex> lock(g_mutex);
+      j["models"] = g_models.size();
+      j["results"] = g_results.size();
+      j["steps"] = g_steps.size();
+      j["conversions"] = g_conversions.size();
+      CountAnalysisHandles(&j);
+    }
+    size_t total = 0;
+    for (const auto& [key, count] : j.items()) total += count.get<size_t>();
+    j["total"] = total;
+    answer = Dump(j);
+    *json = answer.c_str();
+    *length = answer.size();
+    return Ok();
+  });
 }
 
 const char* hl_last_error(void) { return g_last_error.c_str(); }

@@ -356,6 +356,12 @@ Status Tokenizer::Encode(std::string_view a, std::string_view b, bool has_b, siz
                            (bpe ? "6 for a pair (<s> A </s></s> B </s>)" : "5 for a pair ([CLS] A [SEP] B [SEP])") +
                            ", got " + std::to_string(max_tokens));
   }
+  for (const auto& [name, text] : {std::pair<const char*, std::string_view>{"A", a}, {"B", has_b ? b : std::string_view()}}) {
+    if (text.size() > kMaxTextBytes)
+      return InvalidArgument(std::string("text ") + name + " is " + std::to_string(text.size()) +
+                             " bytes of UTF-8; Headlight reads at most " + std::to_string(kMaxTextBytes) +
+                             " bytes (1 MiB) per text: shorten it (a model sees at most its maximum number of tokens anyway)");
+  }
   const bool pair = has_b && !b.empty();  // transformers.js: `text_pair || null`
   std::vector<Token> ta, tb;
   HL_RETURN_IF_ERROR(TokenizeInto(a, 0, &ta));

@@ -88,6 +88,10 @@ struct Encoding {
 //    is in both spans, as Hugging Face's character offsets are); with trim_offsets, minus the spaces at its ends.
 //  * Token.segment follows RobertaProcessing's type ids (0 for <s> A </s>, 1 for </s> B </s>); the model clamps token
 //    types to its type_vocab_size, so RoBERTa (1 type) sees 0 everywhere.
+// The longest text A or B Encode takes, in bytes of UTF-8 (HL_MAX_TEXT_BYTES): a model sees at most its positions' worth
+// of tokens, and tokenizing 100 MB would take seconds and gigabytes before the cut.
+constexpr size_t kMaxTextBytes = size_t{1} << 20;
+
 class Tokenizer {
  public:
   // Validates options and vocabulary (every special token must be in it; when a string occurs
@@ -112,6 +116,7 @@ class Tokenizer {
   // with zero pieces: [CLS] A [SEP] [SEP]).
   // Note: transformers.js' own `truncation: true` simply cuts the post-processed sequence at
   // max_length (dropping the final [SEP] and possibly all of B); this API deliberately does not.
+  // InvalidArgument, before any work, for a text longer than kMaxTextBytes.
   Status Encode(std::string_view a, std::string_view b, bool has_b, size_t max_tokens, Encoding* out) const;
 
   int32_t TokenToId(std::string_view token) const;  // -1 if absent
