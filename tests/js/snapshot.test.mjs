@@ -3,6 +3,7 @@
 // special tokens, damaged or foreign files refused with a reason, nothing in a token can end the inlined <script>.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -152,6 +153,9 @@ test('version 3: queries and keys round trip within half-float rounding, only wh
   await assert.rejects(makeSnapshot({ ...r, head_size: 5 }), /queries has 64 values, not L·A·n·D = 80/);
   await assert.rejects(makeSnapshot({ ...r, queries: r.queries.map((x, k) => (k === 3 ? 70000 : x)) }),
     /queries value 3 is 70000, beyond what a half float holds/);
+  for (const x of [NaN, Infinity, -Infinity]) {
+    await assert.rejects(makeSnapshot({ ...r, keys: r.keys.map((v, k) => (k === 5 ? x : v)) }), new RegExp(`keys value 5 is ${x}, not a finite number`));
+  }
 });
 
 test('the half-float codec: exact on hand-picked values, rounding ties to even, every half back to itself', () => {
@@ -239,6 +243,13 @@ test('version 3: bad head_size, queries or keys are refused with a reason', asyn
   await bad({ ...good, keys: { ...good.keys, data: good.keys.data.slice(0, 12) } }, /the keys data is damaged/);
   await bad({ ...good, queries: { ...good.queries, data: '!!not base64!!' } }, /the queries data is damaged/);
   await bad({ ...good, model: { ...good.model, cls: 7 } }, /"model.cls" must be a token's text or null/);
+  // Half floats a writer never stores: NaN (0x7e00, 0xfc01) and ±Infinity (0x7c00, 0xfc00), as a damaged or forged file has them.
+  for (const [h, shown] of [[0x7e00, 'NaN'], [0xfc01, 'NaN'], [0x7c00, 'Infinity'], [0xfc00, '-Infinity']]) {
+    const halves = new Uint16Array(1 * 2 * 3 * 4);
+    halves[7] = h;
+    const data = gzipSync(new Uint8Array(halves.buffer)).toString('base64');
+    await bad({ ...good, queries: { ...good.queries, data } }, new RegExp(`snapshot: queries value 7 is ${shown}: the file is damaged`));
+  }
 });
 
 test('standalone HTML: the footer line by option, the page\'s own by default; no heading with heading: null', async () => {

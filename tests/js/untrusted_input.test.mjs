@@ -12,7 +12,7 @@ import { constants, deflateRawSync, gzipSync } from 'node:zlib';
 import { makeSnapshot, readSnapshot, snapshotText } from '../../web/page/snapshot.js';
 import { fromQuery, toQuery } from '../../web/page/share.js';
 import { hubFileUrl, openCheckpoint, parseHubId, SUPPORTED_TYPES } from '../../web/page/hub.js';
-import { builtinModels, readChosenFiles } from '../../web/page/models.js';
+import { builtinModels, fetchModel, MAX_MODEL_FILE_BYTES, readChosenFiles } from '../../web/page/models.js';
 import { hubCatalog } from '../../web/page/catalog.js';
 import { root } from './fixtures.mjs';
 import { deepArrays, hash32, jsonText, mutateText, mutateValue, Random } from './random_input.mjs';
@@ -588,7 +588,7 @@ test('regressions: hub files, builtin.json, catalog.json and a chosen index that
     /has a model \(0\) without an "id", a "name" or a "file"/);
   const huge = { ...entry, bytes: 1e12, parts: [{ file: 'p0', bytes: 1e12, sha256: entry.sha256 }] };  // fetchModel allocated it first
   await refused('builtin 1e12 bytes', JSON.stringify({ models: [huge] }), builtin,
-    /^models\/builtin.json gives "m" 1000000000000 bytes, not a whole number up to 4 GiB/);
+    /^models\/builtin.json gives "m" 1000000000000 bytes, not a whole number up to 1.5 GiB \(the largest model file the page reads\)/);
   await refused('builtin parts', JSON.stringify({ models: [{ ...entry, parts: [{ file: 'p0', bytes: 2, sha256: entry.sha256 }] }] }), builtin,
     /^models\/builtin.json gives "m" parts of 2 bytes in all, not its "bytes" \(3\)/);
   await refused('builtin default', JSON.stringify({ models: [entry], default: 'other' }), builtin,
@@ -607,4 +607,31 @@ test('regressions: hub files, builtin.json, catalog.json and a chosen index that
   const many = JSON.stringify({ weight_map: Object.fromEntries(Array.from({ length: 10000 }, (_, i) => [`t${i}`, `model-${i}.safetensors`])) });
   await refused('chosen 10,000 files', chosen(many), readChosenFiles,
     /^model.safetensors.index.json lists "model-0.safetensors", "model-1.safetensors", "model-10.safetensors" and 9997 more: choose those/);
+});
+
+test('size limits: a 2 GB model file, a 100 MB config.json and a server claiming or sending 2 GB are refused before they are read', async () => {
+  // A File whose contents must never be read: only its size is looked at.
+  const unread = (name, size) => ({ name, size, arrayBuffer: () => assert.fail(`${name} was read`), text: () => assert.fail(`${name} was read`),
+    stream: () => assert.fail(`${name} was read`) });
+  await assert.rejects(readChosenFiles([unread('big.hlm', 2 ** 31)]),
+    /^Error: big\.hlm is 2 GiB; the page reads model files up to 1\.5 GiB \(convert it again with int8 weights/);
+  await assert.rejects(readChosenFiles([unread('config.json', 100 * 2 ** 20), unread('model.safetensors', 10)]),
+    /^Error: config\.json is 100 MiB; the page reads a checkpoint's text files up to 64 MiB/);
+  assert.equal(MAX_MODEL_FILE_BYTES, 1.5 * 2 ** 30);
+  // A server that claims 2 GB is refused from its header; one that sends more than it claims, as the bytes pass the limit.
+  const real = globalThis.fetch;
+  let pulled = 0;
+  const endless = (claim) => new Response(new ReadableStream({ pull(c) { pulled += 1 << 20; c.enqueue(new Uint8Array(1 << 20)); } }),
+    { headers: claim ? { 'content-length': String(claim) } : {} });
+  try {
+    globalThis.fetch = async () => endless(2 ** 31);
+    await assert.rejects(fetchModel({ url: 'https://site.invalid/m.hlm' }, () => {}), /m\.hlm is 2 GiB; the page reads model files up to 1\.5 GiB/);
+    assert.ok(pulled <= 4 << 20, `${pulled} bytes were read`);
+    globalThis.fetch = async () => endless(0);
+    await assert.rejects(fetchModel({ url: 'https://site.invalid/m.hlm', bytes: 5 << 20 }, () => {}),
+      /size mismatch: m\.hlm sends more than the 5242880 bytes models\/builtin.json gives/);
+    assert.ok(pulled <= 16 << 20, `${pulled} bytes were read`);
+  } finally {
+    globalThis.fetch = real;
+  }
 });

@@ -4,6 +4,15 @@ import { Batch } from './hub.js';
 import { quoted } from './quoted.js';
 import { sha256Hex } from './sha256.js';
 
+// The largest model file the page reads: the engine's memory (4 GiB in wasm32) must also hold the model's working buffers
+// and, while it loads, the file itself twice (the Worker's copy and the engine's). Refused before a byte is read.
+export const MAX_MODEL_FILE_BYTES = 1.5 * 2 ** 30;
+// The largest config.json, vocab.txt, tokenizer.json or shard index the page reads (a 250k-word tokenizer.json is ~20 MB).
+export const MAX_TEXT_FILE_BYTES = 64 * 2 ** 20;
+const mib = (bytes) => (bytes >= 2 ** 30 ? `${+(bytes / 2 ** 30).toFixed(1)} GiB` : `${+(bytes / 2 ** 20).toFixed(1)} MiB`);
+const tooLarge = (name, bytes, limit, what, hint = '') =>
+  new Error(`${name} is ${mib(bytes)}; the page reads ${what} up to ${mib(limit)}${hint ? ` (${hint})` : ''}`);
+
 /** The built-in models: [{id, name, url, bytes, sha256}] and the default id; `base`: the URL models/ is under. */
 export async function builtinModels(base = document.baseURI) {
   const at = (file) => new URL(`models/${file}`, base).href;
@@ -27,12 +36,12 @@ function checkManifest(text) {
   }
   if (!Array.isArray(manifest?.models) || manifest.models.length === 0) throw bad('lists no models');
   const name = (v) => typeof v === 'string' && v !== '';
-  const size = (v) => Number.isSafeInteger(v) && v >= 0 && v <= 2 ** 32;  // the engine's memory holds 4 GiB
+  const size = (v) => Number.isSafeInteger(v) && v >= 0 && v <= MAX_MODEL_FILE_BYTES;
   const sha = (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
   manifest.models.forEach((m, i) => {
     if (!name(m?.id) || typeof m.name !== 'string' || !name(m.file)) throw bad(`has a model (${i}) without an "id", a "name" or a "file"`);
     if (m.bytes !== undefined && !size(m.bytes))
-      throw bad(`gives ${quoted(m.id)} ${quoted(m.bytes)} bytes, not a whole number up to 4 GiB (what the engine's memory holds)`);
+      throw bad(`gives ${quoted(m.id)} ${quoted(m.bytes)} bytes, not a whole number up to ${mib(MAX_MODEL_FILE_BYTES)} (the largest model file the page reads)`);
     if (m.sha256 !== undefined && !sha(m.sha256)) throw bad(`gives ${quoted(m.id)} a "sha256" that is not 64 hex digits`);
     if (m.parts === undefined) return;
     if (!Array.isArray(m.parts) || m.parts.length === 0 || !m.parts.every((p) => name(p?.file) && size(p.bytes) && sha(p.sha256)))
@@ -176,6 +185,9 @@ async function download(model, onProgress, { reload = false, hasCache = false } 
   }
   if (!res.ok) throw new Error(`could not download the model ${model.url}: HTTP ${res.status}`);
   const total = Number(res.headers.get('content-length')) || model.bytes || 0;
+  const limit = Math.min(MAX_MODEL_FILE_BYTES, model.bytes ?? Infinity);  // a server that sends more is refused as it does
+  const refuse = (bytes) => tooLarge(fileName(model.url), bytes, MAX_MODEL_FILE_BYTES, 'model files');
+  if (total > MAX_MODEL_FILE_BYTES) { await res.body?.cancel(); throw refuse(total); }
   const reader = res.body.getReader();
   const chunks = [];
   let got = 0;
@@ -184,6 +196,11 @@ async function download(model, onProgress, { reload = false, hasCache = false } 
     if (done) break;
     chunks.push(value);
     got += value.length;
+    if (got > limit) {
+      await reader.cancel();
+      if (got > MAX_MODEL_FILE_BYTES) throw refuse(got);
+      throw new Error(`size mismatch: ${fileName(model.url)} sends more than the ${model.bytes} bytes models/builtin.json gives`);
+    }
     if (total) onProgress(got / total);
   }
   const bytes = new Uint8Array(got);
@@ -233,9 +250,17 @@ const HF_TEXTS = { 'config.json': 'config', 'vocab.txt': 'vocab', 'tokenizer_con
 export async function readChosenFiles(fileList) {
   const files = Array.from(fileList);
   const hlm = files.find((f) => f.name.endsWith('.hlm'));
-  if (hlm) return { kind: 'hlm', name: hlm.name, bytes: new Uint8Array(await hlm.arrayBuffer()) };
+  if (hlm) {
+    if (hlm.size > MAX_MODEL_FILE_BYTES)
+      throw tooLarge(hlm.name, hlm.size, MAX_MODEL_FILE_BYTES, 'model files', 'convert it again with int8 weights: hl-convert without --f32');
+    return { kind: 'hlm', name: hlm.name, bytes: new Uint8Array(await hlm.arrayBuffer()) };
+  }
   const texts = { config: null, vocab: null, tokenizerConfig: null, tokenizerJson: null, index: null };
-  for (const f of files) if (HF_TEXTS[f.name]) texts[HF_TEXTS[f.name]] = await f.text();
+  for (const f of files) {
+    if (!HF_TEXTS[f.name]) continue;
+    if (f.size > MAX_TEXT_FILE_BYTES) throw tooLarge(f.name, f.size, MAX_TEXT_FILE_BYTES, 'a checkpoint\'s text files');
+    texts[HF_TEXTS[f.name]] = await f.text();
+  }
   const byName = new Map(files.map((f) => [f.name, f]));
   let weights = byName.has('model.safetensors') ? [byName.get('model.safetensors')] : [];
   if (!weights.length && texts.index !== null) {

@@ -144,32 +144,39 @@ async function readVectors(s, L, A, n) {
     try { bytes = await gunzip(fromBase64(v.data), 2 * want); } catch (e) { throw new Error(`snapshot: the ${which} data is damaged (${e.message})`); }
     if (bytes.length !== 2 * want)
       throw new Error(`snapshot: ${which} has ${bytes.length} bytes, not 2·${L}·${A}·${n}·${D} (half floats [L][A][n][D]): the file is damaged`);
-    out[which] = halfsToFloats(bytes);
+    out[which] = halfsToFloats(bytes, which);
   }
   return out;
 }
 
-// Float32Array [L][A][n][D] → its half floats as bytes (little-endian); a finite value beyond the half range (±65504,
-// which would become ±Infinity) is refused.
+// Float32Array [L][A][n][D] → its half floats as bytes (little-endian); NaN, ±Infinity and a finite value beyond the half
+// range (±65504, which would become ±Infinity) are refused: q·k of them is no attention the views can draw.
 function halfBytes(values, which, count) {
   if (values.length !== count) throw new Error(`${which} has ${values.length} values, not L·A·n·D = ${count}`);
   const view = new DataView(new ArrayBuffer(2 * count));
   for (let k = 0; k < count; ++k) {
     const h = floatToHalf(values[k]);
-    if ((h & 0x7fff) === 0x7c00 && Number.isFinite(values[k]))
-      throw new Error(`${which} value ${k} is ${values[k]}, beyond what a half float holds (±65504)`);
+    if ((h & 0x7c00) === 0x7c00) {
+      throw new Error(`${which} value ${k} is ${values[k]}, ${Number.isFinite(values[k]) ? 'beyond what a half float holds (±65504)'
+        : 'not a finite number'}`);
+    }
     view.setUint16(2 * k, h, true);
   }
   return new Uint8Array(view.buffer);
 }
 
-// Half floats (bytes, little-endian) → Float32Array, through a table of all 65,536 values (built on first use).
+// Half floats (bytes, little-endian) → Float32Array, through a table of all 65,536 values (built on first use); a NaN or
+// ±Infinity (exponent bits all ones), which no snapshot writer stores, is refused.
 let HALVES = null;
-function halfsToFloats(bytes) {
+function halfsToFloats(bytes, which) {
   if (!HALVES) HALVES = Float32Array.from({ length: 0x10000 }, (_, h) => halfToFloat(h));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float32Array(bytes.length / 2);
-  for (let k = 0; k < out.length; ++k) out[k] = HALVES[view.getUint16(2 * k, true)];
+  for (let k = 0; k < out.length; ++k) {
+    const h = view.getUint16(2 * k, true);
+    if ((h & 0x7c00) === 0x7c00) throw new Error(`snapshot: ${which} value ${k} is ${halfToFloat(h)}: the file is damaged`);
+    out[k] = HALVES[h];
+  }
   return out;
 }
 
