@@ -1,15 +1,18 @@
-// Static server for the page on 127.0.0.1 with the cross-origin isolation headers that wasm threads need; it lists only
-// the engine builds that are current (tools/engine_builds.mjs), so a missing or stale build is never served.
+// Static server for the page on 127.0.0.1 with the cross-origin isolation headers that wasm threads need and the
+// Content-Security-Policy the page runs under (tools/csp.mjs); it lists only the engine builds that are current
+// (tools/engine_builds.mjs), so a missing or stale build is never served.
 import { createServer } from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { appFiles } from './app_files.mjs';
+import { CSP } from './csp.mjs';
 import { buildFiles, currentBuilds, VARIANTS } from './engine_builds.mjs';
 
 const USAGE = `Usage: node tools/serve.mjs [--port PORT] [--no-isolation]
-  Serves the page (web/) and models/ at http://127.0.0.1:PORT/ (default 8080).
+  Serves the page (web/) and models/ at http://127.0.0.1:PORT/ (default 8080), with the Content-Security-Policy of
+  tools/csp.mjs (docs/embedding.md#headers).
   --port PORT      the port (0: any free port)
   --no-isolation   no cross-origin isolation headers: the page then runs the single-thread engine build
   --help           this text`;
@@ -34,11 +37,14 @@ function engineBuilds() {
 
 /**
  * Starts the server; resolves to {server, url} once listening (port 0 picks a free port). `mounts` ([URL prefix,
- * folder] pairs, first match wins) replaces the page's own layout (the tests' harness pages use it).
+ * folder] pairs, first match wins) replaces the page's own layout (the tests' harness pages use it). `csp`: every
+ * response carries the Content-Security-Policy of tools/csp.mjs (true), none (false: for tests whose host page could not
+ * carry it), or the string given (tests/e2e/csp.test.mjs adds a report-uri, or a host's other origins).
  */
-export function serve({ port = 8080, isolation = true, mounts = MOUNTS } = {}) {
-  const isolationHeaders = !isolation ? {} : { 'cross-origin-opener-policy': 'same-origin',
-    'cross-origin-embedder-policy': 'require-corp', 'cross-origin-resource-policy': 'same-origin' };
+export function serve({ port = 8080, isolation = true, mounts = MOUNTS, csp = true } = {}) {
+  const securityHeaders = { ...(!isolation ? {} : { 'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-embedder-policy': 'require-corp', 'cross-origin-resource-policy': 'same-origin' }),
+  ...(csp ? { 'content-security-policy': typeof csp === 'string' ? csp : CSP } : {}) };
   const server = createServer((req, res) => {
     const url = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     // The service worker's list of the app's files (web/sw.js), computed per request so that files added to web/ while the
@@ -51,7 +57,7 @@ export function serve({ port = 8080, isolation = true, mounts = MOUNTS } = {}) {
       const body = Buffer.from(`${JSON.stringify([...appFiles(path.join(root, 'web')).filter(served), 'models/builtin.json',
         'models/catalog.json'].sort())}\n`);
       res.writeHead(200, { 'content-type': TYPES['.json'], 'content-length': body.length, 'cache-control': 'no-cache',
-        ...isolationHeaders }).end(body);
+        ...securityHeaders }).end(body);
       return;
     }
     if (mounts === MOUNTS && url.startsWith('/engine/wasm/')) {  // the engine's builds: only current ones
@@ -59,25 +65,28 @@ export function serve({ port = 8080, isolation = true, mounts = MOUNTS } = {}) {
       if (name === 'builds.json') {
         const body = Buffer.from(`${JSON.stringify({ builds: engineBuilds() })}\n`);
         res.writeHead(200, { 'content-type': TYPES['.json'], 'content-length': body.length, 'cache-control': 'no-cache',
-          ...isolationHeaders }).end(body);
+          ...securityHeaders }).end(body);
         return;
       }
       if (!BUILD_OF.has(name) || !engineBuilds()[BUILD_OF.get(name)]) {
-        res.writeHead(404, { 'content-type': 'text/plain', ...isolationHeaders })
+        res.writeHead(404, { 'content-type': 'text/plain', ...securityHeaders })
           .end(`${name}: no current engine build holds this file (see the server's log)`);
         return;
       }
     }
     const mount = mounts.find(([p]) => url.startsWith(p));
-    if (!mount) { res.writeHead(404, { 'content-type': 'text/plain' }).end('not found'); return; }
+    if (!mount) { res.writeHead(404, { 'content-type': 'text/plain', ...securityHeaders }).end('not found'); return; }
     const [prefix, dir] = mount;
     let file = path.normalize(path.join(dir, url.slice(prefix.length)));
-    if (!file.startsWith(dir)) { res.writeHead(403).end(); return; }
+    if (!file.startsWith(dir)) { res.writeHead(403, securityHeaders).end(); return; }
     try { if (statSync(file).isDirectory()) file = path.join(file, 'index.html'); } catch { /* 404 below */ }
     let size;
-    try { size = statSync(file).size; } catch { res.writeHead(404, { 'content-type': 'text/plain' }).end('not found'); return; }
+    try { size = statSync(file).size; } catch {
+      res.writeHead(404, { 'content-type': 'text/plain', ...securityHeaders }).end('not found');
+      return;
+    }
     res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-length': size,
-      'cache-control': 'no-cache', ...isolationHeaders });
+      'cache-control': 'no-cache', ...securityHeaders });
     createReadStream(file).pipe(res);
   });
   return new Promise((resolve, reject) => {

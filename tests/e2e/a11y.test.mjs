@@ -11,7 +11,8 @@ const AXE = readFileSync(path.join(root, 'node_modules/axe-core/axe.min.js'), 'u
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 const VIEWS = ['head', 'model', 'neuron', 'matrix', 'patterns', 'layers', 'headmap'];
 let env;
-before(async () => { env = await start(); });
+// No Content-Security-Policy: axe-core goes in as an inline script, which the policy refuses (csp.test.mjs checks the page under it).
+before(async () => { env = await start({ csp: false }); });
 after(async () => { await env?.close(); });
 
 // axe's violations on the page as it is now, one line each: "rule (impact): target — what fails".

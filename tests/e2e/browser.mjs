@@ -13,10 +13,11 @@ export const SCREENSHOTS = path.join(root, 'build', 'screenshots');
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync'];
 
-/** {browser, url, close()}: a server on a free port (isolation on unless told; `mounts` as serve's) and a headless Chromium
- * (`args`: more command-line switches, e.g. --enable-unsafe-webgpu for SwiftShader's WebGPU adapter). */
-export async function start({ isolation = true, mounts = undefined, args = [] } = {}) {
-  const { server, url } = await serve({ port: 0, isolation, mounts });
+/** {browser, url, close()}: a server on a free port (isolation and the Content-Security-Policy on unless told; `mounts` as
+ * serve's) and a headless Chromium (`args`: more command-line switches, e.g. --enable-unsafe-webgpu for SwiftShader's
+ * WebGPU adapter). */
+export async function start({ isolation = true, csp = true, mounts = undefined, args = [] } = {}) {
+  const { server, url } = await serve({ port: 0, isolation, csp, mounts });
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: [...ARGS, ...args] });
   return { browser, url, close: async () => { await browser.close(); server.close(); } };
 }

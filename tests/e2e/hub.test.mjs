@@ -7,13 +7,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
+import { CSP } from '../../tools/csp.mjs';
 import { goTo, openPage, start, typeText } from './browser.mjs';
 import { sha256, startHub, testRepos } from './local_hub.mjs';
 
 let env, hub, page;
 before(async () => {
-  env = await start();
   hub = await startHub(testRepos({ base: true }));
+  // The page's policy with the local hub's two origins in connect-src, as a host using a mirror adds it (embedding.md).
+  env = await start({ csp: CSP.replace("connect-src 'self'", `connect-src 'self' ${hub.endpoint} ${hub.cdn}`) });
   page = await openPage(env.browser, env.url);
 });
 after(async () => { hub?.close(); await env?.close(); });

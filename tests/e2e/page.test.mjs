@@ -497,7 +497,8 @@ test('SVG and PNG exports of the view: valid, non-empty, with the legend and the
   assert.ok(w > 600 && h > 400, `${w}×${h}`);
   // Not blank: some pixels are neither white nor transparent.
   const coloured = await page.evaluate(async (b64) => {
-    const bmp = await createImageBitmap(await (await fetch(`data:image/png;base64,${b64}`)).blob());
+    // from its bytes: the page's Content-Security-Policy (connect-src) refuses fetching a data: URL
+    const bmp = await createImageBitmap(new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], { type: 'image/png' }));
     const c = new OffscreenCanvas(bmp.width, bmp.height).getContext('2d');
     c.drawImage(bmp, 0, 0);
     const d = c.getImageData(0, 0, bmp.width, bmp.height).data;

@@ -63,7 +63,9 @@ before(async () => {
   const bare = snapshotText(await makeSnapshot(DATA, { model: { name: 'no-qk', cls: null, sep: null }, qk: false }));
   writeFileSync(path.join(dir, 'bare.html'), notebook(fill(template, { snapshot: bare, title: 'no q/k',
     tabs: 'head,neuron,matrix,bogus', view: 'neuron', height: '' })));
-  env = await start({ isolation: false, mounts: [['/', dir]] });  // a notebook server sends no isolation headers
+  // A notebook server sends no isolation headers, and no such policy: an about:srcdoc frame inherits its parent's, which
+  // would refuse the viewer's inline script whatever its own <meta> allows (csp.test.mjs checks that file under its own).
+  env = await start({ isolation: false, csp: false, mounts: [['/', dir]] });
 });
 after(async () => { await env?.close(); });
 

@@ -5,6 +5,8 @@ import { measureText } from '../views/labels.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 const LEGEND_H = 44;
+const CSS_MARK = 'hl-css';
+const XML_ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 
 // The stylesheet rules the views' drawings use (class names starting hl-), so the SVG looks the same outside the page.
 function viewCss() {
@@ -33,9 +35,9 @@ export function viewToSvg(root, legend) {
   svg.setAttribute('height', height);
   svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
   svg.setAttribute('font-family', 'system-ui, sans-serif');
-  const style = doc.createElementNS(NS, 'style');
-  style.textContent = viewCss();
-  svg.append(style);
+  // The CSS goes in as text once serialized: a <style> element inserted into this document (made from the page's)
+  // is inline style to the page's Content-Security-Policy, which refuses and reports it (docs/embedding.md#headers).
+  svg.append(doc.createComment(CSS_MARK));
   const bg = doc.createElementNS(NS, 'rect');
   Object.entries({ width, height, fill: 'white' }).forEach(([k, v]) => bg.setAttribute(k, v));
   svg.append(bg);
@@ -53,14 +55,26 @@ export function viewToSvg(root, legend) {
       copy.setAttribute('y', y);
       copy.setAttribute('width', r.width);
       copy.setAttribute('height', r.height);
-      // keep the drawing's own styles (fonts), drop its placement in the page
-      const kept = (el.getAttribute('style') ?? '').split(';').filter((d) => !/^\s*(position|left|top|right|bottom)\s*:/.test(d)).join(';');
-      if (kept.trim()) copy.setAttribute('style', kept); else copy.removeAttribute('style');
+      // keep the drawing's own styles (fonts), drop its placement in the page: through the CSSOM, as the page's
+      // Content-Security-Policy refuses a style attribute set as text
+      for (const prop of ['position', 'left', 'top', 'right', 'bottom']) copy.style.removeProperty(prop);
+      if (!copy.style.length) copy.removeAttribute('style');
       svg.append(copy);
     }
   }
-  return { svg: new XMLSerializer().serializeToString(doc), width, height };
+  // The mark is the root's first child, so its first occurrence is it (text and attributes escape "<").
+  const text = new XMLSerializer().serializeToString(doc)
+    .replace(`<!--${CSS_MARK}-->`, () => `<style>${viewCss().replace(/[&<>]/g, (c) => XML_ESCAPES[c])}</style>`);
+  return { svg: xmlSafeText(text), width, height };
 }
+
+/**
+ * `text` with each character that XML 1.0 cannot hold replaced by U+FFFD: C0 controls other than tab, LF and CR (a NUL
+ * typed in the text or a snapshot's token), U+FFFE, U+FFFF, and lone surrogates (which UTF-8 cannot encode). The
+ * serializer writes them as they are, which leaves an SVG that no XML parser (nor the PNG's renderer) reads.
+ */
+export const xmlSafeText = (text) =>
+  text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 
 function legendGroup(doc, { title, entries }) {
   const g = doc.createElementNS(NS, 'g');
