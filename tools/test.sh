@@ -7,7 +7,7 @@
 #   e2e    the page, the component, offline, dist, WebGPU in headless Chromium (Playwright)
 #   tools  Python unittest of tests/tools/: fetch-model against a local hub, repository checks
 #   python pytest of tests/python/: the Python package (python/headlight) over libheadlight.so
-#   fuzz   every libFuzzer target of tests/fuzz/ for HEADLIGHT_FUZZ_SECONDS (default 40) on its seeds (tools/fuzz.sh)
+#   fuzz   every libFuzzer target of tests/fuzz/ for HEADLIGHT_FUZZ_SECONDS (default 60) on its seeds (tools/fuzz.sh)
 source "$(dirname "$0")/common.sh"
 cd "$(dirname "$0")/.."
 T0=$(date +%s)
@@ -49,11 +49,11 @@ if has wasm; then
   run "wasm: Catch2 suite under Node" ctest --test-dir build/wasm-st --output-on-failure --timeout 900
   run "wasm: Catch2 suite under Node, relaxed SIMD" ctest --test-dir build/wasm-st-relaxed --output-on-failure --timeout 900
 fi
-has js && run "js: engine module and analyses (node --test)" timeout 600 node --test tests/js/
-has e2e && run "e2e: the page in Chromium (Playwright)" timeout 900 node --test --test-concurrency=1 tests/e2e/
+has js && run "js: engine module and analyses (node --test)" timeout 900 node --test tests/js/
+has e2e && run "e2e: the page in Chromium (Playwright)" timeout 2400 node --test --test-concurrency=1 tests/e2e/
 has tools && run "tools: Python tests (unittest)" timeout 600 /usr/bin/python3 -m unittest discover -s tests/tools -v
 has python && run "python: the headlight package, notebook and Dask (pytest)" timeout 900 /usr/bin/python3 -m pytest tests/python -v -p no:cacheprovider
-has fuzz && run "fuzz: each libFuzzer target for ${HEADLIGHT_FUZZ_SECONDS:-40} s" timeout 1800 bash tools/fuzz.sh --seconds "${HEADLIGHT_FUZZ_SECONDS:-40}"
+has fuzz && run "fuzz: each libFuzzer target for ${HEADLIGHT_FUZZ_SECONDS:-60} s" timeout 1800 bash tools/fuzz.sh --seconds "${HEADLIGHT_FUZZ_SECONDS:-60}"
 
 step "summary"
 if [ ${#failed[@]} -gt 0 ]; then

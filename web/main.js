@@ -1,6 +1,7 @@
 // The page's controller: state in one object, the engine in a Worker, a run per keystroke, the views
 // (views/mount.js) updated with each run and each change of the state.
 import { EngineClient } from './engine/client.js';
+import { EngineCrashedError } from './engine/errors.js';
 import { builtinModels, convertChosen, fetchModel, readChosenFiles } from './page/models.js';
 import { HUB_ENDPOINT, hubIdText, parseHubId } from './page/hub.js';
 import { loadHubModel } from './page/hub_load.js';
@@ -18,7 +19,10 @@ import { ANALYSIS_VIEWS, mountViews } from './views/mount.js';
 import { syntaxPage } from './page/syntax_page.js';
 
 const $ = (id) => document.getElementById(id);
-const client = new EngineClient();
+// ?test-crash on 127.0.0.1 (the tests' server) lets window.headlight.crashEngine() stop the engine Worker on purpose
+// (tests/e2e/restart.test.mjs); nowhere else, and no text, link state or model reaches it.
+const TEST_HOOKS = location.hostname === '127.0.0.1' && new URLSearchParams(location.search).has('test-crash');
+const client = new EngineClient(undefined, { testHooks: TEST_HOOKS });
 
 // Everything the drawing depends on (besides the engine's result) lives here.
 const state = { view: 'head', layer: 0, selectedHeads: null, head: 0, filter: 'all', locked: null, token: 1, wordLevel: false, hideSpecial: false,
@@ -33,7 +37,7 @@ const modelTitle = () => modelInfo?.meta?.name || modelName || 'model';
 let keyAt = 0;            // performance.now() of the keystroke the next drawing answers
 // modelNote: where the current model's bytes came from, when there is something to say (models.js's onNote)
 const debug = { state, latencyMs: [], drawMs: 0, get result() { return result; }, get shown() { return views.shown; }, get view() { return views.view; },
-  runs: 0, partials: 0, unchanged: 0, engineRuns: 0, statsFetches: 0, modelNote: null };
+  runs: 0, partials: 0, unchanged: 0, engineRuns: 0, statsFetches: 0, modelNote: null, restarts: 0 };
 window.headlight = debug;
 // A run outside the page's own (tests compare attention paths with it): {gpu: 'on' | 'off' | 'auto', ...}.
 // The drawn result with every tensor whole (fetched from the Worker's kept copy), for tests that read all of it.
@@ -41,6 +45,9 @@ debug.full = () => client.whole(result);
 // The analyses of the drawn model and result, as the tabs get them (tests compare them with tools/analyze).
 debug.syntax = () => client.syntax(null, { cacheKey: modelChoice });
 debug.combined = (method, layer) => client.combined(result, method, layer);
+// The engine Worker's memory and live handles (the soak test), and a crash on purpose (only with TEST_HOOKS).
+debug.memory = () => client.memory();
+debug.crashEngine = (how) => client.crashForTest(how);
 debug.run = async (a, b = null, options = {}) => {
   const r = await client.run(a, b, { ...options, channel: 'debug' });
   debug.engineRuns = client.engineRuns;
@@ -51,7 +58,39 @@ function setStatus(text, error = false) {
   $('status').textContent = text;
   $('status').classList.toggle('error', error);
 }
-const showError = (e) => setStatus(`${e.message}${e.hint ? `\n${e.hint}` : ''}`, true);
+// Not shown: an EngineCrashedError (the client's 'restart' event says what happened, below), and an error of a call on a
+// result that a newer run replaced (superseded: engine/client.js; the newer run's result is on its way).
+const showError = (e) => {
+  if (!(e instanceof EngineCrashedError) && !e.superseded) setStatus(`${e.message}${e.hint ? `\n${e.hint}` : ''}`, true);
+};
+
+// A new engine Worker after one died (engine/client.js): the status says so, and the current text runs again; a model
+// the client could not load again is loaded the way it was picked, if the page knows one (a folder converted again).
+let restartNote = null;  // shown after each run's status until another model is picked
+let firstLoadLost = null;  // the picker entry of a first model lost with the Worker that died: picked again after it
+client.addEventListener('restart', ({ detail: { reason, models, error } }) => {
+  debug.restarts += 1;
+  if (error) { setStatus(`The engine stopped (${reason}) and could not be started again: ${error.message}\n${error.hint}`, true); return; }
+  if (!modelInfo) {  // the first model: loaded by a call that waited for the new Worker, or lost with the old one
+    if (firstLoadLost) { $('model').value = firstLoadLost; firstLoadLost = null; $('model').dispatchEvent(new Event('change')); }
+    return;
+  }
+  const main = models.find((m) => m.key === 'main');
+  const again = main?.info ? null : opened.get(modelChoice);
+  if (!main?.info && !again) {
+    setStatus(`The engine stopped (${reason}) and was restarted, but ${modelTitle()} could not be loaded again `
+      + `(${main?.error ?? 'it was not loaded'}): pick or open a model.`, true);
+    return;
+  }
+  const note = `The engine stopped (${reason}) and was restarted with ${modelTitle()}`;
+  if (!again) {
+    restartNote = note;
+    setStatus(`${note}; running the text again…`);
+    schedule(false);
+    return;
+  }
+  useModel(modelChoice, again.name, again.load).then(() => { restartNote = note; }, showError);
+});
 
 function specials() {
   const t = modelInfo?.tokenizer ?? {};
@@ -195,8 +234,10 @@ const GPU_MODE = ['on', 'off', 'auto'].find((m) => m === new URLSearchParams(loc
 // &int8_gemm=auto|headlight|xnnpack (headlight: the kernels a CPU without AVX-VNNI runs). Default: the best this browser runs.
 const ENGINE = (() => {
   const q = new URLSearchParams(location.search);
+  // threads from a link: a whole number from 1 to this machine's cores (more only queues threads behind each other).
+  const cores = navigator.hardwareConcurrency || 1, asked = Number(q.get('threads'));
   return { build: q.get('engine'), int8Gemm: q.get('int8_gemm'),
-    threads: Number(q.get('threads')) || navigator.hardwareConcurrency || 1 };
+    threads: Number.isInteger(asked) && asked >= 1 ? Math.min(asked, cores) : cores };
 })();
 
 // A run per keystroke, sent at once: the timeout only joins the input events of one task (a paste); the Worker keeps
@@ -226,6 +267,7 @@ function schedule(fromKey = true) {
       const empty = r.tokens.every((t) => t.start < 0);  // nothing but [CLS]/[SEP]: the text had no word
       setStatus(`${modelTitle()}: ${r.n} tokens, ${r.layers} layers × ${r.heads_per_layer} heads, ` +
         `${r.timings_ms.total.toFixed(1)} ms (${engineNote}; attention: ${r.attention_path})` + (debug.modelNote ? `. ${debug.modelNote}` : '') +
+        (restartNote ? `. ${restartNote}` : '') +
         (empty ? '. The text is empty: type a sentence to see what each head attends to.' : ''));
       showMasks(r);
       showTruncation(r);
@@ -280,9 +322,11 @@ async function useModel(choice, name, load, note = null) {
     modelInfo = await load();
   } catch (e) {
     $('model').value = modelChoice ?? '';
+    if (!modelInfo && e instanceof EngineCrashedError) firstLoadLost = choice;
     throw e;
   }
   debug.modelNote = note;  // shown in the status line after each run
+  restartNote = null;
   const [cls, sep] = specials();  // the toggles name this model's own special tokens and pieces
   $('special-names').textContent = `${cls}/${sep}`;
   $('special-hidden').textContent = `${cls} and ${sep}`;
@@ -294,7 +338,9 @@ async function useModel(choice, name, load, note = null) {
   if (switching) Object.assign(state, { selectedHeads: null, locked: null });
   schedule(false);
 }
-const loadBytes = (bytes, name, choice, note = null) => useModel(choice, name, () => client.load(bytes), note);
+// reload: () → the bytes again, for a new engine Worker if this one dies (engine/client.js)
+const loadBytes = (bytes, name, choice, note = null, reload = null) =>
+  useModel(choice, name, () => client.load(bytes, undefined, { reload, name }), note);
 
 async function main() {
   try {
@@ -327,7 +373,7 @@ async function main() {
       let note = null;  // from the offline cache, or a corrupt cached copy downloaded again
       try {
         const bytes = await fetchModel(m, (f) => { $('progress').value = f; }, (text) => { note = text; });
-        await loadBytes(bytes, m.name, m.id, note);
+        await loadBytes(bytes, m.name, m.id, note, () => fetchModel(m, () => {}));
       } catch (e) {
         $('model').value = modelChoice ?? '';  // a failed download: the picker shows the model in use
         throw e;
@@ -445,7 +491,8 @@ async function openFiles(files) {
   if (!files.length) return;
   const chosen = await readChosenFiles(files);
   if (chosen.kind === 'hlm') {
-    await addModel(`file:${chosen.name}`, chosen.name, null, () => client.load(chosen.bytes.slice()));
+    const reload = async () => chosen.bytes.slice();  // the page keeps the file's bytes anyway (picked again)
+    await addModel(`file:${chosen.name}`, chosen.name, null, () => client.load(chosen.bytes.slice(), undefined, { reload, name: chosen.name }));
     return;
   }
   const convert = () => withProgress(() => convertChosen(client, chosen, { onProgress: downloadProgress(chosen.name, 'Converting') }));

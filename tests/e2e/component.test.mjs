@@ -34,7 +34,9 @@ before(async () => {
   writeFileSync(path.join(blog, 'three.html'), post(`<headlight-attention id="one" ${PAIR}></headlight-attention>
     <headlight-attention id="two" sentence-a="Dogs bark at night." view="matrix" layer="1" heads="2"></headlight-attention>
     <div style="height: 4000px"></div><headlight-attention id="far" sentence-a="A third one, far below."></headlight-attention>`));
-  env = await start({ isolation: false, mounts: [['/', blog]] });  // a blog host sends no isolation headers
+  // A blog host sends no isolation headers and no Content-Security-Policy: the posts above have their own <style> and
+  // style="" (csp.test.mjs embeds the element in a page under the policy).
+  env = await start({ isolation: false, csp: false, mounts: [['/', blog]] });
   app = await serve({ port: 0 });
 });
 after(async () => { await env?.close(); app?.server.close(); });

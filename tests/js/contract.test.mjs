@@ -7,7 +7,7 @@ import path from 'node:path';
 
 import { nodeEngine } from '../../tools/eval/node_engine.mjs';
 import { BY_STATUS, HeadlightError } from '../../web/engine/errors.js';
-import { COMBINE, FIELD, INT8_GEMM, OUTPUT, WEIGHTING } from '../../web/engine/headlight.js';
+import { COMBINE, FIELD, INT8_GEMM, MAX_TEXT_BYTES, OUTPUT, WEIGHTING } from '../../web/engine/headlight.js';
 import { root } from './fixtures.mjs';
 
 const read = (rel) => readFileSync(path.join(root, rel), 'utf8');
@@ -19,7 +19,8 @@ function parseHeader(text) {
     .map((m) => [m[1], Number(m[2])]);
   const functions = [...text.matchAll(/^[a-z][^\n(]*[ *](hl_[a-z0-9_]+)\(/gm)].map((m) => m[1]);
   return { statuses: defines('HL_STATUS_'), fields: defines('HL_FIELD_'), gemms: defines('HL_INT8_GEMM_'),
-    outputs: defines('HL_OUTPUT_'), weightings: defines('HL_WEIGHTING_'), combines: defines('HL_COMBINE_'), functions };
+    outputs: defines('HL_OUTPUT_'), weightings: defines('HL_WEIGHTING_'), combines: defines('HL_COMBINE_'),
+    limits: defines('HL_MAX_'), functions };
 }
 
 // INVALID_ARGUMENT → InvalidArgument
@@ -89,6 +90,10 @@ test('web/engine/headlight.js: OUTPUT, WEIGHTING and COMBINE are the header\'s H
 test('web/engine/headlight.js: INT8_GEMM is the header\'s HL_INT8_GEMM_* choices', () => {
   assert.ok(header.gemms.length >= 3);
   assert.deepEqual({ ...INT8_GEMM }, Object.fromEntries(header.gemms));
+});
+
+test('web/engine/headlight.js: MAX_TEXT_BYTES is the header\'s HL_MAX_TEXT_BYTES', () => {
+  assert.deepEqual(header.limits, [['TEXT_BYTES', MAX_TEXT_BYTES]]);
 });
 
 test('the wasm module exports exactly the hl_* functions the header declares (build/wasm-st)', async () => {

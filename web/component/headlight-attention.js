@@ -1,6 +1,7 @@
 // <headlight-attention>: a live attention diagram (or a saved snapshot) for any HTML page: one script tag, Shadow DOM,
 // one engine Worker and one model download shared by every element, each starting when scrolled into view.
 import { engine, loadModel, ROOT } from './pool.js';
+import { EngineCrashedError } from '../engine/errors.js';
 import { makeSnapshot, readSnapshot, snapshotText } from '../page/snapshot.js';
 import { CORE_VIEWS, mountViews } from '../views/mount.js';
 import { listMove } from '../views/keys.js';
@@ -25,6 +26,15 @@ const FRAME_CSS = `
 .hl-tab[aria-selected=true] { background: #fff; border-color: var(--accent); color: var(--accent); font-weight: 600; }
 .hl-tab:focus-visible { outline: 2px solid var(--accent); outline-offset: 1px; }`;
 
+let sheet = null;  // one constructed sheet, shared by every element's shadow root
+function shadowSheet() {
+  if (!sheet) {
+    sheet = new CSSStyleSheet();
+    sheet.replaceSync(FRAME_CSS + (VIEW_CSS ?? ''));
+  }
+  return sheet;
+}
+
 const VIEWS = Object.keys(CORE_VIEWS);  // head, model, neuron, matrix
 const TAB_NAMES = { head: 'Head view', model: 'Model view', neuron: 'Neuron view', matrix: 'Matrix' };
 const ATTRS = ['sentence-a', 'sentence-b', 'model', 'view', 'layer', 'heads', 'token', 'height', 'snapshot', 'tabs'];
@@ -46,13 +56,15 @@ export class HeadlightAttention extends HTMLElement {
   #state = { ...DEFAULTS };
   #views;                   // the views, each built once in the body (views/mount.js)
   #phase = 'idle';          // idle → loading → ready | error
+  #watched = null;          // the shared client while this element listens for its 'restart' (#restarted)
+  #restartNote = '';        // what the status adds after the engine Worker was restarted
 
   constructor() {
     super();
     const root = this.attachShadow({ mode: 'open' });
-    const style = document.createElement('style');
-    style.textContent = FRAME_CSS + (VIEW_CSS ?? '');
-    root.append(style);
+    // An adopted stylesheet, not a <style> element: a host's Content-Security-Policy without 'unsafe-inline' in
+    // style-src refuses <style> in a shadow root but does not govern constructed sheets (docs/embedding.md#headers).
+    root.adoptedStyleSheets = [shadowSheet()];
     if (!VIEW_CSS) {  // unbundled (development): the views' stylesheet from the page's folder
       const link = document.createElement('link');
       link.rel = 'stylesheet';
@@ -95,11 +107,14 @@ export class HeadlightAttention extends HTMLElement {
     if (!this.#result) throw new Error('nothing is drawn yet');
     const live = this.#source?.kind === 'live';
     const whole = live ? await (await engine()).whole(this.#result) : this.#result;
-    return snapshotText(await makeSnapshot(whole, { model: this.#names(), text: this.#text(), view: this.#state, qk: !live }));
+    // A snapshot's own text: its element has no sentence attributes, and the text would be lost on the way round.
+    const text = live ? this.#text() : this.#source.snap.text;
+    return snapshotText(await makeSnapshot(whole, { model: this.#names(), text, view: this.#state, qk: !live }));
   }
 
   connectedCallback() {
     this.#applyHeight();
+    if (this.#started && this.#source?.kind === 'live') engine().then((c) => this.#watch(c), (e) => this.#fail(e, this.#gen));
     if (this.#started || this.#observer) return;
     if (!('IntersectionObserver' in window)) { this.#start(); return; }
     this.#setStatus('Headlight starts when it is scrolled into view.');
@@ -115,6 +130,8 @@ export class HeadlightAttention extends HTMLElement {
   disconnectedCallback() {
     this.#observer?.disconnect();
     this.#observer = null;
+    this.#watched?.removeEventListener('restart', this.#restarted);  // a removed element keeps no listener
+    this.#watched = null;
   }
 
   attributeChangedCallback(name, old, value) {
@@ -122,7 +139,7 @@ export class HeadlightAttention extends HTMLElement {
     if (name === 'height') { this.#applyHeight(); return; }
     if (name === 'tabs') this.#syncTabs();
     if (!this.#started) return;
-    if (name === 'snapshot' || name === 'model') this.#load();
+    if (name === 'snapshot' || name === 'model') { this.#restartNote = ''; this.#load(); }
     else if (name === 'sentence-a' || name === 'sentence-b') { if (this.#source?.kind === 'live') this.#run(this.#gen); }
     else if (name !== 'tabs') { this.#state = this.#fromAttributes(this.#state); this.#draw(); }
   }
@@ -138,7 +155,7 @@ export class HeadlightAttention extends HTMLElement {
   }
 
   #fail(e, gen) {
-    if (gen !== this.#gen) return;
+    if (gen !== this.#gen || e instanceof EngineCrashedError) return;  // a crash: #restarted follows
     this.#phase = 'error';
     this.#setStatus(`Headlight: ${e.message}${e.hint ? `\n${e.hint}` : ''}`, true);
     this.dispatchEvent(new CustomEvent('headlight-error', { detail: { message: e.message } }));
@@ -198,6 +215,7 @@ export class HeadlightAttention extends HTMLElement {
         this.#ready(`${snap.model.name} · ${snap.data.n} tokens · snapshot (attention to 8 bits; no model loaded)`);
       } else {
         this.#setStatus('Loading the engine…');
+        this.#watch(await engine());
         const model = await loadModel(this.getAttribute('model') ?? '',
           (f) => { if (gen === this.#gen) this.#setStatus(f < 1 ? `Downloading the model… ${Math.round(100 * f)}%` : 'Preparing the model…'); },
           this.hasAttribute('hub-endpoint') ? { hubEndpoint: this.getAttribute('hub-endpoint') } : {});
@@ -231,8 +249,24 @@ export class HeadlightAttention extends HTMLElement {
     }
   }
 
+  // The shared engine Worker died and a new one was started (engine/client.js): this element's model comes back from the
+  // pool (loaded again by the client, or downloaded again) and its text runs again.
+  #restarted = ({ detail: { reason, error } }) => {
+    if (!this.#started || this.#source?.kind === 'snapshot') return;
+    if (error) { this.#fail(error, this.#gen); return; }
+    this.#restartNote = `the engine stopped (${reason}) and was restarted`;
+    this.#load();
+  };
+
+  #watch(client) {
+    if (this.#watched === client) return;
+    this.#watched = client;
+    client.addEventListener('restart', this.#restarted);
+  }
+
   #ready(text) {
     this.#phase = 'ready';
+    if (this.#restartNote) text += ` · ${this.#restartNote} with ${this.#names().name}`;
     this.#setStatus(text);
     this.dispatchEvent(new CustomEvent('headlight-ready'));
   }

@@ -37,6 +37,11 @@ export async function engine() {
   if (!client) {
     client = new EngineClient(new URL('engine/worker.js', root()));
     ready = client.init();
+    // A model the client could not load into a new Worker (engine/client.js) is downloaded again by the next loadModel;
+    // the elements load theirs again on the same event, after this listener.
+    client.addEventListener('restart', ({ detail }) => {
+      for (const m of detail.models) if (m.error && m.key.startsWith('model:')) models.delete(m.key.slice('model:'.length));
+    });
   }
   await ready;
   return client;
@@ -66,7 +71,8 @@ export function loadModel(spec, onProgress = () => {}, { hubEndpoint = HUB_ENDPO
       const m = builtin ?? (spec ? { id: spec, name: spec.split('/').pop(), url: new URL(spec, document.baseURI).href } : null);
       if (!m) throw new Error('models/builtin.json lists no models: is headlight-attention.js next to its models/ folder?');
       const bytes = await fetchModel(m, progress);
-      const info = await c.load(bytes, key);
+      // a new Worker (if this one dies) gets the model again from the download's cache, or the network
+      const info = await c.load(bytes, key, { reload: () => fetchModel(m, () => {}), name: m.name });
       return { key, info, name: info.meta?.name || m.name };
     })();
     entry.promise.catch(() => models.delete(slot));  // a failed download may be retried by the next element

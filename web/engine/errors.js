@@ -11,6 +11,11 @@ export class BadModelError extends HeadlightError {}
 export class OutOfMemoryError extends HeadlightError {}
 export class UnsupportedError extends HeadlightError {}
 export class InternalError extends HeadlightError {}
+/** The engine Worker stopped (a wasm trap or abort, after which its memory cannot be trusted; an exception in the Worker
+ *  itself): EngineClient starts a new one with the same models and says so (its 'restart' event). No status code. */
+export class EngineCrashedError extends HeadlightError {}
+export const ENGINE_CRASHED_HINT = 'A new engine is started with the same model and the text runs again; if this text or '
+  + 'model stops it again, please report it with the message.';
 
 // Index = the engine's status code: one entry per HL_STATUS_* of wasm/include/headlight.h, in its order, each class
 // named after its code (tests/js/contract.test.mjs checks both).
@@ -36,7 +41,7 @@ export function errorOfClass(Cls, message) {
 
 // Rebuilds a typed error from its structured-clone form (Worker messages).
 export function errorFromJSON({ name, message, hint }) {
-  const Cls = BY_STATUS.find((e) => e?.[0].name === name)?.[0] ?? HeadlightError;
+  const Cls = BY_STATUS.find((e) => e?.[0].name === name)?.[0] ?? (name === EngineCrashedError.name ? EngineCrashedError : HeadlightError);
   return new Cls(message, hint);
 }
 export function errorToJSON(e) {

@@ -11,6 +11,9 @@ export const WEIGHTING = Object.freeze({ ATTENTION: 0, NORM: 1 });
 export const COMBINE = Object.freeze({ ROLLOUT: 0, FLOW: 1 });
 // hl_set_int8_gemm's choices, by the names Engine.setInt8Gemm takes (lower case).
 export const INT8_GEMM = Object.freeze({ AUTO: 0, HEADLIGHT: 1, XNNPACK: 2 });
+// HL_MAX_TEXT_BYTES: the longest text A or B the engine takes, in bytes of UTF-8 (checked here too, before the copy into
+// the engine's memory).
+export const MAX_TEXT_BYTES = 1048576;
 
 // A result's tensors by name, each a field of hl_result_get: attention [L][A][n][n], queries and keys [L][A][n][D],
 // hidden [n][H].
@@ -72,8 +75,33 @@ export class Engine {
     this.check(this.m._hl_set_int8_gemm(id));
   }
 
+  // [A, B] as UTF-8 (B empty when null), each refused past MAX_TEXT_BYTES with the engine's own message.
+  encodeTexts(a, b) {
+    return [['A', a], ['B', b ?? '']].map(([name, text]) => {
+      // Each UTF-16 unit is at least one byte: a longer string is refused without encoding it.
+      const bytes = text.length > MAX_TEXT_BYTES ? null : this.encoder.encode(text);
+      if (!bytes || bytes.length > MAX_TEXT_BYTES) {
+        throw errorOfClass(InvalidArgumentError, `text ${name} is ${bytes ? bytes.length : `over ${text.length}`} bytes of UTF-8; `
+          + `Headlight reads at most ${MAX_TEXT_BYTES} bytes (1 MiB) per text: shorten it (a model sees at most its maximum `
+          + 'number of tokens anyway)');
+      }
+      return bytes;
+    });
+  }
+
+  /** The engine's live handles (hl_live_handles): {models, results, steps, distances, syntax, treebanks, conversions,
+   *  total}; 0 everywhere once everything made has been freed. */
+  liveHandles() { return this.json((out) => this.m._hl_live_handles(out, out + 4)); }
+
   /** Bytes of the engine's own memory (the wasm heap: it grows and never shrinks, so this is its peak). */
   memoryBytes() { return this.m.HEAPU8.length; }
+
+  /** Tests only (the Worker's 'crash-for-test'): a real wasm trap, by freeing an address past the engine's memory
+   *  (RuntimeError "memory access out of bounds"); the module must not be used after it. */
+  trapForTest() {
+    this.m._hl_free(0xfffffff8);
+    throw new Error(`freeing 0xfffffff8 did not trap: the engine's memory is ${this.memoryBytes()} bytes`);
+  }
 
   // n bytes of engine memory (64-byte aligned, at least 1 byte); the caller frees them with hl_free or hands them over.
   alloc(n) {
@@ -186,7 +214,7 @@ export class Engine {
 
   /** The tokens run() would run, with the same cut, without running the model: {n, tokens (with UTF-16 spans), truncation}. */
   tokenize(model, a, b = null, { maxTokens = 0 } = {}) {
-    const ea = this.encoder.encode(a), eb = b === null ? new Uint8Array(0) : this.encoder.encode(b);
+    const [ea, eb] = this.encodeTexts(a, b);
     const r = this.json((out) => this.withCopies([ea, eb],
       (pa, pb) => this.m._hl_tokenize(model.handle, pa, ea.length, pb, eb.length, b === null ? 0 : 1, maxTokens, out, out + 4)));
     addSpans(r.tokens, a, b);
@@ -202,7 +230,7 @@ export class Engine {
   async runStepped(model, a, b, attend, { topK = 5, maxTokens = 0, stats = false, keep = false, beforeLayer = null, afterLayer = null,
     norms = false, fields = defaultFields(norms) } = {}) {
     const { num_heads: A, hidden_size: H } = model.info.config;
-    const ea = this.encoder.encode(a), eb = b === null ? new Uint8Array(0) : this.encoder.encode(b);
+    const [ea, eb] = this.encodeTexts(a, b);
     let step = this.withScratch(4, (out) => this.withCopies([ea, eb], (pa, pb) => {
       this.check(this.m._hl_step_begin(model.handle, pa, ea.length, pb, eb.length, b === null ? 0 : 1, topK, maxTokens,
         norms ? OUTPUT.VALUE_NORMS : 0, out));
@@ -239,7 +267,7 @@ export class Engine {
 
   // The start of an hl_run of A (and B) for withResult: (out) → status, the result handle written at out.
   startText(model, a, b, topK, maxTokens, norms = false) {
-    const ea = this.encoder.encode(a), eb = b === null ? new Uint8Array(0) : this.encoder.encode(b);
+    const [ea, eb] = this.encodeTexts(a, b);
     return (out) => this.withCopies([ea, eb], (pa, pb) => this.m._hl_run(model.handle, pa, ea.length, pb, eb.length,
       b === null ? 0 : 1, topK, maxTokens, norms ? OUTPUT.VALUE_NORMS : 0, out));
   }

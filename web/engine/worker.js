@@ -20,6 +20,10 @@
 //        bytes, end} → 'fed' {sha256: the file's, at its end}; {type:'convert-finish', id, conversion, key?, cache?: {key, meta}} → 'loaded' {info,
 //        cached, cacheError?}: the model goes straight from the converter into its slot (and into the cache first);
 //        {type:'convert-free', id, conversion}. Feeds are queued like every message, so runs go on between them.
+//      | {type:'memory', id} → 'memory' {handles (Engine.liveHandles), wasm_bytes, js_heap_bytes (null where the Worker has
+//        no performance.memory), kept (results kept, one per channel), models (slots loaded)}: the soak tests' samples
+//      | {type:'crash-for-test', id, how: 'trap' | 'throw'}: honoured only after an init with testHooks (EngineClient's
+//        option): a real wasm trap in the engine, or an exception thrown in the Worker's global scope
 // `key` names a model slot (default 'main'): several <headlight-attention> elements with different models share one Worker.
 // `channel` (default 'main') names a caller: the engine keeps the newest result of each channel (result.handle) until its
 // next run, so that 'stats' and 'fetch' answer from it without running the text again: a run hands over only what its
@@ -29,11 +33,13 @@
 // the GPU, and nothing may use its model meanwhile.
 // Out: {type:'ready'|'loaded'|'result'|'superseded'|'unchanged'|'stats'|'headmap'|..., id, ...} | {type:'error', id, error:{name,message,hint}}
 //      | {type:'progress', id, stage, fraction?}
+//      | {type:'crashed', reason}: the engine trapped or aborted (its memory cannot be trusted): every message from then on
+//        is answered with an EngineCrashedError, and the client replaces this Worker (client.js)
 import { Engine, TENSORS } from './headlight.js';
 import { resultCombined } from './analyses.js';
 import { sentenceChoices, syntaxOf } from './worker_analyses.js';
 import { Layers, poolThumbnails, toggled } from '../data/attention_data.js';
-import { errorOfClass, errorToJSON, InvalidArgumentError, UnsupportedError } from './errors.js';
+import { ENGINE_CRASHED_HINT, EngineCrashedError, errorOfClass, errorToJSON, InvalidArgumentError, UnsupportedError } from './errors.js';
 import { MAX_TOKENS, openGpu } from './gpu/attention.js';
 import { hasRelaxedSimd } from './simd_probe.js';
 import { putModel, readModel } from './model_cache.js';
@@ -44,6 +50,24 @@ const kept = new Map();    // channel → handle of its newest result, kept in t
 const conversions = new Map();  // id → a conversion under way (Engine.convertStream)
 let nextConversion = 1;
 let threads = 1;
+let testHooks = false;  // init's testHooks: 'crash-for-test' is honoured (EngineClient's option, for tests)
+let crashed = null;     // an EngineCrashedError once the engine trapped: nothing may call it again
+
+// A wasm trap ("unreachable", "memory access out of bounds"), an Emscripten abort (a RuntimeError "Aborted(...)") or a C++
+// exception that left the engine (WebAssembly.Exception): the engine's memory may be half-written, so the Worker stops
+// using it and says so ({type:'crashed'}); the client starts a new Worker.
+const isTrap = (e) => e instanceof WebAssembly.RuntimeError
+  || (typeof WebAssembly.Exception === 'function' && e instanceof WebAssembly.Exception);
+function crash(e) {
+  if (!crashed) {
+    const reason = String(e?.message || e?.name || 'a wasm trap');
+    crashed = new EngineCrashedError(`the engine stopped: ${reason}`, ENGINE_CRASHED_HINT);
+    self.postMessage({ type: 'crashed', reason });
+  }
+  return crashed;
+}
+// The error a failed message is answered with: an EngineCrashedError for a trap.
+const failure = (e) => errorToJSON(crashed || isTrap(e) ? crash(e) : e);
 
 // The builds this server has (engine/wasm/builds.json: tools/serve.mjs lists only current ones, dist/ only complete ones),
 // as {variant: entry}; variant is 'st' | 'mt', + '-relaxed' for the relaxed-SIMD builds (headlight-mt-relaxed.mjs, ...).
@@ -146,6 +170,7 @@ async function run(msg, partial) {
       return;  // a short run is not worth stopping
     }
     await nextTask();  // newer messages arrive meanwhile
+    if (crashed) throw crashed;  // a trap meanwhile ('crash-for-test'): the engine must not be called again
     lastYield = performance.now();
     const undrawnMs = lastYield - (undrawnSince.get(channel) ?? Infinity);
     if (newest.get(channel) !== msg.id && undrawnMs < (msg.drawEveryMs ?? DRAW_EVERY_MS)) throw SUPERSEDED;
@@ -255,7 +280,7 @@ function startSyntax(msg, reply) {
   }));
   const progress = (stage, fraction) => reply('progress', { stage, fraction });
   syntaxOf(engine, modelFor(msg), { sentences: msg.sentences ?? Infinity, cacheKey: msg.cacheKey ?? null, turn, progress })
-    .then((table) => reply('syntax', { table }), (e) => reply('error', { error: errorToJSON(e) }));
+    .then((table) => reply('syntax', { table }), (e) => reply('error', { error: failure(e) }));
 }
 
 // One run, always stepped (options.beforeLayer and afterLayer between layers), its attention heads in wasm or on the
@@ -354,6 +379,7 @@ function holdUntilDrawn(id) {
 let queue = Promise.resolve();
 self.onmessage = ({ data: msg }) => {
   if (msg.type === 'drawn') { drawWaits.get(msg.run)?.(); return; }  // not queued: the run it releases holds the queue
+  if (msg.type === 'crash-for-test') { crashForTest(msg); return; }  // not queued: it may stop a run under way
   if (msg.type === 'run') {
     const channel = msg.channel ?? 'main';
     newest.set(channel, msg.id);
@@ -366,8 +392,10 @@ self.onmessage = ({ data: msg }) => {
 async function handle(msg) {
   const reply = (type, body = {}, transfer = []) => self.postMessage({ type, id: msg.id, ...body }, transfer);
   try {
+    if (crashed) throw crashed;
     switch (msg.type) {
       case 'init':
+        testHooks = msg.testHooks === true;
         reply('ready', await init(msg.threads ?? 1, msg));
         break;
       case 'load':
@@ -446,12 +474,33 @@ async function handle(msg) {
         }
         break;
       }
+      case 'memory':
+        reply('memory', { handles: engine.liveHandles(), wasm_bytes: engine.memoryBytes(),
+          js_heap_bytes: self.performance?.memory?.usedJSHeapSize ?? null, kept: kept.size, models: models.size });
+        break;
       default:
         throw new Error(`unknown message type ${msg.type}`);
     }
   } catch (e) {
     if (msg.type === 'run') answered(msg.channel ?? 'main', msg.id);
-    reply('error', { error: errorToJSON(e) });
+    reply('error', { error: failure(e) });
+  }
+}
+
+// The test-only crashes (init's testHooks): 'trap' traps in the engine now, between a run's layers if one is under way (it
+// then fails with the EngineCrashedError); 'throw' throws in the Worker's global scope (the Worker's 'error' event).
+function crashForTest(msg) {
+  const reply = (type, body = {}) => self.postMessage({ type, id: msg.id, ...body });
+  if (!testHooks) {
+    reply('error', { error: errorToJSON(new Error('crash-for-test is for tests: the client was not made with testHooks')) });
+  } else if (msg.how === 'throw') {
+    setTimeout(() => { throw new Error('crash-for-test: thrown in the engine Worker'); });
+  } else {
+    try {
+      engine.trapForTest();
+    } catch (e) {
+      reply('error', { error: failure(e) });
+    }
   }
 }
 

@@ -165,6 +165,7 @@ function rolloutSlot(box, ctx) {
     try {
       matrix = await c.host.combined(c.result, method(c), c.state.layer);
     } catch (e) {
+      if (e.superseded) return;  // a newer run on its channel replaced the Worker's copy: its result is drawn next
       message = e.message;
     }
     if (shownKey !== k) return;  // a newer text, layer or method came meanwhile
@@ -275,7 +276,8 @@ export function mountViews(container, host) {
       if (fetching?.result === r && fetching.key === key) fetching = null;
       if (result === r) render(result, state);
     }, (e) => {
-      if (result === r) notice(note, `This part of the result could not be fetched: ${e.message}`);
+      // superseded: a newer run on its channel replaced the Worker's copy; that run's result is on its way
+      if (result === r && !e.superseded) notice(note, `This part of the result could not be fetched: ${e.message}`);
     });
   }
 
