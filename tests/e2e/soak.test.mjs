@@ -12,6 +12,7 @@ import path from 'node:path';
 import { openPage, root, start } from './browser.mjs';
 import { nodeEngine } from '../../tools/eval/node_engine.mjs';
 import { checkpoint } from '../js/fixtures.mjs';
+import { growth } from '../js/soak_growth.mjs';
 
 const RUNS = Number(process.env.HEADLIGHT_SOAK_RUNS ?? 1000);
 const EVERY = 50;
@@ -183,14 +184,6 @@ async function sample(run) {
     renderer_rss_bytes: await rendererRss() };
 }
 
-// As tests/js/soak_child.mjs's: the least-squares line through the tail's samples, its slope × TAIL over its mean.
-function growth(samples, key) {
-  const tail = samples.filter((s) => s.run >= RUNS - TAIL);
-  const xs = tail.map((s) => s.run), ys = tail.map((s) => s[key]);
-  const mx = xs.reduce((a, b) => a + b) / xs.length, my = ys.reduce((a, b) => a + b) / ys.length;
-  const slope = xs.reduce((a, x, i) => a + (x - mx) * (ys[i] - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
-  return (slope * TAIL) / my;
-}
 
 test(`soak: ${RUNS} runs in the page (typing, views, layers, heads, toggles, models): memory reaches a plateau, no handle left`, async () => {
   assert.ok(Number.isInteger(RUNS) && RUNS >= 100 && RUNS % 100 === 0, `HEADLIGHT_SOAK_RUNS=${RUNS}: a multiple of 100`);
@@ -207,7 +200,7 @@ test(`soak: ${RUNS} runs in the page (typing, views, layers, heads, toggles, mod
   const keys = ['wasm_bytes', 'page_js_heap_bytes', 'renderer_rss_bytes', 'dom_nodes', 'js_event_listeners'];
   const objects = samples.filter((s) => s.js_object_bytes).map((s) => s.js_object_bytes);
   const report = { runs: RUNS, every: EVERY, tail: TAIL, ms: Math.round(ms), chromium: env.browser.version(), samples,
-    growth_tail: { ...Object.fromEntries(keys.map((key) => [key, growth(samples, key)])), js_object_bytes: objects[1] / objects[0] - 1 } };
+    growth_tail: { ...Object.fromEntries(keys.map((key) => [key, growth(samples, key, RUNS, TAIL)])), js_object_bytes: objects[1] / objects[0] - 1 } };
   mkdirSync(path.join(root, 'build'), { recursive: true });
   writeFileSync(path.join(root, 'build/soak_browser.json'), `${JSON.stringify(report, null, 1)}\n`);
   const mb = (x) => (x / 2 ** 20).toFixed(1), pct = (x) => `${(100 * x).toFixed(2)}%`;

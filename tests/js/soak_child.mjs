@@ -10,6 +10,7 @@ import path from 'node:path';
 import { nodeEngine } from '../../tools/eval/node_engine.mjs';
 import { loadTreebank, resultCombined, syntaxTable } from '../../web/engine/analyses.js';
 import { checkpoint, root } from './fixtures.mjs';
+import { growth } from './soak_growth.mjs';
 
 if (typeof gc !== 'function') throw new Error('run with node --expose-gc: the JS heap is sampled after a full GC');
 
@@ -83,18 +84,6 @@ function sample(engine, run) {
   return { run, wasm_bytes: engine.memoryBytes(), js_heap_bytes: process.memoryUsage().heapUsed, handles: engine.liveHandles() };
 }
 
-// Growth of `key` over the last TAIL runs, as a fraction of its value: the least-squares line through the tail's samples
-// (its slope × TAIL over its mean). The JS heap after a full GC moves by up to 2% between samples either way: it rises
-// while V8 compiles and optimises (from run 150 to 700 a heap snapshot grew by ~0.1 MB, all of it code and feedback
-// vectors) and falls when V8 flushes the bytecode of functions it has not run for a while. The line is what grows; the
-// first and last samples alone could be any two of those points. The wasm heap only grows: its line is its growth.
-function growth(samples, key) {
-  const tail = samples.filter((s) => s.run >= RUNS - TAIL);
-  const xs = tail.map((s) => s.run), ys = tail.map((s) => s[key]);
-  const mx = xs.reduce((a, b) => a + b) / xs.length, my = ys.reduce((a, b) => a + b) / ys.length;
-  const slope = xs.reduce((a, x, i) => a + (x - mx) * (ys[i] - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
-  return (slope * TAIL) / my;
-}
 
 async function soak() {
   const engine = await nodeEngine('st');
@@ -144,7 +133,7 @@ async function soak() {
   for (const m of models) engine.freeModel(m);
   treebank.free();
   return { runs: RUNS, every: EVERY, tail: TAIL, ms: Math.round(ms), samples, unexpected, end_handles: engine.liveHandles(),
-    growth_tail: { wasm: growth(samples, 'wasm_bytes'), js_heap: growth(samples, 'js_heap_bytes'),
+    growth_tail: { wasm: growth(samples, 'wasm_bytes', RUNS, TAIL), js_heap: growth(samples, 'js_heap_bytes', RUNS, TAIL),
       wasm_last_first: samples.at(-1).wasm_bytes / samples.find((s) => s.run === RUNS - TAIL).wasm_bytes - 1 } };
 }
 
