@@ -1,6 +1,7 @@
 // models/catalog.json for the page: the hub models the picker offers, with their size on the hub (estimated from the
 // shapes in their config: 4 bytes per f32 parameter) and the config values a download is checked against.
 import { quoted } from './quoted.js';
+import { siteJson } from './models.js';
 
 /** The tensors' parameter count of a BERT-family model with an MLM head, from config.json fields. */
 export function parameterCount(c) {
@@ -27,13 +28,7 @@ export async function hubCatalog(base = document.baseURI) {
 // models/catalog.json's text → its object, checked: each model has the ids and the config sizes its entry is made from
 // (a damaged file is refused with what is wrong, not met as a TypeError or an entry "≈NaN MB").
 function checkCatalog(text) {
-  const bad = (what) => new Error(`models/catalog.json ${what}: the site's copy is damaged; serve the checkout's (npm start) or rebuild the site (npm run build)`);
-  let catalog;
-  try {
-    catalog = JSON.parse(text);
-  } catch (e) {
-    throw bad(`is not JSON (${e.message})`);
-  }
+  const { value: catalog, bad } = siteJson('catalog.json', text);
   if (!Array.isArray(catalog?.models)) throw bad('has no "models" list');
   const size = (v) => Number.isSafeInteger(v) && v > 0;
   catalog.models.forEach((m, i) => {

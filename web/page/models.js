@@ -24,16 +24,21 @@ export async function builtinModels(base = document.baseURI) {
   return { models, defaultId: manifest.default ?? models[0].id };
 }
 
-// models/builtin.json's text → its object, checked: the page downloads, allocates and compares against what it says, so
-// a damaged file is refused here with what is wrong (not met later as a TypeError, or a buffer of the bytes it claims).
-function checkManifest(text) {
-  const bad = (what) => new Error(`models/builtin.json ${what}: the site's copy is damaged; serve the checkout's (npm start) or rebuild the site (npm run build)`);
-  let manifest;
+/** A JSON file of the site's models/ folder (builtin.json, catalog.json) → {value: parsed, bad(what): the Error that says
+ *  the site's copy is damaged}; its text not JSON throws that Error. */
+export function siteJson(name, text) {
+  const bad = (what) => new Error(`models/${name} ${what}: the site's copy is damaged; serve the checkout's (npm start) or rebuild the site (npm run build)`);
   try {
-    manifest = JSON.parse(text);
+    return { value: JSON.parse(text), bad };
   } catch (e) {
     throw bad(`is not JSON (${e.message})`);
   }
+}
+
+// models/builtin.json's text → its object, checked: the page downloads, allocates and compares against what it says, so
+// a damaged file is refused here with what is wrong (not met later as a TypeError, or a buffer of the bytes it claims).
+function checkManifest(text) {
+  const { value: manifest, bad } = siteJson('builtin.json', text);
   if (!Array.isArray(manifest?.models) || manifest.models.length === 0) throw bad('lists no models');
   const name = (v) => typeof v === 'string' && v !== '';
   const size = (v) => Number.isSafeInteger(v) && v >= 0 && v <= MAX_MODEL_FILE_BYTES;
