@@ -68,10 +68,12 @@ const showError = (e) => {
 // the client could not load again is loaded the way it was picked, if the page knows one (a folder converted again).
 let restartNote = null;  // shown after each run's status until another model is picked
 let firstLoadLost = null;  // the picker entry of a first model lost with the Worker that died: picked again after it
+let firstLoadNote = null;  // the restart's note for that model, shown once it is loaded
 client.addEventListener('restart', ({ detail: { reason, models, error } }) => {
   debug.restarts += 1;
   if (error) { setStatus(`The engine stopped (${reason}) and could not be started again: ${error.message}\n${error.hint}`, true); return; }
   if (!modelInfo) {  // the first model: loaded by a call that waited for the new Worker, or lost with the old one
+    firstLoadNote = `The engine stopped (${reason}) while loading the model and was restarted`;
     if (firstLoadLost) { $('model').value = firstLoadLost; firstLoadLost = null; $('model').dispatchEvent(new Event('change')); }
     return;
   }
@@ -326,7 +328,8 @@ async function useModel(choice, name, load, note = null) {
     throw e;
   }
   debug.modelNote = note;  // shown in the status line after each run
-  restartNote = null;
+  restartNote = firstLoadNote;
+  firstLoadNote = null;
   const [cls, sep] = specials();  // the toggles name this model's own special tokens and pieces
   $('special-names').textContent = `${cls}/${sep}`;
   $('special-hidden').textContent = `${cls} and ${sep}`;

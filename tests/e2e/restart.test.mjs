@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 
-import { openPage, root, start, typeText } from './browser.mjs';
+import { goTo, openPage, root, start, typeText } from './browser.mjs';
 
 let env;
 before(async () => {
@@ -86,6 +86,35 @@ test('the page: the Worker dying during a run fails no run on screen; the run\'s
   await fresh.close();
   await typeText(page, 'a', 'Still typing.');
   assert.equal(await page.evaluate(() => window.headlight.result.n), 5);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('the page: a Worker that dies during the first model load is replaced, the model is loaded again and drawn, and the status says so', async () => {
+  const page = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e));
+  // The first engine Worker is a module that imports tests/e2e/harness/die_on_first_load.js and then the real worker.js;
+  // the Workers after it are the real one.
+  let stand = 0;
+  // (the real response's headers: the page is cross-origin isolated, and a Worker without COEP would not start)
+  await page.route((url) => url.pathname === '/engine/worker.js' && url.search === '', async (route) => {
+    if (stand++ > 0) return route.continue();
+    return route.fulfill({ response: await route.fetch(),
+      body: "import '/harness/die_on_first_load.js';\nimport '/engine/worker.js?real';\n" });
+  });
+  await goTo(page, env.url);
+  assert.equal(stand, 2, 'the stand-in and then the real Worker');
+  assert.equal(await page.evaluate(() => window.headlight.restarts), 1);
+  const s = await status(page);
+  assert.match(s.text, /^headlight-mini: \d+ tokens.*The engine stopped \(Uncaught Error: killed by the test during the first model load\) while loading the model and was restarted/s);
+  assert.equal(s.error, false, s.text);
+  const fresh = await openPage(env.browser, env.url);
+  sameAttention(await drawn(page), await drawn(fresh), 'the first model loaded by the second Worker');
+  await fresh.close();
+  assert.equal(await engineWorkers(page, 1), 1);
+  await typeText(page, 'a', 'Hello world.');
+  assert.deepEqual(await page.evaluate(() => window.headlight.result.tokens.slice(0, 4).map((t) => t.text)), ['[CLS]', 'hello', 'world', '.']);
   assert.deepEqual(page.errors, []);
   await page.close();
 });

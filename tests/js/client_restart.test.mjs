@@ -26,6 +26,7 @@ class FakeWorker {
   answer(msg) {
     if (this.terminated) return;
     const send = (data) => { if (!this.terminated) this.onmessage({ data: { id: msg.id, ...data } }); };
+    if (msg.type === this.dieOn) { this.crash(`trap in ${msg.type}`); return; }
     if (msg.type === 'init') send({ type: 'ready', variant: 'st' });
     else if (msg.type === 'load') send({ type: 'loaded', info: { meta: { name: `model of ${msg.bytes.length} bytes` } } });
     else if (msg.type === 'load-cached') send({ type: 'loaded', info: { meta: { name: '' }, cacheKey: msg.cacheKey } });
@@ -41,6 +42,7 @@ class FakeWorker {
   release() { this.held.splice(0).forEach((f) => f()); }
   crash(reason) { this.onmessage({ data: { type: 'crashed', reason } }); }
   fail(message) { this.onerror({ message, preventDefault() {} }); }
+  unreadable() { this.onmessageerror({ data: null }); }  // a message that could not be deserialized
   terminate() { this.terminated = true; }
 }
 
@@ -156,4 +158,37 @@ test('a fourth crash within a minute stops restarting; a new Worker that dies wh
   const failed = await second.restarted(1);
   assert.match(failed.error.message, /the engine stopped \(first trap\) and a new one did not start: the engine stopped: trap while loading/);
   await assert.rejects(second.client.run('a', null), (e) => e === failed.error);
+});
+
+test('a Worker that dies during the first model load: the load fails with EngineCrashedError, a new Worker starts empty, a load again works', async () => {
+  const { client, workers, restarted } = fakeClient();
+  await client.init(1);
+  workers[0].dieOn = 'load';
+  await assert.rejects(client.load(new Uint8Array(5), undefined, { reload: async () => new Uint8Array(5), name: 'mini' }),
+    (e) => e instanceof EngineCrashedError && /the engine stopped: trap in load/.test(e.message));
+  const detail = await restarted(1);
+  // the model never loaded: nothing is remembered, nothing is loaded again (main.js picks it again: firstLoadLost)
+  assert.deepEqual(detail, { reason: 'trap in load', models: [] });
+  assert.deepEqual(types(workers[1]), ['init']);
+  assert.deepEqual(await client.load(new Uint8Array(5), undefined, { name: 'mini' }), { meta: { name: 'model of 5 bytes' } });
+  assert.ok(await client.run('after', null));
+  assert.deepEqual(types(workers[1]), ['init', 'load', 'run']);
+});
+
+test("a message from the Worker that cannot be read ('messageerror') is a crash: pending calls fail, a new Worker has the model", async () => {
+  const { client, workers, restarted } = fakeClient({ hold: true });
+  await client.init(1);
+  await client.load(new Uint8Array(4), undefined, { reload: async () => new Uint8Array(4), name: 'mini' });
+  const run = client.run('pending', null);
+  await new Promise((r) => setTimeout(r, 5));
+  workers[0].unreadable();
+  await assert.rejects(run, (e) => e instanceof EngineCrashedError && /could not be read/.test(e.message));
+  const detail = await restarted(1);
+  assert.equal(detail.reason, 'a message from the engine Worker could not be read');
+  assert.deepEqual(detail.models.map((m) => [m.key, m.name, !!m.info]), [['main', 'mini', true]]);
+  assert.equal(workers[0].terminated, true);
+  const again = client.run('again', null);
+  await new Promise((r) => setTimeout(r, 5));
+  workers[1].release();
+  assert.ok(await again);
 });
