@@ -1,9 +1,10 @@
 // Soak in Chromium: 1,000 typed runs in the page (HEADLIGHT_SOAK_RUNS), switching views, layers, heads, toggles and, every
 // 50 runs, the model (the built-in one and a converted checkpoint opened from disk). Every 50 runs the page is brought to
-// one probe state (the built-in model, Vig's pair in the head view) and sampled: the Worker's wasm heap and live handles, the page's JS heap
-// after a full GC, its DOM nodes and listeners, and the renderer processes' resident memory. Over the last 500 runs each
-// reaches a plateau, and the engine holds only what the page keeps: its model and its latest result. The curve goes to
-// build/soak_browser.json (npm run bench:soak reports it).
+// one probe state (the built-in model, Vig's pair in the head view) and sampled: the Worker's wasm heap and live handles,
+// the JS heap of the page and of the engine Worker after a full GC (and their ArrayBuffers), the page's DOM nodes and
+// listeners, and the renderer processes' resident memory. Over the last 500 runs each reaches a plateau, and the engine
+// holds only what the page keeps: its model and its latest result. The curve goes to build/soak_browser.json (npm run
+// bench:soak reports it).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,17 +18,21 @@ import { growth } from '../js/soak_growth.mjs';
 const RUNS = Number(process.env.HEADLIGHT_SOAK_RUNS ?? 1000);
 const EVERY = 50;
 const TAIL = Math.min(500, RUNS / 2);
-// Growth allowed over the tail, as the line through its samples (tests/js/soak_child.mjs's growth()). The wasm heap only
-// grows: 1%. The page's JS heap after a full GC (CDP HeapProfiler.collectGarbage, then Runtime.getHeapUsage) failed 1%:
-// it grew 1.07%, 1.71% and 2.00% over the last 500 of 1,000 runs, and a heap snapshot diff from run 300 to 900 put it
-// in compiled code (+154 kB: InstructionStream, TrustedByteArray, ...: V8 optimising more of the page's functions as
-// they get hot) while the JS objects shrank (1,906,548 → 1,900,552 bytes): it may grow 3% (160 kB, 320 bytes a run).
-// The JS objects (a heap snapshot's objects, arrays, strings, closures, numbers: no code, no Blink objects) from the
-// start of the tail to its end moved by -0.3%, +1.05% and +1.68%: the last diff was +1,083 SVGRectElement wrappers and
-// their d3 data (+17 kB, +11 kB) over a DOM of the same 6,595 nodes (V8 drops and remakes the wrappers of DOM nodes), so
-// they may grow 3% too (57 kB: a leak of 115 bytes a run fails it). The DOM nodes and listeners must not change at all.
-// The renderers' resident memory moves by ±5% between samples (Chromium's caches, the engine memory's touched pages): 5%.
-const WASM_GROWTH = 0.01, JS_HEAP_GROWTH = 0.03, JS_OBJECTS_GROWTH = 0.03, RSS_GROWTH = 0.05;
+// Growth allowed over the tail, as the line through its samples (tests/js/soak_growth.mjs). The wasm heap only grows: 1%.
+// The JS heap after a full GC (CDP HeapProfiler.collectGarbage, then Runtime.getHeapUsage), the page's and the engine
+// Worker's, failed 1%: the page's grew 1.07%, 1.71%, 2.00%, 2.57% over the last 500 of 1,000 runs, and a heap snapshot
+// diff from run 300 to 900 put it in compiled code (+154 kB: InstructionStream, TrustedByteArray, ...: V8 optimising more
+// of the page's functions as they get hot) while the JS objects shrank (1,906,548 → 1,900,552 bytes); the Worker's grew
+// 1.22% the same way. Both may grow 3% (160 kB, 320 bytes a run); 3,000 runs level them off (docs/benchmarks.md).
+// The JS objects (a heap snapshot at every sample: objects, arrays, strings, closures, numbers; no code, no Blink
+// objects) are what the page holds: their line moved by -0.85% to +0.70% over every 500-run window of a 3,000-run soak
+// (V8 drops and remakes the wrappers of the same DOM nodes): 1.5% (a leak of 55 bytes a run fails it). The DOM nodes
+// and listeners must not change at all. The ArrayBuffers' backing stores of the page and the Worker are reported, not
+// bounded: a result still on its way at a sample adds one (+0.6 MB at one sample of 21). The renderers' resident memory
+// moves by ±3% between samples (Chromium's caches and allocators, the engine memory's touched pages): 5%. The heap
+// snapshot is taken at every sample, not only at the tail's ends: its own memory, kept by the renderer's allocators,
+// raised the resident memory by 20 MB at the sample after it, inside the tail.
+const WASM_GROWTH = 0.01, JS_HEAP_GROWTH = 0.03, JS_OBJECTS_GROWTH = 0.015, RSS_GROWTH = 0.05;
 
 const LONG = 'The quick brown fox jumps over the lazy dog while the cat watches from the window. '.repeat(10);
 // [A, B]: each run types `${k}. ${A}` (a new text every run: no run is skipped as unchanged), with B.
@@ -42,7 +47,7 @@ const VIEWS = ['head', 'model', 'neuron', 'matrix', 'patterns', 'layers', 'rollo
 const PROBE = ['I went to the store.', 'At the store, I bought fresh strawberries.'];
 const TINY = 'file:tiny-mlm.hlm';  // the picker entry of the converted checkpoint opened from disk
 
-let env, page, cdp, browserCdp;
+let env, page, cdp, browserCdp, workerCdp;
 before(async () => {
   env = await start();
   page = await openPage(env.browser, env.url);
@@ -53,6 +58,7 @@ before(async () => {
     buffer: Buffer.from(engine.convert(checkpoint('tiny-mlm'))) });
   await page.waitForFunction(() => window.headlight.result?.layers === 2, null, { timeout: 60000 });
   await useModel('headlight-mini');
+  workerCdp = await workerSession();
 });
 after(async () => { await env?.close(); });
 
@@ -174,14 +180,43 @@ async function jsObjectBytes() {
   return bytes;
 }
 
+// A CDP session on the engine Worker (engine/worker.js), through the browser session's Target.sendMessageToTarget: the
+// Worker's own JS heap is not in the page's, and Playwright opens CDP sessions on pages only. send(method, params).
+async function workerSession() {
+  const { targetInfos } = await browserCdp.send('Target.getTargets');
+  const workers = targetInfos.filter((t) => t.type === 'worker' && /\/engine\/worker\.js$/.test(t.url));
+  assert.equal(workers.length, 1, `engine Workers: ${workers.map((t) => t.url)}`);
+  const { sessionId } = await browserCdp.send('Target.attachToTarget', { targetId: workers[0].targetId, flatten: false });
+  const waiting = new Map();
+  let next = 1;
+  browserCdp.on('Target.receivedMessageFromTarget', (e) => {
+    if (e.sessionId !== sessionId) return;
+    const m = JSON.parse(e.message);
+    waiting.get(m.id)?.(m);
+  });
+  return (method, params = {}) => new Promise((resolve, reject) => {
+    const id = next++;
+    waiting.set(id, (m) => { waiting.delete(id); if (m.error) reject(new Error(`${method}: ${m.error.message}`)); else resolve(m.result); });
+    browserCdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) }).catch(reject);
+  });
+}
+
+// The JS heap after a full GC of the page or the Worker (a CDP send): used bytes, and the ArrayBuffers' backing stores.
+async function heapAfterGc(send) {
+  await send('HeapProfiler.collectGarbage');
+  const { usedSize, backingStorageSize } = await send('Runtime.getHeapUsage');
+  return { used: usedSize, buffers: backingStorageSize };
+}
+
 async function sample(run) {
-  await cdp.send('HeapProfiler.collectGarbage');
-  const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+  const pageHeap = await heapAfterGc((m, p) => cdp.send(m, p));
+  const workerHeap = await heapAfterGc(workerCdp);
   const dom = await cdp.send('Memory.getDOMCounters');
   const worker = await page.evaluate(() => window.headlight.memory());
-  return { run, wasm_bytes: worker.wasm_bytes, worker_js_heap_bytes: worker.js_heap_bytes, handles: worker.handles,
-    kept: worker.kept, page_js_heap_bytes: usedSize, dom_nodes: dom.nodes, js_event_listeners: dom.jsEventListeners,
-    renderer_rss_bytes: await rendererRss() };
+  return { run, wasm_bytes: worker.wasm_bytes, worker_js_heap_bytes: workerHeap.used, worker_buffer_bytes: workerHeap.buffers,
+    handles: worker.handles, kept: worker.kept, page_js_heap_bytes: pageHeap.used, page_buffer_bytes: pageHeap.buffers,
+    js_object_bytes: await jsObjectBytes(),
+    dom_nodes: dom.nodes, js_event_listeners: dom.jsEventListeners, renderer_rss_bytes: await rendererRss() };
 }
 
 
@@ -193,27 +228,25 @@ test(`soak: ${RUNS} runs in the page (typing, views, layers, heads, toggles, mod
     await useModel(((k - 1) / EVERY) % 2 ? TINY : 'headlight-mini');  // in turn, every 50 runs (the probe goes back)
     await page.evaluate(runChunk, { from: k, to: k + EVERY - 1, texts: TEXTS, views: VIEWS });
     samples.push(await probe(k + EVERY - 1));
-    if (k + EVERY - 1 === RUNS - TAIL) samples.at(-1).js_object_bytes = await jsObjectBytes();
   }
-  samples.at(-1).js_object_bytes = await jsObjectBytes();
   const ms = performance.now() - t0;
-  const keys = ['wasm_bytes', 'page_js_heap_bytes', 'renderer_rss_bytes', 'dom_nodes', 'js_event_listeners'];
-  const objects = samples.filter((s) => s.js_object_bytes).map((s) => s.js_object_bytes);
+  const keys = ['wasm_bytes', 'page_js_heap_bytes', 'js_object_bytes', 'page_buffer_bytes', 'worker_js_heap_bytes',
+    'worker_buffer_bytes', 'renderer_rss_bytes', 'dom_nodes', 'js_event_listeners'];
   const report = { runs: RUNS, every: EVERY, tail: TAIL, ms: Math.round(ms), chromium: env.browser.version(), samples,
-    growth_tail: { ...Object.fromEntries(keys.map((key) => [key, growth(samples, key, RUNS, TAIL)])), js_object_bytes: objects[1] / objects[0] - 1 } };
+    growth_tail: Object.fromEntries(keys.map((key) => [key, growth(samples, key, RUNS, TAIL)])) };
   mkdirSync(path.join(root, 'build'), { recursive: true });
   writeFileSync(path.join(root, 'build/soak_browser.json'), `${JSON.stringify(report, null, 1)}\n`);
   const mb = (x) => (x / 2 ** 20).toFixed(1), pct = (x) => `${(100 * x).toFixed(2)}%`;
   const [first, last] = [samples[1], samples.at(-1)];
   console.log(`soak (Chromium ${report.chromium}, ${RUNS} runs, ${(ms / 1000).toFixed(0)} s), first sample → last, growth over the last ${TAIL} runs: `
-    + keys.map((key) => `${key} ${key.endsWith('bytes') ? `${mb(first[key])} → ${mb(last[key])} MiB` : `${first[key]} → ${last[key]}`} (${pct(report.growth_tail[key])})`).join('; ')
-    + `; JS objects ${objects.join(' → ')} bytes (${pct(report.growth_tail.js_object_bytes)})`);
+    + keys.map((key) => `${key} ${key.endsWith('bytes') ? `${mb(first[key])} → ${mb(last[key])} MiB` : `${first[key]} → ${last[key]}`} (${pct(report.growth_tail[key])})`).join('; '));
   // What the page holds in the engine: its model, and the latest result of its one channel ('main'; tests' debug.run
   // would add a 'debug' one). A head map's accumulator, a step or a conversion lives only during its message.
   const held = { models: 1, results: 1, steps: 0, distances: 0, syntax: 0, treebanks: 0, conversions: 0, total: 2 };
   for (const s of samples) assert.deepEqual({ ...s.handles }, held, `live handles at run ${s.run}`);
   assert.ok(report.growth_tail.wasm_bytes <= WASM_GROWTH, `the wasm heap grew ${pct(report.growth_tail.wasm_bytes)}`);
   assert.ok(report.growth_tail.page_js_heap_bytes <= JS_HEAP_GROWTH, `the page's JS heap grew ${pct(report.growth_tail.page_js_heap_bytes)}`);
+  assert.ok(report.growth_tail.worker_js_heap_bytes <= JS_HEAP_GROWTH, `the Worker's JS heap grew ${pct(report.growth_tail.worker_js_heap_bytes)}`);
   assert.ok(report.growth_tail.js_object_bytes <= JS_OBJECTS_GROWTH, `the page's JS objects grew ${pct(report.growth_tail.js_object_bytes)}`);
   assert.ok(report.growth_tail.renderer_rss_bytes <= RSS_GROWTH, `the renderers' memory grew ${pct(report.growth_tail.renderer_rss_bytes)}`);
   // the probe state is the same DOM every time: its nodes and listeners do not grow at all once warm

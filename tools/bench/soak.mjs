@@ -1,7 +1,8 @@
 // npm run bench:soak — the two soak tests (tests/js/soak.test.mjs under Node, tests/e2e/soak.test.mjs in Chromium; 1,000
 // runs each, HEADLIGHT_SOAK_RUNS for another count), then their curves as markdown tables from build/soak_node.json and
 // build/soak_browser.json: every 50 runs the wasm heap, the JS heap after a full GC, the live handles, and in Chromium the
-// DOM and the renderers' resident memory; and each one's growth over the last 500 runs (the line through the samples).
+// JS heap and ArrayBuffers of the page and the engine Worker, the DOM and the renderers' resident memory; and each one's
+// growth over the last 500 runs (the line through the samples).
 // --report: only print the tables of the last runs.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -41,10 +42,11 @@ if (node) {
 const web = read('soak_browser.json');
 if (web) {
   console.log(`\n### Chromium ${web.chromium}: ${web.runs} runs, ${(web.ms / 1000).toFixed(0)} s\n`);
-  console.log('| run | wasm heap (MiB) | page JS heap after GC (MiB) | JS objects (kB) | DOM nodes | listeners | renderers RSS (MiB) | live handles |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---|');
+  console.log('| run | wasm heap (MiB) | page JS heap after GC (MiB) | page ArrayBuffers (MiB) | Worker JS heap after GC (MiB) | JS objects (kB) | DOM nodes | listeners | renderers RSS (MiB) | live handles |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const s of web.samples) {
-    console.log(`| ${s.run} | ${mib(s.wasm_bytes)} | ${mib(s.page_js_heap_bytes)} | ${s.js_object_bytes ? (s.js_object_bytes / 1000).toFixed(0) : ''} | `
+    console.log(`| ${s.run} | ${mib(s.wasm_bytes)} | ${mib(s.page_js_heap_bytes)} | ${mib(s.page_buffer_bytes)} | ${mib(s.worker_js_heap_bytes)} | `
+      + `${s.js_object_bytes ? (s.js_object_bytes / 1000).toFixed(0) : ''} | `
       + `${s.dom_nodes} | ${s.js_event_listeners} | ${mib(s.renderer_rss_bytes)} | ${handles(s.handles)} |`);
   }
   console.log(`\nover the last ${web.tail} runs: ${Object.entries(web.growth_tail).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}`);
