@@ -156,3 +156,35 @@ TEST_CASE("probe: the majority label and its share; accuracy", "[analysis]") {
   CHECK(hl::ProbeAccuracy(pred.data(), y.data(), y.size()) == Approx(0.8));
   CHECK(hl::ProbeAccuracy(pred.data(), y.data(), 0) == 0.0);
 }
+
+TEST_CASE("probe: word vectors from token states, by first piece or by the mean of pieces", "[analysis]") {
+  // tokens: [CLS] un ##believ ##able story [SEP]; words: 0 = unbelievable, 1 = story, 2 = a word the tokenizer dropped
+  const std::vector<float> states = {9, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9};  // [6][2]
+  const std::vector<int32_t> token_word = {-1, 0, 0, 0, 1, -1};
+  std::vector<float> out(3 * 2);
+  std::vector<bool> has;
+  hl::PoolWordVectors(out.data(), &has, states.data(), token_word.data(), 6, 2, 3, hl::WordPooling::kFirstPiece);
+  CHECK(out == std::vector<float>{1, 2, 7, 8, 0, 0});
+  CHECK(has == std::vector<bool>{true, true, false});
+  hl::PoolWordVectors(out.data(), &has, states.data(), token_word.data(), 6, 2, 3, hl::WordPooling::kMeanOfPieces);
+  CHECK(out == std::vector<float>{3, 4, 7, 8, 0, 0});
+  CHECK(has == std::vector<bool>{true, true, false});
+}
+
+TEST_CASE("probe: the held-out split is by sentence id: fixed by the seed, independent of order, about the share asked",
+          "[analysis]") {
+  int held = 0;
+  for (int k = 0; k < 2000; ++k) {
+    const std::string id = "weblog-" + std::to_string(k);
+    const bool h = hl::HeldOutSentence(id, 1, 20);
+    CHECK(h == hl::HeldOutSentence(id, 1, 20));  // the same answer every time it is asked
+    held += h;
+  }
+  CHECK(held > 330);  // ~400 of 2000
+  CHECK(held < 470);
+  int moved = 0;
+  for (int k = 0; k < 2000; ++k) moved += hl::HeldOutSentence("weblog-" + std::to_string(k), 2, 20) != hl::HeldOutSentence("weblog-" + std::to_string(k), 1, 20);
+  CHECK(moved > 400);  // another seed, another split
+  CHECK_FALSE(hl::HeldOutSentence("weblog-1", 1, 0));
+  CHECK(hl::HeldOutSentence("weblog-1", 1, 100));
+}

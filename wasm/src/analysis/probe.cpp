@@ -178,6 +178,37 @@ int32_t MajorityLabel(const int32_t* y, size_t rows, double* fraction) {
   return static_cast<int32_t>(top - count.begin());
 }
 
+void PoolWordVectors(float* out, std::vector<bool>* has_token, const float* states, const int32_t* token_word, size_t n,
+                     size_t hidden, size_t words, WordPooling pooling) {
+  std::fill(out, out + words * hidden, 0.0f);
+  has_token->assign(words, false);
+  std::vector<int32_t> pieces(words, 0);
+  for (size_t i = 0; i < n; ++i) {
+    const int32_t w = token_word[i];
+    if (w < 0 || static_cast<size_t>(w) >= words) continue;
+    if (pooling == WordPooling::kFirstPiece && pieces[w] > 0) continue;
+    pieces[w] += 1;
+    (*has_token)[w] = true;
+    float* o = out + w * hidden;
+    const float* x = states + i * hidden;
+    for (size_t d = 0; d < hidden; ++d) o[d] += x[d];
+  }
+  for (size_t w = 0; w < words; ++w) {
+    if (pieces[w] < 2) continue;
+    const float inv = 1.0f / static_cast<float>(pieces[w]);
+    for (size_t d = 0; d < hidden; ++d) out[w * hidden + d] *= inv;
+  }
+}
+
+bool HeldOutSentence(const std::string& sentence_id, uint64_t seed, int held_out_percent) {
+  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a over the id as it is (ids are case-sensitive)
+  for (unsigned char c : sentence_id) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return static_cast<int>(Mix(h ^ Mix(seed ^ 0x5eed)) % 100) < held_out_percent;
+}
+
 uint64_t WordTypeKey(const std::string& form, uint64_t seed) {
   uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
   for (unsigned char c : form) {

@@ -48,6 +48,19 @@ int32_t MajorityLabel(const int32_t* y, size_t rows, double* fraction);
 void ControlLabels(std::vector<int32_t>* control, const std::vector<std::string>& forms, const int32_t* labels,
                    size_t rows, size_t classes, uint64_t seed);
 
+// How a word's vector is made from its tokens' (a word split into pieces has several).
+enum class WordPooling { kFirstPiece, kMeanOfPieces };
+
+// One layer's word vectors for one sentence: each word's first token's state, or the mean of its tokens' states.
+// out: [words][H] (zero for a word without tokens); has_token: [words]; states: [n][H]; token_word: [n] in [-1, words)
+// (-1: a token of no word, [CLS]/[SEP]).
+void PoolWordVectors(float* out, std::vector<bool>* has_token, const float* states, const int32_t* token_word, size_t n,
+                     size_t hidden, size_t words, WordPooling pooling);
+
+// Whether a treebank sentence is held out for testing: a hash of its id and the seed, so that the split depends on
+// neither the order of the sentences nor which other sentences are used; about held_out_percent of them are.
+bool HeldOutSentence(const std::string& sentence_id, uint64_t seed, int held_out_percent);
+
 // A 64-bit hash of a word type (FNV-1a over its lowercased ASCII bytes), mixed with the seed: the control tasks' key.
 uint64_t WordTypeKey(const std::string& form, uint64_t seed);
 
