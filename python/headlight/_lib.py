@@ -5,8 +5,8 @@ import pathlib
 
 # The constants of headlight.h that Python uses (tests/python/test_bindings.py checks them against the header).
 FIELD = {"SUMMARY_JSON": 0, "TOKEN_IDS": 1, "ATTENTION": 2, "QUERIES": 3, "KEYS": 4, "HIDDEN": 5, "VALUE_NORMS": 6,
-         "NORM_SUMMED": 7, "NORM_ATTENTION": 8}
-OUTPUT = {"VALUE_NORMS": 1, "ALL": 1}
+         "NORM_SUMMED": 7, "NORM_ATTENTION": 8, "LAYER_STATES": 9}
+OUTPUT = {"VALUE_NORMS": 1, "LAYER_STATES": 2, "ALL": 3}
 WEIGHTING = {"ATTENTION": 0, "NORM": 1}
 
 _I32, _P, _SZ = ctypes.c_int32, ctypes.c_void_p, ctypes.c_size_t

@@ -65,7 +65,7 @@ TEST_CASE("C API: value norms by request, stepped or not, and the norm weighting
   CHECK(hl_result_stats(plain, HL_WEIGHTING_NORM, &js, &len) == HL_STATUS_INVALID_ARGUMENT);
   CHECK(hl_result_stats(plain, 7, &js, &len) == HL_STATUS_INVALID_ARGUMENT);
   int32_t bad = 0;
-  CHECK(hl_run(model, "a", 1, nullptr, 0, 0, 1, 0, 2, &bad) == HL_STATUS_INVALID_ARGUMENT);
+  CHECK(hl_run(model, "a", 1, nullptr, 0, 0, 1, 0, HL_OUTPUT_ALL + 1, &bad) == HL_STATUS_INVALID_ARGUMENT);
 
   const int32_t r = Run(model, a, HL_OUTPUT_VALUE_NORMS);
   const nlohmann::json sum = Summary(r);
@@ -136,6 +136,43 @@ TEST_CASE("C API: value norms by request, stepped or not, and the norm weighting
   while (got == 0) REQUIRE(hl_step_next(step, 1, &got) == HL_STATUS_OK);
   CHECK(Field(got, HL_FIELD_VALUE_NORMS) == norms);
   CHECK(Field(got, HL_FIELD_NORM_SUMMED) == summed);
+  for (int32_t h : {plain, r, got}) REQUIRE(hl_result_free(h) == HL_STATUS_OK);
+  REQUIRE(hl_model_free(model) == HL_STATUS_OK);
+}
+
+TEST_CASE("C API: layer states by request: the embeddings' and each layer's output, stepped or not", "[api]") {
+  const int32_t model = LoadModel(true);
+  const std::string a = "Probes read every layer.";
+  const int32_t plain = Run(model, a, HL_OUTPUT_VALUE_NORMS);
+  const void* p;
+  size_t bytes;
+  CHECK(hl_result_get(plain, HL_FIELD_LAYER_STATES, &p, &bytes) == HL_STATUS_INVALID_ARGUMENT);
+  CHECK(Error().find("HL_OUTPUT_LAYER_STATES") != std::string::npos);
+
+  const int32_t r = Run(model, a, HL_OUTPUT_LAYER_STATES);
+  const nlohmann::json sum = Summary(r);
+  const size_t L = sum["layers"], n = sum["n"], H = sum["hidden_size"];
+  const std::vector<float> states = Field(r, HL_FIELD_LAYER_STATES), hidden = Field(r, HL_FIELD_HIDDEN);
+  REQUIRE(states.size() == (L + 1) * n * H);
+  // the last layer's output is the final hidden state, bit for bit; the same text without the option runs the same
+  CHECK(std::vector<float>(states.end() - n * H, states.end()) == hidden);
+  CHECK(Field(plain, HL_FIELD_HIDDEN) == hidden);
+  CHECK(Field(plain, HL_FIELD_ATTENTION) == Field(r, HL_FIELD_ATTENTION));
+  // each layer's output is layer-normalised: every token's vector has mean ~0 and the layers differ
+  for (size_t l = 0; l <= L; ++l) {
+    for (size_t i = 0; i < n; ++i) {
+      double mean = 0;
+      for (size_t d = 0; d < H; ++d) mean += states[(l * n + i) * H + d];
+      CHECK(std::fabs(mean / H) < 0.2);
+    }
+    if (l > 0) CHECK(std::vector<float>(states.begin() + (l - 1) * n * H, states.begin() + l * n * H) !=
+                     std::vector<float>(states.begin() + l * n * H, states.begin() + (l + 1) * n * H));
+  }
+  // A stepped run whose heads the engine computes hands over the same states, bit for bit.
+  int32_t step = 0, got = 0;
+  REQUIRE(hl_step_begin(model, a.data(), a.size(), nullptr, 0, 0, 1, 0, HL_OUTPUT_LAYER_STATES, &step) == HL_STATUS_OK);
+  while (got == 0) REQUIRE(hl_step_next(step, 1, &got) == HL_STATUS_OK);
+  CHECK(Field(got, HL_FIELD_LAYER_STATES) == states);
   for (int32_t h : {plain, r, got}) REQUIRE(hl_result_free(h) == HL_STATUS_OK);
   REQUIRE(hl_model_free(model) == HL_STATUS_OK);
 }

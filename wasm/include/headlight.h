@@ -35,11 +35,14 @@ extern "C" {
 #define HL_FIELD_VALUE_NORMS 6     /* f32 [L][A][n] ‖f^h(x_j)‖ */
 #define HL_FIELD_NORM_SUMMED 7     /* f32 [L][n][n] ‖Σ_h α^h_ij f^h(x_j)‖ */
 #define HL_FIELD_NORM_ATTENTION 8  /* f32 [L][A][n][n] α^h_ij ‖f^h(x_j)‖, each row renormalised to sum to 1 */
+/* Only from runs with HL_OUTPUT_LAYER_STATES: */
+#define HL_FIELD_LAYER_STATES 9    /* f32 [L+1][n][H] the embeddings' output, then each layer's (the last is HL_FIELD_HIDDEN) */
 
 /* What a run computes beyond attention, q and k (hl_run's and hl_step_begin's `outputs`, bits or'ed). */
 #define HL_OUTPUT_VALUE_NORMS 1  /* the HL_FIELD_VALUE_NORMS / NORM_SUMMED / NORM_ATTENTION fields: one extra f32 matrix
                                     product of the size of the attention output per layer */
-#define HL_OUTPUT_ALL 1
+#define HL_OUTPUT_LAYER_STATES 2  /* the HL_FIELD_LAYER_STATES field: (L+1)·n·H floats kept (probes read them) */
+#define HL_OUTPUT_ALL 3
 
 /* The attention a statistic reads (hl_result_stats): the softmax weights, or HL_FIELD_NORM_ATTENTION. */
 #define HL_WEIGHTING_ATTENTION 0

@@ -3,10 +3,10 @@ import { InvalidArgumentError, OutOfMemoryError, errorForStatus, errorOfClass } 
 
 // hl_result_get's fields: the HL_FIELD_* of wasm/include/headlight.h (tests/js/contract.test.mjs checks them).
 export const FIELD = Object.freeze({ SUMMARY_JSON: 0, TOKEN_IDS: 1, ATTENTION: 2, QUERIES: 3, KEYS: 4, HIDDEN: 5, VALUE_NORMS: 6,
-  NORM_SUMMED: 7, NORM_ATTENTION: 8 });
+  NORM_SUMMED: 7, NORM_ATTENTION: 8, LAYER_STATES: 9 });
 // hl_run's outputs bits (HL_OUTPUT_*), hl_result_stats' weightings (HL_WEIGHTING_*), hl_result_combined's methods
 // (HL_COMBINE_*): checked against the header like FIELD.
-export const OUTPUT = Object.freeze({ VALUE_NORMS: 1, ALL: 1 });
+export const OUTPUT = Object.freeze({ VALUE_NORMS: 1, LAYER_STATES: 2, ALL: 3 });
 export const WEIGHTING = Object.freeze({ ATTENTION: 0, NORM: 1 });
 export const COMBINE = Object.freeze({ ROLLOUT: 0, FLOW: 1 });
 // hl_set_int8_gemm's choices, by the names Engine.setInt8Gemm takes (lower case).

@@ -105,6 +105,7 @@ hl::RunOptions RunOptionsOf(int32_t top_k, int32_t max_tokens, int32_t outputs) 
   opt.top_k = top_k;
   opt.max_tokens = max_tokens > 0 ? static_cast<size_t>(max_tokens) : 0;
   opt.value_norms = (outputs & HL_OUTPUT_VALUE_NORMS) != 0;
+  opt.layer_states = (outputs & HL_OUTPUT_LAYER_STATES) != 0;
   return opt;
 }
 
@@ -362,6 +363,8 @@ int32_t hl_result_get(int32_t result, int32_t field, const void** data, size_t* 
     const bool norms = field == HL_FIELD_VALUE_NORMS || field == HL_FIELD_NORM_SUMMED || field == HL_FIELD_NORM_ATTENTION;
     if (norms && r.run.value_norms.empty())
       return Fail(hl::Code::kInvalidArgument, "hl_result_get: the value norms need a run with HL_OUTPUT_VALUE_NORMS");
+    if (field == HL_FIELD_LAYER_STATES && r.run.layer_states.empty())
+      return Fail(hl::Code::kInvalidArgument, "hl_result_get: the layer states need a run with HL_OUTPUT_LAYER_STATES");
     auto set = [&](const void* p, size_t n) { *data = p; *bytes = n; return Ok(); };
     switch (field) {
       case HL_FIELD_SUMMARY_JSON: return set(r.summary.data(), r.summary.size());
@@ -372,6 +375,7 @@ int32_t hl_result_get(int32_t result, int32_t field, const void** data, size_t* 
       case HL_FIELD_HIDDEN: return set(r.run.hidden.data(), r.run.hidden.size() * 4);
       case HL_FIELD_VALUE_NORMS: return set(r.run.value_norms.data(), r.run.value_norms.size() * 4);
       case HL_FIELD_NORM_SUMMED: return set(r.run.norm_summed.data(), r.run.norm_summed.size() * 4);
+      case HL_FIELD_LAYER_STATES: return set(r.run.layer_states.data(), r.run.layer_states.size() * 4);
       case HL_FIELD_NORM_ATTENTION: {
         const std::vector<float>& w = NormAttention(&r);
         return set(w.data(), w.size() * 4);

@@ -77,6 +77,7 @@ Status BertModel::Forward(const int32_t* ids, const int32_t* types, size_t n, co
   float* qkv = ws_->qkv.as<float>();  // [n][3H] queries | keys | values
   float* ctx = ws_->ctx.as<float>();  // [n][H] attention context, heads side by side
   Embed(p, x, ids, types, n);  // x = LN(word + position + token type)
+  KeepLayerState(out, x, 0, n);
   for (size_t l = 0; l < L; ++l) {
     Layer& ly = *layers_[l];
     float* probs = out->attention.data() + l * A * n * n;  // [A][n][n] of layer l
@@ -89,8 +90,16 @@ Status BertModel::Forward(const int32_t* ids, const int32_t* types, size_t n, co
       HandOverValueNorms(p, out->value_norms.data() + l * A * n, out->norm_summed.data() + l * n * n, probs, qkv, ly, n);
     HL_RETURN_IF_ERROR(AttentionOutput(p, x, ly, ctx, n));  // x = LN(x + O·ctx)
     HL_RETURN_IF_ERROR(FeedForward(p, x, ly, n));           // x = LN(x + W2·act(W1·x))
+    KeepLayerState(out, x, l + 1, n);
   }
   return Finish(p, ids, n, options, out);  // hidden = x; the masked-LM head
+}
+
+// With RunOptions::layer_states: x [n][H] into out->layer_states[index] ([L+1][n][H]).
+void BertModel::KeepLayerState(RunResult* out, const float* x, size_t index, size_t n) const {
+  if (out->layer_states.empty()) return;
+  const size_t H = config_.hidden_size;
+  std::memcpy(out->layer_states.data() + index * n * H, x, n * H * sizeof(float));
 }
 
 // Sizes the workspace for n tokens and the result's hand-over arrays.
@@ -106,6 +115,7 @@ Status BertModel::Allocate(size_t n, const RunOptions& options, RunResult* out) 
     out->hidden.assign(n * H, 0.0f);
     out->value_norms.assign(options.value_norms ? L * A * n : 0, 0.0f);
     out->norm_summed.assign(options.value_norms ? L * n * n : 0, 0.0f);
+    out->layer_states.assign(options.layer_states ? (L + 1) * n * H : 0, 0.0f);
   } catch (const std::bad_alloc&) {
     return OutOfMemory("not enough memory to hand over the attention of " + std::to_string(n) + " tokens");
   }

@@ -29,6 +29,7 @@ struct RunOptions {
   size_t max_tokens = 0;           // 0 = the model's max_position_embeddings
   bool reference_kernels = false;  // every op through its plain __ref version (tests)
   bool value_norms = false;        // also Kobayashi et al.'s value norms (RunResult::value_norms, norm_summed)
+  bool layer_states = false;       // also every layer's output (RunResult::layer_states)
 };
 
 struct MaskPrediction {
@@ -51,6 +52,8 @@ struct RunResult {
   // With RunOptions::value_norms (analysis/norms.h), else empty:
   std::vector<float> value_norms;  // [L][A][n] ‖f^h(x_j)‖ = ‖v^h_j W_O^h‖
   std::vector<float> norm_summed;  // [L][n][n] ‖Σ_h α^h_ij f^h(x_j)‖
+  // With RunOptions::layer_states, else empty:
+  std::vector<float> layer_states; // [L+1][n][H] the embeddings' output, then each layer's output
   std::vector<MaskPrediction> mlm; // one per [MASK] token (empty without an MLM head)
   Timings timings;
 };
@@ -119,6 +122,7 @@ class BertModel {
   Status ProjectQkv(const Pass& p, float* qkv, Layer& ly, const float* x, size_t n);
   void AttentionHeads(const Pass& p, float* probs, float* ctx, const float* qkv, size_t n) const;
   void HandOverQk(const Pass& p, float* queries, float* keys, const float* qkv, size_t n) const;
+  void KeepLayerState(RunResult* out, const float* x, size_t index, size_t n) const;
   void HandOverValueNorms(const Pass& p, float* norms, float* summed, const float* probs, const float* qkv, const Layer& ly,
                   size_t n) const;  // bert_norms.cpp
   Status AttentionOutput(const Pass& p, float* x, Layer& ly, const float* ctx, size_t n);

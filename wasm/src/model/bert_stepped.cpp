@@ -23,6 +23,7 @@ Status BertModel::BeginSteps(std::string_view a, std::string_view b, bool has_b,
   HL_RETURN_IF_ERROR(Allocate(n, options, out));
   float* x = ws_->x.as<float>();  // [n][H]
   Embed(p, x, st->ids.data(), st->types.data(), n);
+  KeepLayerState(out, x, 0, n);
   HL_RETURN_IF_ERROR(ProjectQkv(p, ws_->qkv.as<float>(), *layers_[0], x, n));
   stepping_ = true;
   st->handed = Clock::now();
@@ -53,6 +54,7 @@ Status BertModel::NextStep(Steps* st, bool engine_heads, bool* done) {
                out->attention.data() + l * A * n * n, qkv, *layers_[l], n);
   Status s = AttentionOutput(p, x, *layers_[l], ctx, n);
   if (s.ok()) s = FeedForward(p, x, *layers_[l], n);
+  if (s.ok()) KeepLayerState(out, x, l + 1, n);
   if (s.ok() && ++st->layer < L) s = ProjectQkv(p, qkv, *layers_[st->layer], x, n);
   if (!s.ok() || st->layer < L) {
     if (!s.ok()) stepping_ = false;
