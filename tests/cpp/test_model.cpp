@@ -83,9 +83,11 @@ struct Fidelity {
   double max_attention_diff = 0, max_qk_rel = 0;
   double max_norms_rel = 0, max_summed_rel = 0;  // value norms, ‖Σ αf‖: max |Δ| / max |reference| of a case
   double hidden_err = 0, hidden_norm = 0;
+  double states_err = 0, states_norm = 0;  // every layer's output [L+1][n][H] (RunOptions::layer_states)
   double js_sum = 0;
   size_t rows = 0, same_argmax = 0, masks = 0, same_top1 = 0;
   double nmse() const { return hidden_err / hidden_norm; }
+  double states_nmse() const { return states_err / states_norm; }
   double mean_js() const { return js_sum / static_cast<double>(rows); }
 };
 
@@ -97,6 +99,7 @@ void Compare(hl::BertModel& m, const Reference& ref, Fidelity* f) {
     hl::RunResult r;
     hl::RunOptions options;
     options.value_norms = true;
+    options.layer_states = true;
     hl::Status s = m.RunIds(cs.ids.data(), cs.types.data(), n, options, &r);
     INFO(s.message());
     REQUIRE(s.ok());
@@ -117,6 +120,12 @@ void Compare(hl::BertModel& m, const Reference& ref, Fidelity* f) {
     for (size_t i = 0; i < hid.size(); ++i) {
       f->hidden_err += (hid[i] - r.hidden[i]) * (double)(hid[i] - r.hidden[i]);
       f->hidden_norm += hid[i] * (double)hid[i];
+    }
+    const std::vector<float> states = ref.get(k, "hidden_states");  // [L+1][n][H]: the embeddings', then each layer's
+    REQUIRE(states.size() == r.layer_states.size());
+    for (size_t i = 0; i < states.size(); ++i) {
+      f->states_err += (states[i] - r.layer_states[i]) * (double)(states[i] - r.layer_states[i]);
+      f->states_norm += states[i] * (double)states[i];
     }
     for (size_t row = 0; row < att.size() / n; ++row) {
       const float* p = &att[row * n];
@@ -147,9 +156,10 @@ void CheckFidelity(const std::string& name) {
     Compare(*LoadModel(name, Mode::kF32), ref, &f);
     WARN(name << " f32: max|Δattention| " << f.max_attention_diff << ", hidden NMSE " << f.nmse() << ", q/k rel " << f.max_qk_rel
               << ", MLM top-1 same " << f.same_top1 << "/" << f.masks << ", value norms rel " << f.max_norms_rel
-              << ", ‖Σαf‖ rel " << f.max_summed_rel);
+              << ", ‖Σαf‖ rel " << f.max_summed_rel << ", layer states NMSE " << f.states_nmse());
     CHECK(f.max_attention_diff <= 1e-5);  // issue #2's bar
     CHECK(f.nmse() <= 1e-8);              // issue #2's bar
+    CHECK(f.states_nmse() <= 1e-8);       // the final hidden state's bar, for every layer's output
     CHECK(f.max_qk_rel <= 1e-5);
     CHECK(f.same_top1 == f.masks);
     CHECK(f.max_norms_rel <= 1e-5);   // issue #18's bar for Kobayashi et al.'s norms
@@ -162,7 +172,8 @@ void CheckFidelity(const std::string& name) {
     const double argmax_share = (double)f.same_argmax / f.rows, top1_share = (double)f.same_top1 / f.masks;
     WARN(name << " " << ModeName(mode) << ": mean row JS " << f.mean_js() << ", most-attended same " << argmax_share << " of "
               << f.rows << " rows, MLM top-1 same " << top1_share << " of " << f.masks << ", hidden NMSE " << f.nmse()
-              << ", value norms rel " << f.max_norms_rel << ", ‖Σαf‖ rel " << f.max_summed_rel);
+              << ", value norms rel " << f.max_norms_rel << ", ‖Σαf‖ rel " << f.max_summed_rel
+              << ", layer states NMSE " << f.states_nmse());
     CHECK(f.mean_js() <= 1e-3);     // issue #2's bars
     CHECK(argmax_share >= 0.98);
     CHECK(top1_share >= 0.95);
