@@ -117,3 +117,20 @@ test('a run with norms hands over the value norms; the norm weighting has its ow
   assert.notDeepEqual(byNorm, r.stats);
   for (const h of [plain.handle, r.handle]) engine.freeResult(h);
 });
+
+test('a run with layerStates hands over every layer\'s output [L+1][n][H], the last its hidden state; stepped the same', async () => {
+  const text = 'Probes read every layer.';
+  const plain = engine.run(model, text);
+  assert.equal(plain.layer_states, undefined);
+  const r = engine.run(model, text, null, { layerStates: true });
+  const { n, layers: L, hidden_size: H } = r;
+  assert.equal(r.layer_states.length, (L + 1) * n * H);
+  assert.deepEqual(r.layer_states.subarray(L * n * H), r.hidden);
+  assert.deepEqual(r.hidden, plain.hidden);
+  assert.equal(r.value_norms, undefined);
+  const stepped = await engine.runStepped(model, text, null, null, { layerStates: true });
+  assert.deepEqual(stepped.layer_states, r.layer_states);
+  const both = engine.run(model, text, null, { layerStates: true, norms: true, fields: ['layer_states', 'value_norms'] });
+  assert.deepEqual(Object.keys(both).filter((k) => ArrayBuffer.isView(both[k])).sort(), ['layer_states', 'value_norms']);
+  assert.deepEqual(both.layer_states, r.layer_states);
+});

@@ -21,7 +21,9 @@ export const TENSORS = Object.freeze(['attention', 'queries', 'keys', 'hidden'])
 // A run with { norms: true } also has Kobayashi et al.'s value norms [L][A][n], their head sum ‖Σ_h αf‖ [L][n][n] and
 // the norm-weighted attention [L][A][n][n] (rows renormalised), named by their fields.
 export const NORM_TENSORS = Object.freeze(['value_norms', 'norm_summed', 'norm_attention']);
-const ALL_TENSORS = [...TENSORS, ...NORM_TENSORS];
+// A run with { layerStates: true } also has every layer's output [L+1][n][H] (the embeddings' first; the probes' input).
+export const LAYER_TENSORS = Object.freeze(['layer_states']);
+const ALL_TENSORS = [...TENSORS, ...NORM_TENSORS, ...LAYER_TENSORS];
 
 // UTF-16 index of every UTF-8 byte offset of `text` (length = byte length + 1), to turn engine spans into JS spans.
 function utf8ToUtf16Offsets(text) {
@@ -46,7 +48,9 @@ function addSpans(tokens, a, b) {
   }
 }
 
-const defaultFields = (norms) => (norms ? ALL_TENSORS : TENSORS);
+const defaultFields = (norms, layerStates = false) => [...TENSORS, ...(norms ? NORM_TENSORS : []), ...(layerStates ? LAYER_TENSORS : [])];
+// hl_run's `outputs` bits for run()'s options.
+const outputsOf = (norms, layerStates) => (norms ? OUTPUT.VALUE_NORMS : 0) | (layerStates ? OUTPUT.LAYER_STATES : 0);
 
 // 'attention' | 'norm' → its HL_WEIGHTING_* code.
 function weightingCode(name) {
@@ -156,9 +160,11 @@ export class Engine {
    *  `fields`, default all), MLM, timings;
    *  with { stats: true } also `stats`, the per-head statistics of hl_result_stats (parsed JSON); with { keep: true }
    *  the engine keeps the result as `handle` (resultStats(handle) later; freeResult(handle) when done); with
-   *  { norms: true } the value norms too (NORM_TENSORS; `fields` then defaults to those as well). */
-  run(model, a, b = null, { topK = 5, maxTokens = 0, stats = false, keep = false, norms = false, fields = defaultFields(norms) } = {}) {
-    return this.withResult(this.startText(model, a, b, topK, maxTokens, norms),
+   *  { norms: true } the value norms too (NORM_TENSORS; `fields` then defaults to those as well), with
+   *  { layerStates: true } every layer's output (LAYER_TENSORS, likewise). */
+  run(model, a, b = null, { topK = 5, maxTokens = 0, stats = false, keep = false, norms = false, layerStates = false,
+    fields = defaultFields(norms, layerStates) } = {}) {
+    return this.withResult(this.startText(model, a, b, topK, maxTokens, norms, layerStates),
       (handle) => this.readRun(handle, a, b, stats, fields), keep);
   }
 
@@ -228,12 +234,12 @@ export class Engine {
    *  last, `afterLayer(layer, read)`: read() copies that layer's attention [A][n][n] (to draw it before the run ends).
    *  `fields`: the tensors the result copies out (default all; [] for the summary alone, the rest from a kept result). */
   async runStepped(model, a, b, attend, { topK = 5, maxTokens = 0, stats = false, keep = false, beforeLayer = null, afterLayer = null,
-    norms = false, fields = defaultFields(norms) } = {}) {
+    norms = false, layerStates = false, fields = defaultFields(norms, layerStates) } = {}) {
     const { num_heads: A, hidden_size: H } = model.info.config;
     const [ea, eb] = this.encodeTexts(a, b);
     let step = this.withScratch(4, (out) => this.withCopies([ea, eb], (pa, pb) => {
       this.check(this.m._hl_step_begin(model.handle, pa, ea.length, pb, eb.length, b === null ? 0 : 1, topK, maxTokens,
-        norms ? OUTPUT.VALUE_NORMS : 0, out));
+        outputsOf(norms, layerStates), out));
       return this.m.HEAP32[out >> 2];
     }));
     try {
@@ -266,10 +272,10 @@ export class Engine {
   }
 
   // The start of an hl_run of A (and B) for withResult: (out) → status, the result handle written at out.
-  startText(model, a, b, topK, maxTokens, norms = false) {
+  startText(model, a, b, topK, maxTokens, norms = false, layerStates = false) {
     const [ea, eb] = this.encodeTexts(a, b);
     return (out) => this.withCopies([ea, eb], (pa, pb) => this.m._hl_run(model.handle, pa, ea.length, pb, eb.length,
-      b === null ? 0 : 1, topK, maxTokens, norms ? OUTPUT.VALUE_NORMS : 0, out));
+      b === null ? 0 : 1, topK, maxTokens, outputsOf(norms, layerStates), out));
   }
 
   // Calls start(out) (an hl_run or hl_run_ids writing a result handle at out), then holding(that handle, fn, keep).
