@@ -232,7 +232,8 @@ export class Engine {
    *  headSize)` → Promise<{probs [A][n][n], context [n][H]}> (the WebGPU path), or by the engine where attend is null or
    *  returns null. qkv [n][3H] is a view of the engine's memory: read it before the first await. After each layer but the
    *  last, `afterLayer(layer, read)`: read() copies that layer's attention [A][n][n] (to draw it before the run ends).
-   *  `fields`: the tensors the result copies out (default all; [] for the summary alone, the rest from a kept result). */
+   *  `fields`: the tensors the result copies out (default: all the run computed, as run(); [] for the summary alone, the
+   *  rest from a kept result). */
   async runStepped(model, a, b, attend, { topK = 5, maxTokens = 0, stats = false, keep = false, beforeLayer = null, afterLayer = null,
     norms = false, layerStates = false, fields = defaultFields(norms, layerStates) } = {}) {
     const { num_heads: A, hidden_size: H } = model.info.config;

@@ -16,6 +16,16 @@ uint64_t Mix(uint64_t z) {
   return z ^ (z >> 31);
 }
 
+// FNV-1a over a string's bytes, ASCII letters lowercased when asked: the probes' keys of word types and sentence ids.
+uint64_t Fnv1a(const std::string& s, bool lowercase_ascii) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s) {
+    h ^= (lowercase_ascii && c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
 // A uniform index in [0, n) from the state (advanced).
 size_t NextIndex(uint64_t* state, size_t n) {
   *state += 1;
@@ -201,21 +211,12 @@ void PoolWordVectors(float* out, std::vector<bool>* has_token, const float* stat
 }
 
 bool HeldOutSentence(const std::string& sentence_id, uint64_t seed, int held_out_percent) {
-  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a over the id as it is (ids are case-sensitive)
-  for (unsigned char c : sentence_id) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
+  const uint64_t h = Fnv1a(sentence_id, false);  // ids are case-sensitive
   return static_cast<int>(Mix(h ^ Mix(seed ^ 0x5eed)) % 100) < held_out_percent;
 }
 
 uint64_t WordTypeKey(const std::string& form, uint64_t seed) {
-  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
-  for (unsigned char c : form) {
-    h ^= (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-    h *= 0x100000001b3ULL;
-  }
-  return Mix(h ^ Mix(seed));
+  return Mix(Fnv1a(form, true) ^ Mix(seed));
 }
 
 void ControlLabels(std::vector<int32_t>* control, const std::vector<std::string>& forms, const int32_t* labels,
